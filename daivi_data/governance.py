@@ -180,7 +180,7 @@ def govern(tree: exp.Expression, grants: RoleGrants) -> exp.Expression:
     tree = tree.copy()
     refs = referenced_tables(tree)
     excluded: dict[str, str] = {}
-    for node, db, table in refs:
+    for _node, db, table in refs:
         grant = grants.grant_for(db, table.name)
         if grant is None:
             raise AccessDenied(f"Your role ({grants.role}) may not read table {db}.{table.name}.")

@@ -1,0 +1,47 @@
+"""Small shared widgets: query stats, CSV export, KPI row, empty state."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import pandas as pd
+import streamlit as st
+
+from daivi_data.engines import QueryResult
+
+
+def show_query_stats(results: Iterable[QueryResult]) -> None:
+    """One caption line for all queries behind a view: rows, time, and bytes/cost on Athena."""
+    results = list(results)
+    if not results:
+        return
+    rows = sum(r.stats.rows for r in results)
+    elapsed = sum(r.stats.elapsed_s for r in results)
+    cached = sum(r.stats.cached for r in results)
+    text = f"{len(results)} queries · {rows:,} rows · {elapsed:.2f} s engine time"
+    scanned = [r.stats.bytes_scanned for r in results if r.stats.bytes_scanned is not None]
+    if scanned:
+        from daivi_data.engines.base import format_bytes
+
+        cost = sum(r.stats.cost_usd or 0.0 for r in results)
+        text += f" · scanned {format_bytes(sum(scanned))}, ${cost:.4f}"
+    if cached:
+        text += f" · {cached} from cache"
+    st.caption(text)
+
+
+def csv_download(df: pd.DataFrame, file_name: str, label: str = "Download CSV", key: str | None = None) -> None:
+    st.download_button(label, df.to_csv(index=False).encode("utf-8"), file_name=file_name, mime="text/csv",
+                       key=key or f"download-{file_name}", icon=":material/download:")
+
+
+def empty_state(message: str) -> None:
+    st.info(message, icon=":material/search_off:")
+
+
+def format_money(value: float | None, currency: str = "USD") -> str:
+    if value is None or pd.isna(value):
+        return "–"
+    symbol = "$" if currency == "USD" else f"{currency} "
+    sign = "-" if value < 0 else ""
+    return f"{sign}{symbol}{abs(value):,.2f}"

@@ -1,0 +1,50 @@
+"""The app's views, and which of them a principal may use."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from daivi_data.governance import RoleGrants
+
+PAGES_DIR = Path(__file__).resolve().parent.parent / "pages"
+
+
+@dataclass(frozen=True)
+class View:
+    script: str  # file name under pages/
+    title: str
+    icon: str
+    url_path: str
+    lakehouses: tuple[str, ...]  # shown when the principal may read any of these
+    section: str = "Views"
+
+    @property
+    def path(self) -> Path:
+        return PAGES_DIR / self.script
+
+
+HOME = View("home.py", "Home", ":material/home:", "home", (), section="")
+
+VIEWS: tuple[View, ...] = (
+    View("cost_explorer.py", "Cost Explorer", ":material/payments:", "cost-explorer", ("billing",)),
+    View("cur.py", "CUR drill-down", ":material/receipt_long:", "cur", ("cur",)),
+    View("inventory.py", "Inventory", ":material/inventory_2:", "inventory", ("inventory",)),
+    View("logs.py", "Logs", ":material/manage_search:", "logs", ("splunk",)),
+    View("workbench.py", "SQL workbench", ":material/terminal:", "workbench", ("billing", "cur", "inventory", "splunk"), section="Tools"),
+)
+
+
+def views_for(grants: RoleGrants) -> list[View]:
+    """Views whose script exists and whose data the role may read."""
+    return [
+        v for v in VIEWS
+        if v.path.exists() and any(grants.can_read_lakehouse(lh) for lh in v.lakehouses)
+    ]
+
+
+def view_for_lakehouse(key: str, grants: RoleGrants) -> View | None:
+    for v in views_for(grants):
+        if v.lakehouses == (key,):
+            return v
+    return None
