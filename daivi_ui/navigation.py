@@ -32,6 +32,8 @@ VIEWS: tuple[View, ...] = (
     View("inventory.py", "Inventory", ":material/inventory_2:", "inventory", ("inventory",)),
     View("logs.py", "Logs", ":material/manage_search:", "logs", ("splunk",)),
     View("workbench.py", "SQL workbench", ":material/terminal:", "workbench", ("billing", "cur", "inventory", "splunk"), section="Tools"),
+    # Replacing the embedded lakehouse affects everyone: the page itself admits admins on DuckDB only.
+    View("import_data.py", "Import data", ":material/upload_file:", "import", ("billing", "cur", "inventory", "splunk"), section="Tools"),
 )
 
 

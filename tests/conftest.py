@@ -1,0 +1,93 @@
+"""Shared fixtures: the `small` demo lakehouse (built once per test session) and app settings.
+
+The lakehouse ends yesterday (UTC), like a real export, so the app's relative
+ranges (month to date, last 24 hours) have data. Everything else about it is
+fixed by the seed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+
+import pytest
+
+from daivi_data.governance import load_policy
+from daivi_data.identity import Principal
+from daivi_data.settings import PROJECT_ROOT, load_settings
+
+SEED = 7
+SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"
+PERSONAS = ("admin", "finance", "ops", "teamlead")
+PERSONA_ROLES = {"admin": "admin", "finance": "finance-analyst", "ops": "ops-engineer", "teamlead": "team-lead-payments"}
+PAYMENTS_ACCOUNT_IDS = ("411111111101", "411111111102", "411111111103", "411111111104", "411111111105")
+
+
+def demo_end_date() -> dt.date:
+    return dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1)
+
+
+@pytest.fixture(scope="session")
+def small_lakehouse(tmp_path_factory) -> Path:
+    """Path of the `small` demo lakehouse, built once per session (or DAIVI_TEST_LAKEHOUSE to reuse one)."""
+    reuse = os.environ.get("DAIVI_TEST_LAKEHOUSE")
+    if reuse and (Path(reuse) / "manifest.json").exists():
+        return Path(reuse)
+    from daivi_data.demo import build_demo_lakehouse
+
+    out = tmp_path_factory.mktemp("lakehouse") / "small"
+    build_demo_lakehouse(out, scale="small", seed=SEED, end_date=demo_end_date())
+    return out
+
+
+@pytest.fixture(scope="session")
+def app_env(small_lakehouse, tmp_path_factory) -> dict[str, str]:
+    """Environment that points the app at the small lakehouse, with no secrets file."""
+    audit = tmp_path_factory.mktemp("audit") / "audit.jsonl"
+    return {
+        "DAIVI_LAKEHOUSE_PATH": str(small_lakehouse),
+        "DAIVI_AUDIT_LOG": str(audit),
+        "DAIVI_SECRETS_FILE": str(tmp_path_factory.mktemp("nosecrets") / "secrets.toml"),
+        "DAIVI_ENGINE": "duckdb",
+        "DAIVI_AUTH_MODE": "demo",
+    }
+
+
+@pytest.fixture(scope="session")
+def settings(app_env):
+    return load_settings(secrets={}, environ=app_env)
+
+
+@pytest.fixture(scope="session")
+def engine(settings):
+    """The embedded engine over the small lakehouse (no Streamlit involved)."""
+    from daivi_data.engines.duckdb import DuckDBEngine
+
+    return DuckDBEngine(settings.lakehouse_path, load_policy(settings.grants_file))
+
+
+@pytest.fixture(scope="session")
+def raw_duckdb(small_lakehouse):
+    """A plain DuckDB connection with one view per table: for independent expected values."""
+    import duckdb
+
+    con = duckdb.connect()
+    for folder in sorted(small_lakehouse.glob("daivi_*/*")):
+        db, table = folder.parent.name, folder.name
+        con.execute(f'CREATE SCHEMA IF NOT EXISTS "{db}"')
+        partitioned = any(p.is_dir() for p in folder.iterdir())
+        pattern = f"{folder}/**/*.parquet" if partitioned else f"{folder}/*.parquet"
+        con.execute(f"CREATE VIEW \"{db}\".\"{table}\" AS SELECT * FROM read_parquet('{pattern}', hive_partitioning = {str(partitioned).lower()})")
+    return con
+
+
+def principal(persona: str) -> Principal:
+    """The principal of a demo persona (without going through Streamlit)."""
+    role = PERSONA_ROLES[persona]
+    return Principal(user_id=f"demo:{persona}", email=f"{persona}@daivi.example", display_name=persona, role=role)
+
+
+@pytest.fixture
+def as_persona():
+    return principal
