@@ -155,6 +155,12 @@ def referenced_tables(tree: exp.Expression) -> list[tuple[exp.Table, str, catalo
     embedded engine they would read files around the grants.
     """
     ctes = _cte_names(tree)
+    for source in tree.find_all(exp.From, exp.Join):
+        item = source.this
+        if isinstance(item, exp.Lateral) and not isinstance(item.this, exp.Subquery):
+            raise AccessDenied("Only lakehouse tables can be queried (table functions are not allowed).")
+        if not isinstance(item, (exp.Table, exp.Subquery, exp.Unnest, exp.Values, exp.Lateral)):
+            raise AccessDenied("Only lakehouse tables can be queried (table functions are not allowed).")
     found = []
     for node in tree.find_all(exp.Table):
         if not isinstance(node.this, exp.Identifier):

@@ -56,7 +56,7 @@ def placeholder_names(sql: str) -> tuple[str, ...]:
     """Named placeholders of an Athena SQL text, in order of first appearance."""
     names: list[str] = []
     for node in sqlglot.parse_one(sql, read="athena").find_all(exp.Placeholder):
-        if not node.name:
+        if not node.args.get("this"):
             raise InvalidRequest("Use named parameters (:name), not '?'.")
         if node.name not in names:
             names.append(node.name)
