@@ -7,25 +7,14 @@ fixed by the seed.
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 from pathlib import Path
 
 import pytest
 
 from daivi_data.governance import load_policy
-from daivi_data.identity import Principal
-from daivi_data.settings import PROJECT_ROOT, load_settings
-
-SEED = 7
-SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"
-PERSONAS = ("admin", "finance", "ops", "teamlead")
-PERSONA_ROLES = {"admin": "admin", "finance": "finance-analyst", "ops": "ops-engineer", "teamlead": "team-lead-payments"}
-PAYMENTS_ACCOUNT_IDS = ("411111111101", "411111111102", "411111111103", "411111111104", "411111111105")
-
-
-def demo_end_date() -> dt.date:
-    return dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1)
+from daivi_data.settings import load_settings
+from tests.helpers import SEED, demo_end_date, principal
 
 
 @pytest.fixture(scope="session")
@@ -80,12 +69,6 @@ def raw_duckdb(small_lakehouse):
         pattern = f"{folder}/**/*.parquet" if partitioned else f"{folder}/*.parquet"
         con.execute(f"CREATE VIEW \"{db}\".\"{table}\" AS SELECT * FROM read_parquet('{pattern}', hive_partitioning = {str(partitioned).lower()})")
     return con
-
-
-def principal(persona: str) -> Principal:
-    """The principal of a demo persona (without going through Streamlit)."""
-    role = PERSONA_ROLES[persona]
-    return Principal(user_id=f"demo:{persona}", email=f"{persona}@daivi.example", display_name=persona, role=role)
 
 
 @pytest.fixture
