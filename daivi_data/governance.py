@@ -181,8 +181,21 @@ def _governed_subquery(node: exp.Table, db: str, table: catalog.Table, grant: Ta
     return exp.Subquery(this=select, alias=exp.TableAlias(this=exp.to_identifier(alias)))
 
 
+# Statements and clauses that write, change the shared catalog or run SQL text the rewrite never
+# sees: `CALL query('SELECT ...')` or `PRAGMA ...` (parsed as opaque commands) would read around
+# the grants, `CREATE OR REPLACE VIEW` would change a table for every user, `SELECT ... INTO` writes.
+_NOT_READ_ONLY = (exp.DDL, exp.DML, exp.Command, exp.Into, exp.Pragma, exp.Set, exp.Describe, exp.Drop, exp.Alter)
+
+
+def require_read_only(tree: exp.Expression) -> None:
+    """Raise AccessDenied unless `tree` is one read-only query (SELECT, WITH, UNION/INTERSECT/EXCEPT)."""
+    if not isinstance(tree, exp.Query) or any(isinstance(node, _NOT_READ_ONLY) for node in tree.walk()):
+        raise AccessDenied("Only read-only queries (SELECT, WITH, UNION) can run on the lakehouse.")
+
+
 def govern(tree: exp.Expression, grants: RoleGrants) -> exp.Expression:
     """Return a copy of `tree` that reads only what `grants` allow; raise AccessDenied otherwise."""
+    require_read_only(tree)
     tree = tree.copy()
     refs = referenced_tables(tree)
     excluded: dict[str, str] = {}
