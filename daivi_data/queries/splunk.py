@@ -1,0 +1,370 @@
+"""Named queries of the Logs view over `daivi_splunk.events`.
+
+Every query prunes partitions (`event_date BETWEEN :start_date AND :end_date`)
+and filters `event_time` to the half-open range [start, end). A user's search
+arrives compiled by `daivi_data.search_language` (a fragment over allow-listed
+columns with `:s<n>` placeholders); field names chosen in widgets go through
+`field_column()`. Values are always bound.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from daivi_data.errors import InvalidRequest
+from daivi_data.queries import Query, make_query
+from daivi_data.search_language import FACET_FIELDS, FIELDS, NUMERIC_FIELDS, CompiledSearch, compile_search, lookup_field
+
+MAX_RANGE_DAYS = 31
+TARGET_BUCKETS = 120
+# Bucket sizes a timeline may use, smallest first (seconds).
+BUCKET_SIZES_S = (1, 5, 10, 30, 60, 300, 600, 900, 1800, 3600, 3 * 3600, 6 * 3600, 12 * 3600, 86400)
+RELATIVE_RANGES: dict[str, dt.timedelta] = {
+    "15m": dt.timedelta(minutes=15),
+    "1h": dt.timedelta(hours=1),
+    "4h": dt.timedelta(hours=4),
+    "24h": dt.timedelta(hours=24),
+    "7d": dt.timedelta(days=7),
+}
+RELATIVE_RANGE_LABELS = {"15m": "Last 15 minutes", "1h": "Last hour", "4h": "Last 4 hours", "24h": "Last 24 hours", "7d": "Last 7 days"}
+TOP_VALUES_LIMIT = 10
+MAX_SERIES = 8  # stacked / split series before the rest becomes "other"
+PAGE_SIZE = 50
+MAX_PAGED_ROWS = 10_000  # deepest row the Events table pages to (OFFSET cost grows with depth)
+EXPORT_MAX_ROWS = 10_000
+STATS_GROUPS_LIMIT = 50
+NEWEST_EVENT_LOOKBACK_DAYS = 7
+ERROR_SEVERITIES = ("ERROR", "CRITICAL")
+OTHER = "other"
+NONE_VALUE = "(none)"
+
+# Columns the Events table may show (the partition column is implied by event_time).
+EVENT_COLUMNS = (
+    "event_time", "index_name", "sourcetype", "source", "host", "account_id", "severity", "http_method",
+    "http_path", "http_status", "bytes", "duration_ms", "user_name", "client_ip", "message",
+)
+DEFAULT_EVENT_COLUMNS = ("event_time", "index_name", "host", "severity", "http_status", "message")
+STATS = {"count": "count", "dc": "distinct count", "avg": "average", "p95": "95th percentile"}
+
+
+@dataclass(frozen=True)
+class TimeRange:
+    """A half-open UTC range [start, end) of naive datetimes."""
+
+    start: dt.datetime
+    end: dt.datetime
+
+    def __post_init__(self):
+        if self.end <= self.start:
+            raise InvalidRequest(f"The time range ends ({self.end:%Y-%m-%d %H:%M}) before it starts ({self.start:%Y-%m-%d %H:%M}).")
+
+    @property
+    def start_date(self) -> dt.date:
+        return self.start.date()
+
+    @property
+    def end_date(self) -> dt.date:
+        """The partition holding the last instant of the range (end is exclusive)."""
+        return (self.end - dt.timedelta(microseconds=1)).date()
+
+    @property
+    def seconds(self) -> float:
+        return (self.end - self.start).total_seconds()
+
+    def label(self) -> str:
+        return f"{self.start:%Y-%m-%d %H:%M:%S} – {self.end:%Y-%m-%d %H:%M:%S} UTC"
+
+
+def relative_range(key: str, anchor: dt.datetime) -> TimeRange:
+    """The preset range `key` ending at `anchor` (exclusive)."""
+    if key not in RELATIVE_RANGES:
+        raise InvalidRequest(f"Time range {key!r} is not one of: {', '.join(RELATIVE_RANGES)}.")
+    return TimeRange(anchor - RELATIVE_RANGES[key], anchor)
+
+
+def bounded_range(start: dt.datetime, end: dt.datetime) -> tuple[TimeRange, str | None]:
+    """A range of at most MAX_RANGE_DAYS (its last days), and a notice when it was shortened."""
+    requested = TimeRange(start, end)
+    limit = dt.timedelta(days=MAX_RANGE_DAYS)
+    if end - start <= limit:
+        return requested, None
+    bounded = TimeRange(end - limit, end)
+    notice = (
+        f"The range {start:%Y-%m-%d} – {end:%Y-%m-%d} spans {(end - start).days} days; the Logs view searches at most "
+        f"{MAX_RANGE_DAYS} days at a time, so it shows the last {MAX_RANGE_DAYS}: {bounded.label()}."
+    )
+    return bounded, notice
+
+
+def auto_bucket_seconds(time_range: TimeRange, target: int = TARGET_BUCKETS) -> int:
+    """The smallest standard bucket that splits the range into at most `target` bars."""
+    for size in BUCKET_SIZES_S:
+        if time_range.seconds / size <= target:
+            return size
+    return BUCKET_SIZES_S[-1]
+
+
+def bucket_origin(time_range: TimeRange, bucket_s: int) -> dt.datetime:
+    """The range start floored to the bucket size, so bars start on round times (13:05, not 13:04:37)."""
+    epoch = dt.datetime(1970, 1, 1)
+    offset = int((time_range.start - epoch).total_seconds()) // bucket_s * bucket_s
+    return epoch + dt.timedelta(seconds=offset)
+
+
+def field_column(name: str, *, numeric: bool = False) -> str:
+    """The column of a field chosen in a widget (allow-listed), optionally required to be numeric."""
+    field = lookup_field(name)
+    if numeric and not field.numeric:
+        raise InvalidRequest(f"{field.name} is not numeric; choose one of: {', '.join(NUMERIC_FIELDS)}.")
+    return field.column
+
+
+def _facet_column(name: str) -> str:
+    if lookup_field(name).name not in FACET_FIELDS:
+        raise InvalidRequest(f"Field {name!r} cannot be grouped by; choose one of: {', '.join(FACET_FIELDS)}.")
+    return field_column(name)
+
+
+@dataclass(frozen=True)
+class EventFilter:
+    """What every Logs query filters by: a time range and a compiled search."""
+
+    time_range: TimeRange
+    search: CompiledSearch
+
+    @classmethod
+    def of(cls, time_range: TimeRange, search: str) -> EventFilter:
+        return cls(time_range, compile_search(search))
+
+    def where(self) -> str:
+        # The search fragment holds only allow-listed column names and placeholders.
+        return (
+            "event_date BETWEEN :start_date AND :end_date "
+            "AND event_time >= :start_time AND event_time < :end_time "
+            f"AND ({self.search.sql})"
+        )
+
+    def params(self) -> dict[str, object]:
+        tr = self.time_range
+        return {"start_date": tr.start_date, "end_date": tr.end_date, "start_time": tr.start, "end_time": tr.end, **self.search.params}
+
+
+def _bucket_expr() -> str:
+    # Integer seconds since a round origin, floored to the bucket (integer division in both engines).
+    return "date_add('second', date_diff('second', :origin, event_time) / :bucket_s * :bucket_s, :origin)"
+
+
+def newest_event_time(latest_date: dt.date) -> Query:
+    """The newest event the principal can see, looking back a few partitions from `latest_date`."""
+    return make_query(
+        "splunk.newest_event_time",
+        """
+        SELECT MAX(event_time) AS newest
+        FROM daivi_splunk.events
+        WHERE event_date BETWEEN :since_date AND :latest_date
+        """,
+        since_date=latest_date - dt.timedelta(days=NEWEST_EVENT_LOOKBACK_DAYS),
+        latest_date=latest_date,
+    )
+
+
+def event_summary(f: EventFilter) -> Query:
+    """Matching events: count and first/last event time."""
+    return make_query(
+        "splunk.event_summary",
+        f"""
+        SELECT COUNT(*) AS events, MIN(event_time) AS first_event, MAX(event_time) AS last_event
+        FROM daivi_splunk.events
+        WHERE {f.where()}
+        """,  # noqa: S608
+        **f.params(),
+    )
+
+
+def timeline(f: EventFilter, split_field: str, bucket_s: int) -> Query:
+    """Events per bucket and per value of `split_field` (the top MAX_SERIES values; the rest as 'other')."""
+    column = _facet_column(split_field)
+    return make_query(
+        "splunk.timeline",
+        f"""
+        WITH matched AS (
+          SELECT event_time, COALESCE(CAST({column} AS VARCHAR), :none_value) AS value
+          FROM daivi_splunk.events
+          WHERE {f.where()}
+        ),
+        top_values AS (
+          SELECT value FROM matched GROUP BY value ORDER BY COUNT(*) DESC, value LIMIT {MAX_SERIES}
+        )
+        SELECT {_bucket_expr()} AS bucket,
+               CASE WHEN value IN (SELECT value FROM top_values) THEN value ELSE :other END AS value,
+               COUNT(*) AS events
+        FROM matched
+        GROUP BY 1, 2
+        ORDER BY 1, 2
+        """,  # noqa: S608
+        origin=bucket_origin(f.time_range, bucket_s),
+        bucket_s=bucket_s,
+        none_value=NONE_VALUE,
+        other=OTHER,
+        **f.params(),
+    )
+
+
+def top_values(f: EventFilter, field: str, limit: int = TOP_VALUES_LIMIT) -> Query:
+    """The most frequent values of a field with exact counts, how many distinct values, and events having it."""
+    column = _facet_column(field)
+    return make_query(
+        "splunk.top_values",
+        f"""
+        SELECT value, events, distinct_values, events_with_field
+        FROM (
+          SELECT value, events,
+                 COUNT(*) OVER () AS distinct_values,
+                 CAST(SUM(events) OVER () AS BIGINT) AS events_with_field
+          FROM (
+            SELECT CAST({column} AS VARCHAR) AS value, COUNT(*) AS events
+            FROM daivi_splunk.events
+            WHERE {f.where()} AND {column} IS NOT NULL
+            GROUP BY 1
+          ) AS counted
+        ) AS ranked
+        ORDER BY events DESC, value
+        LIMIT :limit
+        """,  # noqa: S608
+        limit=limit,
+        **f.params(),
+    )
+
+
+def events_page(f: EventFilter, columns: tuple[str, ...] | list[str], limit: int = PAGE_SIZE, offset: int = 0) -> Query:
+    """Matching events, newest first: the chosen columns (always with event_time and host) for one page."""
+    chosen = [c for c in columns if c in EVENT_COLUMNS]
+    unknown = [c for c in columns if c not in EVENT_COLUMNS]
+    if unknown:
+        raise InvalidRequest(f"Unknown event column {unknown[0]!r}; choose from: {', '.join(EVENT_COLUMNS)}.")
+    selected = list(dict.fromkeys(["event_time", *chosen]))
+    if not 1 <= limit <= EXPORT_MAX_ROWS or offset < 0 or offset + limit > max(MAX_PAGED_ROWS, EXPORT_MAX_ROWS):
+        raise InvalidRequest(f"Events can be read {EXPORT_MAX_ROWS:,} at a time, up to row {MAX_PAGED_ROWS:,}.")
+    return make_query(
+        "splunk.events_page",
+        f"""
+        SELECT {", ".join(selected)}
+        FROM daivi_splunk.events
+        WHERE {f.where()}
+        ORDER BY event_time DESC, host, source, message
+        OFFSET :offset LIMIT :limit
+        """,  # noqa: S608
+        offset=offset,
+        limit=limit,
+        **f.params(),
+    )
+
+
+def _stat_expr(stat: str, of_field: str) -> str:
+    if stat == "count":
+        return "CAST(COUNT(*) AS DOUBLE)"
+    if stat == "dc":
+        return f"CAST(COUNT(DISTINCT {field_column(of_field)}) AS DOUBLE)"
+    if stat == "avg":
+        return f"AVG({field_column(of_field, numeric=True)})"
+    if stat == "p95":
+        return f"approx_percentile({field_column(of_field, numeric=True)}, 0.95)"
+    raise InvalidRequest(f"Statistic {stat!r} is not one of: {', '.join(STATS)}.")
+
+
+def stats_table(f: EventFilter, stat: str, of_field: str, by_field: str, limit: int = STATS_GROUPS_LIMIT) -> Query:
+    """Per value of `by_field`: events and the statistic of `of_field`, largest statistic first."""
+    by_column = _facet_column(by_field)
+    return make_query(
+        "splunk.stats_table",
+        f"""
+        SELECT COALESCE(CAST({by_column} AS VARCHAR), :none_value) AS value,
+               COUNT(*) AS events,
+               {_stat_expr(stat, of_field)} AS stat
+        FROM daivi_splunk.events
+        WHERE {f.where()}
+        GROUP BY 1
+        ORDER BY 3 DESC NULLS LAST, 1
+        LIMIT :limit
+        """,  # noqa: S608
+        none_value=NONE_VALUE,
+        limit=limit,
+        **f.params(),
+    )
+
+
+def stats_timechart(f: EventFilter, stat: str, of_field: str, by_field: str, series: list[str], bucket_s: int) -> Query:
+    """The statistic per bucket for each value in `series` (others grouped as 'other')."""
+    by_column = _facet_column(by_field)
+    if not series:
+        raise InvalidRequest("The timechart needs at least one value to chart.")
+    return make_query(
+        "splunk.stats_timechart",
+        f"""
+        SELECT {_bucket_expr()} AS bucket,
+               CASE WHEN contains(:series, COALESCE(CAST({by_column} AS VARCHAR), :none_value))
+                    THEN COALESCE(CAST({by_column} AS VARCHAR), :none_value) ELSE :other END AS value,
+               {_stat_expr(stat, of_field)} AS stat
+        FROM daivi_splunk.events
+        WHERE {f.where()}
+        GROUP BY 1, 2
+        ORDER BY 1, 2
+        """,  # noqa: S608
+        origin=bucket_origin(f.time_range, bucket_s),
+        bucket_s=bucket_s,
+        series=tuple(series[:MAX_SERIES]),
+        none_value=NONE_VALUE,
+        other=OTHER,
+        **f.params(),
+    )
+
+
+def error_rate(f: EventFilter, bucket_s: int) -> Query:
+    """Per bucket: events, HTTP events, 5xx responses, ERROR/CRITICAL events, and both shares (0..1)."""
+    return make_query(
+        "splunk.error_rate",
+        f"""
+        SELECT bucket, events, http_events, server_errors, error_events,
+               CAST(server_errors AS DOUBLE) / NULLIF(http_events, 0) AS server_error_share,
+               CAST(error_events AS DOUBLE) / NULLIF(events, 0) AS error_share
+        FROM (
+          SELECT {_bucket_expr()} AS bucket,
+                 COUNT(*) AS events,
+                 CAST(COUNT_IF(http_status IS NOT NULL) AS BIGINT) AS http_events,
+                 CAST(COUNT_IF(http_status >= 500) AS BIGINT) AS server_errors,
+                 CAST(COUNT_IF(severity IN (:error_severity_1, :error_severity_2)) AS BIGINT) AS error_events
+          FROM daivi_splunk.events
+          WHERE {f.where()}
+          GROUP BY 1
+        ) AS per_bucket
+        ORDER BY bucket
+        """,  # noqa: S608
+        origin=bucket_origin(f.time_range, bucket_s),
+        bucket_s=bucket_s,
+        error_severity_1=ERROR_SEVERITIES[0],
+        error_severity_2=ERROR_SEVERITIES[1],
+        **f.params(),
+    )
+
+
+def inventory_hosts(snapshot: dt.date, hosts: list[str]) -> Query:
+    """Which of `hosts` are resources in the inventory snapshot (to link them to the Inventory view)."""
+    return make_query(
+        "splunk.inventory_hosts",
+        """
+        SELECT DISTINCT resource_name AS host
+        FROM daivi_inventory.resources
+        WHERE snapshot_date = :snapshot AND contains(:hosts, resource_name)
+        """,
+        snapshot=snapshot,
+        hosts=tuple(sorted(set(hosts))),
+    )
+
+
+__all__ = [
+    "DEFAULT_EVENT_COLUMNS", "EVENT_COLUMNS", "EXPORT_MAX_ROWS", "FIELDS", "MAX_PAGED_ROWS", "MAX_RANGE_DAYS", "PAGE_SIZE",
+    "RELATIVE_RANGES", "STATS", "EventFilter", "TimeRange", "auto_bucket_seconds", "bounded_range", "error_rate",
+    "event_summary", "events_page", "inventory_hosts", "newest_event_time", "relative_range", "stats_table",
+    "stats_timechart", "timeline", "top_values",
+]
