@@ -1,0 +1,159 @@
+"""Plotly figures of the Cost Explorer. Builders return `go.Figure`; no Streamlit calls in here."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import plotly.express as px
+import plotly.graph_objects as go
+
+from daivi_data.cost_analysis import OTHERS, Forecast
+
+CHART_TYPES = {"bar": "Stacked bar", "area": "Area", "line": "Line"}
+OTHERS_COLOR = "#B0B7C3"
+PALETTE = px.colors.qualitative.Plotly + px.colors.qualitative.Safe
+CHART_HEIGHT_PX = 420
+COMPACT_HEIGHT_PX = 320
+
+
+def group_colors(groups: list[str]) -> dict[str, str]:
+    """A stable color per group, grey for 'Others', so the chart and the Sankey agree."""
+    colors, i = {}, 0
+    for g in groups:
+        if g == OTHERS:
+            colors[g] = OTHERS_COLOR
+        else:
+            colors[g] = PALETTE[i % len(PALETTE)]
+            i += 1
+    return colors
+
+
+def _layout(fig: go.Figure, height: int, y_title: str = "Cost (USD)") -> go.Figure:
+    fig.update_layout(
+        height=height, margin={"l": 10, "r": 10, "t": 30, "b": 10}, hovermode="x unified",
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0, "title": None},
+        yaxis_title=y_title, xaxis_title=None, yaxis_tickprefix="$", yaxis_tickformat=",.0f",
+    )
+    return fig
+
+
+def build_cost_trend_figure(series: pd.DataFrame, order: list[str], chart: str = "bar", granularity: str = "daily",
+                            labels: dict[str, str] | None = None, compact: bool = False) -> go.Figure:
+    """Cost over time, one trace per group in `order` (largest first, 'Others' last).
+
+    `series` has columns period, group1, cost.
+    """
+    labels = labels or {}
+    colors = group_colors(order)
+    fig = go.Figure()
+    for group in order:
+        part = series[series["group1"] == group].sort_values("period")
+        if part.empty:
+            continue
+        name = labels.get(group, group)
+        hover = f"{name}: $%{{y:,.2f}}<extra></extra>"
+        if chart == "bar":
+            fig.add_bar(x=part["period"], y=part["cost"], name=name, marker_color=colors[group], hovertemplate=hover)
+        elif chart == "area":
+            fig.add_scatter(x=part["period"], y=part["cost"], name=name, mode="lines", stackgroup="cost",
+                            line={"color": colors[group], "width": 0.5}, hovertemplate=hover)
+        else:
+            fig.add_scatter(x=part["period"], y=part["cost"], name=name, mode="lines+markers",
+                            line={"color": colors[group]}, marker={"size": 4}, hovertemplate=hover)
+    if chart == "bar":
+        fig.update_layout(barmode="relative")
+    fig.update_xaxes(hoverformat="%b %Y" if granularity == "monthly" else "%b %d, %Y")
+    return _layout(fig, COMPACT_HEIGHT_PX if compact else CHART_HEIGHT_PX)
+
+
+def build_facet_figure(series: pd.DataFrame, order1: list[str], order2: list[str], labels1: dict[str, str] | None = None,
+                       labels2: dict[str, str] | None = None, compact: bool = False) -> go.Figure:
+    """Two-level grouping as small multiples: one stacked bar chart per first-level group.
+
+    `series` has columns period, group1, group2, cost.
+    """
+    labels1, labels2 = labels1 or {}, labels2 or {}
+    frame = series[series["group1"].isin(order1)].copy()
+    frame["g1"] = frame["group1"].map(lambda g: labels1.get(g, g))
+    frame["g2"] = frame["group2"].map(lambda g: labels2.get(g, g))
+    colors = {labels2.get(g, g): c for g, c in group_colors(order2).items()}
+    facet_order = [labels1.get(g, g) for g in order1 if g in set(frame["group1"])]
+    rows = max(1, (len(facet_order) + 2) // 3)
+    fig = px.bar(frame, x="period", y="cost", color="g2", facet_col="g1", facet_col_wrap=3,
+                 category_orders={"g1": facet_order, "g2": [labels2.get(g, g) for g in order2]},
+                 color_discrete_map=colors, facet_row_spacing=min(0.12, 0.6 / rows), facet_col_spacing=0.04)
+    fig.for_each_annotation(lambda a: a.update(text=a.text.split("=", 1)[-1]))
+    fig.update_yaxes(matches=None, showticklabels=True, tickprefix="$", tickformat="~s", title=None)
+    fig.update_xaxes(title=None)
+    height = (COMPACT_HEIGHT_PX if compact else 260) * rows
+    fig.update_layout(height=height, margin={"l": 10, "r": 10, "t": 40, "b": 10}, barmode="relative",
+                      legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0, "title": None})
+    return fig
+
+
+def build_sankey_figure(totals: pd.DataFrame, order1: list[str], order2: list[str], labels1: dict[str, str] | None = None,
+                        labels2: dict[str, str] | None = None, title1: str = "", title2: str = "") -> go.Figure:
+    """Two-level grouping as a Sankey: first-level groups flow into second-level groups.
+
+    `totals` has columns group1, group2, cost (positive costs only: a Sankey cannot show credits).
+    """
+    labels1, labels2 = labels1 or {}, labels2 or {}
+    frame = totals[(totals["cost"] > 0) & totals["group1"].isin(order1) & totals["group2"].isin(order2)]
+    nodes1 = [g for g in order1 if g in set(frame["group1"])]
+    nodes2 = [g for g in order2 if g in set(frame["group2"])]
+    index1 = {g: i for i, g in enumerate(nodes1)}
+    index2 = {g: len(nodes1) + i for i, g in enumerate(nodes2)}
+    c1, c2 = group_colors(order1), group_colors(order2)
+    fig = go.Figure(go.Sankey(
+        arrangement="snap",
+        node={"label": [labels1.get(g, g) for g in nodes1] + [labels2.get(g, g) for g in nodes2],
+              "color": [c1[g] for g in nodes1] + [c2[g] for g in nodes2], "pad": 12, "thickness": 14},
+        link={"source": [index1[g] for g in frame["group1"]], "target": [index2[g] for g in frame["group2"]],
+              "value": frame["cost"].tolist(), "hovertemplate": "%{source.label} → %{target.label}: $%{value:,.2f}<extra></extra>"},
+    ))
+    fig.update_layout(height=max(CHART_HEIGHT_PX, 24 * max(len(nodes1), len(nodes2))), margin={"l": 10, "r": 10, "t": 30, "b": 10},
+                      title={"text": f"{title1} → {title2}", "font": {"size": 13}})
+    return fig
+
+
+def build_movers_figure(increases: pd.DataFrame, decreases: pd.DataFrame, labels: dict[str, str] | None = None) -> go.Figure:
+    """Horizontal bars of the largest increases (red) and decreases (green) between two periods."""
+    labels = labels or {}
+    frame = pd.concat([increases, decreases], ignore_index=True).sort_values("change")
+    names = [labels.get(g, g) for g in frame["group"]]
+    fig = go.Figure(go.Bar(
+        x=frame["change"], y=names, orientation="h",
+        marker_color=["#D62728" if c > 0 else "#2CA02C" for c in frame["change"]],
+        customdata=frame[["previous", "current", "contribution_pp"]].to_numpy(),
+        hovertemplate="%{y}: %{x:$,.2f}<br>from %{customdata[0]:$,.2f} to %{customdata[1]:$,.2f}"
+                      "<br>%{customdata[2]:+.2f} pp of the total change<extra></extra>",
+    ))
+    fig.update_layout(height=max(220, 28 * len(frame) + 60), margin={"l": 10, "r": 10, "t": 10, "b": 10},
+                      xaxis_tickprefix="$", xaxis_tickformat=",.0f", yaxis={"automargin": True})
+    return fig
+
+
+def build_anomaly_figure(daily: pd.DataFrame, group: str, first_day: dt.date, last_day: dt.date, label: str = "") -> go.Figure:
+    """One group's daily cost with the anomalous event shaded. `daily` has usage_date, group1, cost."""
+    part = daily[daily["group1"] == group].sort_values("usage_date")
+    fig = go.Figure(go.Scatter(x=part["usage_date"], y=part["cost"], mode="lines", name=label or group,
+                               hovertemplate="%{x|%b %d}: $%{y:,.2f}<extra></extra>"))
+    fig.add_vrect(x0=pd.Timestamp(first_day) - pd.Timedelta(hours=12), x1=pd.Timestamp(last_day) + pd.Timedelta(hours=12),
+                  fillcolor="#D62728", opacity=0.15, line_width=0)
+    fig.update_layout(height=200, margin={"l": 10, "r": 10, "t": 10, "b": 10}, showlegend=False,
+                      yaxis_tickprefix="$", yaxis_tickformat=",.0f")
+    return fig
+
+
+def build_forecast_figure(daily: pd.DataFrame, forecast: Forecast) -> go.Figure:
+    """Cumulative cost of the period so far, and the forecast's end point with its interval."""
+    part = daily[(daily["usage_date"] >= forecast.period_start) & (daily["usage_date"] <= forecast.as_of)].sort_values("usage_date")
+    fig = go.Figure(go.Scatter(x=part["usage_date"], y=part["cost"].cumsum(), mode="lines", name="Actual (cumulative)"))
+    fig.add_scatter(x=[forecast.as_of, forecast.period_end], y=[forecast.actual, forecast.total], mode="lines+markers",
+                    line={"dash": "dash"}, name="Forecast",
+                    error_y={"type": "data", "symmetric": False, "array": [0, forecast.high - forecast.total],
+                             "arrayminus": [0, forecast.total - forecast.low]})
+    fig.update_layout(height=260, margin={"l": 10, "r": 10, "t": 10, "b": 10}, yaxis_tickprefix="$", yaxis_tickformat=",.0f",
+                      legend={"orientation": "h", "y": 1.1})
+    return fig
