@@ -131,10 +131,9 @@ range_key = range_col.selectbox(
     "Time range", RANGE_OPTIONS, index=RANGE_OPTIONS.index(DEFAULT_RANGE), key="range", bind=URL, on_change=range_changed,
     format_func=lambda k: q.RELATIVE_RANGE_LABELS.get(k, "Custom (absolute)"),
 )
-newest_label = f"the newest event ({newest:%Y-%m-%d %H:%M})" if newest else "the newest event (none found)"
 anchor = anchor_col.selectbox(
     "Relative to", ANCHORS, key="anchor", bind=URL, on_change=reset_page, disabled=range_key == "custom",
-    format_func=lambda a: newest_label if a == "latest" else "now (UTC)",
+    format_func=lambda a: "newest event" if a == "latest" else "now (UTC)",
     help="Exports lag: the demo data ends yesterday, so presets count back from the newest event by default.",
 )
 anchor_time = ceil_minute(newest) if anchor == "latest" and newest else now
@@ -192,7 +191,11 @@ try:
     split_col, info_col = st.columns([1, 3], vertical_alignment="bottom")
     split_field = split_col.selectbox("Stack timeline by", sl.FACET_FIELDS, index=sl.FACET_FIELDS.index("severity"),
                                       key="split", bind=URL)
-    info_col.markdown(f"**{total:,} events** match · bars of {bucket_label(bucket_s)}")
+    info_col.markdown(f"**{total:,} events** match · bars of {bucket_label(bucket_s)} · drag across the bars to zoom")
+    if total == 0:
+        empty_state("No events match this search in this range. Widen the range or remove a term.")
+        show_query_stats(results)
+        st.stop()
     timeline_df = run(q.timeline(event_filter, split_field, bucket_s))
     st.plotly_chart(
         build_timeline_figure(timeline_df, bucket_s, split_field, time_range.start, time_range.end),
@@ -201,11 +204,6 @@ try:
     )
 except DaiviError as e:
     show_error(e)
-    st.stop()
-
-if total == 0:
-    empty_state("No events match this search in this range. Widen the range or remove a term.")
-    show_query_stats(results)
     st.stop()
 
 inventory_hosts: set[str] = set()
