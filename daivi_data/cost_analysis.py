@@ -352,32 +352,35 @@ def _sum_between(daily: pd.Series, start: dt.date, end: dt.date) -> float:
 
 # --- anomalies --------------------------------------------------------------------------------
 
-ANOMALY_WINDOW_DAYS = 28
-ANOMALY_MIN_HISTORY_DAYS = 14
-ANOMALY_SCORE = 4.0  # robust z: how many scaled MADs from the group's own median
+ANOMALY_WINDOW_DAYS = 28  # four whole weeks, so every weekday appears four times
+ANOMALY_SCORE = 4.0  # robust z: how many scaled MADs from the expected day
 # A group whose cost barely moves has a MAD near zero; this floor (a share of its
-# typical day) keeps rounding-level wiggles from counting as anomalies.
+# expected day) keeps rounding-level wiggles from counting as anomalies.
 ANOMALY_RELATIVE_FLOOR = 0.05
 ANOMALY_MIN_IMPACT_SHARE = 0.002  # of the typical total daily cost: below that nobody cares
 MAD_TO_SIGMA = 1.4826
 ANOMALY_METHOD = (
-    f"Anomalies: for each group, each day is compared with the median of the group's previous {ANOMALY_WINDOW_DAYS} days. "
-    "The spread is the median absolute deviation (MAD) of those days, so past spikes do not hide new ones. "
-    f"A day is anomalous when it is more than {ANOMALY_SCORE:g} scaled MADs away from the median (at least "
-    f"{ANOMALY_RELATIVE_FLOOR:.0%} of the group's typical day); consecutive anomalous days form one event, "
-    "ranked by cost impact (cost minus the expected median). Drivers compare the event's days with the same window."
+    f"Anomalies: each group's day is compared with what its previous {ANOMALY_WINDOW_DAYS} days lead to expect: the median "
+    "of the same weekday in those four weeks (so quiet weekends are not anomalies). The spread is the median absolute "
+    "deviation (MAD) of those days around their weekday medians, so past spikes do not hide new ones. A day is anomalous "
+    f"when it is more than {ANOMALY_SCORE:g} scaled MADs (and at least {ANOMALY_RELATIVE_FLOOR:.0%}) away from the expected "
+    "cost; consecutive anomalous days form one event, ranked by cost impact (cost minus expected). Drivers compare the "
+    "event's days with the average day of the four weeks before it."
 )
 
 
 def detect_anomalies(daily: pd.DataFrame, start: dt.date, end: dt.date, window: int = ANOMALY_WINDOW_DAYS,
-                     min_history: int = ANOMALY_MIN_HISTORY_DAYS, score_threshold: float = ANOMALY_SCORE) -> pd.DataFrame:
+                     score_threshold: float = ANOMALY_SCORE) -> pd.DataFrame:
     """Anomalous days per group within [start, end], merged into events, largest impact first.
 
     `daily` has columns usage_date, group, cost, and should start `window` days
-    before `start` so the first days have a baseline. Returns one row per event:
-    group, first_day, last_day, days, cost, expected, impact, peak_score, direction.
+    before `start`: a day is judged only with a full window of history. Returns
+    one row per event: group, first_day, last_day, days, cost, expected, impact,
+    peak_score, direction.
     """
     columns = ["group", "first_day", "last_day", "days", "cost", "expected", "impact", "peak_score", "direction"]
+    if window % 7:
+        raise InvalidRequest("The anomaly window must be whole weeks.")
     if daily.empty:
         return pd.DataFrame(columns=columns)
     frame = daily.copy()
@@ -392,20 +395,19 @@ def detect_anomalies(daily: pd.DataFrame, start: dt.date, end: dt.date, window: 
     rows = []
     for group in wide.columns:
         values = wide[group].to_numpy(dtype=float)
-        baseline, scale = _rolling_median_mad(values, window, min_history)
-        floor = np.maximum(ANOMALY_RELATIVE_FLOOR * np.abs(baseline), 1e-9)
-        spread = np.maximum(MAD_TO_SIGMA * scale, floor)
+        expected, mad = weekly_baseline(values, window)
+        spread = np.maximum(MAD_TO_SIGMA * mad, np.maximum(ANOMALY_RELATIVE_FLOOR * np.abs(expected), 1e-9))
         with np.errstate(invalid="ignore", divide="ignore"):
-            score = (values - baseline) / spread
-        flagged = in_range & ~np.isnan(baseline) & (np.abs(score) >= score_threshold) & (np.abs(values - baseline) >= min_impact)
+            score = (values - expected) / spread
+        flagged = in_range & ~np.isnan(expected) & (np.abs(score) >= score_threshold) & (np.abs(values - expected) >= min_impact)
         run: list[int] = []
         for i in np.flatnonzero(flagged):
             if run and (i != run[-1] + 1 or np.sign(score[i]) != np.sign(score[run[-1]])):
-                rows.append(_event(group, calendar, values, baseline, score, run))
+                rows.append(_event(group, calendar, values, expected, score, run))
                 run = []
             run.append(i)
         if run:
-            rows.append(_event(group, calendar, values, baseline, score, run))
+            rows.append(_event(group, calendar, values, expected, score, run))
     if not rows:
         return pd.DataFrame(columns=columns)
     events = pd.DataFrame(rows, columns=columns)
@@ -414,28 +416,37 @@ def detect_anomalies(daily: pd.DataFrame, start: dt.date, end: dt.date, window: 
     return events.reset_index(drop=True)
 
 
-def _event(group, calendar, values, baseline, score, run: list[int]) -> dict:
+def _event(group, calendar, values, expected, score, run: list[int]) -> dict:
     cost = float(values[run].sum())
-    expected = float(baseline[run].sum())
+    baseline = float(expected[run].sum())
     peak = float(score[run][np.argmax(np.abs(score[run]))])
     return {
         "group": group, "first_day": calendar[run[0]], "last_day": calendar[run[-1]], "days": len(run),
-        "cost": cost, "expected": expected, "impact": cost - expected, "peak_score": peak,
+        "cost": cost, "expected": baseline, "impact": cost - baseline, "peak_score": peak,
         "direction": "spike" if peak > 0 else "drop",
     }
 
 
-def _rolling_median_mad(values: np.ndarray, window: int, min_history: int) -> tuple[np.ndarray, np.ndarray]:
-    """Median and MAD of the `window` days *before* each day (NaN until `min_history` days exist)."""
+def weekly_baseline(values: np.ndarray, window: int = ANOMALY_WINDOW_DAYS) -> tuple[np.ndarray, np.ndarray]:
+    """(expected, MAD) for each day from the `window` days before it (NaN without a full window).
+
+    Expected is the median of the same weekday in the window; MAD is the median
+    absolute deviation of the window's days from their own weekday medians.
+    """
     n = len(values)
-    median = np.full(n, np.nan)
+    expected = np.full(n, np.nan)
     mad = np.full(n, np.nan)
-    for i in range(min_history, n):
-        past = values[max(0, i - window):i]
-        m = np.median(past)
-        median[i] = m
-        mad[i] = np.median(np.abs(past - m))
-    return median, mad
+    if n <= window:
+        return expected, mad
+    weeks = window // 7
+    # Row j holds days j .. j+window-1: the history of day j+window. Column k has the
+    # weekday of day j+k, so columns 0, 7, 14, ... share the target day's weekday.
+    windows = np.lib.stride_tricks.sliding_window_view(values[:-1], window).reshape(-1, weeks, 7)
+    weekday_median = np.median(windows, axis=1)  # (rows, 7): per weekday position
+    expected[window:] = weekday_median[:, 0]
+    residuals = np.abs(windows - weekday_median[:, None, :]).reshape(len(windows), -1)
+    mad[window:] = np.median(residuals, axis=1)
+    return expected, mad
 
 
 def anomaly_drivers(detail: pd.DataFrame, event: pd.Series, window: int = ANOMALY_WINDOW_DAYS, n: int = 3) -> pd.DataFrame:
