@@ -1,0 +1,606 @@
+"""Named queries of the CUR drill-down view (`daivi_cur.cur`, CUR 2.0 columns).
+
+Every query here reads one billing period (`billing_period = :period`) or a
+bounded range of them (`billing_period BETWEEN :first_period AND :last_period`):
+Athena bills by bytes scanned and the CUR is the largest table we have.
+Values a user chooses (account, service, usage type, resource id, tag key) are
+bound parameters; the only user choice that shapes SQL text is the cost basis,
+and it comes from `COST_BASES`.
+
+Cost semantics follow the CUR 2.0 user guide and the CUDOS dashboards:
+
+- unblended: `line_item_unblended_cost` as invoiced;
+- amortized (effective): usage covered by a Savings Plan at its SP effective
+  cost, RI-covered usage at the reservation effective cost, unused RI/SP
+  commitment on the fee lines, and the fee lines that amortization spreads
+  (SP negation, SP/RI upfront fees) at zero;
+- net: `line_item_net_unblended_cost` (after discounts), unblended where absent;
+- public on-demand (list): what the usage would cost at public prices, without
+  commitments (fee, negation and upfront lines at zero; tax, credits and
+  refunds as charged).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, replace
+
+from daivi_data.catalog import require_identifier
+from daivi_data.errors import InvalidRequest
+from daivi_data.queries import Query, make_query
+
+CUR_TABLE = "daivi_cur.cur"
+PERIOD_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+ACCOUNT_RE = re.compile(r"^\d{12}$")
+MAX_VALUE_CHARS = 256  # usage types, operations and product codes are far shorter
+MAX_RESOURCE_ID_CHARS = 1024  # ARNs can be long; anything longer is not a resource id
+MAX_TAG_KEY_CHARS = 128  # AWS's own limit on tag keys
+MAX_LEVEL_ROWS = 1000  # rows per drill level table (the rest are summed as "others" on screen)
+MAX_LINE_ITEMS = 1000
+TOP_RESOURCES_ALLOWED = (10, 25, 50, 100)
+PERIODS_LOOKBACK = 24  # months listed in the period overview
+NO_RESOURCE = "(no resource id)"  # drill value for line items without a resource id
+
+USAGE_LINE_TYPES = ("Usage", "DiscountedUsage", "SavingsPlanCoveredUsage")
+
+AMORTIZED_COST_SQL = """CASE line_item_line_item_type
+      WHEN 'SavingsPlanCoveredUsage' THEN COALESCE(savings_plan_savings_plan_effective_cost, 0)
+      WHEN 'SavingsPlanRecurringFee' THEN COALESCE(savings_plan_total_commitment_to_date, 0) - COALESCE(savings_plan_used_commitment, 0)
+      WHEN 'SavingsPlanNegation' THEN 0
+      WHEN 'SavingsPlanUpfrontFee' THEN 0
+      WHEN 'DiscountedUsage' THEN COALESCE(reservation_effective_cost, 0)
+      WHEN 'RIFee' THEN COALESCE(reservation_unused_amortized_upfront_fee_for_billing_period, 0) + COALESCE(reservation_unused_recurring_fee, 0)
+      WHEN 'Fee' THEN CASE WHEN COALESCE(reservation_reservation_a_r_n, '') <> '' THEN 0 ELSE COALESCE(line_item_unblended_cost, 0) END
+      ELSE COALESCE(line_item_unblended_cost, 0) END"""
+
+UNBLENDED_COST_SQL = "COALESCE(line_item_unblended_cost, 0)"
+NET_COST_SQL = "COALESCE(line_item_net_unblended_cost, line_item_unblended_cost, 0)"
+PUBLIC_COST_SQL = """CASE
+      WHEN line_item_line_item_type IN ('Usage', 'DiscountedUsage', 'SavingsPlanCoveredUsage')
+        THEN COALESCE(pricing_public_on_demand_cost, line_item_unblended_cost, 0)
+      WHEN line_item_line_item_type IN ('RIFee', 'SavingsPlanRecurringFee', 'SavingsPlanNegation', 'SavingsPlanUpfrontFee') THEN 0
+      WHEN line_item_line_item_type = 'Fee' AND COALESCE(reservation_reservation_a_r_n, '') <> '' THEN 0
+      ELSE COALESCE(line_item_unblended_cost, 0) END"""
+
+# Public name -> SQL expression of one line item's cost. The allow-list for the cost basis.
+COST_BASES: dict[str, str] = {
+    "unblended": UNBLENDED_COST_SQL,
+    "amortized": AMORTIZED_COST_SQL,
+    "net": NET_COST_SQL,
+    "public": PUBLIC_COST_SQL,
+}
+COST_BASIS_LABELS = {
+    "unblended": "Unblended",
+    "amortized": "Amortized (effective)",
+    "net": "Net unblended",
+    "public": "Public on-demand (list)",
+}
+COST_COLUMNS = {"unblended": "unblended_cost", "amortized": "amortized_cost", "net": "net_cost", "public": "public_cost"}
+
+ALL_COSTS_SQL = f"""SUM({UNBLENDED_COST_SQL}) AS unblended_cost,
+      SUM({AMORTIZED_COST_SQL}) AS amortized_cost,
+      SUM({NET_COST_SQL}) AS net_cost,
+      SUM({PUBLIC_COST_SQL}) AS public_cost"""
+
+# Shared costs kept out of the per-tag chargeback: tax, and the support plan.
+SHARED_COST_SQL = """CASE WHEN line_item_line_item_type = 'Tax' THEN 'Tax'
+      WHEN line_item_product_code LIKE 'AWSSupport%' OR line_item_product_code = 'OCBPremiumSupport' THEN 'Support'
+      ELSE '' END"""
+
+# Usage that a Savings Plan or an RI could cover, billed on demand. Instance usage carries an
+# instance type; Fargate and Lambda are covered by Compute Savings Plans without one.
+ELIGIBLE_ON_DEMAND_SQL = """line_item_line_item_type = 'Usage' AND pricing_term = 'OnDemand'
+      AND (COALESCE(product_instance_type, '') <> ''
+           OR line_item_usage_type LIKE '%Fargate-vCPU-Hours%' OR line_item_usage_type LIKE '%Fargate-GB-Hours%'
+           OR (line_item_product_code = 'AWSLambda' AND line_item_usage_type LIKE '%Lambda-GB-Second%'))"""
+
+INSTANCE_FAMILY_SQL = "COALESCE(NULLIF(product_instance_family, ''), '(none)')"
+
+TRANSFER_CATEGORY_SQL = """CASE
+      WHEN product_transfer_type = 'IntraRegion' OR line_item_usage_type LIKE '%DataTransfer-Regional-Bytes%' THEN 'Inter-AZ'
+      WHEN product_transfer_type LIKE 'InterRegion%' OR line_item_usage_type LIKE '%-AWS-Out-Bytes%'
+        OR line_item_usage_type LIKE '%-AWS-In-Bytes%' THEN 'Inter-region'
+      WHEN product_transfer_type IN ('AWS Outbound', 'CloudFront Outbound') OR line_item_usage_type LIKE '%DataTransfer-Out-Bytes%'
+        OR line_item_usage_type LIKE '%DataTransfer-Out-OBytes%' THEN 'Internet egress'
+      ELSE 'Other transfer' END"""
+
+TRANSFER_FILTER_SQL = """line_item_line_item_type IN ('Usage', 'DiscountedUsage', 'SavingsPlanCoveredUsage')
+      AND (product_product_family = 'Data Transfer' OR COALESCE(product_transfer_type, '') <> ''
+           OR line_item_usage_type LIKE '%DataTransfer%' OR line_item_usage_type LIKE '%-AWS-Out-Bytes%'
+           OR line_item_usage_type LIKE '%-AWS-In-Bytes%')"""
+
+
+# --- typed request ---------------------------------------------------------------------------
+
+
+def require_period(value: str) -> str:
+    """A billing period 'YYYY-MM', or InvalidRequest naming the field."""
+    if not isinstance(value, str) or not PERIOD_RE.match(value):
+        raise InvalidRequest(f"Billing period {str(value)[:40]!r} is not a month like 2026-11 (YYYY-MM).")
+    return value
+
+
+def period_of(day: dt.date) -> str:
+    return f"{day.year:04d}-{day.month:02d}"
+
+
+def shift_period(period: str, months: int) -> str:
+    """'2026-11' shifted by `months` (negative goes back)."""
+    year, month = map(int, require_period(period).split("-"))
+    index = year * 12 + (month - 1) + months
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+
+
+def _require_text(value: str, field: str, max_chars: int) -> str:
+    if not isinstance(value, str) or value == "":
+        raise InvalidRequest(f"{field} is empty.")
+    if len(value) > max_chars:
+        raise InvalidRequest(f"{field} is {len(value)} characters long; at most {max_chars} are allowed.")
+    if any(ord(c) < 32 for c in value):
+        raise InvalidRequest(f"{field} contains control characters.")
+    return value
+
+
+def require_account(value: str) -> str:
+    if not isinstance(value, str) or not ACCOUNT_RE.match(value):
+        raise InvalidRequest(f"Account {str(value)[:40]!r} is not a 12-digit AWS account id.")
+    return value
+
+
+def require_tag_key(value: str) -> str:
+    """A tag key: any text AWS allows (spaces included, it is bound, never SQL text), within AWS's length limit."""
+    return _require_text(value, "Tag key", MAX_TAG_KEY_CHARS)
+
+
+DRILL_LEVELS = ("account", "service", "usage", "resource", "line_item")
+DRILL_LEVEL_TITLES = {
+    "account": "Accounts",
+    "service": "Services",
+    "usage": "Usage types and operations",
+    "resource": "Resources",
+    "line_item": "Line items",
+}
+# URL query parameters of the drill path, outermost first.
+DRILL_PARAMS = ("period", "account", "service", "usage_type", "operation", "resource")
+
+
+@dataclass(frozen=True)
+class DrillPath:
+    """Where the user is in billing period -> account -> service -> usage type/operation -> resource -> line items.
+
+    A value at one level requires every level above it; `level` is the level
+    whose rows are listed next.
+    """
+
+    period: str
+    account: str | None = None
+    service: str | None = None
+    usage_type: str | None = None
+    operation: str | None = None
+    resource: str | None = None
+
+    def __post_init__(self) -> None:
+        require_period(self.period)
+        if self.account is not None:
+            require_account(self.account)
+        if self.service is not None:
+            _require_text(self.service, "Service", MAX_VALUE_CHARS)
+        if self.usage_type is not None:
+            _require_text(self.usage_type, "Usage type", MAX_VALUE_CHARS)
+        if self.operation is not None and self.operation != "":
+            _require_text(self.operation, "Operation", MAX_VALUE_CHARS)
+        if self.resource is not None:
+            _require_text(self.resource, "Resource id", MAX_RESOURCE_ID_CHARS)
+        chain = [("account", self.account), ("service", self.service), ("usage type", self.usage_type), ("resource", self.resource)]
+        for (outer, outer_value), (inner, inner_value) in zip(chain, chain[1:], strict=False):
+            if inner_value is not None and outer_value is None:
+                raise InvalidRequest(f"A {inner} can only be chosen after a {outer}.")
+        if self.operation is not None and self.usage_type is None:
+            raise InvalidRequest("An operation can only be chosen after a usage type.")
+
+    @property
+    def level(self) -> str:
+        if self.account is None:
+            return "account"
+        if self.service is None:
+            return "service"
+        if self.usage_type is None:
+            return "usage"
+        if self.resource is None:
+            return "resource"
+        return "line_item"
+
+    def down(self, **values: str) -> DrillPath:
+        return replace(self, **values)
+
+    def up_to(self, level: str) -> DrillPath:
+        """The path whose listed level is `level` (a breadcrumb step back)."""
+        keep = DRILL_LEVELS.index(level)
+        fields = ("account", "service", "usage_type", "resource")
+        cleared = {f: None for i, f in enumerate(fields) if i >= keep}
+        if keep <= 2:
+            cleared["operation"] = None
+        return replace(self, **cleared)
+
+    def url_params(self) -> dict[str, str]:
+        out = {"period": self.period}
+        for name in DRILL_PARAMS[1:]:
+            value = getattr(self, name)
+            if value is not None:
+                out[name] = value
+        return out
+
+
+def _drill_filters(path: DrillPath) -> tuple[str, dict[str, object]]:
+    """WHERE clause (fixed fragments only) and bound values for a drill path."""
+    clauses = ["billing_period = :period"]
+    params: dict[str, object] = {"period": path.period}
+    if path.account is not None:
+        clauses.append("line_item_usage_account_id = :account")
+        params["account"] = path.account
+    if path.service is not None:
+        clauses.append("line_item_product_code = :service")
+        params["service"] = path.service
+    if path.usage_type is not None:
+        clauses.append("line_item_usage_type = :usage_type")
+        params["usage_type"] = path.usage_type
+    if path.operation is not None:
+        clauses.append("COALESCE(line_item_operation, '') = :operation")
+        params["operation"] = path.operation
+    if path.resource is not None:
+        if path.resource == NO_RESOURCE:
+            clauses.append("COALESCE(line_item_resource_id, '') = ''")
+        else:
+            clauses.append("line_item_resource_id = :resource")
+            params["resource"] = path.resource
+    return "\n        AND ".join(clauses), params
+
+
+def cost_basis_sql(basis: str) -> str:
+    return require_identifier(basis, COST_BASES, "Cost basis")
+
+
+# --- query builders --------------------------------------------------------------------------
+
+
+def period_totals(last_period: str, months: int = PERIODS_LOOKBACK) -> Query:
+    """Cost per billing period (every basis) over the `months` periods up to `last_period`."""
+    return make_query(
+        "cur.period_totals",
+        f"""
+        SELECT billing_period,
+          {ALL_COSTS_SQL},
+          COUNT(*) AS line_items,
+          COUNT(DISTINCT line_item_usage_account_id) AS accounts
+        FROM {CUR_TABLE}
+        WHERE billing_period BETWEEN :first_period AND :last_period
+        GROUP BY billing_period
+        ORDER BY billing_period
+        """,  # noqa: S608 - only this module's constants and allow-listed expressions; values are bound
+        first_period=shift_period(last_period, -(months - 1)),
+        last_period=require_period(last_period),
+    )
+
+
+_LEVEL_GROUPS = {
+    "account": ("line_item_usage_account_id AS account_id, MAX(line_item_usage_account_name) AS account_name",
+                "line_item_usage_account_id"),
+    "service": ("line_item_product_code AS service", "line_item_product_code"),
+    "usage": ("line_item_usage_type AS usage_type, COALESCE(line_item_operation, '') AS operation",
+              "line_item_usage_type, COALESCE(line_item_operation, '')"),
+    "resource": (f"COALESCE(NULLIF(line_item_resource_id, ''), '{NO_RESOURCE}') AS resource_id",
+                 f"COALESCE(NULLIF(line_item_resource_id, ''), '{NO_RESOURCE}')"),
+}
+
+
+def drill_level(path: DrillPath, basis: str = "unblended") -> Query:
+    """The rows of the path's current level (accounts, services, ...) with every cost basis.
+
+    At most MAX_LEVEL_ROWS rows, the largest by the chosen basis; `total_rows` is the
+    number of rows there would be without that cap.
+    """
+    if path.level == "line_item":
+        return line_items(path)
+    select, group = _LEVEL_GROUPS[path.level]
+    where, params = _drill_filters(path)
+    order = cost_basis_sql(basis)
+    return make_query(
+        f"cur.drill_{path.level}",
+        f"""
+        SELECT {select},
+          {ALL_COSTS_SQL},
+          COUNT(*) AS line_items,
+          COUNT(*) OVER () AS total_rows
+        FROM {CUR_TABLE}
+        WHERE {where}
+        GROUP BY {group}
+        ORDER BY SUM({order}) DESC
+        LIMIT {MAX_LEVEL_ROWS}
+        """,  # noqa: S608 - only this module's constants and allow-listed expressions; values are bound
+        **params,
+    )
+
+
+def line_items(path: DrillPath) -> Query:
+    """The line items at the end of a drill path (at most MAX_LINE_ITEMS, in time order)."""
+    where, params = _drill_filters(path)
+    return make_query(
+        "cur.line_items",
+        f"""
+        SELECT identity_line_item_id AS line_item_id,
+          line_item_usage_start_date AS usage_start,
+          line_item_usage_end_date AS usage_end,
+          line_item_line_item_type AS line_item_type,
+          line_item_usage_type AS usage_type,
+          line_item_operation AS operation,
+          line_item_availability_zone AS availability_zone,
+          line_item_usage_amount AS usage_amount,
+          pricing_unit,
+          pricing_term,
+          line_item_unblended_rate AS unblended_rate,
+          {UNBLENDED_COST_SQL} AS unblended_cost,
+          {AMORTIZED_COST_SQL} AS amortized_cost,
+          {NET_COST_SQL} AS net_cost,
+          {PUBLIC_COST_SQL} AS public_cost,
+          reservation_reservation_a_r_n AS reservation_arn,
+          savings_plan_savings_plan_a_r_n AS savings_plan_arn,
+          line_item_line_item_description AS description,
+          COUNT(*) OVER () AS total_rows
+        FROM {CUR_TABLE}
+        WHERE {where}
+        ORDER BY line_item_usage_start_date, identity_line_item_id
+        LIMIT {MAX_LINE_ITEMS}
+        """,  # noqa: S608 - only this module's constants and allow-listed expressions; values are bound
+        **params,
+    )
+
+
+def invoice_by_line_item_type(period: str) -> Query:
+    """Every basis per line item type: the waterfall's steps."""
+    return make_query(
+        "cur.invoice_by_line_item_type",
+        f"""
+        SELECT line_item_line_item_type AS line_item_type,
+          {ALL_COSTS_SQL},
+          COUNT(*) AS line_items
+        FROM {CUR_TABLE}
+        WHERE billing_period = :period
+        GROUP BY line_item_line_item_type
+        """,  # noqa: S608 - only this module's constants and allow-listed expressions; values are bound
+        period=require_period(period),
+    )
+
+
+def billing_by_record_type(period: str) -> Query:
+    """The billing lakehouse's totals for the same period, per record type (the reconciliation's other side)."""
+    return make_query(
+        "cur.billing_by_record_type",
+        """
+        SELECT record_type,
+          SUM(unblended_cost) AS unblended_cost,
+          SUM(amortized_cost) AS amortized_cost,
+          SUM(net_unblended_cost) AS net_cost
+        FROM daivi_billing.cost_daily
+        WHERE billing_period = :period
+        GROUP BY record_type
+        """,  # noqa: S608 - only this module's constants and allow-listed expressions; values are bound
+        period=require_period(period),
+    )
+
+
+_COVERAGE_COMPONENTS_SQL = f"""SUM(CASE WHEN line_item_line_item_type = 'DiscountedUsage'
+                   THEN COALESCE(pricing_public_on_demand_cost, 0) ELSE 0 END) AS ri_covered_od_cost,
+          SUM(CASE WHEN line_item_line_item_type = 'SavingsPlanCoveredUsage'
+                   THEN COALESCE(pricing_public_on_demand_cost, line_item_unblended_cost, 0) ELSE 0 END) AS sp_covered_od_cost,
+          SUM(CASE WHEN {ELIGIBLE_ON_DEMAND_SQL}
+                   THEN COALESCE(pricing_public_on_demand_cost, line_item_unblended_cost, 0) ELSE 0 END) AS on_demand_od_cost,
+          SUM(CASE WHEN {ELIGIBLE_ON_DEMAND_SQL}
+                   THEN COALESCE(line_item_unblended_cost, 0) ELSE 0 END) AS on_demand_cost"""
+
+_COVERAGE_FILTER_SQL = f"""(line_item_line_item_type IN ('DiscountedUsage', 'SavingsPlanCoveredUsage')
+               OR ({ELIGIBLE_ON_DEMAND_SQL}))"""
+
+
+def coverage_by_day(first_period: str, last_period: str) -> Query:
+    """Commitment-eligible usage per day, in public on-demand dollars: covered by RI, by SP, and on demand."""
+    if require_period(first_period) > require_period(last_period):
+        raise InvalidRequest(f"First period {first_period} is after last period {last_period}.")
+    return make_query(
+        "cur.coverage_by_day",
+        f"""
+        SELECT billing_period, CAST(line_item_usage_start_date AS DATE) AS usage_date,
+          {_COVERAGE_COMPONENTS_SQL}
+        FROM {CUR_TABLE}
+        WHERE billing_period BETWEEN :first_period AND :last_period
+          AND {_COVERAGE_FILTER_SQL}
+        GROUP BY billing_period, CAST(line_item_usage_start_date AS DATE)
+        ORDER BY usage_date
+        """,  # noqa: S608 - only this module's constants and allow-listed expressions; values are bound
+        first_period=first_period,
+        last_period=last_period,
+    )
+
+
+def coverage_by_account_family(period: str) -> Query:
+    """Commitment-eligible usage of one period per account, service and instance family."""
+    return make_query(
+        "cur.coverage_by_account_family",
+        f"""
+        SELECT line_item_usage_account_id AS account_id,
+          MAX(line_item_usage_account_name) AS account_name,
+          line_item_product_code AS service,
+          {INSTANCE_FAMILY_SQL} AS instance_family,
+          {_COVERAGE_COMPONENTS_SQL}
+        FROM {CUR_TABLE}
+        WHERE billing_period = :period
+          AND {_COVERAGE_FILTER_SQL}
+        GROUP BY line_item_usage_account_id, line_item_product_code, {INSTANCE_FAMILY_SQL}
+        """,  # noqa: S608 - only this module's constants and allow-listed expressions; values are bound
+        period=require_period(period),
+    )
+
+
+def commitment_utilization(first_period: str, last_period: str) -> Query:
+    """Commitment bought and used per period, kind (RI/SP), owning account and family.
+
+    SP: the recurring fee lines carry the commitment of their hour/day and how much of
+    it covered usage. RI: the monthly RIFee line carries the reservation's amortized
+    upfront and recurring fee and the unused part of each.
+    """
+    if require_period(first_period) > require_period(last_period):
+        raise InvalidRequest(f"First period {first_period} is after last period {last_period}.")
+    return make_query(
+        "cur.commitment_utilization",
+        f"""
+        SELECT billing_period,
+          CASE WHEN line_item_line_item_type = 'RIFee' THEN 'RI' ELSE 'SP' END AS commitment_type,
+          line_item_usage_account_id AS account_id,
+          MAX(line_item_usage_account_name) AS account_name,
+          CASE WHEN line_item_line_item_type = 'RIFee' THEN {INSTANCE_FAMILY_SQL}
+               ELSE COALESCE(NULLIF(savings_plan_offering_type, ''), '(none)') END AS family,
+          SUM(CASE WHEN line_item_line_item_type = 'RIFee'
+                   THEN COALESCE(reservation_amortized_upfront_fee_for_billing_period, 0) + COALESCE(line_item_unblended_cost, 0)
+                   ELSE COALESCE(savings_plan_total_commitment_to_date, 0) END) AS total_commitment,
+          SUM(CASE WHEN line_item_line_item_type = 'RIFee'
+                   THEN COALESCE(reservation_unused_amortized_upfront_fee_for_billing_period, 0) + COALESCE(reservation_unused_recurring_fee, 0)
+                   ELSE COALESCE(savings_plan_total_commitment_to_date, 0) - COALESCE(savings_plan_used_commitment, 0) END)
+            AS unused_commitment
+        FROM {CUR_TABLE}
+        WHERE billing_period BETWEEN :first_period AND :last_period
+          AND line_item_line_item_type IN ('RIFee', 'SavingsPlanRecurringFee')
+        GROUP BY 1, 2, 3, 5
+        ORDER BY 1, 2, 3, 5
+        """,  # noqa: S608 - only this module's constants and allow-listed expressions; values are bound
+        first_period=first_period,
+        last_period=last_period,
+    )
+
+
+def commitments_expiring(period: str, today: dt.date, horizon_days: int = 90) -> Query:
+    """RIs and Savings Plans seen in `period` whose term ends between today and today + horizon.
+
+    End times are ISO-8601 text in the CUR; their first ten characters compare as dates.
+    """
+    if not 0 < horizon_days <= 3660:
+        raise InvalidRequest(f"Expiry horizon of {horizon_days} days is outside 1..3660.")
+    return make_query(
+        "cur.commitments_expiring",
+        f"""
+        SELECT commitment_type, arn, account_id, account_name, family, end_date, monthly_cost
+        FROM (
+          SELECT CASE WHEN line_item_line_item_type = 'RIFee' THEN 'RI' ELSE 'SP' END AS commitment_type,
+            CASE WHEN line_item_line_item_type = 'RIFee' THEN reservation_reservation_a_r_n
+                 ELSE savings_plan_savings_plan_a_r_n END AS arn,
+            MAX(line_item_usage_account_id) AS account_id,
+            MAX(line_item_usage_account_name) AS account_name,
+            MAX(CASE WHEN line_item_line_item_type = 'RIFee' THEN COALESCE(product_instance_type, product_instance_family)
+                     ELSE savings_plan_offering_type END) AS family,
+            MAX(substr(CASE WHEN line_item_line_item_type = 'RIFee' THEN reservation_end_time
+                            ELSE savings_plan_end_time END, 1, 10)) AS end_date,
+            SUM(CASE WHEN line_item_line_item_type = 'RIFee'
+                     THEN COALESCE(reservation_amortized_upfront_fee_for_billing_period, 0) + COALESCE(line_item_unblended_cost, 0)
+                     ELSE COALESCE(savings_plan_total_commitment_to_date, 0) END) AS monthly_cost
+          FROM {CUR_TABLE}
+          WHERE billing_period = :period
+            AND line_item_line_item_type IN ('RIFee', 'SavingsPlanRecurringFee')
+          GROUP BY 1, 2
+        ) commitments
+        WHERE end_date BETWEEN :from_day AND :to_day
+        ORDER BY end_date, arn
+        """,  # noqa: S608 - only this module's constants and allow-listed expressions; values are bound
+        period=require_period(period),
+        from_day=today.isoformat(),
+        to_day=(today + dt.timedelta(days=horizon_days)).isoformat(),
+    )
+
+
+def tag_keys(period: str) -> Query:
+    """The tag keys present on the period's line items, with how much cost carries each."""
+    return make_query(
+        "cur.tag_keys",
+        f"""
+        SELECT tag_key, COUNT(*) AS line_items, SUM(COALESCE(line_item_unblended_cost, 0)) AS unblended_cost
+        FROM {CUR_TABLE}
+        CROSS JOIN UNNEST(map_keys(resource_tags)) AS keys (tag_key)
+        WHERE billing_period = :period
+        GROUP BY tag_key
+        ORDER BY tag_key
+        """,  # noqa: S608 - only this module's constants and allow-listed expressions; values are bound
+        period=require_period(period),
+    )
+
+
+def cost_by_tag(period: str, tag_key: str) -> Query:
+    """Every basis per value of one tag key ('' = untagged), with shared costs (tax, support) kept apart."""
+    return make_query(
+        "cur.cost_by_tag",
+        f"""
+        SELECT COALESCE(element_at(resource_tags, :tag_key), '') AS tag_value,
+          {SHARED_COST_SQL} AS shared_cost,
+          {ALL_COSTS_SQL},
+          COUNT(*) AS line_items
+        FROM {CUR_TABLE}
+        WHERE billing_period = :period
+        GROUP BY 1, 2
+        """,  # noqa: S608 - only this module's constants and allow-listed expressions; values are bound
+        period=require_period(period),
+        tag_key=require_tag_key(tag_key),
+    )
+
+
+def top_resources(period: str, basis: str = "unblended", top_n: int = 25) -> Query:
+    """The `top_n` costliest resources of a period, one row per resource and day (their trend)."""
+    if top_n not in TOP_RESOURCES_ALLOWED:
+        raise InvalidRequest(f"Number of top resources {top_n!r} is not one of {', '.join(map(str, TOP_RESOURCES_ALLOWED))}.")
+    cost = cost_basis_sql(basis)
+    return make_query(
+        "cur.top_resources",
+        f"""
+        WITH per_resource AS (
+          SELECT line_item_resource_id AS resource_id,
+            MAX(line_item_usage_account_id) AS account_id,
+            MAX(line_item_product_code) AS service,
+            MAX(product_region_code) AS region,
+            MAX(line_item_usage_type) AS usage_type,
+            SUM({cost}) AS cost,
+            ROW_NUMBER() OVER (ORDER BY SUM({cost}) DESC, line_item_resource_id) AS cost_rank
+          FROM {CUR_TABLE}
+          WHERE billing_period = :period AND COALESCE(line_item_resource_id, '') <> ''
+          GROUP BY line_item_resource_id
+        )
+        SELECT r.cost_rank, r.resource_id, r.account_id, r.service, r.region, r.usage_type, r.cost,
+          CAST(c.line_item_usage_start_date AS DATE) AS usage_date,
+          SUM({cost}) AS daily_cost
+        FROM {CUR_TABLE} c
+        JOIN per_resource r ON c.line_item_resource_id = r.resource_id
+        WHERE c.billing_period = :period AND r.cost_rank <= :top_n
+        GROUP BY r.cost_rank, r.resource_id, r.account_id, r.service, r.region, r.usage_type, r.cost,
+          CAST(c.line_item_usage_start_date AS DATE)
+        ORDER BY r.cost_rank, usage_date
+        """,  # noqa: S608 - only this module's constants and allow-listed expressions; values are bound
+        period=require_period(period),
+        top_n=top_n,
+    )
+
+
+def data_transfer(period: str) -> Query:
+    """Data transfer cost and GB of a period by category (inter-region, internet egress, inter-AZ), service, account and route."""
+    return make_query(
+        "cur.data_transfer",
+        f"""
+        SELECT {TRANSFER_CATEGORY_SQL} AS category,
+          line_item_product_code AS service,
+          line_item_usage_account_id AS account_id,
+          MAX(line_item_usage_account_name) AS account_name,
+          COALESCE(NULLIF(product_from_region_code, ''), NULLIF(product_region_code, ''), '(unknown)') AS from_region,
+          COALESCE(NULLIF(product_to_region_code, ''), '(internet or same region)') AS to_region,
+          SUM(COALESCE(line_item_unblended_cost, 0)) AS unblended_cost,
+          SUM(COALESCE(line_item_usage_amount, 0)) AS usage_gb
+        FROM {CUR_TABLE}
+        WHERE billing_period = :period
+          AND {TRANSFER_FILTER_SQL}
+        GROUP BY 1, 2, 3, 5, 6
+        """,  # noqa: S608 - only this module's constants and allow-listed expressions; values are bound
+        period=require_period(period),
+    )

@@ -1,0 +1,545 @@
+"""CUR drill-down: from the bill to the line item.
+
+Billing period -> account -> service -> usage type / operation -> resource ->
+line items, with a breadcrumb back; the invoice waterfall reconciled with the
+billing lakehouse; RI/SP coverage, utilization and expiries; allocation by tag
+with a chargeback table; top resources; data transfer. The drill path lives in
+the URL (`period`, `account`, `service`, `usage_type`, `operation`, `resource`),
+the other choices in URL-bound widgets, so any view can be pasted into the wiki.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import pandas as pd
+import streamlit as st
+
+from daivi_data import cur_analysis as ca
+from daivi_data.errors import DaiviError, InvalidRequest
+from daivi_data.queries import cur as q
+from daivi_ui import figures_cur as fig
+from daivi_ui.components import csv_download, empty_state, format_money, show_query_stats
+from daivi_ui.context import app_context
+from daivi_ui.errors import show_error
+from daivi_ui.state import URL, check_url_param
+
+COMMITMENT_TREND_MONTHS = 6
+TABS = ("Drill-down", "Invoice", "Commitments", "Allocation", "Top resources", "Data transfer")
+MONEY = st.column_config.NumberColumn(format="dollar")
+PERCENT = st.column_config.NumberColumn(format="percent")
+
+ctx = app_context()
+results = []  # every QueryResult behind what is drawn, for the stats line
+
+
+def run(query):
+    result = ctx.run(query)
+    results.append(result)
+    return result.df
+
+
+if not ctx.can_read("cur"):
+    st.warning(f"Your role (`{ctx.principal.role}`) has no access to the billing CUR lakehouse, so this view is not "
+               "available to you. Daily cost is in Cost Explorer; ask the data platform team for CUR access.",
+               icon=":material/lock:")
+    st.stop()
+
+if not ctx.embed:
+    st.title("CUR drill-down")
+    st.caption("From the bill to the line item: every figure is SQL over the Cost and Usage Report (CUR 2.0) "
+               "under your role's grants, one billing period at a time.")
+chart_height = fig.COMPACT_HEIGHT_PX if ctx.embed else fig.CHART_HEIGHT_PX
+
+
+# --- billing period --------------------------------------------------------------------------
+
+def latest_period_hint() -> str:
+    """The newest period to list: this month, or the newest partition if the data runs later."""
+    latest = q.period_of(ctx.today)
+    try:
+        info = ctx.connection.engine.table_info("daivi_cur", "cur")
+        if info.latest_partition and q.PERIOD_RE.match(info.latest_partition) and info.latest_partition > latest:
+            latest = info.latest_partition
+    except (AttributeError, DaiviError):
+        pass  # engines without cheap metadata: this month is the anchor
+    return latest
+
+
+try:
+    period_totals = run(q.period_totals(latest_period_hint()))
+except DaiviError as e:
+    show_error(e)
+    st.stop()
+period_totals = period_totals[period_totals["line_items"] > 0]
+if period_totals.empty:
+    empty_state("The CUR lakehouse has no line items you may see in the last "
+                f"{q.PERIODS_LOOKBACK} months. Import a CUR export, or ask for access to more accounts.")
+    st.stop()
+available = sorted(period_totals["billing_period"], reverse=True)
+
+def rows_may_be_hidden() -> bool:
+    """True when the role's CUR grant filters rows, so "no data" may mean "not yours to see"."""
+    grant = ctx.grants.grant_for("daivi_cur", "cur")
+    return grant is None or bool(grant.row_filter)
+
+
+url_period = st.query_params.get("period")
+period = available[0]
+if url_period:
+    try:
+        q.require_period(url_period)
+    except InvalidRequest:
+        st.info(f"Ignored invalid value {url_period[:40]!r} for **billing period** in the URL (expected YYYY-MM); "
+                f"showing {period}.", icon=":material/info:")
+    else:
+        if url_period not in available:
+            st.warning(f"No CUR line items for billing period **{url_period}**{' that your role may see' if rows_may_be_hidden() else ''}. "
+                       f"Periods with data: {available[-1]} to {available[0]}. Choose one below.",
+                       icon=":material/event_busy:")
+            period = None
+        else:
+            period = url_period
+
+
+def set_drill_path(path: q.DrillPath | None, period_value: str | None = None) -> None:
+    """Write a drill path to the URL (and forget the deeper levels)."""
+    params = path.url_params() if path else {"period": period_value}
+    for name in q.DRILL_PARAMS:
+        if params.get(name) is not None:
+            st.query_params[name] = params[name]
+        elif name in st.query_params:
+            del st.query_params[name]
+
+
+def on_period_chosen() -> None:
+    set_drill_path(None, st.session_state["period_choice"])
+
+
+st.session_state["period_choice"] = period
+top = st.columns([1, 1, 2] if not ctx.embed else [1, 1, 1])
+top[0].selectbox("Billing period", available, key="period_choice", on_change=on_period_chosen, placeholder="Choose a period",
+                 help="The CUR partition every figure on this page reads.")
+check_url_param("basis", q.COST_BASES, "cost basis")
+basis = top[1].selectbox("Cost basis", list(q.COST_BASES), format_func=q.COST_BASIS_LABELS.get, key="basis", bind=URL,
+                         help="Unblended: as invoiced. Amortized: RI/SP fees spread over the usage they cover (effective cost). "
+                              "Net: after discounts. Public on-demand: at list prices, without commitments.")
+cost_col = q.COST_COLUMNS[basis]
+if period is None:
+    show_query_stats(results)
+    st.stop()
+
+summary = period_totals.set_index("billing_period").loc[period]
+if not ctx.embed:
+    k = st.columns(5)
+    k[0].metric("Unblended", format_money(summary["unblended_cost"]))
+    k[1].metric("Amortized", format_money(summary["amortized_cost"]))
+    k[2].metric("Net unblended", format_money(summary["net_cost"]))
+    k[3].metric("Public on-demand", format_money(summary["public_cost"]))
+    k[4].metric("Savings vs on-demand", format_money(summary["public_cost"] - summary["amortized_cost"]),
+                help="Public on-demand cost minus amortized cost: what commitments and discounts saved.")
+
+tabs = st.tabs(list(TABS), key="tab", bind=URL)
+drill_tab, invoice_tab, commit_tab, alloc_tab, top_tab, transfer_tab = tabs
+
+
+def frame_key(*parts: object) -> str:
+    """A widget key that changes with the data shown, so a stale selection never carries over."""
+    return hashlib.sha1("\x1f".join(map(str, parts)).encode()).hexdigest()[:12]
+
+
+# --- drill-down ------------------------------------------------------------------------------
+
+LEVEL_LABEL = {"account": "account_label", "service": "service", "usage": "usage_label", "resource": "resource_id"}
+
+
+def drill_path_from_url() -> q.DrillPath:
+    values = {name: st.query_params.get(name) for name in q.DRILL_PARAMS[1:]}
+    return q.DrillPath(period, **values)
+
+
+def breadcrumb(path: q.DrillPath) -> None:
+    crumbs = [(f"All accounts · {path.period}", "account")]
+    if path.account is not None:
+        crumbs.append((f"Account {path.account}", "service"))
+    if path.service is not None:
+        crumbs.append((path.service, "usage"))
+    if path.usage_type is not None:
+        crumbs.append((path.usage_type + (f" / {path.operation}" if path.operation else ""), "resource"))
+    if path.resource is not None:
+        crumbs.append((path.resource, "line_item"))
+    with st.container(horizontal=True, gap="small", key="breadcrumb"):
+        for i, (label, level) in enumerate(crumbs):
+            last = i == len(crumbs) - 1
+            short = label if len(label) <= 60 else label[:57] + "…"
+            st.button(short, key=f"crumb_{level}", disabled=last, type="tertiary" if not last else "secondary",
+                      icon=":material/chevron_right:" if i else ":material/home:",
+                      on_click=set_drill_path, args=(path.up_to(level),), help=label)
+
+
+def with_labels(level: str, df: pd.DataFrame) -> pd.DataFrame:
+    df = df.copy()
+    if level == "account":
+        df["account_label"] = df["account_id"] + " · " + df["account_name"].fillna("")
+    elif level == "usage":
+        df["usage_label"] = df["usage_type"] + df["operation"].map(lambda o: f" / {o}" if o else "")
+    return df
+
+
+def child_path(path: q.DrillPath, level: str, row: pd.Series) -> q.DrillPath:
+    if level == "account":
+        return path.down(account=row["account_id"])
+    if level == "service":
+        return path.down(service=row["service"])
+    if level == "usage":
+        return path.down(usage_type=row["usage_type"], operation=row["operation"])
+    return path.down(resource=row["resource_id"])
+
+
+def on_drill_choice(widget_key: str, path: q.DrillPath, level: str, df: pd.DataFrame) -> None:
+    label = st.session_state.get(widget_key)
+    rows = df[df[LEVEL_LABEL[level]] == label]
+    if not rows.empty:
+        set_drill_path(child_path(path, level, rows.iloc[0]))
+
+
+def nothing_here_message(path: q.DrillPath) -> str:
+    chosen = [f"{name.replace('_', ' ')} **{value}**" for name, value in path.url_params().items() if name != "period"]
+    where = ", ".join(chosen) if chosen else "any account"
+    who = f" or your role (`{ctx.principal.role}`) may not see them" if rows_may_be_hidden() else ""
+    return f"No CUR line items in {path.period} for {where}: there are none{who}. Step back with the breadcrumb."
+
+
+def draw_drill_level(path: q.DrillPath) -> None:
+    level = path.level
+    df = run(q.drill_level(path, basis))
+    if df.empty:
+        st.warning(nothing_here_message(path), icon=":material/search_off:")
+        return
+    total_rows = int(df["total_rows"].iloc[0])
+    df = df.drop(columns="total_rows")
+    if level == "line_item":
+        st.subheader(f"Line items of {path.resource}")
+        shown = df.drop(columns=["line_item_id"]) if df["line_item_id"].isna().all() else df
+        st.dataframe(shown, hide_index=True, key=f"line_items_{frame_key(path)}", column_config={
+            c: MONEY for c in ("unblended_cost", "amortized_cost", "net_cost", "public_cost")})
+        if total_rows > len(df):
+            st.caption(f"Showing the first {len(df):,} of {total_rows:,} line items (in time order); the CSV has the same rows.")
+        cols = st.columns(4)
+        for i, (name, col) in enumerate((("Unblended", "unblended_cost"), ("Amortized", "amortized_cost"),
+                                         ("Net", "net_cost"), ("Public on-demand", "public_cost"))):
+            cols[i].metric(name, format_money(df[col].sum()))
+        csv_download(df, f"cur-line-items-{path.period}.csv", key="csv_line_items")
+        return
+
+    df = with_labels(level, df).sort_values(cost_col, ascending=False, ignore_index=True)
+    df["savings"] = df["public_cost"] - df["amortized_cost"]
+    label = LEVEL_LABEL[level]
+    title = f"{q.DRILL_LEVEL_TITLES[level]} · {q.COST_BASIS_LABELS[basis]} cost"
+    chart_kind = st.segmented_control("Chart", ["Bar", "Treemap"], default="Bar", key="chart", bind=URL,
+                                      label_visibility="collapsed")
+    builder = fig.build_level_treemap_figure if chart_kind == "Treemap" else fig.build_level_bar_figure
+    st.plotly_chart(builder(df, label, cost_col, title, chart_height), key=f"drill_chart_{level}")
+
+    columns = {
+        "account": ["account_id", "account_name"], "service": ["service"], "usage": ["usage_type", "operation"],
+        "resource": ["resource_id"],
+    }[level]
+    shown = df[columns + [cost_col] + [c for c in q.COST_COLUMNS.values() if c != cost_col] + ["savings", "line_items"]]
+    config = {c: MONEY for c in (*q.COST_COLUMNS.values(), "savings")}
+    if level == "resource":
+        shown = shown.assign(inventory=[ca.inventory_link(r) if r != q.NO_RESOURCE else None for r in shown["resource_id"]])
+        config["inventory"] = st.column_config.LinkColumn("Inventory", display_text="Open in inventory")
+    st.caption("Choose a row (or pick it below) to go one level down.")
+    table_key = f"drill_table_{frame_key(path, basis)}"
+    event = st.dataframe(shown, hide_index=True, on_select="rerun", selection_mode="single-row", key=table_key,
+                         column_config=config)
+    if total_rows > len(df):
+        st.caption(f"Showing the {len(df):,} largest of {total_rows:,} rows; the rest are in 'Others' on the chart only.")
+    choice_key = f"drill_choice_{frame_key(path)}"
+    st.selectbox(f"Drill into {q.DRILL_LEVEL_TITLES[level].lower()[:-1] if level != 'usage' else 'usage type / operation'}",
+                 df[label].tolist(), index=None, key=choice_key, placeholder="Choose…",
+                 on_change=on_drill_choice, args=(choice_key, path, level, df))
+    csv_download(shown, f"cur-{level}-{path.period}.csv", key=f"csv_drill_{level}")
+    selected = event.selection.rows if event is not None else []
+    if selected:
+        set_drill_path(child_path(path, level, df.iloc[selected[0]]))
+        st.rerun()
+
+
+if drill_tab.open is not False:
+    with drill_tab:
+        try:
+            path = drill_path_from_url()
+        except InvalidRequest as e:
+            show_error(e)
+            st.button("Back to all accounts", key="drill_reset", on_click=set_drill_path, args=(q.DrillPath(period),))
+        else:
+            breadcrumb(path)
+            try:
+                draw_drill_level(path)
+            except DaiviError as e:
+                show_error(e)
+
+
+# --- invoice ---------------------------------------------------------------------------------
+
+def draw_invoice() -> None:
+    by_type = run(q.invoice_by_line_item_type(period))
+    steps = ca.invoice_waterfall(by_type, "unblended_cost")
+    st.plotly_chart(fig.build_waterfall_figure(steps, f"Invoice {period}: from usage to the total (unblended)", chart_height),
+                    key="invoice_waterfall")
+    table = by_type.assign(step=by_type["line_item_type"].map(ca.waterfall_step)).sort_values(
+        "step", key=lambda s: s.map(ca.WATERFALL_STEPS.index))
+    table = table[["step", "line_item_type", "unblended_cost", "amortized_cost", "net_cost", "public_cost", "line_items"]]
+    st.dataframe(table, hide_index=True, key="invoice_table", column_config={c: MONEY for c in q.COST_COLUMNS.values()})
+    csv_download(table, f"cur-invoice-{period}.csv", key="csv_invoice")
+
+    st.subheader("Reconciliation with the billing lakehouse")
+    if not ctx.can_read("billing"):
+        st.info("Your role may not read the billing lakehouse, so the CUR totals cannot be reconciled here.")
+        return
+    billing = run(q.billing_by_record_type(period))
+    rec = ca.reconcile_with_billing(by_type, billing)
+    total = rec[rec["line_item_type"] == ca.TOTAL_STEP].iloc[0]
+    c = st.columns(3)
+    c[0].metric("CUR unblended", format_money(total["cur_unblended"]))
+    c[1].metric("Billing lakehouse unblended", format_money(total["billing_unblended"]))
+    c[2].metric("Difference (CUR − billing)", format_money(round(total["unblended_difference"], 2) + 0.0))
+    if billing.empty:
+        st.warning(f"The billing lakehouse has no rows for {period}: nothing to reconcile against.")
+    elif abs(total["unblended_difference"]) < ca.RECONCILE_TOLERANCE_USD and abs(total["amortized_difference"]) < ca.RECONCILE_TOLERANCE_USD:
+        st.success(f"CUR and billing lakehouse agree for {period} (unblended and amortized, within a cent).")
+    else:
+        st.warning(f"CUR and billing lakehouse differ for {period} by {format_money(round(total['unblended_difference'], 2) + 0.0)} unblended "
+                   f"and {format_money(round(total['amortized_difference'], 2) + 0.0)} amortized; the table shows which line item types.")
+    st.dataframe(rec, hide_index=True, key="reconcile_table", column_config={c: MONEY for c in rec.columns if c != "line_item_type"})
+    csv_download(rec, f"cur-reconciliation-{period}.csv", key="csv_reconcile")
+
+
+if invoice_tab.open:
+    with invoice_tab:
+        try:
+            draw_invoice()
+        except DaiviError as e:
+            show_error(e)
+
+
+# --- commitments -----------------------------------------------------------------------------
+
+def draw_commitments() -> None:
+    first = q.shift_period(period, -(COMMITMENT_TREND_MONTHS - 1))
+    daily = ca.with_coverage(run(q.coverage_by_day(first, period)))
+    utilization = run(q.commitment_utilization(first, period))
+    breakdown = run(q.coverage_by_account_family(period))
+    this_period = ca.coverage_by(daily[daily["billing_period"] == period].assign(p=period), ["p"]) if not daily.empty else None
+    util_period = ca.utilization_by(utilization[utilization["billing_period"] == period], ["commitment_type"]).set_index("commitment_type")
+
+    def ratio(value) -> str:
+        return "–" if value is None or pd.isna(value) else f"{value:.1%}"
+
+    c = st.columns(6)
+    cov = this_period.iloc[0] if this_period is not None and not this_period.empty else None
+    c[0].metric("Coverage (RI + SP)", ratio(cov["coverage"] if cov is not None else None),
+                help="Eligible usage covered by a commitment, at public on-demand prices.")
+    c[1].metric("RI coverage", ratio(cov["ri_coverage"] if cov is not None else None))
+    c[2].metric("SP coverage", ratio(cov["sp_coverage"] if cov is not None else None))
+    c[3].metric("RI utilization", ratio(util_period["utilization"].get("RI")))
+    c[4].metric("SP utilization", ratio(util_period["utilization"].get("SP")))
+    c[5].metric("Eligible on-demand", format_money(cov["on_demand_cost"] if cov is not None else 0.0),
+                help="On-demand spend that an RI or a Savings Plan could have covered.")
+
+    if daily.empty:
+        empty_state(f"No commitment-eligible usage between {first} and {period}.")
+    else:
+        st.plotly_chart(fig.build_coverage_trend_figure(daily, f"Coverage of eligible usage per day, {first} to {period}", chart_height),
+                        key="coverage_chart")
+    monthly_util = ca.utilization_by(utilization, ["billing_period", "commitment_type"])
+    if not monthly_util.empty:
+        st.plotly_chart(fig.build_utilization_trend_figure(monthly_util, "Utilization of commitments per period", fig.COMPACT_HEIGHT_PX),
+                        key="utilization_chart")
+    monthly_cov = ca.coverage_by(daily, ["billing_period"]) if not daily.empty else daily
+    trend = monthly_cov.merge(
+        monthly_util.pivot_table(index="billing_period", columns="commitment_type", values="utilization").add_suffix("_utilization").reset_index(),
+        on="billing_period", how="outer") if not monthly_util.empty and not monthly_cov.empty else monthly_cov
+    with st.expander("Coverage and utilization per period"):
+        st.dataframe(trend, hide_index=True, key="commit_trend_table", column_config={
+            **{k: MONEY for k in (*ca.COVERAGE_COMPONENTS, "eligible_od_cost")},
+            **{k: PERCENT for k in ("ri_coverage", "sp_coverage", "coverage", "RI_utilization", "SP_utilization")}})
+        csv_download(trend, f"cur-commitment-trend-{period}.csv", key="csv_commit_trend")
+
+    cov_cfg = {**{k: MONEY for k in (*ca.COVERAGE_COMPONENTS, "eligible_od_cost", "total_commitment", "unused_commitment", "used_commitment")},
+               **{k: PERCENT for k in ("ri_coverage", "sp_coverage", "coverage", "utilization")}}
+    left, right = st.columns(2)
+    with left:
+        st.subheader(f"Coverage by account · {period}")
+        by_account = ca.coverage_by(breakdown, ["account_id", "account_name"]).sort_values("eligible_od_cost", ascending=False)
+        st.dataframe(by_account, hide_index=True, key="coverage_account_table", column_config=cov_cfg)
+        csv_download(by_account, f"cur-coverage-by-account-{period}.csv", key="csv_cov_account")
+    with right:
+        st.subheader(f"Coverage by instance family · {period}")
+        by_family = ca.coverage_by(breakdown, ["instance_family"]).sort_values("eligible_od_cost", ascending=False)
+        st.dataframe(by_family, hide_index=True, key="coverage_family_table", column_config=cov_cfg)
+        csv_download(by_family, f"cur-coverage-by-family-{period}.csv", key="csv_cov_family")
+
+    st.subheader(f"Utilization by account and family · {period}")
+    util_table = ca.utilization_by(utilization[utilization["billing_period"] == period],
+                                   ["commitment_type", "account_id", "account_name", "family"])
+    if util_table.empty:
+        empty_state(f"No RI or Savings Plan fees in {period}.")
+    else:
+        st.dataframe(util_table, hide_index=True, key="utilization_table", column_config=cov_cfg)
+        csv_download(util_table, f"cur-utilization-{period}.csv", key="csv_util")
+
+    st.subheader(f"Eligible on-demand spend not covered · {period}")
+    uncovered = (breakdown[breakdown["on_demand_cost"] > 0]
+                 .groupby(["account_id", "account_name", "service", "instance_family"], as_index=False)["on_demand_cost"].sum()
+                 .sort_values("on_demand_cost", ascending=False))
+    if uncovered.empty:
+        st.success("All eligible usage was covered by a commitment.")
+    else:
+        st.dataframe(uncovered, hide_index=True, key="uncovered_table", column_config={"on_demand_cost": MONEY})
+        csv_download(uncovered, f"cur-uncovered-{period}.csv", key="csv_uncovered")
+
+    latest = available[0]
+    st.subheader("Commitments expiring in the next 90 days")
+    st.caption(f"RIs and Savings Plans billed in {latest} (the latest period) whose term ends by "
+               f"{ctx.today + pd.Timedelta(days=90):%Y-%m-%d}.")
+    expiring = ca.with_expiry_buckets(run(q.commitments_expiring(latest, ctx.today, 90)), ctx.today)
+    counts = expiring.groupby("expires_in")["arn"].count() if not expiring.empty else pd.Series(dtype=int)
+    e = st.columns(3)
+    for i, bucket in enumerate(("≤ 30 days", "31–60 days", "61–90 days")):
+        rows = expiring[expiring["expires_in"] == bucket] if not expiring.empty else expiring
+        e[i].metric(f"Expiring in {bucket}", f"{int(counts.get(bucket, 0))}",
+                    f"{format_money(rows['monthly_cost'].sum() if not rows.empty else 0.0)} / month", delta_color="off")
+    if expiring.empty:
+        empty_state("No RI or Savings Plan ends in the next 90 days.")
+    else:
+        st.dataframe(expiring, hide_index=True, key="expiring_table", column_config={"monthly_cost": MONEY})
+        csv_download(expiring, f"cur-expiring-{latest}.csv", key="csv_expiring")
+
+
+if commit_tab.open:
+    with commit_tab:
+        try:
+            draw_commitments()
+        except DaiviError as e:
+            show_error(e)
+
+
+# --- allocation ------------------------------------------------------------------------------
+
+def draw_allocation() -> None:
+    keys = run(q.tag_keys(period))
+    if keys.empty:
+        empty_state(f"No line item of {period} carries a tag: nothing to allocate by.")
+        return
+    options = keys["tag_key"].tolist()
+    check_url_param("tag_key", lambda v: v in options, "tag key")
+    default = options.index("user_team") if "user_team" in options else 0
+    c = st.columns([2, 2, 3])
+    tag_key = c[0].selectbox("Tag key", options, index=default, format_func=ca.tag_key_label, key="tag_key", bind=URL,
+                             help="Tag keys found on this period's line items.")
+    shared = c[1].segmented_control("Shared costs (tax, support)", [ca.SHARED_APART, ca.SHARED_PROPORTIONAL],
+                                    default=ca.SHARED_APART, key="shared", bind=URL,
+                                    format_func={ca.SHARED_APART: "Shown apart", ca.SHARED_PROPORTIONAL: "Spread by cost"}.get)
+    shared = shared or ca.SHARED_APART
+    by_tag = run(q.cost_by_tag(period, tag_key))
+    table = ca.chargeback(by_tag, cost_col, shared)
+    period_total = float(by_tag[cost_col].sum())
+    shared_total = float(by_tag.loc[by_tag["shared_cost"] != "", cost_col].sum())
+    m = st.columns(4)
+    m[0].metric(f"Total ({q.COST_BASIS_LABELS[basis].lower()})", format_money(period_total))
+    m[1].metric("Untagged share", f"{ca.untagged_share(by_tag, cost_col):.1%}",
+                help=f"Share of the cost (shared costs excluded) whose line items carry no {tag_key}.")
+    m[2].metric("Shared costs", format_money(shared_total), help="Tax and the support plan: no team owns them.")
+    m[3].metric("Values", f"{(table['direct_cost'] != 0).sum() - int((table['tag_value'] == ca.UNTAGGED).any()):,}")
+    st.plotly_chart(fig.build_allocation_figure(table, f"Chargeback by {ca.tag_key_label(tag_key)} · {period}", chart_height),
+                    key="allocation_chart")
+    st.dataframe(table, hide_index=True, key="chargeback_table", column_config={
+        "direct_cost": MONEY, "shared_cost": MONEY, "total": MONEY, "share_of_direct": PERCENT})
+    st.caption(f"Chargeback total {format_money(table['total'].sum())} = period total {format_money(period_total)}.")
+    csv_download(table, f"cur-chargeback-{period}.csv", key="csv_chargeback")
+
+
+if alloc_tab.open:
+    with alloc_tab:
+        try:
+            draw_allocation()
+        except DaiviError as e:
+            show_error(e)
+
+
+# --- top resources ---------------------------------------------------------------------------
+
+def draw_top_resources() -> None:
+    check_url_param("top", [str(n) for n in q.TOP_RESOURCES_ALLOWED], "number of top resources")
+    top_n = st.selectbox("Resources", q.TOP_RESOURCES_ALLOWED, index=1, key="top", bind=URL, format_func=lambda n: f"Top {n}")
+    daily = run(q.top_resources(period, basis, top_n))
+    table = ca.top_resources_table(daily)
+    if table.empty:
+        empty_state(f"No line item of {period} carries a resource id.")
+        return
+    st.dataframe(table, hide_index=True, key="top_resources_table", column_config={
+        "cost_rank": st.column_config.NumberColumn("#"),
+        "cost": st.column_config.NumberColumn(f"Cost ({q.COST_BASIS_LABELS[basis].lower()})", format="dollar"),
+        "trend": st.column_config.LineChartColumn("Daily cost"),
+        "week_change": st.column_config.NumberColumn("Last 7 days vs 7 before", format="percent"),
+        "inventory": st.column_config.LinkColumn("Inventory", display_text="Open in inventory"),
+    })
+    export = table.assign(trend=table["trend"].map(lambda t: " ".join(f"{v:.2f}" for v in t)))
+    csv_download(export, f"cur-top-resources-{period}.csv", key="csv_top")
+
+
+if top_tab.open:
+    with top_tab:
+        try:
+            draw_top_resources()
+        except DaiviError as e:
+            show_error(e)
+
+
+# --- data transfer ---------------------------------------------------------------------------
+
+def draw_transfer() -> None:
+    df = run(q.data_transfer(period))
+    if df.empty:
+        empty_state(f"No data transfer charges in {period}.")
+        return
+    by_category = df.groupby("category")["unblended_cost"].sum()
+    m = st.columns(4)
+    for i, category in enumerate(ca.TRANSFER_CATEGORIES):
+        m[i].metric(category, format_money(by_category.get(category, 0.0)))
+    by_service = ca.transfer_by(df, "service")
+    st.plotly_chart(fig.build_transfer_figure(by_service, f"Data transfer by service · {period} (unblended)", chart_height),
+                    key="transfer_chart")
+    cfg = {c: MONEY for c in (*ca.TRANSFER_CATEGORIES, "total", "unblended_cost")}
+    left, right = st.columns(2)
+    with left:
+        st.subheader("By service")
+        st.dataframe(by_service, hide_index=True, key="transfer_service_table", column_config=cfg)
+        csv_download(by_service, f"cur-transfer-by-service-{period}.csv", key="csv_transfer_service")
+    with right:
+        st.subheader("By account")
+        accounts = df.assign(account=df["account_id"] + " · " + df["account_name"].fillna(""))
+        by_account = ca.transfer_by(accounts, "account")
+        st.dataframe(by_account, hide_index=True, key="transfer_account_table", column_config=cfg)
+        csv_download(by_account, f"cur-transfer-by-account-{period}.csv", key="csv_transfer_account")
+    st.subheader("Inter-region routes")
+    routes = (df[df["category"] == "Inter-region"].groupby(["from_region", "to_region"], as_index=False)[["unblended_cost", "usage_gb"]]
+              .sum().sort_values("unblended_cost", ascending=False))
+    if routes.empty:
+        empty_state("No inter-region transfer in this period.")
+    else:
+        st.dataframe(routes, hide_index=True, key="transfer_routes_table", column_config=cfg)
+        csv_download(routes, f"cur-transfer-routes-{period}.csv", key="csv_transfer_routes")
+
+
+if transfer_tab.open:
+    with transfer_tab:
+        try:
+            draw_transfer()
+        except DaiviError as e:
+            show_error(e)
+
+show_query_stats(results)
