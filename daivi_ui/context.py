@@ -76,7 +76,8 @@ def _sign_in(settings: Settings) -> Principal:
         with st.sidebar:
             key = st.selectbox(
                 "Demo sign-in", options=list(personas), index=list(personas).index(DEFAULT_PERSONA),
-                format_func=lambda k: f"{personas[k].display_name} ({personas[k].role})",
+                # No format_func: a URL-bound selectbox stores (and validates) the *formatted* option in the
+                # URL, so a label here would make `?persona=finance` fall back to the default persona.
                 key="persona", bind=URL,
                 help="Demo personas exist only on the embedded engine. Each maps to a role of config/grants.toml.",
             )
