@@ -1,0 +1,441 @@
+"""Named queries of the inventory view: resources by snapshot, their CUR cost and their hosts' log events.
+
+Every query over `daivi_inventory.resources` carries a `snapshot_date`
+predicate (one day, two days or a bounded range), every CUR query a
+`billing_period` predicate and every Splunk query an `event_date` predicate:
+Athena bills by bytes scanned and the tables are partitioned by those columns.
+Values are bound; the only identifiers that vary (the table's selectable
+columns, the positional aliases of required tag keys and tag filters) come from
+the allow-list below or from a loop index, never from user text.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from daivi_data.catalog import require_identifier
+from daivi_data.errors import InvalidRequest
+from daivi_data.inventory_analysis import (
+    EBS_SNAPSHOT,
+    EBS_VOLUME,
+    EC2_INSTANCE,
+    ELASTIC_IP,
+    INSTANCE_TYPES,
+    PREVIOUS_GENERATION_FAMILIES,
+    TAG_EQUALS,
+    TAG_EXISTS,
+    TAG_MISSING,
+    TAG_NOT_EQUALS,
+    TagCondition,
+    old_snapshot_cutoff,
+)
+from daivi_data.queries import Query, make_query
+from daivi_data.queries.overview import billing_period
+
+RESOURCES = "daivi_inventory.resources"
+COST_WINDOW_DAYS = 30
+EVENTS_WINDOW_DAYS = 7
+MAX_EVENTS = 200
+MAX_HISTORY_DAYS = 400
+MAX_PAGE_SIZE = 500
+MAX_REQUIRED_TAGS = 20
+
+# Columns a user may show in the search table (public name -> SQL). `tags` is the whole map.
+SEARCH_COLUMNS: dict[str, str] = {
+    "resource_id": "resource_id",
+    "resource_name": "resource_name",
+    "resource_type": "resource_type",
+    "account_id": "account_id",
+    "region": "region",
+    "state": "state",
+    "instance_type": "instance_type",
+    "volume_type": "volume_type",
+    "size_gb": "size_gb",
+    "attached": "attached",
+    "attached_to": "attached_to",
+    "encrypted": "encrypted",
+    "public": "public",
+    "created_at": "created_at",
+    "arn": "arn",
+    "tags": "tags",
+}
+DEFAULT_SEARCH_COLUMNS = ("resource_id", "resource_name", "resource_type", "account_id", "region", "state", "tags")
+# A stable order for pages: an id is unique within a snapshot.
+SEARCH_ORDER = "account_id, resource_type, resource_id"
+
+# Everything the detail shows, except the raw configuration (excluded for some roles).
+DETAIL_COLUMNS = ("resource_id", "resource_name", "resource_type", "account_id", "region", "arn", "state", "created_at",
+                  "instance_type", "volume_type", "size_gb", "attached", "attached_to", "encrypted", "public", "tags")
+# What a snapshot diff compares (see inventory_analysis.DIFF_FIELDS), plus the identity columns.
+DIFF_COLUMNS = ("resource_id", "resource_type", "account_id", "region", "resource_name", "state", "instance_type",
+                "volume_type", "size_gb", "attached", "attached_to", "encrypted", "public", "tags")
+WASTE_COLUMNS = ("resource_id", "resource_type", "account_id", "region", "resource_name", "state", "created_at",
+                 "instance_type", "volume_type", "size_gb", "attached", "attached_to")
+
+
+@dataclass(frozen=True)
+class ResourceFilter:
+    """A search over one snapshot. Empty fields do not filter."""
+
+    text: str = ""  # lower-cased fragment of id, name or ARN, matched literally
+    tags: tuple[TagCondition, ...] = ()
+    resource_types: tuple[str, ...] = ()
+    accounts: tuple[str, ...] = ()
+    regions: tuple[str, ...] = ()
+    states: tuple[str, ...] = ()
+
+    def where(self) -> tuple[str, dict[str, object]]:
+        """SQL conditions (joined with AND, each starting with AND) and their parameters."""
+        parts: list[str] = []
+        params: dict[str, object] = {}
+        if self.text:
+            # strpos matches the fragment literally: no LIKE wildcards, no regex, whatever the user typed.
+            parts.append("AND (strpos(lower(resource_id), :text) > 0 OR strpos(lower(coalesce(resource_name, '')), :text) > 0"
+                         " OR strpos(lower(coalesce(arn, '')), :text) > 0)")
+            params["text"] = self.text
+        for i, cond in enumerate(self.tags):
+            key = f"tag_key_{i}"
+            params[key] = cond.key
+            if cond.op == TAG_EXISTS:
+                parts.append(f"AND element_at(tags, :{key}) IS NOT NULL")
+            elif cond.op == TAG_MISSING:
+                parts.append(f"AND element_at(tags, :{key}) IS NULL")
+            elif cond.op in (TAG_EQUALS, TAG_NOT_EQUALS):
+                value = f"tag_value_{i}"
+                params[value] = cond.value.lower()
+                if cond.op == TAG_EQUALS:
+                    parts.append(f"AND lower(element_at(tags, :{key})) = :{value}")
+                else:
+                    parts.append(f"AND coalesce(lower(element_at(tags, :{key})), '') <> :{value}")
+            else:  # pragma: no cover - TagCondition is built by parse_tag_search
+                raise InvalidRequest(f"Unknown tag operator {cond.op!r}.")
+        for name, values, column in (("resource_types", self.resource_types, "resource_type"),
+                                     ("accounts", self.accounts, "account_id"),
+                                     ("regions", self.regions, "region"),
+                                     ("states", self.states, "state")):
+            if values:
+                parts.append(f"AND contains(:{name}, {column})")
+                params[name] = tuple(values)
+        return "\n          ".join(parts), params
+
+
+def _select_list(columns: tuple[str, ...] | list[str]) -> str:
+    if not columns:
+        raise InvalidRequest("Pick at least one column to show.")
+    exprs = [require_identifier(c, SEARCH_COLUMNS, "Column") for c in columns]
+    if "resource_id" not in columns:
+        exprs.insert(0, "resource_id")
+    return ", ".join(dict.fromkeys(exprs))
+
+
+def _check_range(since: dt.date, until: dt.date, what: str = "date range") -> None:
+    if since > until:
+        raise InvalidRequest(f"The {what} starts ({since}) after it ends ({until}).")
+
+
+# --- snapshots and overview --------------------------------------------------------------------
+
+def snapshot_dates(since: dt.date, until: dt.date) -> Query:
+    """snapshot_date, resources: the snapshots in a range (what the principal can see of each)."""
+    _check_range(since, until)
+    return make_query(
+        "inventory.snapshot_dates",
+        """
+        SELECT snapshot_date, COUNT(*) AS resources
+        FROM daivi_inventory.resources
+        WHERE snapshot_date BETWEEN :since AND :until
+        GROUP BY snapshot_date
+        ORDER BY snapshot_date
+        """,
+        since=since, until=until,
+    )
+
+
+def counts_by_dimension(snapshot: dt.date) -> Query:
+    """resource_type, account_id, region, state, resources: counts of one snapshot (overview and filter options)."""
+    return make_query(
+        "inventory.counts_by_dimension",
+        """
+        SELECT resource_type, account_id, region, state, COUNT(*) AS resources
+        FROM daivi_inventory.resources
+        WHERE snapshot_date = :snapshot
+        GROUP BY resource_type, account_id, region, state
+        """,
+        snapshot=snapshot,
+    )
+
+
+def trend_by_type(since: dt.date, until: dt.date) -> Query:
+    """snapshot_date, resource_type, resources over a range of snapshots."""
+    _check_range(since, until)
+    return make_query(
+        "inventory.trend_by_type",
+        """
+        SELECT snapshot_date, resource_type, COUNT(*) AS resources
+        FROM daivi_inventory.resources
+        WHERE snapshot_date BETWEEN :since AND :until
+        GROUP BY snapshot_date, resource_type
+        ORDER BY snapshot_date, resource_type
+        """,
+        since=since, until=until,
+    )
+
+
+def snapshot_pair(before: dt.date, after: dt.date, account_id: str | None = None) -> Query:
+    """The compared attributes of every resource on two snapshot dates (optionally one account), for a diff."""
+    if before == after:
+        raise InvalidRequest("Pick two different snapshot dates to compare.")
+    account = "AND account_id = :account_id" if account_id else ""
+    params: dict[str, object] = {"before": before, "after": after}
+    if account_id:
+        params["account_id"] = account_id
+    return make_query(
+        "inventory.snapshot_pair",
+        f"""
+        SELECT snapshot_date, {", ".join(DIFF_COLUMNS)}
+        FROM daivi_inventory.resources
+        WHERE snapshot_date IN (:before, :after)
+          {account}
+        """,  # noqa: S608 (allow-listed identifiers only)
+        **params,
+    )
+
+
+# --- search ------------------------------------------------------------------------------------
+
+def search_count(snapshot: dt.date, flt: ResourceFilter) -> Query:
+    """total: how many resources of a snapshot match a search."""
+    where, params = flt.where()
+    return make_query(
+        "inventory.search_count",
+        f"""
+        SELECT COUNT(*) AS total
+        FROM daivi_inventory.resources
+        WHERE snapshot_date = :snapshot
+          {where}
+        """,  # noqa: S608 (allow-listed identifiers only)
+        snapshot=snapshot, **params,
+    )
+
+
+def search_page(snapshot: dt.date, flt: ResourceFilter, columns: tuple[str, ...], page: int, page_size: int) -> Query:
+    """One page (1-based) of a search, in a stable order, with the picked columns."""
+    if not 1 <= page_size <= MAX_PAGE_SIZE:
+        raise InvalidRequest(f"Page size must be between 1 and {MAX_PAGE_SIZE}.")
+    if page < 1:
+        raise InvalidRequest("Page numbers start at 1.")
+    where, params = flt.where()
+    return make_query(
+        "inventory.search_page",
+        f"""
+        SELECT {_select_list(columns)}
+        FROM daivi_inventory.resources
+        WHERE snapshot_date = :snapshot
+          {where}
+        ORDER BY {SEARCH_ORDER}
+        LIMIT :page_size OFFSET :page_offset
+        """,  # noqa: S608 (allow-listed identifiers only)
+        snapshot=snapshot, page_size=page_size, page_offset=(page - 1) * page_size, **params,
+    )
+
+
+def search_export(snapshot: dt.date, flt: ResourceFilter, columns: tuple[str, ...], max_rows: int) -> Query:
+    """The whole result of a search (for the CSV export), capped at `max_rows` + 1 to detect a cut."""
+    where, params = flt.where()
+    return make_query(
+        "inventory.search_export",
+        f"""
+        SELECT {_select_list(columns)}
+        FROM daivi_inventory.resources
+        WHERE snapshot_date = :snapshot
+          {where}
+        ORDER BY {SEARCH_ORDER}
+        LIMIT :row_limit
+        """,  # noqa: S608 (allow-listed identifiers only)
+        snapshot=snapshot, row_limit=max_rows + 1, **params,
+    )
+
+
+# --- tag compliance ----------------------------------------------------------------------------
+
+def required_tag_values(snapshot: dt.date, keys: tuple[str, ...]) -> tuple[Query, dict[str, str]]:
+    """Each resource of a snapshot with the values of the required tag keys.
+
+    Returns the query and {tag key: result column}; columns are positional
+    (`tag_0`, ...) because keys are values, not identifiers.
+    """
+    if not keys:
+        raise InvalidRequest("No required tags are configured (setting `daivi.required_tags`).")
+    if len(keys) > MAX_REQUIRED_TAGS:
+        raise InvalidRequest(f"At most {MAX_REQUIRED_TAGS} required tags (setting `daivi.required_tags`).")
+    columns = {key: f"tag_{i}" for i, key in enumerate(keys)}
+    select = ", ".join(f"element_at(tags, :key_{i}) AS tag_{i}" for i in range(len(keys)))
+    return make_query(
+        "inventory.required_tag_values",
+        f"""
+        SELECT resource_id, account_id, resource_type, resource_name, {select}
+        FROM daivi_inventory.resources
+        WHERE snapshot_date = :snapshot
+        """,  # noqa: S608 (allow-listed identifiers only)
+        snapshot=snapshot, **{f"key_{i}": key for i, key in enumerate(keys)},
+    ), columns
+
+
+# --- waste -------------------------------------------------------------------------------------
+
+# Which rows of a snapshot can be waste: orphans, stopped instances and their volumes, old snapshots,
+# previous-generation and gp2. The pandas rules (inventory_analysis.classify_waste) decide; this
+# only keeps the scan small. Shared by the candidate query and the CUR cost join.
+_WASTE_PREDICATE = f"""(
+            (resource_type = '{EBS_VOLUME}' AND (attached = false OR state = 'available' OR volume_type = 'gp2'
+              OR attached_to IN (SELECT resource_id FROM daivi_inventory.resources
+                                 WHERE snapshot_date = :snapshot AND resource_type = '{EC2_INSTANCE}' AND state = 'stopped')))
+            OR (resource_type = '{EC2_INSTANCE}' AND state = 'stopped')
+            OR (resource_type = '{ELASTIC_IP}' AND attached = false)
+            OR (resource_type = '{EBS_SNAPSHOT}' AND created_at < :old_before)
+            OR (resource_type IN ({", ".join(f"'{t}'" for t in INSTANCE_TYPES)})
+                AND contains(:previous_families, split_part(replace(lower(instance_type), 'db.', ''), '.', 1)))
+          )"""  # noqa: S608 (allow-listed identifiers only)
+
+
+def waste_candidates(snapshot: dt.date, old_snapshot_days: int) -> Query:
+    """Rows of a snapshot that a waste rule may flag (see inventory_analysis.classify_waste)."""
+    return make_query(
+        "inventory.waste_candidates",
+        f"""
+        SELECT {", ".join(WASTE_COLUMNS)}
+        FROM daivi_inventory.resources
+        WHERE snapshot_date = :snapshot
+          AND {_WASTE_PREDICATE}
+        """,  # noqa: S608 (allow-listed identifiers only)
+        snapshot=snapshot, old_before=old_snapshot_cutoff(snapshot, old_snapshot_days),
+        previous_families=tuple(sorted(PREVIOUS_GENERATION_FAMILIES)),
+    )
+
+
+def cost_window(snapshot: dt.date, days: int = COST_WINDOW_DAYS) -> tuple[dt.datetime, dt.datetime, str, str]:
+    """[start, end) of the `days` days ending with the snapshot day, and the billing periods it touches."""
+    start_day = snapshot - dt.timedelta(days=days - 1)
+    start = dt.datetime.combine(start_day, dt.time())
+    end = dt.datetime.combine(snapshot + dt.timedelta(days=1), dt.time())
+    return start, end, billing_period(start_day), billing_period(snapshot)
+
+
+def waste_costs(snapshot: dt.date, old_snapshot_days: int) -> Query:
+    """resource_id, cost_30d: CUR unblended cost over the last 30 days of every waste candidate.
+
+    Joins the CUR to the inventory by resource id (a semi-join on the
+    candidate ids), so only candidate line items are summed and returned.
+    """
+    start, end, period_start, period_end = cost_window(snapshot)
+    return make_query(
+        "inventory.waste_costs",
+        f"""
+        SELECT line_item_resource_id AS resource_id, SUM(line_item_unblended_cost) AS cost_30d
+        FROM daivi_cur.cur
+        WHERE billing_period IN (:period_start, :period_end)
+          AND line_item_usage_start_date >= :cost_start AND line_item_usage_start_date < :cost_end
+          AND line_item_resource_id IN (
+            SELECT resource_id FROM daivi_inventory.resources
+            WHERE snapshot_date = :snapshot
+              AND {_WASTE_PREDICATE})
+        GROUP BY line_item_resource_id
+        """,  # noqa: S608 (allow-listed identifiers only)
+        snapshot=snapshot, old_before=old_snapshot_cutoff(snapshot, old_snapshot_days),
+        previous_families=tuple(sorted(PREVIOUS_GENERATION_FAMILIES)),
+        period_start=period_start, period_end=period_end, cost_start=start, cost_end=end,
+    )
+
+
+# --- detail and history ------------------------------------------------------------------------
+
+def resource_detail(snapshot: dt.date, resource_id: str, include_configuration: bool) -> Query:
+    """One resource on one snapshot: every attribute (and the raw configuration when the role may read it)."""
+    columns = DETAIL_COLUMNS + (("configuration",) if include_configuration else ())
+    return make_query(
+        "inventory.resource_detail",
+        f"""
+        SELECT {", ".join(columns)}
+        FROM daivi_inventory.resources
+        WHERE snapshot_date = :snapshot AND resource_id = :resource_id
+        """,  # noqa: S608 (allow-listed identifiers only)
+        snapshot=snapshot, resource_id=resource_id,
+    )
+
+
+def resources_by_host(snapshot: dt.date, host: str) -> Query:
+    """resource_id, resource_type, account_id, region, state of the resources named `host` (exact, case-insensitive)."""
+    return make_query(
+        "inventory.resources_by_host",
+        """
+        SELECT resource_id, resource_name, resource_type, account_id, region, state
+        FROM daivi_inventory.resources
+        WHERE snapshot_date = :snapshot AND lower(resource_name) = :host
+        ORDER BY resource_type, resource_id
+        """,
+        snapshot=snapshot, host=host.strip().lower(),
+    )
+
+
+def resource_history(resource_id: str, since: dt.date, until: dt.date) -> Query:
+    """The compared attributes of one resource on each snapshot of a range (first/last seen, timeline)."""
+    _check_range(since, until)
+    return make_query(
+        "inventory.resource_history",
+        f"""
+        SELECT snapshot_date, {", ".join(DIFF_COLUMNS)}
+        FROM daivi_inventory.resources
+        WHERE snapshot_date BETWEEN :since AND :until AND resource_id = :resource_id
+        ORDER BY snapshot_date
+        """,  # noqa: S608 (allow-listed identifiers only)
+        resource_id=resource_id, since=since, until=until,
+    )
+
+
+def resource_daily_cost(resource_id: str, snapshot: dt.date, days: int = COST_WINDOW_DAYS) -> Query:
+    """usage_date, line_item_type, cost: a resource's CUR cost per day over the `days` days ending with `snapshot`."""
+    start, end, period_start, period_end = cost_window(snapshot, days)
+    return make_query(
+        "inventory.resource_daily_cost",
+        """
+        SELECT CAST(line_item_usage_start_date AS DATE) AS usage_date, line_item_line_item_type AS line_item_type,
+               SUM(line_item_unblended_cost) AS cost
+        FROM daivi_cur.cur
+        WHERE billing_period IN (:period_start, :period_end)
+          AND line_item_usage_start_date >= :cost_start AND line_item_usage_start_date < :cost_end
+          AND line_item_resource_id = :resource_id
+        GROUP BY CAST(line_item_usage_start_date AS DATE), line_item_line_item_type
+        ORDER BY usage_date
+        """,
+        resource_id=resource_id, period_start=period_start, period_end=period_end, cost_start=start, cost_end=end,
+    )
+
+
+def host_events(host: str, until: dt.date, days: int = EVENTS_WINDOW_DAYS, limit: int = MAX_EVENTS) -> Query:
+    """The latest log events of a host over the `days` days ending with `until`."""
+    return make_query(
+        "inventory.host_events",
+        """
+        SELECT event_time, index_name, sourcetype, severity, http_method, http_path, http_status, duration_ms, message
+        FROM daivi_splunk.events
+        WHERE event_date BETWEEN :since AND :until AND host = :host
+        ORDER BY event_time DESC
+        LIMIT :event_limit
+        """,
+        host=host, since=until - dt.timedelta(days=days - 1), until=until, event_limit=limit,
+    )
+
+
+def host_event_counts(host: str, until: dt.date, days: int = EVENTS_WINDOW_DAYS) -> Query:
+    """severity, events of a host over the `days` days ending with `until`."""
+    return make_query(
+        "inventory.host_event_counts",
+        """
+        SELECT severity, COUNT(*) AS events
+        FROM daivi_splunk.events
+        WHERE event_date BETWEEN :since AND :until AND host = :host
+        GROUP BY severity
+        """,
+        host=host, since=until - dt.timedelta(days=days - 1), until=until,
+    )

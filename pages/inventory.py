@@ -1,0 +1,480 @@
+"""Inventory: every AWS resource of a snapshot, its tags, its waste, its cost and its hosts' logs.
+
+Tabs (bound to `?tab=`): Overview, Search, Tag compliance, Waste, Detail,
+History. Only the open tab's queries run. `?resource=<id>` or `?host=<name>`
+opens a resource's detail (links from the CUR and Logs views).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from urllib.parse import urlencode
+
+import pandas as pd
+import streamlit as st
+
+from daivi_data import inventory_analysis as ia
+from daivi_data.errors import DaiviError, InvalidRequest
+from daivi_data.queries import inventory as q
+from daivi_ui import figures_inventory as fig
+from daivi_ui.components import csv_download, empty_state, format_money, show_query_stats
+from daivi_ui.context import app_context
+from daivi_ui.errors import show_error
+from daivi_ui.state import URL, check_url_param, url_values
+
+TABS = ("Overview", "Search", "Tag compliance", "Waste", "Detail", "History")
+PAGE_SIZES = (25, 50, 100, 200)
+COMPARE_DAYS_BACK = 7
+TREND_DAYS = 90
+RESOURCE_KEY, HOST_KEY, TAB_KEY = "resource", "host", "tab"
+
+ctx = app_context()
+results = []
+
+
+def run(query):
+    """Run a query as the signed-in principal and keep its stats for the caption under the view."""
+    result = ctx.run(query)
+    results.append(result)
+    return result.df
+
+
+def as_dates(values) -> list[dt.date]:
+    return [d.date() if isinstance(d, (pd.Timestamp, dt.datetime)) else d for d in pd.to_datetime(pd.Series(values)).dt.date]
+
+
+def configuration_readable() -> bool:
+    grant = ctx.grants.grant_for("daivi_inventory", "resources")
+    return grant is not None and "configuration" not in grant.excluded_columns
+
+
+def persona_suffix() -> dict[str, str]:
+    """Carry the demo persona into links to other views (demo sign-in lives in the URL)."""
+    persona = st.session_state.get("persona")
+    return {"persona": persona} if ctx.principal.source == "demo" and persona else {}
+
+
+if not ctx.embed:
+    st.title("Inventory")
+    st.caption("Every AWS resource of the organization from the daily inventory snapshots: what runs where, "
+               "its tags, its waste, its cost from the CUR and its hosts' recent logs.")
+
+info = ctx.connection.engine.table_info("daivi_inventory", "resources")
+if not info.exists or not info.latest_partition:
+    empty_state("The inventory lakehouse has no snapshot yet. Build the demo (`make demo`) or import an inventory export.")
+    st.stop()
+latest = dt.date.fromisoformat(info.latest_partition)
+
+try:
+    dates_df = run(q.snapshot_dates(latest - dt.timedelta(days=q.MAX_HISTORY_DAYS), latest))
+except DaiviError as e:
+    show_error(e)
+    st.stop()
+available = as_dates(dates_df["snapshot_date"])
+counts_by_date = dict(zip(available, dates_df["resources"], strict=True))
+if not available:
+    empty_state("Your role sees no resource in any inventory snapshot.")
+    st.stop()
+
+check_url_param("snapshot", lambda v: ia.parse_iso_date(v) is not None, "snapshot date")
+check_url_param("since", lambda v: ia.parse_iso_date(v) is not None, "compare date")
+controls = st.columns([1, 1, 3]) if not ctx.embed else st.columns([1, 1, 1])
+snapshot = controls[0].date_input("Snapshot", value=available[-1], key="snapshot", bind=URL, format="YYYY-MM-DD",
+                                  help="Day of the inventory snapshot everything below shows.")
+compare_default = ia.default_compare_date(available, snapshot, COMPARE_DAYS_BACK) or available[0]
+since = controls[1].date_input("Compare with", value=compare_default, key="since", bind=URL, format="YYYY-MM-DD",
+                               help="An earlier snapshot: the overview counts what was created, deleted or changed since.")
+controls[2].caption(f"{len(available)} snapshots from **{available[0]}** to **{available[-1]}**.")
+
+if snapshot not in counts_by_date:
+    before, after = ia.nearest_snapshots(available, snapshot)
+    nearest = " or ".join(str(d) for d in (before, after) if d)
+    st.warning(f"No inventory snapshot on **{snapshot}**" + (f" for your role. The nearest: **{nearest}**." if nearest else ".")
+               + f" Snapshots exist from {available[0]} to {available[-1]}.", icon=":material/event_busy:")
+    st.stop()
+
+opening_detail = bool(url_values(RESOURCE_KEY) or url_values(HOST_KEY))
+tabs = st.tabs(list(TABS), key=TAB_KEY, bind=URL, default="Detail" if opening_detail else "Overview")
+tab = dict(zip(TABS, tabs, strict=True))
+
+
+# --- Overview -----------------------------------------------------------------------------------
+
+def draw_overview() -> None:
+    counts = run(q.counts_by_dimension(snapshot))
+    if counts.empty:
+        empty_state(f"No resource visible to your role on {snapshot}.")
+        return
+    k = st.columns(5)
+    k[0].metric("Resources", f"{int(counts['resources'].sum()):,}")
+    k[1].metric("Resource types", f"{counts['resource_type'].nunique():,}")
+    k[2].metric("Accounts", f"{counts['account_id'].nunique():,}")
+    k[3].metric("Regions", f"{counts['region'].nunique():,}")
+    if since in counts_by_date and since != snapshot:
+        before, after = (since, snapshot) if since < snapshot else (snapshot, since)
+        pair = run(q.snapshot_pair(before, after))
+        pair_dates = pd.to_datetime(pair["snapshot_date"]).dt.date
+        diff = ia.diff_snapshots(pair[pair_dates == before], pair[pair_dates == after])
+        changes = ia.count_changes(diff)
+        k[4].metric(f"Change since {before}", f"+{changes['created']:,} / −{changes['deleted']:,}",
+                    f"{changes['changed']:,} changed", delta_color="off")
+    else:
+        diff = None
+        k[4].metric("Change", "–", "pick an earlier snapshot to compare", delta_color="off")
+        if since not in counts_by_date:
+            st.info(f"No snapshot on {since} to compare with; pick one between {available[0]} and {available[-1]}.",
+                    icon=":material/event_busy:")
+
+    left, right = st.columns(2)
+    left.plotly_chart(fig.build_count_bar_figure(counts, "resource_type", "Resources by type"), key="fig_type")
+    right.plotly_chart(fig.build_count_bar_figure(counts, "account_id", "Resources by account"), key="fig_account")
+    left, right = st.columns(2)
+    left.plotly_chart(fig.build_count_bar_figure(counts, "region", "Resources by region"), key="fig_region")
+    points, unplaced = fig.region_points(counts)
+    right.plotly_chart(fig.build_region_map_figure(counts), key="fig_map")
+    if unplaced:
+        right.caption(f"Not on the map: {', '.join(unplaced)} (no fixed location).")
+
+    trend = run(q.trend_by_type(max(available[0], snapshot - dt.timedelta(days=TREND_DAYS)), snapshot))
+    st.plotly_chart(fig.build_trend_figure(trend), key="fig_trend")
+
+    if diff is not None:
+        with st.expander(f"What changed between {before} and {after} ({len(diff):,} resources)", expanded=False):
+            if diff.empty:
+                st.write("Nothing: the two snapshots hold the same resources with the same attributes.")
+            else:
+                st.dataframe(diff, hide_index=True, key="overview_diff")
+                csv_download(diff, f"inventory-changes-{before}-{after}.csv", key="dl_overview_diff")
+
+
+# --- Search -------------------------------------------------------------------------------------
+
+def open_selected_resource() -> None:
+    """Row selection in the search table opens that resource's detail tab."""
+    selection = st.session_state.get("search_table")
+    ids = st.session_state.get("_inventory_page_ids", [])
+    rows = selection.selection.rows if selection is not None else []
+    if rows and rows[0] < len(ids):
+        st.session_state[RESOURCE_KEY] = ids[rows[0]]
+        st.session_state[HOST_KEY] = ""
+        st.session_state[TAB_KEY] = "Detail"
+
+
+def filter_widgets(counts: pd.DataFrame) -> q.ResourceFilter:
+    c = st.columns([2, 2])
+    text = c[0].text_input("Id, name or ARN contains", key="q", bind=URL, placeholder="i-0abc, web-01, :volume/…",
+                           help="Matched literally, case-insensitively: % _ * . ' and other symbols are plain characters.")
+    tags_text = c[1].text_input("Tags", key="tags", bind=URL, placeholder="team=payments, !cost-center, owner",
+                                help="Comma-separated: key=value (case-insensitive value), key!=value, key (has the tag), "
+                                     "!key (lacks the tag). Keys are case-sensitive, as in AWS.")
+    c = st.columns(4)
+    options = {col: sorted(counts[col].dropna().astype(str).unique()) for col in ("resource_type", "account_id", "region", "state")}
+    types = c[0].multiselect("Type", options["resource_type"], key="type", bind=URL)
+    accounts = c[1].multiselect("Account", options["account_id"], key="account", bind=URL)
+    regions = c[2].multiselect("Region", options["region"], key="region", bind=URL)
+    states = c[3].multiselect("State", options["state"], key="state", bind=URL)
+    return q.ResourceFilter(text=ia.normalize_search_text(text), tags=ia.parse_tag_search(tags_text),
+                            resource_types=tuple(types), accounts=tuple(accounts), regions=tuple(regions), states=tuple(states))
+
+
+def for_display(df: pd.DataFrame) -> pd.DataFrame:
+    out = df.copy()
+    if "tags" in out.columns:
+        out["tags"] = out["tags"].map(ia.format_tags)
+    return out
+
+
+def draw_search() -> None:
+    counts = run(q.counts_by_dimension(snapshot))
+    try:
+        flt = filter_widgets(counts)
+    except InvalidRequest as e:
+        show_error(e)
+        return
+    c = st.columns([4, 1])
+    columns = c[0].multiselect("Columns", list(q.SEARCH_COLUMNS), default=list(q.DEFAULT_SEARCH_COLUMNS), key="cols", bind=URL)
+    page_size = c[1].selectbox("Rows per page", PAGE_SIZES, key="size", bind=URL)
+    if not columns:
+        st.info("Pick at least one column to show.", icon=":material/view_column:")
+        return
+    total = int(run(q.search_count(snapshot, flt))["total"][0])
+    if total == 0:
+        empty_state(f"No resource on {snapshot} matches this search. Loosen a filter, or check the tag syntax "
+                    "(key=value, key, !key).")
+        return
+    pages = max(1, -(-total // page_size))
+    top = st.columns([3, 2])
+    top[0].markdown(f"**{total:,}** resources match on {snapshot}.")
+    page = st.pagination(pages, key="page", bind=URL) if pages > 1 else 1
+    page = min(page, pages)
+    df = run(q.search_page(snapshot, flt, tuple(columns), page, page_size))
+    st.session_state["_inventory_page_ids"] = list(df["resource_id"])
+    shown = for_display(df if "resource_id" in columns else df.drop(columns="resource_id"))
+    st.caption(f"Rows {(page - 1) * page_size + 1:,}–{(page - 1) * page_size + len(df):,} of {total:,}. "
+               "Select a row to open its detail.")
+    st.dataframe(shown, hide_index=True, key="search_table", on_select=open_selected_resource, selection_mode="single-row")
+
+    max_rows = ctx.settings.max_result_rows
+    query = q.search_export(snapshot, flt, tuple(columns), max_rows)
+
+    def export_csv() -> bytes:
+        # Runs when the button is clicked: the whole result, not the page on screen.
+        full = ctx.run(query).df.head(max_rows)
+        return for_display(full).to_csv(index=False).encode("utf-8")
+
+    label = f"Download all {min(total, max_rows):,} rows (CSV)"
+    top[1].download_button(label, data=export_csv, file_name=f"inventory-{snapshot}.csv", mime="text/csv",
+                           key="dl_search", icon=":material/download:", on_click="ignore")
+    if total > max_rows:
+        top[1].caption(f"The export stops at {max_rows:,} rows (setting `daivi.max_result_rows`).")
+
+
+# --- Tag compliance -----------------------------------------------------------------------------
+
+def draw_compliance() -> None:
+    required = dict(ctx.settings.required_tags)
+    if not required:
+        st.info("No required tags are configured. Set `daivi.required_tags` (tag key = [allowed values]) in secrets.toml.")
+        return
+    st.markdown(f"Required tags: {ia.describe_required_tags(required)}. A resource complies when it has every required "
+                "tag with a non-empty value from the allowed list (where one is given).")
+    query, tag_columns = q.required_tag_values(snapshot, tuple(required))
+    evaluated = ia.evaluate_tag_compliance(run(query), required, tag_columns)
+    if evaluated.empty:
+        empty_state(f"No resource visible to your role on {snapshot}.")
+        return
+    violators = evaluated[~evaluated["compliant"]]
+    k = st.columns(3)
+    k[0].metric("Compliant", f"{ia.compliance_pct(evaluated):.1f}%")
+    k[1].metric("Resources checked", f"{len(evaluated):,}")
+    k[2].metric("Violations", f"{len(violators):,}")
+    by_account = ia.compliance_by(evaluated, "account_id")
+    by_type = ia.compliance_by(evaluated, "resource_type")
+    left, right = st.columns(2)
+    left.plotly_chart(fig.build_compliance_figure(by_account, "account_id", "Compliance by account (worst first)"), key="fig_cmp_acct")
+    right.plotly_chart(fig.build_compliance_figure(by_type, "resource_type", "Compliance by type (worst first)"), key="fig_cmp_type")
+    with st.expander("Compliance tables"):
+        left, right = st.columns(2)
+        left.dataframe(by_account, hide_index=True, key="cmp_by_account",
+                       column_config={"compliance_pct": st.column_config.NumberColumn("compliance %", format="%.1f")})
+        right.dataframe(by_type, hide_index=True, key="cmp_by_type",
+                        column_config={"compliance_pct": st.column_config.NumberColumn("compliance %", format="%.1f")})
+    st.subheader("Violators")
+    if violators.empty:
+        st.success("Every resource carries the required tags.")
+        return
+    st.dataframe(violators.drop(columns="compliant"), hide_index=True, key="violators")
+    csv_download(violators.drop(columns="compliant"), f"tag-violators-{snapshot}.csv", key="dl_violators")
+
+
+# --- Waste --------------------------------------------------------------------------------------
+
+def draw_waste() -> None:
+    days = ia.OLD_SNAPSHOT_DAYS
+    candidates = run(q.waste_candidates(snapshot, days))
+    with_cost = ctx.can_read("cur")
+    costs = run(q.waste_costs(snapshot, days)) if with_cost else None
+    findings = ia.classify_waste(candidates, snapshot, costs, days)
+    summary = ia.waste_summary(findings)
+    if not with_cost:
+        st.info("Your role may not read the CUR lakehouse, so the waste finder shows **no cost estimate**: "
+                "the list below is what to look at, not what it costs.", icon=":material/money_off:")
+    k = st.columns(3)
+    k[0].metric("Findings", f"{len(findings):,}")
+    k[1].metric("Resources", f"{findings['resource_id'].nunique():,}" if len(findings) else "0")
+    stake = ia.total_at_stake(findings)
+    k[2].metric("Total at stake per month", format_money(stake) if stake is not None else "no cost data",
+                help="Estimated monthly savings: last 30 days of CUR unblended cost for each resource, counted once "
+                     "per resource (gp3 saves 20% of a gp2 volume's cost, a newer generation about 10%).")
+    if findings.empty:
+        st.success(f"No waste found on {snapshot}.")
+        return
+    st.plotly_chart(fig.build_waste_figure(summary, with_cost), key="fig_waste")
+    money = {"monthly_cost": st.column_config.NumberColumn("cost (30 d)", format="$%.2f"),
+             "monthly_savings": st.column_config.NumberColumn("savings / month", format="$%.2f")}
+    for row in summary.itertuples():
+        part = findings[findings["category"] == row.category]
+        if part.empty:
+            continue
+        title = f"{row.category_label}: {row.resources:,}"
+        if with_cost:
+            title += f" · {format_money(row.monthly_savings)} / month"
+        with st.expander(title):
+            shown = part.drop(columns=["category", "category_label", "savings_fraction"])
+            if not with_cost:
+                shown = shown.drop(columns=["monthly_cost", "monthly_savings"])
+            st.dataframe(shown, hide_index=True, key=f"waste_{row.category}", column_config=money)
+    csv_download(findings, f"inventory-waste-{snapshot}.csv", key="dl_waste")
+
+
+# --- Detail -------------------------------------------------------------------------------------
+
+def resolve_host(host: str) -> str | None:
+    """The resource id for a host name: one match opens it, several ask which one, none says so."""
+    matches = run(q.resources_by_host(snapshot, host))
+    if matches.empty:
+        st.warning(f"No resource named **{host}** on {snapshot}. Check the host name, or pick another snapshot.",
+                   icon=":material/search_off:")
+        return None
+    if len(matches) == 1:
+        return str(matches["resource_id"][0])
+    labels = {r.resource_id: f"{r.resource_id} · {r.resource_type} · {r.account_id}" for r in matches.itertuples()}
+    return st.selectbox(f"{len(matches)} resources are named {host}", list(labels), format_func=labels.get, key="host_pick")
+
+
+def draw_detail() -> None:
+    c = st.columns(2)
+    resource_id = c[0].text_input("Resource id", key=RESOURCE_KEY, bind=URL, placeholder="i-0123456789abcdef0").strip()
+    host = c[1].text_input("…or host name", key=HOST_KEY, bind=URL, placeholder="payments-api-prod-01",
+                           help="The resource whose name is this host (as in the Logs view).").strip()
+    if not resource_id and host:
+        resource_id = resolve_host(host) or ""
+        if not resource_id:
+            return
+    if not resource_id:
+        st.info("Enter a resource id or a host name, or select a row in **Search**.", icon=":material/info:")
+        return
+    detail = run(q.resource_detail(snapshot, resource_id, configuration_readable()))
+    history = run(q.resource_history(resource_id, available[0], available[-1]))
+    if detail.empty:
+        if history.empty:
+            st.warning(f"No resource with id **{resource_id}** in any snapshot your role can see "
+                       f"({available[0]} to {available[-1]}). Check the id.", icon=":material/search_off:")
+        else:
+            seen = as_dates(history["snapshot_date"])
+            st.warning(f"**{resource_id}** is not in the {snapshot} snapshot. It was seen from {seen[0]} to {seen[-1]}: "
+                       "pick one of those dates as the snapshot.", icon=":material/event_busy:")
+        return
+    r = detail.iloc[0]
+    seen = as_dates(history["snapshot_date"])
+    st.subheader(f"{r['resource_name'] or r['resource_id']}")
+    st.caption(f"`{r['resource_type']}` · account `{r['account_id']}` · {r['region']} · state **{r['state']}** · "
+               f"first seen {seen[0]}, last seen {seen[-1]} (within {available[0]} – {available[-1]})")
+    left, right = st.columns(2)
+    attrs = r.drop(labels=["tags"] + (["configuration"] if "configuration" in r.index else []))
+    attr_frame = pd.DataFrame({"attribute": attrs.index, "value": [("" if ia.is_missing(v) else str(v)) for v in attrs.values]})
+    left.markdown("**Attributes**")
+    left.dataframe(attr_frame, hide_index=True, key="detail_attrs")
+    tags = ia.as_tag_dict(r["tags"])
+    right.markdown("**Tags**")
+    if tags:
+        right.dataframe(pd.DataFrame({"key": list(tags), "value": list(tags.values())}), hide_index=True, key="detail_tags")
+    else:
+        right.write("No tags.")
+    right.markdown("**Configuration**")
+    if "configuration" not in detail.columns:
+        right.info(f"The configuration is not available for your role (`{ctx.principal.role}`).", icon=":material/lock:")
+    elif ia.is_missing(r["configuration"]) or not str(r["configuration"]).strip():
+        right.write("No configuration recorded.")
+    else:
+        try:
+            right.json(json.loads(r["configuration"]), expanded=False)
+        except (TypeError, ValueError):
+            right.code(str(r["configuration"])[:20_000], language="json")
+
+    st.markdown("**Cost**")
+    if ctx.can_read("cur"):
+        daily = run(q.resource_daily_cost(resource_id, snapshot))
+        if daily.empty:
+            st.write(f"No CUR line items for this resource id in the 30 days ending {snapshot}.")
+        else:
+            st.metric(f"CUR unblended cost, 30 days to {snapshot}", format_money(float(daily["cost"].sum())))
+            st.plotly_chart(fig.build_daily_cost_figure(daily), key="fig_detail_cost")
+    else:
+        st.caption("Cost is not shown: your role may not read the CUR lakehouse.")
+
+    name = r["resource_name"]
+    st.markdown("**Recent log events of its host**")
+    if not ctx.can_read("splunk"):
+        st.caption("Logs are not shown: your role may not read the Splunk lakehouse.")
+    elif ia.is_missing(name) or not name:
+        st.write("This resource has no name, so no host to look up in the logs.")
+    else:
+        counts = run(q.host_event_counts(name, snapshot))
+        if counts.empty:
+            st.write(f"No events from host **{name}** in the {q.EVENTS_WINDOW_DAYS} days ending {snapshot}.")
+        else:
+            left, right = st.columns([1, 2])
+            left.plotly_chart(fig.build_severity_figure(counts), key="fig_detail_sev")
+            events = run(q.host_events(name, snapshot))
+            right.caption(f"The latest {len(events):,} of {int(counts['events'].sum()):,} events in the "
+                          f"{q.EVENTS_WINDOW_DAYS} days ending {snapshot}.")
+            right.dataframe(events, hide_index=True, key="detail_events", height=260)
+            link = "./logs?" + urlencode({"q": f"host={name}", "range": "24h", **persona_suffix()})
+            right.markdown(f"[Open these logs in the Logs view]({link})")
+    with st.expander("How it changed over the snapshots"):
+        st.dataframe(ia.history_changes(history), hide_index=True, key="detail_history")
+
+
+# --- History ------------------------------------------------------------------------------------
+
+def draw_history() -> None:
+    c = st.columns([1, 2, 1, 1])
+    kind = c[0].radio("Look at", ("Account", "Resource"), key="hist_kind", bind=URL, horizontal=True)
+    if kind == "Account":
+        accounts = sorted(run(q.counts_by_dimension(snapshot))["account_id"].astype(str).unique())
+        subject = c[1].selectbox("Account", accounts, key="hist_account", bind=URL)
+    else:
+        subject = c[1].text_input("Resource id", key="hist_resource", bind=URL).strip()
+    when = c[2].date_input("On", value=snapshot, key="hist_on", bind=URL, format="YYYY-MM-DD")
+    vs = c[3].date_input("Diff with", value=ia.default_compare_date(available, when, COMPARE_DAYS_BACK) or when,
+                         key="hist_vs", bind=URL, format="YYYY-MM-DD")
+    if not subject:
+        st.info("Pick an account, or enter a resource id.", icon=":material/info:")
+        return
+    for day in (when, vs):
+        if day not in counts_by_date:
+            before, after = ia.nearest_snapshots(available, day)
+            nearest = " or ".join(str(d) for d in (before, after) if d)
+            st.warning(f"No inventory snapshot on **{day}**." + (f" The nearest: {nearest}." if nearest else ""),
+                       icon=":material/event_busy:")
+            return
+    if kind == "Account":
+        state = run(q.search_export(when, q.ResourceFilter(accounts=(subject,)), tuple(q.SEARCH_COLUMNS), ctx.settings.max_result_rows))
+        st.markdown(f"**Account {subject} on {when}**: {len(state):,} resources.")
+        st.dataframe(for_display(state), hide_index=True, key="hist_state")
+        if vs == when:
+            return
+        pair = run(q.snapshot_pair(min(when, vs), max(when, vs), subject))
+    else:
+        history = run(q.resource_history(subject, available[0], available[-1]))
+        if history.empty:
+            st.warning(f"No resource with id **{subject}** in any snapshot your role can see.", icon=":material/search_off:")
+            return
+        dates = pd.to_datetime(history["snapshot_date"]).dt.date
+        on_day = history[dates == when]
+        if on_day.empty:
+            seen = as_dates(history["snapshot_date"])
+            st.info(f"**{subject}** did not exist on {when} (seen {seen[0]} to {seen[-1]}).", icon=":material/event_busy:")
+        else:
+            row = on_day.iloc[0].drop(labels=["snapshot_date"])
+            st.markdown(f"**{subject} on {when}**")
+            st.dataframe(pd.DataFrame({"attribute": row.index, "value": [ia.display_value(v) for v in row.values]}),
+                         hide_index=True, key="hist_state")
+        st.markdown("**Changes over the snapshots**")
+        st.dataframe(ia.history_changes(history), hide_index=True, key="hist_timeline")
+        if vs == when:
+            return
+        pair = history[dates.isin([when, vs])]
+    before, after = min(when, vs), max(when, vs)
+    pair_dates = pd.to_datetime(pair["snapshot_date"]).dt.date
+    diff = ia.diff_snapshots(pair[pair_dates == before], pair[pair_dates == after])
+    counts = ia.count_changes(diff)
+    st.markdown(f"**Diff {before} → {after}**: {counts['created']:,} created, {counts['deleted']:,} deleted, "
+                f"{counts['changed']:,} changed.")
+    if not diff.empty:
+        st.dataframe(diff, hide_index=True, key="hist_diff")
+
+
+DRAW = {"Overview": draw_overview, "Search": draw_search, "Tag compliance": draw_compliance, "Waste": draw_waste,
+        "Detail": draw_detail, "History": draw_history}
+for label, container in tab.items():
+    if container.open:
+        with container:
+            try:
+                DRAW[label]()
+            except DaiviError as e:
+                show_error(e)
+
+show_query_stats(results)
