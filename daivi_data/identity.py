@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from daivi_data.errors import InvalidRequest, NotSignedIn, SettingsError
@@ -26,6 +26,8 @@ class Principal:
     groups: tuple[str, ...] = ()
     role_arn: str = ""
     source: str = "demo"  # demo | oidc | proxy
+    # The OIDC id token, for AssumeRoleWithWebIdentity. Never printed, never part of equality or cache keys.
+    web_identity_token: str = field(default="", repr=False, compare=False)
 
     @property
     def cache_key(self) -> str:

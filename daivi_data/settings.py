@@ -12,6 +12,7 @@ Precedence: environment (`DAIVI_<KEY>`, e.g. `DAIVI_ENGINE=athena`) over the
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,6 +40,21 @@ class AthenaSettings:
     unload: bool = False  # UNLOAD to Parquet for large results
     price_per_tb_usd: float = 5.0
     catalog: str = "AwsDataCatalog"
+    max_attempts: int = 5  # per AWS call, adaptive retry with backoff (throttling)
+    session_duration_s: int = 3600  # lifetime of each user's assumed-role credentials
+
+
+@dataclass(frozen=True)
+class AuthSettings:
+    """How `oidc` and `proxy` sign-in find the user (see docs/aws.md)."""
+
+    oidc_provider: str = ""  # st.login provider: "" = the [auth] section itself, else [auth.<name>]
+    groups_claim: str = "groups"  # OIDC / ALB claim that lists the user's groups
+    web_identity: bool = False  # AssumeRoleWithWebIdentity with the OIDC id token instead of AssumeRole
+    alb_arn: str = ""  # proxy: verify the ALB's x-amzn-oidc-data JWT, signed by this load balancer
+    trusted_header: str = ""  # proxy: header holding the user's e-mail, set by a proxy you trust
+    trusted_name_header: str = ""
+    trusted_groups_header: str = ""  # comma-separated groups
 
 
 @dataclass(frozen=True)
@@ -71,6 +87,7 @@ class Settings:
         default_factory=lambda: {"team": (), "environment": ("prod", "staging", "dev", "sandbox", "shared"), "cost-center": ()}
     )
     athena: AthenaSettings = field(default_factory=AthenaSettings)
+    auth: AuthSettings = field(default_factory=AuthSettings)
 
     @property
     def personas_allowed(self) -> bool:
@@ -135,7 +152,42 @@ _ATHENA_SCALARS: dict[str, type] = {
     "unload": bool,
     "price_per_tb_usd": float,
     "catalog": str,
+    "max_attempts": int,
+    "session_duration_s": int,
 }
+_AUTH_SCALARS: dict[str, type] = {
+    "oidc_provider": str,
+    "groups_claim": str,
+    "web_identity": bool,
+    "alb_arn": str,
+    "trusted_header": str,
+    "trusted_name_header": str,
+    "trusted_groups_header": str,
+}
+ALB_ARN_PATTERN = re.compile(r"arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:loadbalancer/app/[\w-]+/[0-9a-f]+")
+
+
+def _auth_settings(section: object, environ: dict[str, str]) -> AuthSettings:
+    """`[daivi.auth]` (env `DAIVI_AUTH_<KEY>`), validated."""
+    if not isinstance(section, dict):
+        raise SettingsError("`[daivi.auth]` in secrets.toml must be a table.")
+    unknown = sorted(set(section) - set(_AUTH_SCALARS))
+    if unknown:
+        raise SettingsError(f"Unknown setting `daivi.auth.{unknown[0]}`; known: {', '.join(_AUTH_SCALARS)}.")
+    values = {}
+    for key, kind in _AUTH_SCALARS.items():
+        env_key = f"DAIVI_AUTH_{key.upper()}"
+        if env_key in environ:
+            values[key] = _coerce(env_key, environ[env_key], kind)
+        elif key in section:
+            values[key] = _coerce(f"daivi.auth.{key}", section[key], kind)
+    auth = AuthSettings(**values)
+    if auth.alb_arn and not ALB_ARN_PATTERN.fullmatch(auth.alb_arn):
+        raise SettingsError(
+            "Setting `daivi.auth.alb_arn` must be an Application Load Balancer ARN "
+            "(arn:aws:elasticloadbalancing:<region>:<account>:loadbalancer/app/<name>/<id>)."
+        )
+    return auth
 
 
 def read_secrets_file(path: Path) -> dict:
@@ -157,7 +209,7 @@ def load_settings(secrets: dict | None = None, environ: dict[str, str] | None = 
     section = secrets.get("daivi", {})
     if not isinstance(section, dict):
         raise SettingsError("`[daivi]` in secrets.toml must be a table.")
-    known = set(_SCALARS) | {"databases", "athena", "role_mappings", "required_tags"}
+    known = set(_SCALARS) | {"databases", "athena", "auth", "role_mappings", "required_tags"}
     unknown = sorted(set(section) - known)
     if unknown:
         raise SettingsError(f"Unknown setting `daivi.{unknown[0]}`; known settings: {', '.join(sorted(known))}.")
@@ -176,6 +228,7 @@ def load_settings(secrets: dict | None = None, environ: dict[str, str] | None = 
     if "auth_mode" in values:
         _choice("daivi.auth_mode", values["auth_mode"], AUTH_MODES)
 
+
     databases = dict(DEFAULT_DATABASES)
     for lakehouse, name in section.get("databases", {}).items():
         if lakehouse not in DEFAULT_DATABASES:
@@ -192,6 +245,7 @@ def load_settings(secrets: dict | None = None, environ: dict[str, str] | None = 
         elif key in athena_section:
             athena_values[key] = _coerce(f"daivi.athena.{key}", athena_section[key], kind)
     values["athena"] = AthenaSettings(**athena_values)
+    values["auth"] = _auth_settings(section.get("auth", {}), environ)
 
     mappings = []
     for i, item in enumerate(section.get("role_mappings", [])):

@@ -57,6 +57,7 @@ class TableInfo:
     partitions: int
     latest_partition: str | None
     exists: bool = True
+    note: str = ""  # why a table is missing (or could not be looked up), naming it
 
 
 class Engine(Protocol):

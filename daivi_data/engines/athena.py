@@ -1,0 +1,241 @@
+"""The production engine: Amazon Athena through awswrangler, as the signed-in user's own role.
+
+Every query runs with a boto3 session of the principal's IAM role (see
+`daivi_data.aws.credentials`), so Lake Formation decides which rows and columns
+come back. The query's `:name` placeholders become Athena execution parameters
+(`paramstyle="qmark"`, one typed literal each, `daivi_data.aws.literals`) and
+its default database names become the configured ones. Results are written to
+a per-principal S3 prefix, encrypted SSE-S3 or SSE-KMS, and read back by
+awswrangler: the CSV result by default, or Parquet files when UNLOAD is on.
+
+awswrangler's `read_sql_query` waits without a time limit, so the engine uses
+its two halves (`start_query_execution`, `get_query_results`) around a wait
+loop of its own that stops the query with `StopQueryExecution` at the
+configured limit. awswrangler's result cache (`athena_cache_settings`) is off
+on purpose: it matches SQL across every user of the workgroup.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+import time
+import uuid
+from collections.abc import Callable
+
+import awswrangler as wr
+import boto3
+import botocore.exceptions
+import pandas as pd
+
+from daivi_data import catalog
+from daivi_data.aws.credentials import CredentialProvider, retry_config
+from daivi_data.aws.errors import daivi_error, failed_query_error, is_expired_credentials
+from daivi_data.aws.literals import to_qmark
+from daivi_data.engines.base import QueryResult, QueryStats, TableInfo
+from daivi_data.errors import AccessDenied, DaiviError, QueryFailed, QueryTimeout, SettingsError
+from daivi_data.governance import load_policy
+from daivi_data.identity import Principal
+from daivi_data.queries import Query
+from daivi_data.settings import Settings
+
+log = logging.getLogger(__name__)
+
+# Athena bills bytes scanned rounded up to the megabyte, at least 10 MB per query.
+BILLING_UNIT_BYTES = 1_000_000
+MIN_BILLED_BYTES = 10 * BILLING_UNIT_BYTES
+BYTES_PER_TB = 1_000_000_000_000
+POLL_FIRST_S = 0.2
+POLL_MAX_S = 2.0
+TABLE_INFO_TTL_S = 300
+NO_RESULT_CACHE: wr.typing.AthenaCacheSettings = {"max_cache_seconds": 0}
+_FINAL_STATES = ("SUCCEEDED", "FAILED", "CANCELLED")
+
+
+def cost_usd(bytes_scanned: int, price_per_tb_usd: float) -> float:
+    """What Athena charges for a query that scanned `bytes_scanned` bytes."""
+    billed = max(math.ceil(bytes_scanned / BILLING_UNIT_BYTES) * BILLING_UNIT_BYTES, MIN_BILLED_BYTES)
+    return billed / BYTES_PER_TB * price_per_tb_usd
+
+
+class AthenaEngine:
+    name = "athena"
+
+    def __init__(self, settings: Settings, *, credentials: CredentialProvider | None = None,
+                 base_session: Callable[[], boto3.Session] | None = None,
+                 clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep):
+        athena = settings.athena
+        if not athena.s3_output.startswith("s3://") or "'" in athena.s3_output:
+            raise SettingsError("Setting `daivi.athena.s3_output` must be an s3:// URL (s3://bucket/prefix/).")
+        self.settings = settings
+        self._base_session = base_session or (lambda: boto3.Session(region_name=athena.region))
+        self.credentials = credentials or CredentialProvider(settings, base_session=self._base_session)
+        self._clock = clock
+        self._sleep = sleep
+        self._database_map = {catalog.LAKEHOUSES[k].default_database: v for k, v in settings.databases.items()}
+        self._table_info: dict[tuple[str, str], tuple[float, TableInfo]] = {}
+        self._lock = threading.Lock()
+        # Every awswrangler AWS call: adaptive rate limiting with exponential backoff on throttling.
+        wr.config.botocore_config = retry_config(settings)
+
+    # --- Engine protocol ----------------------------------------------------------------------
+
+    def data_version(self) -> str:
+        # Athena has no manifest to version: results expire with the cache TTL instead.
+        dbs = ",".join(f"{k}={v}" for k, v in sorted(self.settings.databases.items()))
+        return f"athena:{self.settings.athena.region}:{self.settings.athena.workgroup}:{self.settings.athena.catalog}:{dbs}"
+
+    def output_location(self, principal: Principal) -> str:
+        """The principal's own S3 prefix for query results (never shared between principals)."""
+        return f"{self.settings.athena.s3_output.rstrip('/')}/users/{principal.cache_key}/"
+
+    def prepare(self, query: Query) -> tuple[str, list[str]]:
+        """(SQL as Athena receives it, execution parameters): `?` markers, configured database names."""
+        return to_qmark(query.sql, query.param_dict, self._database_map)
+
+    def run(self, query: Query, principal: Principal) -> QueryResult:
+        sql, params = self.prepare(query)
+        excluded = self._excluded_columns(principal)
+        for attempt in (1, 2):
+            session = self.credentials.session_for(principal)
+            try:
+                return self._run_once(query, sql, params, principal, session)
+            except DaiviError:
+                raise
+            except Exception as e:  # noqa: BLE001 - every AWS failure becomes one typed message
+                if attempt == 1 and is_expired_credentials(e):
+                    # The role's credentials expired under us (clock skew, revoked session): renew once.
+                    log.info("credentials of %s expired during %s; assuming the role again", principal.user_id, query.name)
+                    self.credentials.invalidate(principal)
+                    continue
+                log.warning("athena query %s for %s failed: %s", query.name, principal.user_id, type(e).__name__)
+                raise daivi_error(e, action="the query", excluded_columns=excluded) from None
+        raise AssertionError("unreachable")
+
+    def table_info(self, database: str, table: str) -> TableInfo:
+        """Existence and newest partition of a table, from the Glue Data Catalog (cached for a few minutes)."""
+        name = self._database_map.get(database, database)
+        key = (name, table)
+        with self._lock:
+            cached = self._table_info.get(key)
+            if cached and self._clock() - cached[0] < TABLE_INFO_TTL_S:
+                return cached[1]
+        info = self._glue_table_info(name, table)
+        with self._lock:
+            self._table_info[key] = (self._clock(), info)
+        return info
+
+    # --- internals ----------------------------------------------------------------------------
+
+    def _encryption(self) -> tuple[str, str | None]:
+        key = self.settings.athena.kms_key
+        return ("SSE_KMS", key) if key else ("SSE_S3", None)
+
+    def _excluded_columns(self, principal: Principal) -> dict[str, str]:
+        """column -> table, of the columns the role's grants exclude (to name them in access errors)."""
+        try:
+            grants = load_policy(self.settings.grants_file).for_role(principal.role)
+        except (AccessDenied, SettingsError):
+            return {}
+        return {c.lower(): f"{g.database}.{g.table}" for g in grants.grants for c in g.excluded_columns}
+
+    def _run_once(self, query: Query, sql: str, params: list[str], principal: Principal,
+                  session: boto3.Session) -> QueryResult:
+        athena = self.settings.athena
+        output = self.output_location(principal)
+        encryption, kms_key = self._encryption()
+        unload_path = ""
+        text = sql
+        if athena.unload:
+            # Large results: Parquet files instead of one CSV. The path is ours (settings + uuid), never user input.
+            unload_path = f"{output}unload/{uuid.uuid4().hex}/"
+            text = f"UNLOAD ({sql}) TO '{unload_path}' WITH (format = 'PARQUET', compression = 'SNAPPY')"
+        started = self._clock()
+        query_id = wr.athena.start_query_execution(
+            sql=text, s3_output=output, workgroup=athena.workgroup, encryption=encryption, kms_key=kms_key,
+            params=params or None, paramstyle="qmark", boto3_session=session,
+            athena_cache_settings=NO_RESULT_CACHE, data_source=athena.catalog,
+        )
+        execution = self._wait(query_id, session, started, query.name)
+        status = execution["Status"]
+        if status["State"] == "FAILED":
+            reason = status.get("StateChangeReason", "")
+            log.warning("athena query %s (%s) for %s FAILED", query_id, query.name, principal.user_id)
+            raise failed_query_error(reason, excluded_columns=self._excluded_columns(principal))
+        if status["State"] == "CANCELLED":
+            raise QueryFailed(f"Athena cancelled the query (id {query_id}). Try again; if it keeps happening, ask the platform team.")
+        if unload_path:
+            df = self._read_unload(unload_path, session)
+        else:
+            df = wr.athena.get_query_results(query_execution_id=query_id, boto3_session=session, use_threads=False)
+        stats = execution.get("Statistics", {})
+        scanned = int(stats.get("DataScannedInBytes", 0))
+        engine_ms = stats.get("EngineExecutionTimeInMillis")
+        elapsed = engine_ms / 1000 if engine_ms else self._clock() - started
+        log.info("athena query %s (%s) for %s: %d rows, %d bytes scanned", query_id, query.name, principal.user_id, len(df), scanned)
+        return QueryResult(
+            df=df,
+            stats=QueryStats(engine=self.name, rows=len(df), elapsed_s=elapsed, query_id=query_id, bytes_scanned=scanned,
+                             cost_usd=cost_usd(scanned, athena.price_per_tb_usd)),
+            sql=text,
+        )
+
+    def _wait(self, query_id: str, session: boto3.Session, started: float, name: str) -> dict:
+        """The final QueryExecution of `query_id`; stops it with StopQueryExecution past the time limit."""
+        client = session.client("athena", config=retry_config(self.settings))
+        limit = self.settings.query_timeout_s
+        delay = POLL_FIRST_S
+        while True:
+            execution = client.get_query_execution(QueryExecutionId=query_id)["QueryExecution"]
+            if execution["Status"]["State"] in _FINAL_STATES:
+                return execution
+            remaining = started + limit - self._clock()
+            if remaining <= 0:
+                try:
+                    wr.athena.stop_query_execution(query_execution_id=query_id, boto3_session=session)
+                except botocore.exceptions.ClientError as e:
+                    log.warning("could not stop athena query %s: %s", query_id, type(e).__name__)
+                raise QueryTimeout(
+                    f"The query ran longer than {limit:.0f} s and was cancelled in Athena (id {query_id}). "
+                    "Narrow the date range or add filters."
+                )
+            self._sleep(min(delay, remaining))
+            delay = min(delay * 1.5, POLL_MAX_S)
+
+    def _read_unload(self, path: str, session: boto3.Session) -> pd.DataFrame:
+        try:
+            return wr.s3.read_parquet(path=path, boto3_session=session, use_threads=False)
+        except wr.exceptions.NoFilesFound:
+            return pd.DataFrame()  # UNLOAD writes no file for an empty result
+
+    def _glue_table_info(self, database: str, table: str) -> TableInfo:
+        glue = self._base_session().client("glue", config=retry_config(self.settings))
+        try:
+            glue.get_database(Name=database)
+        except botocore.exceptions.ClientError as e:
+            if e.response.get("Error", {}).get("Code") == "EntityNotFoundException":
+                return TableInfo(database, table, 0, None, exists=False,
+                                 note=f"Database `{database}` does not exist in the Glue Data Catalog.")
+            return self._lookup_failed(database, table, e)
+        try:
+            described = glue.get_table(DatabaseName=database, Name=table)["Table"]
+            partition_keys = described.get("PartitionKeys", [])
+            values: list[str] = []
+            if partition_keys:
+                pages = glue.get_paginator("get_partitions").paginate(
+                    DatabaseName=database, TableName=table, ExcludeColumnSchema=True,
+                )
+                values = ["/".join(p["Values"]) for page in pages for p in page.get("Partitions", [])]
+        except botocore.exceptions.ClientError as e:
+            if e.response.get("Error", {}).get("Code") == "EntityNotFoundException":
+                return TableInfo(database, table, 0, None, exists=False,
+                                 note=f"Table `{database}.{table}` does not exist in the Glue Data Catalog.")
+            return self._lookup_failed(database, table, e)
+        return TableInfo(database, table, len(values), max(values) if values else None, exists=True)
+
+    def _lookup_failed(self, database: str, table: str, error: Exception) -> TableInfo:
+        # Freshness is a nicety: a catalog the app may not describe must not block the queries themselves.
+        message = str(daivi_error(error, action=f"looking up {database}.{table} in Glue"))
+        log.warning("glue lookup of %s.%s failed: %s", database, table, type(error).__name__)
+        return TableInfo(database, table, 0, None, exists=True, note=message)

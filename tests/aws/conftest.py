@@ -1,0 +1,199 @@
+"""AWS tier fixtures: moto stands in for S3, STS, Glue, Athena and Lake Formation; nothing leaves the machine.
+
+moto runs no SQL, so `FakeAthena` plays Athena's part: each query whose text
+contains a seeded marker gets that seeded result (pushed into moto's own result
+queue, which also writes the CSV to the S3 output location as Athena does),
+with the statistics moto does not report (bytes scanned, engine time), or ends
+FAILED with a reason, or runs forever until it is stopped.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+
+import boto3
+import pytest
+from moto import mock_aws
+from moto.athena.models import AthenaBackend, QueryResults
+from moto.athena.responses import AthenaResponse
+
+from daivi_data.identity import Principal
+from daivi_data.settings import load_settings
+
+pytestmark = pytest.mark.aws
+
+REGION = "eu-west-1"
+ACCOUNT = "123456789012"
+RESULTS_BUCKET = "daivi-athena-results"
+WORKGROUP = "daivi"
+ROLE_ARNS = {
+    "admin": f"arn:aws:iam::{ACCOUNT}:role/daivi-admin",
+    "finance-analyst": f"arn:aws:iam::{ACCOUNT}:role/daivi-finance-analyst",
+    "ops-engineer": f"arn:aws:iam::{ACCOUNT}:role/daivi-ops-engineer",
+    "team-lead-payments": f"arn:aws:iam::{ACCOUNT}:role/daivi-team-lead-payments",
+}
+
+
+@pytest.fixture(autouse=True)
+def _fake_aws_environment(monkeypatch):
+    """Fake credentials and region, and no config file: a test can never reach a real account."""
+    for key, value in {
+        "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": REGION, "AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
+    }.items():
+        monkeypatch.setenv(key, value)
+    for key in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_RETRY_MODE", "AWS_MAX_ATTEMPTS"):
+        monkeypatch.delenv(key, raising=False)
+
+
+def athena_secrets(**overrides) -> dict:
+    """A secrets mapping for the Athena engine, as docs/aws.md tells a new user to write it."""
+    athena = {"region": REGION, "workgroup": WORKGROUP, "s3_output": f"s3://{RESULTS_BUCKET}/explorer/", "max_attempts": 3}
+    athena.update(overrides.pop("athena", {}))
+    daivi = {"engine": "athena", "auth_mode": "oidc", "athena": athena,
+             "role_mappings": [{"role": r, "emails": [f"{r}@daivi.example"], "role_arn": arn} for r, arn in ROLE_ARNS.items()]}
+    daivi.update(overrides)
+    return {"daivi": daivi}
+
+
+@pytest.fixture
+def athena_settings(tmp_path):
+    return load_settings(secrets=athena_secrets(audit_log=str(tmp_path / "audit.jsonl")), environ={})
+
+
+def user(role: str = "finance-analyst", email: str | None = None) -> Principal:
+    email = email or f"{role}@daivi.example"
+    return Principal(user_id=f"oidc:{email}", email=email, display_name=email.split("@")[0], role=role,
+                     role_arn=ROLE_ARNS[role], source="oidc")
+
+
+@dataclass
+class Seeded:
+    marker: str
+    columns: list[tuple[str, str]]
+    rows: list[list[object]]
+    bytes_scanned: int = 0
+    engine_ms: int = 0
+    fail_reason: str = ""
+    hold: bool = False
+
+
+class FakeAthena:
+    """Athena's behaviour per query, keyed by a marker string of the SQL text."""
+
+    def __init__(self, monkeypatch):
+        self.seeded: list[Seeded] = []
+        self.started: list[dict] = []  # every StartQueryExecution moto received
+        self._by_id: dict[str, Seeded] = {}
+        fake = self
+        original_start = AthenaBackend.start_query_execution
+        original_describe = AthenaResponse.get_query_execution
+
+        def start_query_execution(backend, query, context, config, workgroup, execution_parameters):
+            seeded = next((s for s in fake.seeded if s.marker in query), None)
+            if seeded is not None and not seeded.fail_reason and not seeded.hold:
+                backend.query_results_queue.insert(0, seeded.results())
+            exec_id = original_start(backend, query, context, config, workgroup, execution_parameters)
+            execution = backend.executions[exec_id]
+            if seeded is not None and seeded.fail_reason:
+                execution.status = "FAILED"
+            if seeded is not None and seeded.hold:
+                execution._transitions = [("RUNNING", "RUNNING")]
+                execution.status = "RUNNING"
+            fake.started.append({"id": exec_id, "query": query, "params": execution_parameters, "config": dict(config or {}),
+                                 "workgroup": workgroup, "context": context})
+            if seeded is not None:
+                fake._by_id[exec_id] = seeded
+            return exec_id
+
+        def get_query_execution(response):
+            body = json.loads(original_describe(response))
+            execution = body["QueryExecution"]
+            seeded = fake._by_id.get(execution["QueryExecutionId"])
+            if seeded is not None:
+                execution["Statistics"]["DataScannedInBytes"] = seeded.bytes_scanned
+                execution["Statistics"]["EngineExecutionTimeInMillis"] = seeded.engine_ms
+                if seeded.fail_reason and execution["Status"]["State"] == "FAILED":
+                    execution["Status"]["StateChangeReason"] = seeded.fail_reason
+            return json.dumps(body)
+
+        monkeypatch.setattr(AthenaBackend, "start_query_execution", start_query_execution)
+        monkeypatch.setattr(AthenaResponse, "get_query_execution", get_query_execution)
+
+    def result(self, marker: str, columns: list[tuple[str, str]], rows: list[list[object]], *, bytes_scanned: int = 0,
+               engine_ms: int = 0) -> None:
+        self.seeded.append(Seeded(marker, columns, rows, bytes_scanned, engine_ms))
+
+    def fail(self, marker: str, reason: str) -> None:
+        self.seeded.append(Seeded(marker, [], [], fail_reason=reason))
+
+    def hold(self, marker: str) -> None:
+        self.seeded.append(Seeded(marker, [], [], hold=True))
+
+
+def _cell(value: object) -> dict:
+    return {} if value is None else {"VarCharValue": str(value)}
+
+
+def _results(seeded: Seeded) -> QueryResults:
+    # Athena's result set starts with the header row, and so does the CSV it writes.
+    header = {"Data": [{"VarCharValue": name} for name, _ in seeded.columns]}
+    rows = [header] + [{"Data": [_cell(v) for v in row]} for row in seeded.rows]
+    info = [{"Name": name, "Label": name, "Type": kind, "Nullable": "UNKNOWN", "CaseSensitive": False,
+             "Precision": 0, "Scale": 0} for name, kind in seeded.columns]
+    return QueryResults(rows=rows, column_info=info)
+
+
+Seeded.results = _results  # type: ignore[attr-defined]
+
+
+def create_glue_table(glue, database: str, table: str, partition_key: str | None, values: list[str]) -> None:
+    try:
+        glue.create_database(DatabaseInput={"Name": database})
+    except glue.exceptions.AlreadyExistsException:
+        pass
+    keys = [{"Name": partition_key, "Type": "string"}] if partition_key else []
+    storage = {"Location": f"s3://daivi-lake/{database}/{table}/", "Columns": [{"Name": "x", "Type": "string"}]}
+    glue.create_table(DatabaseName=database, TableInput={"Name": table, "StorageDescriptor": storage, "PartitionKeys": keys})
+    for value in values:
+        glue.create_partition(DatabaseName=database, TableName=table, PartitionInput={
+            "Values": [value], "StorageDescriptor": {**storage, "Location": f"{storage['Location']}{partition_key}={value}/"}})
+
+
+def months_back(today: dt.date, n: int) -> list[str]:
+    out, day = [], today.replace(day=1)
+    for _ in range(n):
+        out.append(f"{day:%Y-%m}")
+        day = (day - dt.timedelta(days=1)).replace(day=1)
+    return out
+
+
+@pytest.fixture
+def aws():
+    """moto for every AWS service, with the results bucket and the Athena workgroup."""
+    with mock_aws():
+        session = boto3.Session(region_name=REGION)
+        session.client("s3").create_bucket(Bucket=RESULTS_BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION})
+        session.client("athena").create_work_group(Name=WORKGROUP, Configuration={"EnforceWorkGroupConfiguration": False})
+        yield session
+
+
+@pytest.fixture
+def fake_athena(aws, monkeypatch) -> FakeAthena:
+    return FakeAthena(monkeypatch)
+
+
+@pytest.fixture
+def lake_catalog(aws):
+    """The four lakehouses' tables in Glue, partitioned as the catalog says, newest partition yesterday."""
+    glue = aws.client("glue")
+    yesterday = dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1)
+    days = [f"{yesterday - dt.timedelta(days=i):%Y-%m-%d}" for i in range(3)]
+    create_glue_table(glue, "daivi_billing", "cost_daily", "billing_period", months_back(yesterday, 3))
+    create_glue_table(glue, "daivi_billing", "accounts", None, [])
+    create_glue_table(glue, "daivi_cur", "cur", "billing_period", months_back(yesterday, 2))
+    create_glue_table(glue, "daivi_inventory", "resources", "snapshot_date", days)
+    create_glue_table(glue, "daivi_splunk", "events", "event_date", days)
+    return glue
