@@ -1,0 +1,13 @@
+"""Bring your own exports: build the embedded lakehouse from real AWS and Splunk files.
+
+`run_import(sources, out)` detects each input's format (CUR 2.0, legacy CUR,
+FOCUS, AWS Config snapshots, a resources CSV, Splunk exports), maps it onto
+the catalog, validates it, writes the demo generator's hive-partitioned
+layout into a temporary folder and swaps it in for `out` only when everything
+succeeded. The command line is `python -m daivi_data.ingest SOURCE... --out DIR`.
+"""
+
+from daivi_data.ingest.pipeline import ImportOptions, run_import
+from daivi_data.ingest.report import ImportFailed, ImportReport
+
+__all__ = ["ImportFailed", "ImportOptions", "ImportReport", "run_import"]

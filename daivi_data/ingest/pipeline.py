@@ -1,0 +1,326 @@
+"""The import: detect -> map each format onto the catalog -> validate -> write -> swap in.
+
+Everything streams through DuckDB: each input is read once (`read_csv` /
+`read_parquet` / `read_json_objects`, gzip included) and copied into a staging
+Parquet file per target table, holding the catalog columns plus why a row
+would be rejected. Validation (rejected rows, duplicate line items across
+files, mixed currencies, dates outside every billing period) runs over the
+staging files; then the valid rows are copied into the hive-partitioned
+layout. DuckDB works under a memory limit and spills to a temp folder, so
+a multi-GB export never has to fit in memory.
+"""
+
+# SQL here is built over the user's files: every identifier goes through `ident`, every value through `lit`.
+# ruff: noqa: S608
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import resource
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from daivi_data.ingest import billing, config_snapshot, cur2, focus, legacy_cur, resources_csv, splunk
+from daivi_data.ingest._sql import ident, lit, reader_sql
+from daivi_data.ingest.detect import FORMAT_TITLES, SourceFile, detect_sources
+from daivi_data.ingest.report import REJECT_SAMPLE_ROWS, ImportFailed, ImportReport, RejectedRows, SourceSummary, TableSummary
+from daivi_data.ingest.writer import LakehouseWriter, check_target
+
+log = logging.getLogger(__name__)
+
+CUR = "daivi_cur.cur"
+RESOURCES = "daivi_inventory.resources"
+EVENTS = "daivi_splunk.events"
+COST_DAILY = "daivi_billing.cost_daily"
+ACCOUNTS = "daivi_billing.accounts"
+BUDGETS = "daivi_billing.budgets"
+OUTSIDE_PERIODS = "usage date outside every billing period of the import"
+# (date expression for the report's range, over the final table)
+DATE_COLUMNS = {
+    CUR: "CAST(line_item_usage_start_date AS DATE)",
+    COST_DAILY: "usage_date",
+    RESOURCES: "snapshot_date",
+    EVENTS: "event_date",
+}
+Progress = Callable[[float, str], None]
+
+
+@dataclass(frozen=True)
+class ImportOptions:
+    skip_duplicates: bool = False  # keep one copy of line items found in several files instead of stopping
+    max_rejected_fraction: float = 0.5  # stop when more of a table's rows than this are rejected
+    memory_limit: str = "1GB"
+    threads: int = 2
+    import_day: dt.date = field(default_factory=lambda: dt.datetime.now(dt.UTC).date())
+
+
+def run_import(sources: list[Path], out: Path, options: ImportOptions | None = None,
+               progress: Progress | None = None) -> ImportReport:
+    """Import the exports in `sources` into a new lakehouse at `out`; raise ImportFailed (out untouched) if it cannot."""
+    options = options or ImportOptions()
+    say = progress or (lambda fraction, message: None)
+    started = time.perf_counter()
+    report = ImportReport(out=str(out))
+    out = Path(out)
+    check_target(out)
+    say(0.02, "Detecting formats")
+    try:
+        detection = detect_sources([Path(s) for s in sources])
+    except ImportFailed as e:
+        e.report = report
+        raise
+    report.skipped_files = detection.skipped
+    report.sources = [SourceSummary(str(f.path), FORMAT_TITLES[f.format], f.table) for f in detection.files]
+    writer = LakehouseWriter(out)
+    try:
+        con = _connect(writer, options)
+        by_table: dict[str, list[SourceFile]] = {}
+        for f in detection.files:
+            by_table.setdefault(f.table, []).append(f)
+        tables = sorted(by_table, key=lambda t: (t == EVENTS, t))  # events last: they borrow accounts from inventory
+        for i, table in enumerate(tables):
+            say(0.05 + 0.6 * i / len(tables), f"Reading {len(by_table[table])} file(s) into {table}")
+            selects = _staging_selects(con, by_table[table], options)
+            staging = writer.staging / f"{table}.parquet"
+            _copy(con, " UNION ALL BY NAME ".join(f"({s})" for s in selects), staging)
+            say(0.05 + 0.6 * (i + 0.5) / len(tables), f"Validating {table}")
+            valid = _validate(con, table, staging, report, options)
+            writer.write_table(con, table, _final_select(table, staging, valid, writer, by_table))
+        if CUR in by_table:
+            say(0.75, "Deriving daily billing from the CUR")
+            cur_rel = _table_relation(writer, CUR)
+            writer.write_table(con, COST_DAILY, billing.cost_daily_sql(cur_rel))
+            writer.write_table(con, ACCOUNTS, billing.accounts_sql(cur_rel))
+            writer.write_table(con, BUDGETS, billing.empty_budgets_sql())
+        say(0.9, "Summarizing")
+        for table in [*tables, *([COST_DAILY, ACCOUNTS, BUDGETS] if CUR in by_table else [])]:
+            report.tables[table] = _summarize(con, writer, table)
+            if table in (COST_DAILY, ACCOUNTS, BUDGETS):
+                report.tables[table].derived_from = CUR
+        report.peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        report.elapsed_s = time.perf_counter() - started
+        con.close()
+        writer.commit({"report": report.to_dict(), "sources": [s.path for s in report.sources]})
+    except ImportFailed as e:
+        writer.abort()
+        e.report = report
+        raise
+    except duckdb.Error as e:
+        writer.abort()
+        raise ImportFailed(_duckdb_message(e), report) from None
+    except BaseException:
+        writer.abort()
+        raise
+    say(1.0, "Done")
+    return report
+
+
+def _connect(writer: LakehouseWriter, options: ImportOptions) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect(":memory:")
+    con.execute(f"SET memory_limit = {lit(options.memory_limit)}")
+    con.execute(f"SET threads = {int(options.threads)}")
+    con.execute(f"SET temp_directory = {lit(str(writer.tmp / '_spill'))}")
+    # Order of rows within a file carries no meaning; dropping it lets COPY stream.
+    con.execute("SET preserve_insertion_order = false")
+    con.execute("SET TimeZone = 'UTC'")
+    return con
+
+
+def _duckdb_message(e: duckdb.Error) -> str:
+    text = str(e).strip().splitlines()[0]
+    if "GZIP" in text.upper() or "gzip" in text:
+        return f"A gzip file is truncated or corrupt, so the import stopped: {text}. Download that file again."
+    return f"An input file could not be read: {text[:400]}"
+
+
+def _copy(con: duckdb.DuckDBPyConnection, select_sql: str, target: Path) -> None:
+    con.execute(f"COPY ({select_sql}) TO {lit(str(target))} (FORMAT parquet, COMPRESSION zstd)")
+
+
+def _describe(con: duckdb.DuckDBPyConnection, reader: str) -> dict[str, str]:
+    rows = con.execute(f"DESCRIBE SELECT * FROM {reader}").fetchall()
+    return {r[0]: r[1] for r in rows if r[0] != "filename"}
+
+
+def _stop_missing(files: list[SourceFile], title: str, missing: list[str]) -> None:
+    names = ", ".join(str(f.path) for f in files[:3]) + (f" and {len(files) - 3} more" if len(files) > 3 else "")
+    raise ImportFailed(f"{title} input {names} lacks required column(s): {', '.join(missing)}.")
+
+
+def _staging_selects(con: duckdb.DuckDBPyConnection, files: list[SourceFile], options: ImportOptions) -> list[str]:
+    """One SELECT per (format, file kind) group, each yielding the staging columns of the target table."""
+    groups: dict[tuple[str, str], list[SourceFile]] = {}
+    for f in files:
+        groups.setdefault((f.format, f.kind), []).append(f)
+    selects = []
+    for (fmt, kind), group in sorted(groups.items()):
+        paths = [str(f.path) for f in group]
+        title = FORMAT_TITLES[fmt]
+        if fmt in ("cur2", "legacy_cur", "focus", "resources_csv", "splunk_csv"):
+            # Check each file's own columns: one file without a required column must not hide in a union.
+            for f in group:
+                types = {c: "VARCHAR" for c in f.columns}
+                missing = _missing(fmt, types, f)
+                if missing:
+                    _stop_missing([f], title, missing)
+            nulls = focus.NULL_STRINGS if fmt == "focus" else ("",)
+            reader = reader_sql(paths, kind, nulls)
+            types = _describe(con, reader)
+            if fmt == "cur2":
+                selects.append(cur2.build_select(reader, types))
+            elif fmt == "legacy_cur":
+                selects.append(legacy_cur.build_select(reader, types))
+            elif fmt == "focus":
+                selects.append(focus.build_select(reader, types))
+            elif fmt == "resources_csv":
+                selects.append(resources_csv.build_select(reader, list(types), options.import_day))
+            else:
+                selects.append(splunk.build_select_csv(reader, list(types)))
+        elif fmt == "config_snapshot":
+            selects.append(config_snapshot.build_select(paths))
+        elif fmt == "splunk_jsonl":
+            selects.append(splunk.build_select_jsonl(paths))
+    return selects
+
+
+def _missing(fmt: str, types: dict[str, str], f: SourceFile) -> list[str]:
+    path = f.path.as_posix()
+    if fmt == "cur2":
+        return cur2.missing_required(set(types), "BILLING_PERIOD=" in path)
+    if fmt == "legacy_cur":
+        import re
+
+        known = re.search(r"year=\d{4}/month=\d{1,2}/|\d{6}01-\d{8}", path) is not None
+        return legacy_cur.missing_required(types, known)
+    if fmt == "focus":
+        return focus.missing_required(types)
+    if fmt == "resources_csv":
+        return resources_csv.missing_required(list(types))
+    if fmt == "splunk_csv":
+        return [c for c in splunk.REQUIRED if c not in types]
+    return []
+
+
+def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> list[tuple]:
+    return con.execute(sql, params or []).fetchall()
+
+
+def _validate(con: duckdb.DuckDBPyConnection, table: str, staging: Path, report: ImportReport,
+              options: ImportOptions) -> str:
+    """Fill the report from the staging file; stop on what must not be imported. Returns the valid-row predicate."""
+    stg = f"read_parquet({lit(str(staging))})"
+    valid = "_reject_reason IS NULL"
+    if table == CUR:
+        periods = [r[0] for r in _rows(con, f"SELECT DISTINCT billing_period FROM {stg} WHERE billing_period IS NOT NULL ORDER BY 1")]
+        period_list = "[" + ", ".join(lit(p) for p in periods) + "]"
+        usage_month = "strftime(line_item_usage_start_date, '%Y-%m')"
+        outside = f"({valid} AND NOT list_contains({period_list}, {usage_month}))"
+        reason = (f"CASE WHEN _reject_reason IS NOT NULL THEN _reject_reason "
+                  f"WHEN {outside} THEN {lit(OUTSIDE_PERIODS + ' (' + ', '.join(periods) + ')')} END")
+        valid = f"({valid} AND NOT {outside})"
+    else:
+        reason = "_reject_reason"
+    total = _rows(con, f"SELECT COUNT(*) FROM {stg}")[0][0]
+    groups = _rows(con, f"""
+        SELECT reason, COUNT(*) OVER (PARTITION BY reason) AS n, _reject_detail
+        FROM (SELECT {reason} AS reason, _reject_detail, row_number() OVER (PARTITION BY {reason} ORDER BY _source_file) AS rn
+              FROM {stg}) WHERE reason IS NOT NULL QUALIFY rn <= {REJECT_SAMPLE_ROWS}
+    """)
+    counts = dict(_rows(con, f"SELECT {reason} AS reason, COUNT(*) FROM {stg} WHERE reason IS NOT NULL GROUP BY 1"))
+    rejected: dict[str, RejectedRows] = {}
+    for r, _, detail in groups:
+        rejected.setdefault(r, RejectedRows(r, counts[r])).sample.append(detail)
+    if rejected:
+        report.rejected[table] = sorted(rejected.values(), key=lambda x: -x.count)
+    n_rejected = sum(counts.values())
+    if total == 0 or n_rejected == total:
+        raise ImportFailed(f"No valid rows for {table}: {n_rejected:,} of {total:,} rows rejected "
+                           f"({'; '.join(list(counts)[:3]) or 'the files are empty'}).")
+    if n_rejected > options.max_rejected_fraction * total:
+        raise ImportFailed(f"{n_rejected:,} of {total:,} rows for {table} were rejected (more than "
+                           f"{options.max_rejected_fraction:.0%}), so the files probably do not match their format. "
+                           f"Main reason: {max(counts, key=counts.get)}.")
+    if table == CUR:
+        valid = _check_cur(con, stg, valid, report, options)
+    return valid
+
+
+def _check_cur(con: duckdb.DuckDBPyConnection, stg: str, valid: str, report: ImportReport, options: ImportOptions) -> str:
+    """Duplicates across files, mixed currencies, rows billed in another period, FOCUS effective-cost gaps."""
+    dup = _rows(con, f"""
+        SELECT COUNT(*), SUM(n - 1), MIN(example), MIN(files)
+        FROM (SELECT _dup_key, COUNT(*) AS n, MIN(_dup_key) AS example,
+                     string_agg(DISTINCT _source_file, ' and ' ORDER BY _source_file) AS files
+              FROM {stg} WHERE {valid} GROUP BY _dup_key HAVING COUNT(DISTINCT _source_file) > 1)
+    """)[0]
+    if dup[0]:
+        keys, extra_rows, example, files = dup
+        where = f"{keys:,} line items appear in more than one file ({extra_rows:,} extra rows), e.g. {example.split('|')[0]} in {files}"
+        if not options.skip_duplicates:
+            raise ImportFailed(
+                f"Duplicate line items: {where}. The same billing period was probably given twice (two versions "
+                "of an export, or a copied file). Remove the older copy, or import with --skip-duplicates to keep one copy of each.")
+        report.warnings.append(f"Duplicate line items skipped: {where}; kept the copy from the first file by name.")
+        valid = f"{valid} QUALIFY row_number() OVER (PARTITION BY _dup_key ORDER BY _source_file) = 1"
+    where_valid = valid.split(" QUALIFY ")[0]
+    currencies = _rows(con, f"""
+        SELECT COALESCE(line_item_currency_code, '(none)'), COUNT(*), SUM(line_item_unblended_cost)
+        FROM {stg} WHERE {where_valid} GROUP BY 1 ORDER BY 2 DESC""")
+    if len(currencies) > 1:
+        parts = ", ".join(f"{c} ({n:,} rows, {s:,.2f})" for c, n, s in currencies)
+        report.warnings.append(f"Mixed currencies in daivi_cur.cur, kept as they are: {parts}. "
+                               "Totals across currencies are not meaningful; filter by line_item_currency_code.")
+    own = _rows(con, f"""SELECT COUNT(*) FROM {stg}
+        WHERE {where_valid} AND strftime(line_item_usage_start_date, '%Y-%m') <> billing_period""")[0][0]
+    if own:
+        report.warnings.append(f"{own:,} line item(s) have a usage date in another month than their own billing period "
+                               "(kept: the date lies in another billing period of this import).")
+    has_gap = "_effective_gap" in {r[0] for r in _rows(con, f"DESCRIBE SELECT * FROM {stg}")}
+    if has_gap:
+        n, s = _rows(con, f"SELECT COUNT(*), SUM(_effective_gap) FROM {stg} WHERE {where_valid} AND ABS(_effective_gap) > 1e-9")[0]
+        if n:
+            report.warnings.append(
+                f"{n:,} FOCUS row(s) have an EffectiveCost different from BilledCost without a commitment discount "
+                f"(EffectiveCost - BilledCost = {s:,.6f} in total); CUR's amortized basis counts their BilledCost.")
+    return valid
+
+
+def _final_select(table: str, staging: Path, valid: str, writer: LakehouseWriter,
+                  by_table: dict[str, list[SourceFile]]) -> str:
+    from daivi_data.ingest.writer import _catalog_table
+
+    database, name = table.split(".")
+    columns = [c.name for c in _catalog_table(database, name).columns]
+    stg = f"read_parquet({lit(str(staging))})"
+    cols = ", ".join(ident(c) for c in columns)
+    if table == EVENTS and RESOURCES in by_table:
+        # Hosts join to inventory names: fill the account of events whose export did not carry it.
+        hosts = (f"(SELECT resource_name, MIN(account_id) AS host_account FROM {_table_relation(writer, RESOURCES)} "
+                 "WHERE resource_name IS NOT NULL GROUP BY resource_name)")
+        cols = ", ".join("COALESCE(e.account_id, h.host_account) AS account_id" if c == "account_id" else f"e.{ident(c)}" for c in columns)
+        where, _, qualify = valid.partition(" QUALIFY ")
+        return f"SELECT {cols} FROM {stg} e LEFT JOIN {hosts} h ON h.resource_name = e.host WHERE {where}"
+    return f"SELECT {cols} FROM {stg} WHERE {valid}"
+
+
+def _table_relation(writer: LakehouseWriter, table: str) -> str:
+    folder = writer.table_dir(table)
+    return f"read_parquet({lit(str(folder / '**' / '*.parquet'))}, hive_partitioning = true, union_by_name = true)"
+
+
+def _summarize(con: duckdb.DuckDBPyConnection, writer: LakehouseWriter, table: str) -> TableSummary:
+    folder = writer.table_dir(table)
+    partitions = sorted(p.name.split("=", 1)[1] for p in folder.glob("*=*") if p.is_dir())
+    rel = f"read_parquet({lit(str(folder / '**' / '*.parquet'))}, hive_partitioning = {'true' if partitions else 'false'})"
+    date_expr = DATE_COLUMNS.get(table)
+    if date_expr:
+        n, first, last = _rows(con, f"SELECT COUNT(*), MIN({date_expr}), MAX({date_expr}) FROM {rel}")[0]
+    else:
+        n, first, last = _rows(con, f"SELECT COUNT(*) FROM {rel}")[0][0], None, None
+    return TableSummary(rows=n, partitions=partitions, first_date=str(first) if first else None,
+                        last_date=str(last) if last else None)

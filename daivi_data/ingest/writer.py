@@ -1,0 +1,101 @@
+"""Writes an imported lakehouse beside the target and swaps it in only when the whole import succeeded.
+
+Layout is the demo generator's: `<out>/<database>/<table>/<partition_key>=<value>/*.parquet`
+for partitioned tables (the partition column lives only in the folder name),
+`<out>/<database>/<table>/*.parquet` otherwise, and `manifest.json` at the root,
+written last: the engine treats a folder without it as unfinished.
+"""
+
+# SQL here is built over the user's files: every identifier goes through `ident`, every value through `lit`.
+# ruff: noqa: S608
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+import uuid
+from pathlib import Path
+
+import duckdb
+
+from daivi_data import catalog
+from daivi_data.ingest._sql import ident, lit
+from daivi_data.ingest.report import ImportFailed
+
+MANIFEST = "manifest.json"
+PARQUET_OPTIONS = "FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880"
+
+
+def check_target(out: Path) -> None:
+    """Refuse to replace a folder that is not a lakehouse (say, a home folder given by mistake)."""
+    if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / MANIFEST).exists())):
+        raise ImportFailed(
+            f"{out} exists and is not a lakehouse (no {MANIFEST}); the import replaces its target. "
+            "Choose a new or empty folder, or an existing lakehouse."
+        )
+
+
+class LakehouseWriter:
+    """A temporary lakehouse folder next to `out`, committed by an atomic rename."""
+
+    def __init__(self, out: Path):
+        self.out = Path(out).resolve()
+        check_target(self.out)
+        self.out.parent.mkdir(parents=True, exist_ok=True)
+        token = uuid.uuid4().hex[:8]
+        self.tmp = self.out.parent / f".{self.out.name}.import-{token}"
+        self.tmp.mkdir()
+        self._previous = self.out.parent / f".{self.out.name}.previous-{token}"
+
+    @property
+    def staging(self) -> Path:
+        path = self.tmp / "_staging"
+        path.mkdir(exist_ok=True)
+        return path
+
+    def table_dir(self, qualified: str) -> Path:
+        database, table = qualified.split(".")
+        return self.tmp / database / table
+
+    def write_table(self, con: duckdb.DuckDBPyConnection, qualified: str, select_sql: str) -> None:
+        """COPY a SELECT (catalog columns in catalog order) into the table's folder."""
+        database, name = qualified.split(".")
+        table = _catalog_table(database, name)
+        folder = self.table_dir(qualified)
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        if table.partition_keys:
+            keys = ", ".join(ident(k) for k in table.partition_keys)
+            con.execute(f"COPY ({select_sql}) TO {lit(str(folder))} ({PARQUET_OPTIONS}, PARTITION_BY ({keys}), FILENAME_PATTERN 'part-{{i}}')")
+            if not folder.exists():  # no rows: keep the table, empty, so queries see its columns
+                con.execute(f"COPY (SELECT * EXCLUDE ({keys}) FROM ({select_sql}) LIMIT 0) TO {lit(str(folder / 'empty.parquet'))} ({PARQUET_OPTIONS})")
+        else:
+            folder.mkdir(parents=True, exist_ok=True)
+            con.execute(f"COPY ({select_sql}) TO {lit(str(folder / 'part-0.parquet'))} ({PARQUET_OPTIONS})")
+
+    def commit(self, manifest: dict) -> None:
+        """Write the manifest last, then swap the new folder in for the old one."""
+        shutil.rmtree(self.tmp / "_staging", ignore_errors=True)
+        manifest = {"kind": "import", "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), **manifest}
+        (self.tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, default=str))
+        had_previous = self.out.exists()
+        if had_previous:
+            self.out.rename(self._previous)
+        try:
+            self.tmp.rename(self.out)
+        except OSError:
+            if had_previous:
+                self._previous.rename(self.out)
+            raise
+        if had_previous:
+            shutil.rmtree(self._previous, ignore_errors=True)
+
+    def abort(self) -> None:
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def _catalog_table(database: str, name: str) -> catalog.Table:
+    for lh in catalog.LAKEHOUSES.values():
+        if lh.default_database == database:
+            return lh.table(name)
+    raise KeyError(database)
