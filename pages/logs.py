@@ -26,7 +26,8 @@ RANGE_OPTIONS = (*q.RELATIVE_RANGES, "custom")
 DEFAULT_RANGE = "24h"
 ANCHORS = ("latest", "now")
 PANEL_FIELDS = ("index", "sourcetype", "host", "severity", "status", "user")
-EXTRA_FIELD_OPTIONS = ("", *(f for f in sl.FACET_FIELDS if f not in PANEL_FIELDS))
+NO_FIELD = "none"
+EXTRA_FIELD_OPTIONS = (NO_FIELD, *(f for f in sl.FACET_FIELDS if f not in PANEL_FIELDS))
 TABS = ("Events", "Stats", "Error rate")
 SEARCH_HELP = """
 **Search language** (Splunk-like; every value is matched literally, never pasted into SQL):
@@ -63,6 +64,9 @@ def run(query):
     results.append(result)
     return result.df
 
+
+# URL-bound selectboxes carry no format_func: Streamlit stores the *formatted* option in the URL,
+# which would break links such as ./logs?range=24h.
 
 # --- callbacks: they edit widget state before the widgets are drawn -----------------------------
 
@@ -119,7 +123,13 @@ newest = None if pd.isna(newest) else pd.Timestamp(newest).to_pydatetime()
 
 # --- controls ----------------------------------------------------------------------------------
 
-for key, valid, label in (("range", RANGE_OPTIONS, "time range"), ("anchor", ANCHORS, "relative to"), ("tab", TABS, "tab")):
+URL_CHOICES = (
+    ("range", RANGE_OPTIONS, "time range"), ("anchor", ANCHORS, "relative to"), ("tab", TABS, "tab"),
+    ("split", sl.FACET_FIELDS, "stack timeline by"), ("field", EXTRA_FIELD_OPTIONS, "another field"),
+    ("stat", tuple(q.STATS), "statistic"), ("of", sl.FACET_FIELDS, "of field"), ("by", sl.FACET_FIELDS, "by field"),
+    ("cols", q.EVENT_COLUMNS, "columns"),
+)
+for key, valid, label in URL_CHOICES:
     check_url_param(key, valid, label)
 
 search_col, range_col, anchor_col = st.columns([5, 1.3, 1.6], vertical_alignment="bottom")
@@ -129,12 +139,11 @@ search = search_col.text_input(
 )
 range_key = range_col.selectbox(
     "Time range", RANGE_OPTIONS, index=RANGE_OPTIONS.index(DEFAULT_RANGE), key="range", bind=URL, on_change=range_changed,
-    format_func=lambda k: q.RELATIVE_RANGE_LABELS.get(k, "Custom (absolute)"),
+    help="Last 15m, 1h, 4h, 24h or 7d, or a custom absolute range (UTC).",
 )
 anchor = anchor_col.selectbox(
     "Relative to", ANCHORS, key="anchor", bind=URL, on_change=reset_page, disabled=range_key == "custom",
-    format_func=lambda a: "newest event" if a == "latest" else "now (UTC)",
-    help="Exports lag: the demo data ends yesterday, so presets count back from the newest event by default.",
+    help="`latest`: count back from the newest event (exports lag: the demo data ends yesterday); `now`: from the current time.",
 )
 anchor_time = ceil_minute(newest) if anchor == "latest" and newest else now
 
@@ -229,8 +238,8 @@ fields_col, main_col = st.columns([1, 3], gap="medium")
 
 with fields_col:
     st.markdown("**Fields**")
-    extra = st.selectbox("Another field", EXTRA_FIELD_OPTIONS, key="field", bind=URL, format_func=lambda f: f or "—")
-    for field in (*PANEL_FIELDS, *((extra,) if extra else ())):
+    extra = st.selectbox("Another field", EXTRA_FIELD_OPTIONS, key="field", bind=URL)
+    for field in (*PANEL_FIELDS, *((extra,) if extra != NO_FIELD else ())):
         try:
             values = run(q.top_values(event_filter, field))
             if field == "host":
@@ -321,7 +330,7 @@ with main_col:
     if stats_tab.open:
         with stats_tab:
             stat_col, of_col, by_col = st.columns(3)
-            stat = stat_col.selectbox("Statistic", list(q.STATS), format_func=lambda s: q.STATS[s], key="stat", bind=URL)
+            stat = stat_col.selectbox("Statistic", list(q.STATS), key="stat", bind=URL, help="count, dc (distinct count), avg, p95")
             numeric_first = (*sl.NUMERIC_FIELDS, *(f for f in sl.FACET_FIELDS if f not in sl.NUMERIC_FIELDS))
             of_field = of_col.selectbox("of field", numeric_first, key="of", bind=URL, disabled=stat == "count",
                                         help="avg and p95 need a numeric field: status, bytes or duration (ms).")
@@ -334,8 +343,9 @@ with main_col:
             except DaiviError as e:
                 show_error(e)
             else:
+                shown = table.drop(columns="stat") if stat == "count" else table  # count *is* the events column
                 st.dataframe(
-                    table.rename(columns={"value": by_field, "stat": stat_label}), hide_index=True, key="stats_table",
+                    shown.rename(columns={"value": by_field, "stat": stat_label}), hide_index=True, key="stats_table",
                     column_config={stat_label: st.column_config.NumberColumn(format="%.2f" if stat in ("avg", "p95") else "%d")},
                 )
                 st.caption(f"Top {len(table)} {by_field} values by {stat_label}"
