@@ -1,0 +1,1 @@
+"""AWS plumbing of the Athena engine: per-principal credentials, bound parameters, typed errors."""

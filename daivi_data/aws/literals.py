@@ -67,7 +67,7 @@ def _qmark_template(sql: str, database_map: tuple[tuple[str, str], ...]) -> tupl
         raise InvalidRequest(f"The query is not valid Athena SQL: {e.errors[0]['description'] if e.errors else e}.") from None
     names: list[str] = []
     for node in list(tree.find_all(exp.Placeholder)):
-        if not node.name:
+        if not node.args.get("this"):  # a positional `?` (sqlglot names it "?")
             raise InvalidRequest("Use named parameters (:name), not '?'.")
         names.append(node.name)
         node.replace(exp.column(_MARKER.format(len(names) - 1)))
