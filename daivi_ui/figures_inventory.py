@@ -40,6 +40,9 @@ REGION_COORDINATES: dict[str, tuple[float, float]] = {
     "ap-northeast-2": (37.6, 127.0),  # Seoul
     "ap-northeast-3": (34.7, 135.5),  # Osaka
 }
+# plotly.js fetches the world outline of geo maps from cdn.plot.ly unless told otherwise; the app serves
+# its own copy (static/topojson, `server.enableStaticServing`), relative to the page so a base path works.
+MAP_PLOTLY_CONFIG = {"topojsonURL": "./app/static/topojson/"}
 CHART_HEIGHT_PX = 340
 TOP_N_BARS = 15
 
@@ -80,7 +83,7 @@ def build_region_map_figure(counts: pd.DataFrame) -> go.Figure:
     points, _ = region_points(counts)
     fig = px.scatter_geo(points, lat="lat", lon="lon", size="resources", text="region", hover_name="region",
                          hover_data={"resources": ":,", "lat": False, "lon": False}, size_max=40,
-                         projection="natural earth", title="Resources by region")
+                         projection="natural earth", title="Where they run")
     fig.update_traces(textposition="top center", marker={"color": "#1f77b4", "line": {"width": 1, "color": "white"}})
     fig.update_geos(showcountries=True, countrycolor="#d0d0d0", showland=True, landcolor="#f4f4f4")
     return _layout(fig, height=380)

@@ -117,7 +117,7 @@ def draw_overview() -> None:
         pair_dates = pd.to_datetime(pair["snapshot_date"]).dt.date
         diff = ia.diff_snapshots(pair[pair_dates == before], pair[pair_dates == after])
         changes = ia.count_changes(diff)
-        k[4].metric(f"Change since {before}", f"+{changes['created']:,} / −{changes['deleted']:,}",
+        k[4].metric(f"Since {before:%b %d}", f"+{changes['created']:,} / −{changes['deleted']:,}",
                     f"{changes['changed']:,} changed", delta_color="off")
     else:
         diff = None
@@ -132,7 +132,7 @@ def draw_overview() -> None:
     left, right = st.columns(2)
     left.plotly_chart(fig.build_count_bar_figure(counts, "region", "Resources by region"), key="fig_region")
     points, unplaced = fig.region_points(counts)
-    right.plotly_chart(fig.build_region_map_figure(counts), key="fig_map")
+    right.plotly_chart(fig.build_region_map_figure(counts), key="fig_map", config=fig.MAP_PLOTLY_CONFIG)
     if unplaced:
         right.caption(f"Not on the map: {', '.join(unplaced)} (no fixed location).")
 
