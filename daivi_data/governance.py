@@ -217,6 +217,8 @@ def govern(tree: exp.Expression, grants: RoleGrants) -> exp.Expression:
         grant = grants.grant_for(db, table.name)
         if grant.excluded_columns or grant.row_filter:
             node.replace(_governed_subquery(node, db, table, grant))
-        elif not node.db:
+        else:
             node.set("db", exp.to_identifier(db))
+            # Athena's `awsdatacatalog.db.table` (as the Athena console writes it) is just db.table here.
+            node.set("catalog", None)
     return tree
