@@ -146,7 +146,7 @@ def draw_editor() -> None:
     text = st.text_area(
         "SQL (Athena dialect)", key="sql", bind=URL, height=220,
         placeholder="SELECT service_code, SUM(unblended_cost) AS cost\nFROM daivi_billing.cost_daily\n"
-                    "WHERE billing_period = '2026-11'\nGROUP BY 1 ORDER BY 2 DESC",
+                    f"WHERE billing_period = '{as_of:%Y-%m}'\nGROUP BY 1 ORDER BY 2 DESC",
         help="One read-only SELECT / WITH query, run under your role's grants. Tables are "
              "`database.table` (see the catalog). The query is kept in the URL so you can share it.",
     )
