@@ -19,16 +19,17 @@ from daivi_data.errors import InvalidRequest
 
 # --- periods and presets ----------------------------------------------------------------------
 
+# Keys are what the URL carries (`?range=last-30-days`), so they read well on their own.
 PRESETS: dict[str, str] = {
-    "mtd": "Month to date",
-    "7d": "Last 7 days",
-    "30d": "Last 30 days",
-    "90d": "Last 90 days",
-    "3m": "Last 3 months",
-    "6m": "Last 6 months",
-    "12m": "Last 12 months",
-    "ytd": "Year to date",
-    "prev_month": "Previous month",
+    "month-to-date": "Month to date",
+    "last-7-days": "Last 7 days",
+    "last-30-days": "Last 30 days",
+    "last-90-days": "Last 90 days",
+    "last-3-months": "Last 3 months",
+    "last-6-months": "Last 6 months",
+    "last-12-months": "Last 12 months",
+    "year-to-date": "Year to date",
+    "previous-month": "Previous month",
     "custom": "Custom range",
 }
 GRANULARITIES: dict[str, str] = {"daily": "Daily", "weekly": "Weekly", "monthly": "Monthly"}
@@ -85,21 +86,21 @@ def preset_range(preset: str, as_of: dt.date) -> tuple[dt.date, dt.date]:
     "Last N months" are N full calendar months before the current one (as in
     AWS Cost Explorer), so a monthly chart has no half-finished last bar.
     """
-    if preset == "mtd":
+    if preset == "month-to-date":
         return month_start(as_of), as_of
-    if preset in ("7d", "30d", "90d"):
-        days = int(preset[:-1])
+    if preset in ("last-7-days", "last-30-days", "last-90-days"):
+        days = int(preset.split("-")[1])
         return as_of - dt.timedelta(days=days - 1), as_of
-    if preset in ("3m", "6m", "12m"):
-        months = int(preset[:-1])
+    if preset in ("last-3-months", "last-6-months", "last-12-months"):
+        months = int(preset.split("-")[1])
         this_month = month_start(as_of)
         # A month that ends on as_of counts as complete.
         if as_of == month_end(as_of):
             this_month = add_months(this_month, 1)
         return add_months(this_month, -months), this_month - dt.timedelta(days=1)
-    if preset == "ytd":
+    if preset == "year-to-date":
         return dt.date(as_of.year, 1, 1), as_of
-    if preset == "prev_month":
+    if preset == "previous-month":
         first = add_months(month_start(as_of), -1)
         return first, month_end(first)
     raise InvalidRequest(f"Time range {preset!r} is not one of: {', '.join(PRESETS)}.")
@@ -472,6 +473,8 @@ def anomaly_drivers(detail: pd.DataFrame, event: pd.Series, window: int = ANOMAL
     out["change"] = out["event_cost"] - out["expected"]
     out = out.reset_index()
     ascending = event["direction"] == "drop"
+    # Only values that moved the way the event did explain it; the rest is noise.
+    out = out[out["change"] < 0] if ascending else out[out["change"] > 0]
     out = out.sort_values(["driver_dim", "change"], ascending=[True, ascending])
     return out.groupby("driver_dim", sort=False).head(n).reset_index(drop=True)[columns]
 

@@ -4,6 +4,7 @@ A thin page: widgets (all bound to the URL) -> billing queries -> cost_analysis 
 """
 
 import datetime as dt
+import re
 
 import pandas as pd
 import streamlit as st
@@ -17,6 +18,8 @@ from daivi_ui.components import csv_download, empty_state, format_money, show_qu
 from daivi_ui.context import app_context
 from daivi_ui.errors import show_error
 from daivi_ui.state import URL, check_url_param, url_values
+
+ACCOUNT_OPTION = re.compile(r"\((\d{12})\)\s*$")
 
 ctx = app_context()
 results = []  # every QueryResult behind the view, for the stats line
@@ -56,7 +59,7 @@ except DaiviError as e:
 as_of = min(pd.Timestamp(last_day).date(), yesterday) if pd.notna(last_day) else yesterday
 
 # --- time, basis ------------------------------------------------------------------------------
-DEFAULT_PRESET = "30d"
+DEFAULT_PRESET = "last-30-days"
 check_url_param("range", ca.PRESETS, "time range")
 check_url_param("grain", ca.GRANULARITIES, "granularity")
 check_url_param("basis", billing.COST_BASES, "cost basis")
@@ -65,8 +68,9 @@ check_url_param("chart", fig.CHART_TYPES, "chart type")
 check_url_param("top", [str(n) for n in billing.TOP_N_CHOICES], "top N")
 
 row1 = st.columns([2, 1.4, 1.4, 2.2, 1.6])
-preset = row1[0].selectbox("Time range", list(ca.PRESETS), index=list(ca.PRESETS).index(DEFAULT_PRESET),
-                           format_func=ca.PRESETS.get, key="range", bind=URL)
+# No format_func on URL-bound widgets: Streamlit stores the *formatted* option in the URL,
+# so the options themselves are the readable URL values.
+preset = row1[0].selectbox("Time range", list(ca.PRESETS), index=list(ca.PRESETS).index(DEFAULT_PRESET), key="range", bind=URL)
 default_start, default_end = ca.preset_range(DEFAULT_PRESET, as_of)
 if preset == "custom":
     # Wide bounds: a future or reversed range must reach the check below and get its message,
@@ -78,9 +82,8 @@ else:
     start, end = ca.preset_range(preset, as_of)
     row1[1].text_input("Start", value=f"{start:%Y-%m-%d}", disabled=True, key="start_shown")
     row1[2].text_input("End", value=f"{end:%Y-%m-%d}", disabled=True, key="end_shown")
-granularity = row1[3].segmented_control("Granularity", list(ca.GRANULARITIES), default="daily", required=True,
-                                        format_func=ca.GRANULARITIES.get, key="grain", bind=URL)
-basis = row1[4].selectbox("Cost basis", list(billing.COST_BASES), format_func=billing.COST_BASIS_LABELS.get, key="basis", bind=URL,
+granularity = row1[3].segmented_control("Granularity", list(ca.GRANULARITIES), default="daily", required=True, key="grain", bind=URL)
+basis = row1[4].selectbox("Cost basis", list(billing.COST_BASES), key="basis", bind=URL,
                           help="\n\n".join(f"**{billing.COST_BASIS_LABELS[k]}**: {v}" for k, v in billing.COST_BASIS_HELP.items()))
 
 try:
@@ -100,8 +103,10 @@ account_ou = {r.account_id: r.ou for r in account_rows.itertuples()}
 dimension_keys = [d for d in billing.DIMENSIONS if d != "tag"] + [f"tag:{k}" for k in tag_keys]
 
 
-def dimension_label(key: str) -> str:
-    return Dimension.parse(key).label if key != "none" else "(none)"
+def account_id_of(value: str) -> str:
+    """The id in an account option "name (123456789012)", or the value itself (a pasted id)."""
+    match = ACCOUNT_OPTION.search(value)
+    return match.group(1) if match else value.strip()
 
 
 def tag_key_missing_notice(param: str, what: str) -> None:
@@ -119,13 +124,14 @@ check_url_param("group", lambda v: v in dimension_keys or v.startswith("tag:"), 
 check_url_param("group2", lambda v: v in dimension_keys or v == "none" or v.startswith("tag:"), "then by")
 
 row2 = st.columns([2, 2, 1, 2.2, 1.6])
-group_key = row2[0].selectbox("Group by", dimension_keys, format_func=dimension_label, key="group", bind=URL)
-group2_key = row2[1].selectbox("Then by", ["none"] + [k for k in dimension_keys], format_func=dimension_label, key="group2", bind=URL,
+group_key = row2[0].selectbox("Group by", dimension_keys, key="group", bind=URL)
+group2_key = row2[1].selectbox("Then by", ["none"] + dimension_keys, key="group2", bind=URL,
                                help="A second level, shown as small multiples or a Sankey.")
 top_n = row2[2].selectbox("Top N", billing.TOP_N_CHOICES, index=1, key="top", bind=URL, help="Groups beyond the top N are summed as Others.")
-chart = row2[3].segmented_control("Chart", list(fig.CHART_TYPES), default="bar", required=True, format_func=fig.CHART_TYPES.get,
-                                  key="chart", bind=URL)
-compare_mode = row2[4].selectbox("Compare with", list(ca.COMPARISONS), format_func=ca.COMPARISONS.get, key="compare", bind=URL)
+chart = row2[3].segmented_control("Chart", list(fig.CHART_TYPES), default="bar", required=True, key="chart", bind=URL)
+compare_mode = row2[4].selectbox("Compare with", list(ca.COMPARISONS), key="compare", bind=URL,
+                                 help="previous: the equal period just before (same days of the previous months for month ranges); "
+                                      "year: the same dates a year earlier.")
 if not ctx.embed:
     st.caption(f"**{billing.COST_BASIS_LABELS[basis]} cost**: {billing.COST_BASIS_HELP[basis]}")
 
@@ -146,11 +152,10 @@ def options_for(column: str) -> list[str]:
     return part[column].astype(str).tolist()
 
 
-MODES = {"include": "Include", "exclude": "Exclude"}
-filter_labels = {"account": account_labels}
+MODES = ("include", "exclude")
 filters: list[CostFilter] = []
 option_sets: dict[str, set[str]] = {}
-active = sum(1 for d in list(billing.DIMENSIONS) if url_values(f"f_{d}"))
+active = sum(1 for d in billing.DIMENSIONS if url_values(f"f_{d}") or st.session_state.get(f"f_{d}"))
 with st.expander(f"Filters{f' ({active} active)' if active else ''}", expanded=bool(active) and not ctx.embed, icon=":material/filter_alt:"):
     columns = st.columns(3)
     plain = [d for d in billing.DIMENSIONS if d != "tag"]
@@ -160,10 +165,10 @@ with st.expander(f"Filters{f' ({active} active)' if active else ''}", expanded=b
         with columns[i % 3]:
             if dim == "tag":
                 check_url_param("m_tag", MODES, "tag filter mode")
-                tag_key = st.selectbox("Tag key", tag_keys, index=None, placeholder="Filter by a tag…", key="ftag", bind=URL)
                 if url_values("ftag") and url_values("ftag")[0] not in tag_keys:
                     st.warning(f"Tag key {url_values('ftag')[0][:60]!r} does not occur in the range (keys found: "
                                f"{', '.join(tag_keys) or 'none'}); the tag filter is off.", icon=":material/sell:")
+                tag_key = st.selectbox("Tag key", tag_keys, index=None, placeholder="Filter by a tag…", key="ftag", bind=URL)
                 values_options: list[str] = []
                 if tag_key:
                     try:
@@ -173,7 +178,7 @@ with st.expander(f"Filters{f' ({active} active)' if active else ''}", expanded=b
                 option_sets["tag"] = set(values_options)
                 values = st.multiselect(f"Values of {tag_key or 'the tag'}", values_options, key="f_tag", bind=URL, disabled=not tag_key,
                                         accept_new_options=True, placeholder=f"Any ({billing.UNTAGGED} = no such tag)")
-                mode = st.radio("Tag filter mode", list(MODES), format_func=MODES.get, horizontal=True, key="m_tag", bind=URL,
+                mode = st.radio("Tag filter mode", list(MODES), horizontal=True, key="m_tag", bind=URL,
                                 label_visibility="collapsed")
                 if tag_key and values:
                     try:
@@ -184,11 +189,15 @@ with st.expander(f"Filters{f' ({active} active)' if active else ''}", expanded=b
             check_url_param(f"m_{dim}", MODES, f"{billing.DIMENSION_LABELS[dim]} filter mode")
             opts = options_for(column_of[dim])
             option_sets[dim] = set(opts)
-            labels = filter_labels.get(dim, {})
+            if dim == "account":
+                # Readable options ("name (id)") that still carry the id: the URL stores the option text.
+                opts = [account_labels.get(v, v) for v in opts]
             values = st.multiselect(billing.DIMENSION_LABELS[dim], opts, key=f"f_{dim}", bind=URL, accept_new_options=True,
-                                    format_func=lambda v, labels=labels: labels.get(v, v), placeholder="Any")
-            mode = st.radio(f"{billing.DIMENSION_LABELS[dim]} filter mode", list(MODES), format_func=MODES.get, horizontal=True,
+                                    placeholder="Any")
+            mode = st.radio(f"{billing.DIMENSION_LABELS[dim]} filter mode", list(MODES), horizontal=True,
                             key=f"m_{dim}", bind=URL, label_visibility="collapsed")
+            if dim == "account":
+                values = [account_id_of(v) for v in values]
             if values:
                 try:
                     filters.append(CostFilter(Dimension(dim), tuple(values), exclude=mode == "exclude"))
@@ -276,8 +285,7 @@ for column, fc, what in ((kpis[3], month_fc, f"{as_of:%B}"), (kpis[4], quarter_f
 view2 = "facets"
 if group2 is not None:
     check_url_param("view2", ("facets", "sankey"), "second-level view")
-    view2 = st.segmented_control("Second level as", ["facets", "sankey"], default="facets", required=True,
-                                 format_func={"facets": "Small multiples", "sankey": "Sankey"}.get, key="view2", bind=URL)
+    view2 = st.segmented_control("Second level as", ["facets", "sankey"], default="facets", required=True, key="view2", bind=URL)
 if group2 is None:
     st.plotly_chart(fig.build_cost_trend_figure(series, order1, chart, granularity, labels1, compact=ctx.embed), key="cost_chart")
 elif view2 == "sankey":
@@ -349,8 +357,7 @@ with tabs[0]:
 
 with tabs[1]:
     check_url_param("anomaly_by", [d for d in billing.DIMENSIONS if d != "tag"], "anomalies by")
-    anomaly_key = st.selectbox("Detect anomalies by", [d for d in billing.DIMENSIONS if d != "tag"], format_func=dimension_label,
-                               key="anomaly_by", bind=URL)
+    anomaly_key = st.selectbox("Detect anomalies by", [d for d in billing.DIMENSIONS if d != "tag"], key="anomaly_by", bind=URL)
     anomaly_dim = Dimension(anomaly_key)
     # The detector looks at the last 92 days of the range at most, with its baseline window before.
     detect_start = max(start, end - dt.timedelta(days=91))

@@ -17,22 +17,22 @@ AS_OF = dt.date(2026, 11, 24)  # a Tuesday
 # --- periods ----------------------------------------------------------------------------------
 
 @pytest.mark.parametrize(("preset", "expected"), [
-    ("mtd", (dt.date(2026, 11, 1), AS_OF)),
-    ("7d", (dt.date(2026, 11, 18), AS_OF)),
-    ("30d", (dt.date(2026, 10, 26), AS_OF)),
-    ("90d", (dt.date(2026, 8, 27), AS_OF)),
-    ("3m", (dt.date(2026, 8, 1), dt.date(2026, 10, 31))),
-    ("6m", (dt.date(2026, 5, 1), dt.date(2026, 10, 31))),
-    ("12m", (dt.date(2025, 11, 1), dt.date(2026, 10, 31))),
-    ("ytd", (dt.date(2026, 1, 1), AS_OF)),
-    ("prev_month", (dt.date(2026, 10, 1), dt.date(2026, 10, 31))),
+    ("month-to-date", (dt.date(2026, 11, 1), AS_OF)),
+    ("last-7-days", (dt.date(2026, 11, 18), AS_OF)),
+    ("last-30-days", (dt.date(2026, 10, 26), AS_OF)),
+    ("last-90-days", (dt.date(2026, 8, 27), AS_OF)),
+    ("last-3-months", (dt.date(2026, 8, 1), dt.date(2026, 10, 31))),
+    ("last-6-months", (dt.date(2026, 5, 1), dt.date(2026, 10, 31))),
+    ("last-12-months", (dt.date(2025, 11, 1), dt.date(2026, 10, 31))),
+    ("year-to-date", (dt.date(2026, 1, 1), AS_OF)),
+    ("previous-month", (dt.date(2026, 10, 1), dt.date(2026, 10, 31))),
 ])
 def test_preset_ranges(preset, expected):
     assert ca.preset_range(preset, AS_OF) == expected
 
 
 def test_full_month_presets_count_a_finished_month():
-    assert ca.preset_range("3m", dt.date(2026, 10, 31)) == (dt.date(2026, 8, 1), dt.date(2026, 10, 31))
+    assert ca.preset_range("last-3-months", dt.date(2026, 10, 31)) == (dt.date(2026, 8, 1), dt.date(2026, 10, 31))
 
 
 def test_unknown_preset_is_refused():

@@ -1,0 +1,240 @@
+"""Cost Explorer through AppTest: the numbers on screen equal independent SQL, per persona, and bad input gets a message."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from daivi_data import cost_analysis as ca
+from daivi_data.settings import PROJECT_ROOT
+from daivi_ui.components import format_money
+from tests.app.conftest import APP_TIMEOUT_S, page_text
+from tests.helpers import PAYMENTS_ACCOUNT_IDS
+
+PAGE = "cost_explorer.py"
+MONEY_TOLERANCE = 0.005  # the table holds full precision; metrics are rounded to cents
+
+
+@pytest.fixture(scope="module")
+def data_days(raw_duckdb) -> tuple[dt.date, dt.date]:
+    return raw_duckdb.execute("SELECT min(usage_date), max(usage_date) FROM daivi_billing.cost_daily").fetchone()
+
+
+def open_explorer(run_page, persona: str = "admin", **params):
+    at = run_page(persona, PAGE, **params)
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def breakdown(at) -> pd.DataFrame:
+    tables = [d.value for d in at.dataframe if "Share" in d.value.columns]
+    assert tables, "no breakdown table on the page"
+    return tables[0]
+
+
+def metric(at, prefix: str) -> str:
+    for m in at.metric:
+        if m.label.startswith(prefix):
+            return m.value
+    raise AssertionError(f"no metric {prefix!r}: {[m.label for m in at.metric]}")
+
+
+def expected_by(raw, expression: str, start, end, where="TRUE", basis="unblended_cost", accounts=()) -> pd.Series:
+    restrict = f"AND c.account_id IN ({', '.join(repr(a) for a in accounts)})" if accounts else ""
+    df = raw.execute(
+        f"""SELECT {expression} AS g, SUM(c.{basis}) AS cost
+            FROM daivi_billing.cost_daily c LEFT JOIN daivi_billing.accounts a USING (account_id)
+            WHERE c.usage_date BETWEEN ? AND ? AND {where} {restrict} GROUP BY 1""",
+        [start, end]).df()
+    return df.set_index("g")["cost"]
+
+
+def assert_table_matches(table: pd.DataFrame, label_column: str, expected: pd.Series, top_n: int = 10, labels=None) -> None:
+    """Top-N rows equal the independent SQL per group, Others the rest, Total the sum."""
+    labels = labels or {}
+    expected = expected[expected.abs() > 1e-9]
+    shown = table.set_index(label_column)["Cost"]
+    keep = ca.top_groups(expected, top_n)
+    for group in keep:
+        assert shown[labels.get(group, group)] == pytest.approx(expected[group], rel=1e-9), group
+    if len(expected) > top_n:
+        assert shown[ca.OTHERS] == pytest.approx(expected.drop(keep).sum(), rel=1e-9)
+    else:
+        assert ca.OTHERS not in shown.index
+    assert shown["Total"] == pytest.approx(expected.sum(), rel=1e-9)
+    assert shown.drop("Total").sum() == pytest.approx(shown["Total"], rel=1e-9)
+
+
+CASES = [
+    # (persona, URL params, table column, independent expression, independent where, basis column)
+    ("admin", {}, "Service", "c.service_name", "TRUE", "unblended_cost"),
+    ("finance", {"group": "region", "basis": "amortized", "f_service": "Amazon Elastic Compute Cloud"}, "Region", "c.region",
+     "c.service_name = 'Amazon Elastic Compute Cloud'", "amortized_cost"),
+    ("admin", {"group": "ou", "range": "previous-month", "f_record_type": "Usage", "m_record_type": "exclude"}, "OU",
+     "coalesce(a.ou, '(no OU)')", "c.record_type <> 'Usage'", "unblended_cost"),
+    ("finance", {"group": "tag:team", "ftag": "environment", "f_tag": ["prod", "(untagged)"], "basis": "net_unblended"}, "Tag: team",
+     "coalesce(nullif(c.tags['team'], ''), '(untagged)')",
+     "coalesce(nullif(c.tags['environment'], ''), '(untagged)') IN ('prod', '(untagged)')", "net_unblended_cost"),
+    ("teamlead", {"group": "usage_type", "top": "5"}, "Usage type", "c.usage_type", "TRUE", "unblended_cost"),
+    ("ops", {"group": "record_type", "range": "last-7-days"}, "Record type", "c.record_type", "TRUE", "unblended_cost"),
+]
+
+
+@pytest.mark.parametrize(("persona", "params", "column", "expression", "where", "basis"), CASES)
+def test_table_and_total_equal_independent_sql(run_page, raw_duckdb, data_days, persona, params, column, expression, where, basis):
+    at = open_explorer(run_page, persona, **params)
+    start, end = ca.preset_range(params.get("range", "last-30-days"), data_days[1])
+    accounts = PAYMENTS_ACCOUNT_IDS if persona == "teamlead" else ()
+    expected = expected_by(raw_duckdb, expression, start, end, where, basis, accounts)
+    assert_table_matches(breakdown(at), column, expected, int(params.get("top", 10)))
+    assert metric(at, "Total") == format_money(expected.sum())
+    prev_start, prev_end = ca.comparison_range(start, end)
+    previous = expected_by(raw_duckdb, expression, prev_start, prev_end, where, basis, accounts).sum()
+    assert breakdown(at).set_index(column).loc["Total", "Previous period"] == pytest.approx(previous, rel=1e-9)
+    assert metric(at, "vs ") == format_money(expected.sum() - previous)
+
+
+def test_teamlead_total_is_the_payments_accounts_only(run_page, raw_duckdb, data_days):
+    at = open_explorer(run_page, "teamlead", group="account")
+    start, end = ca.preset_range("last-30-days", data_days[1])
+    expected = expected_by(raw_duckdb, "c.account_id", start, end, accounts=PAYMENTS_ACCOUNT_IDS)
+    assert metric(at, "Total") == format_money(expected.sum())
+    table = breakdown(at)
+    shown_ids = {label[-13:-1] for label in table["Account"] if label != "Total"}
+    assert shown_ids == set(PAYMENTS_ACCOUNT_IDS)
+    everyone = expected_by(raw_duckdb, "c.account_id", start, end)
+    assert metric(at, "Total") != format_money(everyone.sum())
+
+
+def test_account_filter_by_label_or_id(run_page, raw_duckdb, data_days):
+    at = open_explorer(run_page, "finance", group="service", f_account=["411111111101", "payments-staging (411111111102)"])
+    start, end = ca.preset_range("last-30-days", data_days[1])
+    expected = expected_by(raw_duckdb, "c.service_name", start, end, "c.account_id IN ('411111111101', '411111111102')")
+    assert metric(at, "Total") == format_money(expected.sum())
+
+
+def test_two_levels_sum_to_the_total(run_page, raw_duckdb, data_days):
+    at = open_explorer(run_page, "admin", group="ou", group2="region")
+    table = breakdown(at)
+    assert list(table.columns[:2]) == ["OU", "Region"]
+    start, end = ca.preset_range("last-30-days", data_days[1])
+    expected = expected_by(raw_duckdb, "c.region", start, end).sum()
+    assert table.iloc[-1]["Cost"] == pytest.approx(expected, rel=1e-9)
+    assert table.iloc[:-1]["Cost"].sum() == pytest.approx(expected, rel=1e-9)
+
+
+def test_changing_the_group_by_updates_the_table(run_page, raw_duckdb, data_days):
+    at = open_explorer(run_page, "admin")
+    at.selectbox(key="group").set_value("region").run()
+    assert not at.exception
+    start, end = ca.preset_range("last-30-days", data_days[1])
+    assert_table_matches(breakdown(at), "Region", expected_by(raw_duckdb, "c.region", start, end))
+
+
+def test_state_is_restored_from_the_url(run_page):
+    at = open_explorer(run_page, "finance", range="last-90-days", grain="weekly", group="account", chart="line", compare="year")
+    assert at.selectbox(key="range").value == "last-90-days"
+    assert at.selectbox(key="group").value == "account"
+    assert at.selectbox(key="compare").value == "year"
+    assert "Account" in breakdown(at).columns
+
+
+def test_ops_has_no_budgets_but_the_rest_works(run_page):
+    at = open_explorer(run_page, "ops")
+    text = page_text(at)
+    assert "Budgets are not available for your role (`ops-engineer`)" in text
+    assert "Total" in breakdown(at).iloc[-1].to_string()
+
+
+def test_budgets_show_for_finance(run_page, raw_duckdb):
+    at = open_explorer(run_page, "finance")
+    budgets = [d.value for d in at.dataframe if "monthly_limit" in d.value.columns]
+    assert budgets and len(budgets[0]) == raw_duckdb.execute("SELECT count(*) FROM daivi_billing.budgets").fetchone()[0]
+
+
+def test_forecast_and_method_are_explained(run_page):
+    at = open_explorer(run_page, "finance", range="month-to-date")
+    text = page_text(at)
+    assert "least squares" in text and "prediction interval" in text
+    assert metric(at, "Forecast, end of").startswith("$")
+
+
+# --- bad input --------------------------------------------------------------------------------
+
+def test_range_without_data_gives_an_empty_state(run_page, data_days):
+    first = data_days[0]
+    at = open_explorer(run_page, "admin", range="custom", start=str(first - dt.timedelta(days=60)), end=str(first - dt.timedelta(days=31)))
+    assert "No cost between" in page_text(at)
+    assert not at.get("plotly_chart")
+
+
+def test_future_range_is_refused(run_page, data_days):
+    last = data_days[1]
+    at = open_explorer(run_page, "admin", range="custom", start=str(last + dt.timedelta(days=30)), end=str(last + dt.timedelta(days=60)))
+    assert "is in the future" in page_text(at)
+    assert not at.get("plotly_chart")
+
+
+def test_range_running_into_the_future_is_clamped_with_a_notice(run_page, data_days):
+    last = data_days[1]
+    at = open_explorer(run_page, "admin", range="custom", start=str(last - dt.timedelta(days=6)), end=str(last + dt.timedelta(days=10)))
+    assert "showing data up to" in page_text(at)
+    assert breakdown(at) is not None
+
+
+def test_start_after_end_is_refused(run_page, data_days):
+    last = data_days[1]
+    at = open_explorer(run_page, "admin", range="custom", start=str(last - dt.timedelta(days=3)), end=str(last - dt.timedelta(days=10)))
+    assert "is after the end date" in page_text(at)
+
+
+def test_unknown_tag_key_gets_a_notice_and_the_default(run_page):
+    at = open_explorer(run_page, "admin", group="tag:no_such_key", ftag="no_such_key")
+    text = page_text(at)
+    assert "Tag key 'no_such_key' (group by) does not occur" in text
+    assert "the tag filter is off" in text
+    assert "Service" in breakdown(at).columns
+
+
+def test_a_thousand_selected_values_get_a_clear_message(run_page):
+    # Through the widget: Streamlit itself drops a URL with more than 1,000 parameters.
+    at = open_explorer(run_page, "admin")
+    at.multiselect(key="f_usage_type").set_value([f"USE1-Fake:{i}" for i in range(1000)]).run()
+    assert not at.exception
+    assert "Too many values selected for Usage type: 1,000; at most 500" in page_text(at)
+    assert not at.get("plotly_chart")
+
+
+def test_injection_text_in_a_filter_is_plain_text(run_page, raw_duckdb, data_days):
+    evil = "x'); DROP TABLE daivi_billing.cost_daily; --"
+    at = open_explorer(run_page, "admin", f_service=evil)
+    text = page_text(at)
+    assert "No cost in this range matches filter value" in text and "No cost between" in text
+    at = open_explorer(run_page, "admin", f_service=evil, m_service="exclude")
+    start, end = ca.preset_range("last-30-days", data_days[1])
+    assert metric(at, "Total") == format_money(expected_by(raw_duckdb, "1", start, end).sum())
+
+
+def test_invalid_url_values_are_ignored_with_a_notice(run_page):
+    at = open_explorer(run_page, "admin", grain="hourly", basis="blended", group="password")
+    text = page_text(at)
+    assert "Ignored invalid value 'hourly' for **granularity**" in text
+    assert "Ignored invalid value 'blended' for **cost basis**" in text
+    assert "Ignored invalid value 'password' for **group by**" in text
+    assert "Service" in breakdown(at).columns
+
+
+def test_embed_mode_is_compact():
+    at = AppTest.from_file(str(PROJECT_ROOT / "Home.py"), default_timeout=APP_TIMEOUT_S)
+    at.context["is_embedded"] = True  # what the browser reports for ?embed=true
+    at.query_params["persona"] = "admin"
+    at.run()
+    at.switch_page(f"pages/{PAGE}")
+    at.run()
+    assert not at.exception
+    assert not [t.value for t in at.title]
+    assert "AWS cost by service" not in page_text(at)  # no intro line
+    assert breakdown(at) is not None and at.get("plotly_chart")

@@ -1,0 +1,270 @@
+"""Cost Explorer queries on the small lakehouse, checked against independent SQL over the raw Parquet files."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pandas as pd
+import pytest
+import sqlglot
+
+from daivi_data import cost_analysis as ca
+from daivi_data.errors import AccessDenied, InvalidRequest
+from daivi_data.queries import billing
+from daivi_data.queries.billing import CostFilter, CostScope, Dimension
+from tests.conftest import PAYMENTS_ACCOUNT_IDS
+
+COST_TOLERANCE = 1e-6
+
+
+@pytest.fixture(scope="module")
+def as_of(raw_duckdb) -> dt.date:
+    return raw_duckdb.execute("SELECT max(usage_date) FROM daivi_billing.cost_daily").fetchone()[0]
+
+
+@pytest.fixture(scope="module")
+def last_30(as_of) -> tuple[dt.date, dt.date]:
+    return ca.preset_range("last-30-days", as_of)
+
+
+def expected_by(raw, expression: str, start, end, where: str = "TRUE", basis: str = "unblended_cost", accounts: tuple = ()) -> pd.Series:
+    """Independent SQL: cost per `expression` over [start, end], optionally restricted to some accounts."""
+    restrict = f"AND c.account_id IN ({', '.join(repr(a) for a in accounts)})" if accounts else ""
+    df = raw.execute(
+        f"""SELECT {expression} AS g, SUM(c.{basis}) AS cost
+            FROM daivi_billing.cost_daily c LEFT JOIN daivi_billing.accounts a USING (account_id)
+            WHERE c.usage_date BETWEEN ? AND ? AND {where} {restrict}
+            GROUP BY 1""",
+        [start, end],
+    ).df()
+    return df.set_index("g")["cost"].sort_index()
+
+
+def actual_by(df: pd.DataFrame, column: str = "cost") -> pd.Series:
+    return df.set_index("group1")[column].sort_index()
+
+
+def assert_series_equal(actual: pd.Series, expected: pd.Series) -> None:
+    actual = actual[actual.abs() > COST_TOLERANCE]
+    expected = expected[expected.abs() > COST_TOLERANCE]
+    assert list(actual.index) == list(expected.index)
+    for key in expected.index:
+        assert actual[key] == pytest.approx(expected[key], rel=1e-9, abs=1e-6), key
+
+
+# --- shape of the SQL ---------------------------------------------------------------------------
+
+def all_queries(start, end):
+    scope = CostScope(start, end, "amortized", (CostFilter(Dimension("region"), ("us-east-1",)),))
+    previous = ca.comparison_range(start, end)
+    return [
+        billing.group_totals(scope, Dimension("service"), Dimension.parse("tag:team"), *previous),
+        billing.cost_series(scope, "weekly", Dimension("ou"), ("Payments",), Dimension("region"), ("us-east-1",)),
+        billing.daily_totals(scope),
+        billing.daily_by_group(scope, Dimension("account")),
+        billing.anomaly_details(scope, Dimension("service"), ("Amazon Elastic Compute Cloud",)),
+        billing.dimension_values(scope),
+        billing.tag_keys(start, end),
+        billing.tag_values(start, end, "team"),
+        billing.budget_scope_costs(end, "unblended", 7),
+    ]
+
+
+def test_every_cost_daily_query_prunes_partitions_and_parses_as_athena():
+    start, end = dt.date(2026, 1, 20), dt.date(2026, 3, 5)
+    for query in all_queries(start, end):
+        sqlglot.parse_one(query.sql, read="athena")
+        assert "contains(:periods, c.billing_period)" in query.sql, query.name
+        assert "c.usage_date BETWEEN :start_date AND :end_date" in query.sql, query.name
+        periods = query.param_dict["periods"]
+        first, last = query.param_dict["start_date"], query.param_dict["end_date"]
+        assert periods == ca.billing_periods_between(first, last), query.name
+    # The comparison period is scanned too, and only its months are added.
+    totals = all_queries(start, end)[0]
+    assert totals.param_dict["periods"] == ("2025-12", "2026-01", "2026-02", "2026-03")
+
+
+def test_tag_keys_and_filter_values_are_bound_never_in_sql_text():
+    evil = "team') OR 1=1 --"
+    scope = CostScope(dt.date(2026, 1, 1), dt.date(2026, 1, 31), filters=(CostFilter(Dimension("service"), (evil,)),))
+    query = billing.group_totals(scope, Dimension.parse("tag:cost_center"), None, dt.date(2025, 12, 1), dt.date(2025, 12, 31))
+    assert evil not in query.sql and "cost_center" not in query.sql
+    assert query.param_dict["group_tag"] == "cost_center"
+    assert query.param_dict["filter_0"] == (evil,)
+
+
+@pytest.mark.parametrize("bad", ["service; DROP TABLE x", "tags", "usage_date", "tag:", "tag:" + "k" * 200, "tag:a'b"])
+def test_unknown_dimensions_and_bad_tag_keys_are_refused(bad):
+    with pytest.raises(InvalidRequest):
+        Dimension.parse(bad)
+
+
+def test_a_thousand_filter_values_are_refused_with_the_limit():
+    with pytest.raises(InvalidRequest, match="at most 500"):
+        CostFilter(Dimension("usage_type"), tuple(f"usage-{i}" for i in range(1000)))
+
+
+def test_unknown_cost_basis_and_reversed_ranges_are_refused():
+    with pytest.raises(InvalidRequest, match="Cost basis"):
+        CostScope(dt.date(2026, 1, 1), dt.date(2026, 1, 2), "blended; DROP")
+    with pytest.raises(InvalidRequest, match="after"):
+        CostScope(dt.date(2026, 1, 2), dt.date(2026, 1, 1))
+
+
+# --- numbers vs independent SQL -----------------------------------------------------------------
+
+CASES = [
+    # (persona, group, filters, independent group expression, independent where, basis)
+    ("admin", "service", (), "c.service_name", "TRUE", "unblended"),
+    ("finance", "account", (CostFilter(Dimension("region"), ("us-east-1",)),), "c.account_id", "c.region = 'us-east-1'", "amortized"),
+    ("admin", "ou", (CostFilter(Dimension("record_type"), ("Usage",), exclude=True),), "coalesce(a.ou, '(no OU)')",
+     "c.record_type <> 'Usage'", "net_unblended"),
+    ("finance", "tag:team", (CostFilter(Dimension.parse("tag:environment"), ("prod", "(untagged)")),),
+     "coalesce(nullif(c.tags['team'], ''), '(untagged)')", "coalesce(nullif(c.tags['environment'], ''), '(untagged)') IN ('prod', '(untagged)')",
+     "unblended"),
+    ("teamlead", "service", (), "c.service_name", "TRUE", "unblended"),
+    ("teamlead", "region", (CostFilter(Dimension("ou"), ("Payments",)),), "c.region", "a.ou = 'Payments'", "amortized"),
+    ("ops", "usage_type", (CostFilter(Dimension("service"), ("Amazon Elastic Compute Cloud",)),), "c.usage_type",
+     "c.service_name = 'Amazon Elastic Compute Cloud'", "unblended"),
+]
+
+
+@pytest.mark.parametrize(("persona", "group", "filters", "expression", "where", "basis"), CASES)
+def test_group_totals_equal_independent_sql(engine, raw_duckdb, as_persona, last_30, persona, group, filters, expression, where, basis):
+    start, end = last_30
+    prev_start, prev_end = ca.comparison_range(start, end)
+    scope = CostScope(start, end, basis, filters)
+    df = engine.run(billing.group_totals(scope, Dimension.parse(group), None, prev_start, prev_end), as_persona(persona)).df
+    accounts = PAYMENTS_ACCOUNT_IDS if persona == "teamlead" else ()
+    column = f"{basis}_cost"
+    assert_series_equal(actual_by(df, "cost"), expected_by(raw_duckdb, expression, start, end, where, column, accounts))
+    assert_series_equal(actual_by(df, "previous"), expected_by(raw_duckdb, expression, prev_start, prev_end, where, column, accounts))
+    assert not df.empty
+
+
+def test_teamlead_sees_only_payments_accounts(engine, raw_duckdb, as_persona, last_30):
+    start, end = last_30
+    scope = CostScope(start, end)
+    df = engine.run(billing.group_totals(scope, Dimension("account"), None, *ca.comparison_range(start, end)), as_persona("teamlead")).df
+    assert set(df["group1"]) <= set(PAYMENTS_ACCOUNT_IDS) and len(set(df["group1"])) == 5
+    total = raw_duckdb.execute(
+        f"SELECT SUM(unblended_cost) FROM daivi_billing.cost_daily WHERE usage_date BETWEEN ? AND ? AND account_id IN {PAYMENTS_ACCOUNT_IDS}",
+        [start, end]).fetchone()[0]
+    assert df["cost"].sum() == pytest.approx(total, rel=1e-9)
+    everyone = raw_duckdb.execute("SELECT SUM(unblended_cost) FROM daivi_billing.cost_daily WHERE usage_date BETWEEN ? AND ?",
+                                  [start, end]).fetchone()[0]
+    assert everyone > total * 1.5  # the restriction really removed something
+
+
+@pytest.mark.parametrize("granularity", ["daily", "weekly", "monthly"])
+def test_series_with_top_n_adds_up_to_the_totals(engine, as_persona, as_of, granularity):
+    start, end = ca.preset_range("last-90-days", as_of)
+    scope = CostScope(start, end)
+    principal = as_persona("finance")
+    totals = engine.run(billing.group_totals(scope, Dimension("service"), None, *ca.comparison_range(start, end)), principal).df
+    by_group = totals.set_index("group1")["cost"]
+    keep = ca.top_groups(by_group, 5)
+    series = engine.run(billing.cost_series(scope, granularity, Dimension("service"), tuple(keep)), principal).df
+    per_group = series.groupby("group1")["cost"].sum()
+    for g in keep:
+        assert per_group[g] == pytest.approx(by_group[g], rel=1e-9)
+    assert per_group[ca.OTHERS] == pytest.approx(by_group.drop(keep).sum(), rel=1e-9)
+    periods = pd.to_datetime(series["period"]).dt.date
+    assert set(periods) <= set(ca.bucket_starts(start, end, granularity))
+    assert len(set(periods)) == len(ca.bucket_starts(start, end, granularity))
+
+
+def test_two_level_series_adds_up(engine, as_persona, last_30):
+    start, end = last_30
+    scope = CostScope(start, end)
+    principal = as_persona("admin")
+    totals = engine.run(billing.group_totals(scope, Dimension("ou"), Dimension("region"), *ca.comparison_range(start, end)), principal).df
+    keep1 = ca.top_groups(totals.groupby("group1")["cost"].sum(), 3)
+    keep2 = ca.top_groups(totals.groupby("group2")["cost"].sum(), 2)
+    series = engine.run(billing.cost_series(scope, "weekly", Dimension("ou"), tuple(keep1), Dimension("region"), tuple(keep2)), principal).df
+    assert series["cost"].sum() == pytest.approx(totals["cost"].sum(), rel=1e-9)
+    assert set(series["group2"]) <= set(keep2) | {ca.OTHERS}
+
+
+def test_tag_keys_are_those_found_in_the_range(engine, raw_duckdb, as_persona, last_30):
+    start, end = last_30
+    found = engine.run(billing.tag_keys(start, end), as_persona("finance")).df["tag_key"].tolist()
+    expected = sorted(r[0] for r in raw_duckdb.execute(
+        "SELECT DISTINCT unnest(map_keys(tags)) FROM daivi_billing.cost_daily WHERE usage_date BETWEEN ? AND ?", [start, end]).fetchall())
+    assert found == expected
+    assert {"team", "environment", "cost_center", "application"} <= set(found)
+
+
+def test_filter_options_list_every_value(engine, raw_duckdb, as_persona, last_30):
+    start, end = last_30
+    df = engine.run(billing.dimension_values(CostScope(start, end)), as_persona("admin")).df
+    services = set(df["service_name"].dropna())
+    expected = {r[0] for r in raw_duckdb.execute(
+        "SELECT DISTINCT service_name FROM daivi_billing.cost_daily WHERE usage_date BETWEEN ? AND ?", [start, end]).fetchall()}
+    assert services == expected
+
+
+def test_injection_text_in_a_filter_matches_nothing_and_harms_nothing(engine, raw_duckdb, as_persona, last_30):
+    start, end = last_30
+    evil = "x'); DROP TABLE daivi_billing.cost_daily; --"
+    principal = as_persona("admin")
+    scope = CostScope(start, end, filters=(CostFilter(Dimension("service"), (evil,)),))
+    df = engine.run(billing.group_totals(scope, Dimension("service"), None, *ca.comparison_range(start, end)), principal).df
+    assert df.empty
+    excluded = CostScope(start, end, filters=(CostFilter(Dimension("service"), (evil,), exclude=True),))
+    df = engine.run(billing.daily_totals(excluded), principal).df
+    total = raw_duckdb.execute("SELECT SUM(unblended_cost) FROM daivi_billing.cost_daily WHERE usage_date BETWEEN ? AND ?",
+                               [start, end]).fetchone()[0]
+    assert df["cost"].sum() == pytest.approx(total, rel=1e-9)
+
+
+def test_budgets_are_denied_to_ops_and_filtered_for_the_teamlead(engine, raw_duckdb, as_persona):
+    with pytest.raises(AccessDenied, match="budgets"):
+        engine.run(billing.budgets(), as_persona("ops"))
+    mine = engine.run(billing.budgets(), as_persona("teamlead")).df
+    assert set(mine["account_id"]) <= set(PAYMENTS_ACCOUNT_IDS)
+    everything = engine.run(billing.budgets(), as_persona("finance")).df
+    assert len(everything) == raw_duckdb.execute("SELECT count(*) FROM daivi_billing.budgets").fetchone()[0]
+
+
+def test_budget_scope_costs_equal_independent_sql(engine, raw_duckdb, as_persona, as_of):
+    df = engine.run(billing.budget_scope_costs(as_of, "unblended", 7), as_persona("finance")).df
+    month_start = as_of.replace(day=1)
+    total = raw_duckdb.execute("SELECT SUM(unblended_cost) FROM daivi_billing.cost_daily WHERE usage_date BETWEEN ? AND ?",
+                               [month_start, as_of]).fetchone()[0]
+    grand = df[df[["account_id", "ou", "service_code"]].isna().all(axis=1)]
+    assert grand["mtd"].iloc[0] == pytest.approx(total, rel=1e-9)
+    recent = raw_duckdb.execute("SELECT SUM(unblended_cost) FROM daivi_billing.cost_daily WHERE usage_date BETWEEN ? AND ?",
+                                [as_of - dt.timedelta(days=6), as_of]).fetchone()[0]
+    assert grand["recent"].iloc[0] == pytest.approx(recent, rel=1e-9)
+    ous = df[df["ou"].notna()].set_index("ou")["mtd"]
+    assert ous.sum() == pytest.approx(total, rel=1e-9)
+
+
+def test_anomaly_details_sum_to_the_group(engine, as_persona, last_30):
+    start, end = last_30
+    scope = CostScope(start, end)
+    principal = as_persona("admin")
+    by_day = engine.run(billing.daily_by_group(scope, Dimension("service")), principal).df
+    top = by_day.groupby("group1")["cost"].sum().idxmax()
+    detail = engine.run(billing.anomaly_details(scope, Dimension("service"), (top,)), principal).df
+    group_total = by_day[by_day["group1"] == top]["cost"].sum()
+    for column in ("account_id", "region", "usage_type"):
+        assert detail[detail[column].notna()]["cost"].sum() == pytest.approx(group_total, rel=1e-9)
+
+
+# --- the demo's planted incidents ---------------------------------------------------------------
+
+def test_the_demo_incidents_are_found(engine, small_lakehouse, as_persona, as_of):
+    manifest = json.loads((small_lakehouse / "manifest.json").read_text())
+    incidents = manifest.get("incidents", [])
+    assert incidents, "the demo manifest lists no incidents"
+    principal = as_persona("admin")
+    for incident in incidents:
+        first = dt.date.fromisoformat(incident["start_date"] if "start_date" in incident else incident["date"])
+        scope = CostScope(first - dt.timedelta(days=ca.ANOMALY_WINDOW_DAYS + 14), min(as_of, first + dt.timedelta(days=14)))
+        by_day = engine.run(billing.daily_by_group(scope, Dimension("service")), principal).df
+        events = ca.detect_anomalies(by_day.rename(columns={"group1": "group"}), first - dt.timedelta(days=14), scope.end)
+        hits = events[(events["first_day"] <= first + dt.timedelta(days=1)) & (events["last_day"] >= first)]
+        assert not hits.empty, f"incident {incident} not found; events: {events.head().to_dict('records')}"
