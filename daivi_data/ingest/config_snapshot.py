@@ -15,11 +15,14 @@ of what exists, so they are rejected with that reason.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from daivi_data import catalog
 from daivi_data.ingest._sql import catalog_select, json_tags_to_map, lit
 
 RESOURCES = catalog.INVENTORY.table("resources")
 REQUIRED = ("resourceType", "resourceId")
+MIN_OBJECT_BYTES = 16 * 1024 * 1024
 _DAY_FROM_NAME = r"ConfigSnapshot_(\d{8})T"
 _DAY_FROM_FOLDER = r"/(\d{4})/(\d{1,2})/(\d{1,2})/ConfigSnapshot/"
 
@@ -32,12 +35,24 @@ def _b(path: str) -> str:
     return f"TRY_CAST(json_extract_string(item, {lit(path)}) AS BOOLEAN)"
 
 
+def _json_size(path: str) -> int:
+    """Uncompressed size of a snapshot (gzip keeps it, modulo 4 GiB, in its last four bytes)."""
+    p = Path(path)
+    if p.name.lower().endswith(".gz"):
+        with p.open("rb") as f:
+            f.seek(-4, 2)
+            return int.from_bytes(f.read(4), "little")
+    return p.stat().st_size
+
+
 def build_select(files: list[str]) -> str:
     listing = "[" + ", ".join(lit(f) for f in files) + "]"
+    # A snapshot is one JSON object: DuckDB must hold the largest one whole, so size the buffer to it.
+    max_object = max(MIN_OBJECT_BYTES, *(_json_size(f) + 1024 for f in files))
     # Each item stays JSON: resource configurations have a different shape per type.
     reader = (
         f"(SELECT filename, unnest(CAST(json_extract(json, '$.configurationItems') AS JSON[])) AS item "
-        f"FROM read_json_objects({listing}, format = 'auto', filename = true, maximum_object_size = 1073741824))"
+        f"FROM read_json_objects({listing}, format = 'auto', filename = true, maximum_object_size = {max_object}))"
     )
     state = f"COALESCE({_s('$.configuration.state.name')}, " \
             f"CASE WHEN json_type(item, '$.configuration.state') = 'VARCHAR' THEN {_s('$.configuration.state')} END, " \
