@@ -121,9 +121,10 @@ top = st.columns([1, 1, 2] if not ctx.embed else [1, 1, 1])
 top[0].selectbox("Billing period", available, key="period_choice", on_change=on_period_chosen, placeholder="Choose a period",
                  help="The CUR partition every figure on this page reads.")
 check_url_param("basis", q.COST_BASES, "cost basis")
-basis = top[1].selectbox("Cost basis", list(q.COST_BASES), format_func=q.COST_BASIS_LABELS.get, key="basis", bind=URL,
-                         help="Unblended: as invoiced. Amortized: RI/SP fees spread over the usage they cover (effective cost). "
-                              "Net: after discounts. Public on-demand: at list prices, without commitments.")
+# Bound widgets show their raw values: the URL holds the displayed text, so a format_func would break links.
+basis = top[1].selectbox("Cost basis", list(q.COST_BASES), key="basis", bind=URL,
+                         help="unblended: as invoiced. amortized: RI/SP fees spread over the usage they cover (effective cost). "
+                              "net: after discounts. public: public on-demand (list) prices, without commitments.")
 cost_col = q.COST_COLUMNS[basis]
 if period is None:
     show_query_stats(results)
@@ -438,11 +439,11 @@ def draw_allocation() -> None:
     check_url_param("tag_key", lambda v: v in options, "tag key")
     default = options.index("user_team") if "user_team" in options else 0
     c = st.columns([2, 2, 3])
-    tag_key = c[0].selectbox("Tag key", options, index=default, format_func=ca.tag_key_label, key="tag_key", bind=URL,
-                             help="Tag keys found on this period's line items.")
+    tag_key = c[0].selectbox("Tag key", options, index=default, key="tag_key", bind=URL,
+                             help="Tag keys found on this period's line items (CUR 2.0 prefixes user tags with 'user_').")
     shared = c[1].segmented_control("Shared costs (tax, support)", [ca.SHARED_APART, ca.SHARED_PROPORTIONAL],
                                     default=ca.SHARED_APART, key="shared", bind=URL,
-                                    format_func={ca.SHARED_APART: "Shown apart", ca.SHARED_PROPORTIONAL: "Spread by cost"}.get)
+                                    help="apart: one row per shared cost. proportional: spread over the values by their direct cost.")
     shared = shared or ca.SHARED_APART
     by_tag = run(q.cost_by_tag(period, tag_key))
     table = ca.chargeback(by_tag, cost_col, shared)
@@ -474,7 +475,7 @@ if alloc_tab.open:
 
 def draw_top_resources() -> None:
     check_url_param("top", [str(n) for n in q.TOP_RESOURCES_ALLOWED], "number of top resources")
-    top_n = st.selectbox("Resources", q.TOP_RESOURCES_ALLOWED, index=1, key="top", bind=URL, format_func=lambda n: f"Top {n}")
+    top_n = st.selectbox("Top resources", q.TOP_RESOURCES_ALLOWED, index=1, key="top", bind=URL)
     daily = run(q.top_resources(period, basis, top_n))
     table = ca.top_resources_table(daily)
     if table.empty:

@@ -95,7 +95,8 @@ ELIGIBLE_ON_DEMAND_SQL = """line_item_line_item_type = 'Usage' AND pricing_term 
            OR line_item_usage_type LIKE '%Fargate-vCPU-Hours%' OR line_item_usage_type LIKE '%Fargate-GB-Hours%'
            OR (line_item_product_code = 'AWSLambda' AND line_item_usage_type LIKE '%Lambda-GB-Second%'))"""
 
-INSTANCE_FAMILY_SQL = "COALESCE(NULLIF(product_instance_family, ''), '(none)')"
+# 'm5.large' -> 'm5', 'db.r6g.large' -> 'r6g' (product_instance_family holds the category, e.g. 'General purpose').
+INSTANCE_FAMILY_SQL = "COALESCE(NULLIF(element_at(split(COALESCE(product_instance_type, ''), '.'), -2), ''), '(no instance type)')"
 
 TRANSFER_CATEGORY_SQL = """CASE
       WHEN product_transfer_type = 'IntraRegion' OR line_item_usage_type LIKE '%DataTransfer-Regional-Bytes%' THEN 'Inter-AZ'
@@ -195,9 +196,9 @@ class DrillPath:
         chain = [("account", self.account), ("service", self.service), ("usage type", self.usage_type), ("resource", self.resource)]
         for (outer, outer_value), (inner, inner_value) in zip(chain, chain[1:], strict=False):
             if inner_value is not None and outer_value is None:
-                raise InvalidRequest(f"A {inner} can only be chosen after a {outer}.")
+                raise InvalidRequest(f"A {inner} can only be chosen after the {outer}.")
         if self.operation is not None and self.usage_type is None:
-            raise InvalidRequest("An operation can only be chosen after a usage type.")
+            raise InvalidRequest("An operation can only be chosen after the usage type.")
 
     @property
     def level(self) -> str:
