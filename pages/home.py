@@ -72,8 +72,10 @@ for i, key in enumerate(visible):
         st.caption(f"{blurb} · `{database}.{table}`")
         info = ctx.connection.engine.table_info(database, table)
         if not info.exists:
-            st.warning(f"`{database}.{table}` has no data yet.")
+            st.warning(info.note or f"`{database}.{table}` has no data yet.")  # the note names what is missing
             continue
+        if info.note:
+            st.caption(info.note)
         try:
             headline(key, info.latest_partition)
         except DaiviError as e:

@@ -197,7 +197,7 @@ class AthenaEngine:
                 except botocore.exceptions.ClientError as e:
                     log.warning("could not stop athena query %s: %s", query_id, type(e).__name__)
                 raise QueryTimeout(
-                    f"The query ran longer than {limit:.0f} s and was cancelled in Athena (id {query_id}). "
+                    f"The query ran longer than {limit:g} s and was cancelled in Athena (id {query_id}). "
                     "Narrow the date range or add filters."
                 )
             self._sleep(min(delay, remaining))

@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import time
 from dataclasses import dataclass
 
 import boto3
+import botocore.retries.bucket
+import botocore.retries.standard
 import pytest
 from moto import mock_aws
 from moto.athena.models import AthenaBackend, QueryResults
@@ -85,6 +88,7 @@ class FakeAthena:
 
     def __init__(self, monkeypatch):
         self.seeded: list[Seeded] = []
+        self.answer = None  # a DuckDBAnswers for every query no marker matches
         self.started: list[dict] = []  # every StartQueryExecution moto received
         self._by_id: dict[str, Seeded] = {}
         fake = self
@@ -93,6 +97,8 @@ class FakeAthena:
 
         def start_query_execution(backend, query, context, config, workgroup, execution_parameters):
             seeded = next((s for s in fake.seeded if s.marker in query), None)
+            if seeded is None and fake.answer is not None and not query.startswith("UNLOAD"):
+                seeded = fake.answer(query, execution_parameters)
             if seeded is not None and not seeded.fail_reason and not seeded.hold:
                 backend.query_results_queue.insert(0, seeded.results())
             exec_id = original_start(backend, query, context, config, workgroup, execution_parameters)
@@ -197,3 +203,85 @@ def lake_catalog(aws):
     create_glue_table(glue, "daivi_inventory", "resources", "snapshot_date", days)
     create_glue_table(glue, "daivi_splunk", "events", "event_date", days)
     return glue
+
+
+# --- Athena played by DuckDB over the small lakehouse ------------------------------------------
+
+_ATHENA_TYPES = (("DECIMAL", "double"), ("HUGEINT", "bigint"), ("BIGINT", "bigint"), ("INTEGER", "integer"),
+                 ("SMALLINT", "smallint"), ("TINYINT", "tinyint"), ("DOUBLE", "double"), ("FLOAT", "float"),
+                 ("BOOLEAN", "boolean"), ("TIMESTAMP", "timestamp"), ("DATE", "date"))
+
+
+def _athena_type(duckdb_type: str) -> str:
+    upper = str(duckdb_type).upper()
+    return next((athena for prefix, athena in _ATHENA_TYPES if upper.startswith(prefix)), "varchar")
+
+
+def _athena_text(value: object) -> object:
+    """A value as Athena writes it into its CSV result."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dt.datetime):
+        return f"{value:%Y-%m-%d %H:%M:%S}.{value.microsecond // 1000:03d}"
+    return value
+
+
+def bind_execution_parameters(sql: str, params: list[str] | None) -> str:
+    """Athena's own substitution: each `?` token replaced by the next execution parameter."""
+    import sqlglot
+    from sqlglot.tokens import TokenType
+
+    tokens = [t for t in sqlglot.Dialect.get_or_raise("athena").tokenize(sql) if t.token_type == TokenType.PLACEHOLDER]
+    params = list(params or [])
+    assert len(tokens) == len(params), f"{len(tokens)} markers, {len(params)} parameters"
+    for token, literal in sorted(zip(tokens, params, strict=True), key=lambda tp: -tp[0].start):
+        sql = sql[:token.start] + literal + sql[token.end + 1:]
+    return sql
+
+
+class DuckDBAnswers:
+    """Answers any Athena SQL from the small demo lakehouse, as Athena would over the same files.
+
+    The statement is bound (Athena's substitution), transpiled to DuckDB and run on plain
+    views of the lakehouse. Bytes scanned are the Parquet bytes of the tables read.
+    """
+
+    def __init__(self, con, lakehouse):
+        self.con = con
+        self.lakehouse = lakehouse
+        self.answered: list[str] = []
+
+    def __call__(self, query: str, params: list[str] | None) -> Seeded:
+        import sqlglot
+
+        bound = bind_execution_parameters(query, params)
+        tree = sqlglot.parse_one(bound, read="athena")
+        scanned = sum(f.stat().st_size for t in tree.find_all(sqlglot.exp.Table) if t.db
+                      for f in (self.lakehouse / t.db / t.name).rglob("*.parquet"))
+        cursor = self.con.cursor()
+        cursor.execute("SET integer_division = true")
+        cursor.execute(tree.sql(dialect="duckdb"))
+        columns = [(d[0], _athena_type(d[1])) for d in cursor.description]
+        rows = [[_athena_text(v) for v in row] for row in cursor.fetchall()]
+        self.answered.append(query)
+        return Seeded("", columns, rows, bytes_scanned=scanned, engine_ms=100)
+
+
+@pytest.fixture
+def no_backoff_sleep(monkeypatch):
+    """Backoff delays of zero: the retry path (botocore's adaptive mode, awswrangler's own) runs, the test does not wait."""
+    monkeypatch.setattr(botocore.retries.standard.ExponentialBackoff, "delay_amount", lambda self, context: 0)
+    # Adaptive mode's client-side rate limiter waits for tokens after a throttle; grant them at once.
+    monkeypatch.setattr(botocore.retries.bucket.TokenBucket, "acquire", lambda self, amount=1, block=True: True)
+
+    class NoSleepTime:
+        def __getattr__(self, name):
+            return getattr(time, name)
+
+        @staticmethod
+        def sleep(seconds):
+            return None
+
+    monkeypatch.setattr("awswrangler._utils.time", NoSleepTime())

@@ -5,11 +5,8 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import io
-import time
 
 import boto3
-import botocore.retries.bucket
-import botocore.retries.standard
 import pandas as pd
 import pytest
 from botocore.awsrequest import AWSResponse
@@ -192,24 +189,6 @@ def _throttle_first(session_events, operation: str, times: int | None) -> list[i
 
     session_events.register_first(f"before-send.athena.{operation}", handler)
     return calls
-
-
-@pytest.fixture
-def no_backoff_sleep(monkeypatch):
-    """Backoff delays of zero: the retry path (botocore's adaptive mode, awswrangler's own) runs, the test does not wait."""
-    monkeypatch.setattr(botocore.retries.standard.ExponentialBackoff, "delay_amount", lambda self, context: 0)
-    # Adaptive mode's client-side rate limiter waits for tokens after a throttle; grant them at once.
-    monkeypatch.setattr(botocore.retries.bucket.TokenBucket, "acquire", lambda self, amount=1, block=True: True)
-
-    class NoSleepTime:
-        def __getattr__(self, name):
-            return getattr(time, name)
-
-        @staticmethod
-        def sleep(seconds):
-            return None
-
-    monkeypatch.setattr("awswrangler._utils.time", NoSleepTime())
 
 
 def _engine_with_hooked_sessions(settings, hook):
