@@ -1,0 +1,82 @@
+"""The Import data page (AppTest): admin only, on DuckDB; a folder import replaces the lakehouse and every view reads it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+
+from daivi_data.ingest import run_import
+from tests.app.conftest import page_text
+from tests.unit.test_ingest_formats import cur2_row, write_cur2_csv
+
+FOCUS_SAMPLE = "/work/shared/data/focus-1.0/focus_sample.csv"
+
+
+@pytest.fixture
+def own_lakehouse(tmp_path, monkeypatch):
+    """A lakehouse of this test's own (imported from a tiny CUR 2.0 export): the shared test lakehouse is never replaced."""
+    write_cur2_csv(tmp_path / "first", "2024-05", [cur2_row("2024-05", i, cost=1.0) for i in range(2)])
+    lakehouse = tmp_path / "lh"
+    run_import([tmp_path / "first"], lakehouse)
+    monkeypatch.setenv("DAIVI_LAKEHOUSE_PATH", str(lakehouse))
+    return lakehouse
+
+
+@pytest.mark.parametrize("persona", ["finance", "ops", "teamlead"])
+def test_only_the_admin_role_may_import(run_page, persona, own_lakehouse):
+    at = run_page(persona, "import_data.py")
+    assert not at.exception
+    text = page_text(at)
+    assert "reserved for the `admin` role" in text
+    assert not at.button  # no form at all
+
+
+def test_admin_imports_a_folder_and_views_read_the_new_data(run_page, own_lakehouse, tmp_path):
+    exports = tmp_path / "exports"
+    # A recent period: the CUR view lists the last 24 months.
+    period = f"{(dt.date.today().replace(day=1) - dt.timedelta(days=1)):%Y-%m}"
+    write_cur2_csv(exports, period, [cur2_row(period, i, cost=2.5, account="123456789012") for i in range(4)])
+    at = run_page("admin", "import_data.py")
+    assert not at.exception
+    assert "Current data: **imported**" in page_text(at)
+    at.segmented_control(key="mode").set_value("Folder on the server").run()
+    at.text_input(key="folder").set_value(str(exports)).run()
+    at.button(key="start_import").click().run()
+    assert not at.exception
+    text = page_text(at)
+    assert "Every view now shows this data" in text
+    assert "daivi_cur.cur" in text and f"{period}-01 .. {period}-01" in text
+    manifest = json.loads((own_lakehouse / "manifest.json").read_text())
+    assert manifest["kind"] == "import" and manifest["sources"] == [str(exports / "acme-cur2" / "data" / f"BILLING_PERIOD={period}" / "acme-cur2-00001.csv.gz")]
+    # The CUR view now lists the imported period (the engine was rebuilt, no stale cache).
+    at.switch_page("pages/cur.py").run()
+    assert not at.exception
+    assert any(period in str(s.value) for s in at.selectbox), page_text(at)
+    assert "$10.00" in page_text(at)
+
+
+def test_a_stopped_import_says_why_and_keeps_the_data(run_page, own_lakehouse, tmp_path):
+    before = (own_lakehouse / "manifest.json").read_text()
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "invoice.csv").write_text("Invoice,Amount\nINV-1,12\n")
+    at = run_page("admin", "import_data.py")
+    at.segmented_control(key="mode").set_value("Folder on the server").run()
+    at.text_input(key="folder").set_value(str(bad / "invoice.csv")).run()
+    at.button(key="start_import").click().run()
+    assert not at.exception
+    text = page_text(at)
+    assert "Import stopped" in text and "not a recognized export" in text and "was not changed" in text
+    assert (own_lakehouse / "manifest.json").read_text() == before
+
+
+def test_a_missing_folder_is_a_clear_message(run_page, own_lakehouse):
+    at = run_page("admin", "import_data.py")
+    at.segmented_control(key="mode").set_value("Folder on the server").run()
+    at.text_input(key="folder").set_value("/no/such/folder").run()
+    at.button(key="start_import").click().run()
+    assert not at.exception
+    assert "Not found on the server: /no/such/folder" in page_text(at)
+
