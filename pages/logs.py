@@ -68,6 +68,11 @@ def run(query):
 # URL-bound selectboxes carry no format_func: Streamlit stores the *formatted* option in the URL,
 # which would break links such as ./logs?range=24h.
 
+def ceil_minute(t: dt.datetime) -> dt.datetime:
+    """The next whole minute after `t` (a range ending there includes `t`)."""
+    return t.replace(second=0, microsecond=0) + dt.timedelta(minutes=1)
+
+
 # --- callbacks: they edit widget state before the widgets are drawn -----------------------------
 
 
@@ -85,7 +90,10 @@ def zoom_to_selection() -> None:
     span = selected_span(chart.get("selection") if chart else None)
     if span:
         st.session_state["range"] = "custom"
-        st.session_state["from"], st.session_state["to"] = span
+        # The From/To inputs step by the minute: widen the span to whole minutes.
+        start, end = span
+        st.session_state["from"] = start.replace(second=0, microsecond=0)
+        st.session_state["to"] = ceil_minute(end - dt.timedelta(microseconds=1))
         reset_page()
 
 
@@ -107,10 +115,6 @@ info = ctx.connection.engine.table_info("daivi_splunk", "events")
 if not info.exists or not info.latest_partition:
     empty_state("The Splunk lakehouse has no events yet. Import an export or build the demo lakehouse.")
     st.stop()
-
-
-def ceil_minute(t: dt.datetime) -> dt.datetime:
-    return t.replace(second=0, microsecond=0) + dt.timedelta(minutes=1)
 
 
 now = ceil_minute(dt.datetime.now(dt.UTC).replace(tzinfo=None))
@@ -149,25 +153,25 @@ anchor_time = ceil_minute(newest) if anchor == "latest" and newest else now
 
 notice = None
 try:
-    if range_key == "custom":
-        preset = q.relative_range(DEFAULT_RANGE, anchor_time)
-        from_col, to_col = st.columns(2)
-        # A value set by a callback (zoom, switch to custom) wins; the preset is only the first default.
-        start = from_col.datetime_input(
-            "From (UTC)", value=None if "from" in st.session_state else preset.start, key="from", bind=URL, step=60,
-            on_change=reset_page,
-        )
-        end = to_col.datetime_input(
-            "To (UTC)", value=None if "to" in st.session_state else preset.end, key="to", bind=URL, step=60,
-            on_change=reset_page,
-        )
+    custom = range_key == "custom"
+    preset = q.relative_range(DEFAULT_RANGE if custom else range_key, anchor_time)
+    if not custom:
+        # The From/To inputs always exist (so a zoom can set them and the URL follows); under a
+        # preset they show its bounds, equal to their default, so they stay out of the URL.
+        st.session_state["from"], st.session_state["to"] = preset.start, preset.end
+    from_col, to_col = st.columns(2)
+    start = from_col.datetime_input("From (UTC)", value=preset.start, key="from", bind=URL, step=60, disabled=not custom,
+                                    on_change=reset_page)
+    end = to_col.datetime_input("To (UTC)", value=preset.end, key="to", bind=URL, step=60, disabled=not custom,
+                                on_change=reset_page)
+    if custom:
         if start is None or end is None:
             st.info("Pick a start and an end for the custom range.", icon=":material/schedule:")
             st.stop()
         time_range, notice = q.bounded_range(start, end)
         st.caption(f"Absolute range {time_range.label()}. Drag across the timeline to zoom; pick a preset to go back.")
     else:
-        time_range = q.relative_range(range_key, anchor_time)
+        time_range = preset
         if anchor == "latest" and newest:
             st.caption(f"Relative to the newest event, {newest:%Y-%m-%d %H:%M} UTC · {time_range.label()}")
         else:
