@@ -148,6 +148,11 @@ def describe_stats(table: VisibleTable, info: TableInfo, row_count: int | None, 
     if table.partition_keys:
         parts.append(f"{info.partitions} partitions, latest {info.latest_partition or '–'}")
     if newest is not None and not pd.isna(newest):
-        text = newest.isoformat(sep=" ", timespec="minutes") if isinstance(newest, dt.datetime) else str(newest)
+        freshness = FRESHNESS_COLUMNS.get((table.database, table.name))
+        is_date = freshness is not None and table.table.column(freshness).type == "date"
+        if isinstance(newest, dt.datetime):  # pandas returns DATE columns as midnight timestamps
+            text = newest.date().isoformat() if is_date else newest.isoformat(sep=" ", timespec="minutes")
+        else:
+            text = str(newest)
         parts.append(f"newest data {text}")
     return " · ".join(parts)

@@ -35,6 +35,11 @@ def load_into_editor(sql: str) -> None:
     ss["sql"] = sql
 
 
+def run_editor() -> None:
+    """Callback of Run: the editor's text becomes the query that runs (and stays until the next Run)."""
+    ss["wb_active_sql"] = ss.get("sql") or ""
+
+
 def run_from_history(sql: str) -> None:
     ss["sql"] = sql
     ss["wb_active_sql"] = sql
@@ -84,7 +89,8 @@ def draw_examples() -> None:
     key = left.selectbox("Example queries", keys, index=keys.index(DEFAULT_KEY) if DEFAULT_KEY in keys else 0,
                          format_func=lambda k: f"{examples[k].title} ({', '.join(examples[k].lakehouses)})",
                          key="wb_example")
-    right.button("Load example", key="wb_load_example", on_click=load_into_editor, args=(examples[key].sql,),
+    # The callback reads the selection at click time, not the one rendered before it changed.
+    right.button("Load example", key="wb_load_example", on_click=lambda: load_into_editor(examples[ss["wb_example"]].sql),
                  icon=":material/lightbulb:", use_container_width=True)
     st.caption(examples[key].question)
 
@@ -153,8 +159,7 @@ def draw_editor() -> None:
     if "wb_active_sql" not in ss:  # a shared link runs its query on open
         ss["wb_active_sql"] = text or ""
     left, right = st.columns([1, 5], vertical_alignment="center")
-    if left.button("Run", type="primary", key="wb_run", icon=":material/play_arrow:"):
-        ss["wb_active_sql"] = text or ""
+    left.button("Run", type="primary", key="wb_run", icon=":material/play_arrow:", on_click=run_editor)
     right.caption(f"Read-only · at most **{row_limit:,} rows** are shown (a LIMIT is added when the query has none) · "
                   f"runs stop after {ctx.settings.query_timeout_s:.0f} s.")
     active = ss["wb_active_sql"]

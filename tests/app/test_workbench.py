@@ -1,0 +1,247 @@
+"""The SQL workbench through AppTest, per persona: results equal SQL, governance holds, bad input gets a message."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from daivi_data.saved_queries import saved_queries
+from daivi_data.settings import PROJECT_ROOT
+from tests.app.conftest import APP_TIMEOUT_S, page_text
+from tests.helpers import PAYMENTS_ACCOUNT_IDS, PERSONAS, demo_end_date
+
+PAGE = "workbench.py"
+AS_OF = demo_end_date()
+PERIOD = f"{AS_OF:%Y-%m}"
+CATALOG_COLUMNS = ["column", "type", "partition key", "description"]
+
+
+def result_frame(at) -> pd.DataFrame | None:
+    """The results table (the catalog's column tables are the others)."""
+    frames = [d.value for d in at.dataframe if list(d.value.columns) != CATALOG_COLUMNS]
+    return frames[-1] if frames else None
+
+
+def catalog_frames(at) -> list[pd.DataFrame]:
+    return [d.value for d in at.dataframe if list(d.value.columns) == CATALOG_COLUMNS]
+
+
+def errors(at) -> str:
+    return "\n".join(str(e.value) for e in at.error)
+
+
+def type_and_run(at, sql: str):
+    # As in the browser: the editor commits its text (a rerun), then Run is clicked (another).
+    at.text_area(key="sql").input(sql).run()
+    at.button(key="wb_run").click().run()
+    return at
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_the_page_renders_for_every_persona_with_an_empty_editor(run_page, persona):
+    at = run_page(persona, PAGE)
+    assert not at.exception, at.exception
+    assert not at.error, errors(at)
+    text = page_text(at)
+    assert "SQL workbench" in text and "editor is empty" in text
+    assert "10,000 rows" in text  # the row limit is stated
+
+
+def test_a_query_from_the_url_runs_on_open_and_equals_sql(run_page, raw_duckdb):
+    sql = (f"SELECT service_code, SUM(unblended_cost) AS cost FROM daivi_billing.cost_daily "
+           f"WHERE billing_period = '{PERIOD}' GROUP BY service_code ORDER BY cost DESC")
+    at = run_page("admin", PAGE, sql=sql)
+    assert not at.exception and not at.error, errors(at)
+    got = result_frame(at)
+    expected = raw_duckdb.execute(
+        f"SELECT service_code, SUM(unblended_cost) AS cost FROM daivi_billing.cost_daily WHERE billing_period = '{PERIOD}' "
+        "GROUP BY 1 ORDER BY 2 DESC").df()
+    assert list(got["service_code"]) == list(expected["service_code"])
+    assert got["cost"].tolist() == pytest.approx(expected["cost"].tolist())
+    text = page_text(at)
+    assert f"{len(expected):,} rows" in text and "embedded engine" in text
+    assert len(at.get("download_button")) == 1  # CSV download of the result
+    assert len(at.get("plotly_chart")) == 1  # quick chart: a text x and a numeric y
+
+
+def test_typing_a_query_and_pressing_run_shows_its_rows_and_keeps_history(run_page, raw_duckdb):
+    at = run_page("admin", PAGE)
+    type_and_run(at, "SELECT account_id, account_name FROM daivi_billing.accounts ORDER BY account_id")
+    assert not at.error, errors(at)
+    expected = raw_duckdb.execute("SELECT account_id FROM daivi_billing.accounts ORDER BY account_id").df()
+    assert list(result_frame(at)["account_id"]) == list(expected["account_id"])
+    type_and_run(at, "SELECT COUNT(*) AS n FROM daivi_billing.budgets")
+    assert result_frame(at)["n"][0] == raw_duckdb.execute("SELECT COUNT(*) FROM daivi_billing.budgets").fetchone()[0]
+    history = [c.value for c in at.code]
+    assert any("daivi_billing.budgets" in h for h in history) and any("daivi_billing.accounts" in h for h in history)
+    # Run again from the history: the editor gets that query back and its rows show.
+    index = next(i for i, item in enumerate(at.session_state["wb_history"]) if "accounts" in item["sql"])
+    at.button(key=f"wb_history_{index}").click()
+    at.run()
+    assert "daivi_billing.accounts" in at.text_area(key="sql").value
+    assert list(result_frame(at)["account_id"]) == list(expected["account_id"])
+
+
+def test_an_example_query_loads_into_the_editor_and_equals_sql(run_page, raw_duckdb):
+    at = run_page("finance", PAGE)
+    at.selectbox(key="wb_example").set_value("billing_untagged_spend")
+    at.button(key="wb_load_example").click()
+    at.run()
+    example = next(q for q in saved_queries(AS_OF) if q.key == "billing_untagged_spend")
+    assert at.text_area(key="sql").value == example.sql
+    at.button(key="wb_run").click()
+    at.run()
+    assert not at.error, errors(at)
+    total = raw_duckdb.execute(
+        f"SELECT SUM(unblended_cost) FROM daivi_billing.cost_daily WHERE billing_period = '{PERIOD}' "
+        "AND record_type = 'Usage' AND tags['team'] IS NULL").fetchone()[0]
+    got = result_frame(at)
+    assert got["untagged_cost"].sum() == pytest.approx(total, abs=0.01 * len(got))
+
+
+def test_examples_are_offered_only_for_readable_lakehouses(run_page):
+    finance = run_page("finance", PAGE).selectbox(key="wb_example").options
+    ops = run_page("ops", PAGE).selectbox(key="wb_example").options
+    assert not any("splunk" in o for o in finance) and any("splunk" in o for o in ops)
+    assert not any("(cur" in o or ", cur" in o for o in ops)
+
+
+def test_the_catalog_shows_only_what_the_role_may_read(run_page):
+    at = run_page("finance", PAGE)
+    tables = [e.label for e in at.expander]
+    assert {"cost_daily", "accounts", "budgets", "cur", "resources"} <= set(tables)
+    assert "events" not in tables
+    columns = {c for frame in catalog_frames(at) for c in frame["column"]}
+    assert "configuration" not in columns and "resource_id" in columns and "line_item_resource_id" in columns
+    ops = run_page("ops", PAGE)
+    assert "cur" not in [e.label for e in ops.expander] and "budgets" not in [e.label for e in ops.expander]
+    assert "owner_email" not in {c for frame in catalog_frames(ops) for c in frame["column"]}
+
+
+def test_the_catalog_counts_rows_under_the_roles_grants(run_page, raw_duckdb):
+    latest = raw_duckdb.execute("SELECT MAX(snapshot_date) FROM daivi_inventory.resources").fetchone()[0]
+    ids = ", ".join(f"'{a}'" for a in PAYMENTS_ACCOUNT_IDS)
+    count = raw_duckdb.execute(
+        f"SELECT COUNT(*) FROM daivi_inventory.resources WHERE snapshot_date = ? AND account_id IN ({ids})", [latest]).fetchone()[0]
+    text = page_text(run_page("teamlead", PAGE))
+    assert f"{count:,} rows in partition {latest} visible to your role" in text
+
+
+def test_picking_a_table_puts_a_starter_query_with_its_partition_predicate_in_the_editor(run_page, raw_duckdb):
+    at = run_page("finance", PAGE)
+    at.button(key="wb_use_daivi_inventory.resources").click()
+    at.run()
+    sql = at.text_area(key="sql").value
+    latest = raw_duckdb.execute("SELECT MAX(snapshot_date) FROM daivi_inventory.resources").fetchone()[0]
+    assert f"WHERE snapshot_date = DATE '{latest}'" in sql and "configuration" not in sql
+    at.button(key="wb_run").click()
+    at.run()
+    assert not at.error, errors(at)
+    assert len(result_frame(at)) == 100  # the starter's LIMIT
+
+
+def test_finance_cannot_read_the_excluded_column_and_star_hides_it(run_page):
+    at = run_page("finance", PAGE, sql=f"SELECT * FROM daivi_inventory.resources WHERE snapshot_date = DATE '{AS_OF}' LIMIT 5")
+    assert not at.error, errors(at)
+    assert "configuration" not in result_frame(at).columns
+    at = run_page("finance", PAGE, sql="WITH r AS (SELECT configuration FROM daivi_inventory.resources "
+                                       f"WHERE snapshot_date = DATE '{AS_OF}') SELECT * FROM r")
+    assert "may not read column configuration" in errors(at) and result_frame(at) is None
+
+
+def test_the_team_lead_sees_only_payments_rows(run_page):
+    at = run_page("teamlead", PAGE, sql="SELECT DISTINCT account_id FROM daivi_billing.cost_daily "
+                                        f"WHERE billing_period = '{PERIOD}' ORDER BY 1")
+    assert not at.error, errors(at)
+    assert set(result_frame(at)["account_id"]) == set(PAYMENTS_ACCOUNT_IDS)
+
+
+@pytest.mark.parametrize(
+    ("sql", "message"),
+    [
+        ("DROP TABLE daivi_billing.accounts", "DROP changes the catalog"),
+        ("SELECT 1; SELECT 2", "Found 2 statements"),
+        ("CREATE TABLE x AS SELECT * FROM daivi_billing.accounts", "CREATE TABLE AS SELECT writes a new table"),
+        ("SELECT * FROM daivi_splunk.events WHERE event_date = current_date", "may not read table daivi_splunk.events"),
+        ("SELECT * FROM read_parquet('/etc/passwd')", "table functions are not allowed"),
+        ("SELECT account_id\nFROM daivi_billing.accounts\nWHERE ou = = 'x'", "Line 3, column 12"),
+        ("SELECT 'unclosed", "Line 1, column 8: the string literal"),
+    ],
+)
+def test_bad_input_gets_a_message_that_says_why(run_page, sql, message):
+    at = run_page("finance", PAGE, sql=sql)
+    assert not at.exception
+    assert message in errors(at)
+    assert result_frame(at) is None
+    assert at.session_state["wb_history"][0]["outcome"].startswith("refused")
+
+
+def test_a_partitioned_table_without_a_partition_predicate_gets_a_cost_note(run_page):
+    at = run_page("admin", PAGE, sql="SELECT COUNT(*) AS n FROM daivi_splunk.events")
+    assert "without a filter on its partition key `event_date`" in page_text(at)
+    assert result_frame(at)["n"][0] > 0  # on the embedded engine it still runs
+
+
+def test_a_huge_result_is_limited_and_says_so(run_page, raw_duckdb, monkeypatch):
+    monkeypatch.setenv("DAIVI_MAX_RESULT_ROWS", "100")
+    at = run_page("admin", PAGE, sql=f"SELECT * FROM daivi_billing.cost_daily WHERE billing_period = '{PERIOD}'")
+    assert len(result_frame(at)) == 100
+    text = page_text(at)
+    assert "more than 100 rows: showing the first 100" in text and "at most **100 rows**" in text
+
+
+def test_a_runaway_query_is_stopped_after_the_configured_timeout(run_page, monkeypatch):
+    monkeypatch.setenv("DAIVI_QUERY_TIMEOUT_S", "0.5")
+    sql = (f"SELECT COUNT(DISTINCT a.message || b.message || c.message) AS n FROM daivi_splunk.events a, "
+           f"daivi_splunk.events b, daivi_splunk.events c WHERE a.event_date = DATE '{AS_OF}' "
+           f"AND b.event_date = DATE '{AS_OF}' AND c.event_date = DATE '{AS_OF}'")
+    at = run_page("admin", PAGE, sql=sql)
+    assert "Query timed out" in errors(at) and "was stopped" in errors(at)
+
+
+def test_embed_mode_keeps_only_the_editor_and_results():
+    at = AppTest.from_file(str(PROJECT_ROOT / "Home.py"), default_timeout=APP_TIMEOUT_S)
+    at.context["is_embedded"] = True  # what the browser reports for ?embed=true
+    at.query_params["persona"] = "admin"
+    at.query_params["sql"] = "SELECT COUNT(*) AS n FROM daivi_billing.accounts"
+    at.run()
+    at.switch_page(f"pages/{PAGE}")
+    at.run()
+    assert not at.exception
+    assert not [t for t in at.title if t.value == "SQL workbench"]
+    assert not catalog_frames(at) and result_frame(at)["n"][0] > 0
+
+
+def test_the_sql_in_the_url_round_trips(run_page):
+    sql = "SELECT 'a;b' AS x, account_id FROM daivi_billing.accounts -- a comment; not a statement"
+    at = run_page("admin", PAGE, sql=sql)
+    assert at.text_area(key="sql").value == sql
+    assert not at.error, errors(at)
+    assert set(result_frame(at)["x"]) == {"a;b"}
+
+
+
+def test_on_athena_a_query_without_partition_predicate_waits_for_confirmation(run_page, monkeypatch):
+    """The page's Athena branch, with the embedded engine standing in for Athena (and Athena-like statistics)."""
+    from daivi_data.engines.duckdb import DuckDBEngine
+
+    real_run = DuckDBEngine.run
+
+    def run_with_scan_stats(self, query, principal):
+        result = real_run(self, query, principal)
+        result.stats.bytes_scanned, result.stats.cost_usd = 123_400_000, 0.000617
+        return result
+
+    monkeypatch.setattr(DuckDBEngine, "name", "athena")
+    monkeypatch.setattr(DuckDBEngine, "run", run_with_scan_stats)
+    at = run_page("admin", PAGE, sql="SELECT COUNT(*) AS athena_n FROM daivi_billing.cost_daily")
+    assert "on Athena this scans (and bills) every partition" in "\n".join(w.value for w in at.warning)
+    assert result_frame(at) is None  # not run yet
+    at.checkbox(key="wb_confirm_scan").check()
+    at.run()
+    assert result_frame(at)["athena_n"][0] > 0
+    assert "Scanned **123.4 MB**, $0.0006" in page_text(at)
+    # With a partition predicate it runs straight away.
+    at = run_page("admin", PAGE, sql=f"SELECT COUNT(*) AS athena_m FROM daivi_billing.cost_daily WHERE billing_period = '{PERIOD}'")
+    assert not at.warning and result_frame(at)["athena_m"][0] > 0
