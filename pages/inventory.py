@@ -77,13 +77,25 @@ if not available:
     empty_state("Your role sees no resource in any inventory snapshot.")
     st.stop()
 
-check_url_param("snapshot", lambda v: ia.parse_iso_date(v) is not None, "snapshot date")
-check_url_param("since", lambda v: ia.parse_iso_date(v) is not None, "compare date")
+# The date pickers' range: AWS's first day to a year ahead. A date outside it would be dropped by the
+# widget silently; inside it, a day without a snapshot gets a clear message below.
+MIN_DATE, MAX_DATE = dt.date(2006, 1, 1), ctx.today + dt.timedelta(days=366)
+
+
+def valid_url_date(value: str) -> bool:
+    day = ia.parse_iso_date(value)
+    return day is not None and MIN_DATE <= day <= MAX_DATE
+
+
+check_url_param("snapshot", valid_url_date, "snapshot date")
+check_url_param("since", valid_url_date, "compare date")
 controls = st.columns([1, 1, 3]) if not ctx.embed else st.columns([1, 1, 1])
 snapshot = controls[0].date_input("Snapshot", value=available[-1], key="snapshot", bind=URL, format="YYYY-MM-DD",
+                                  min_value=MIN_DATE, max_value=MAX_DATE,
                                   help="Day of the inventory snapshot everything below shows.")
 compare_default = ia.default_compare_date(available, snapshot, COMPARE_DAYS_BACK) or available[0]
 since = controls[1].date_input("Compare with", value=compare_default, key="since", bind=URL, format="YYYY-MM-DD",
+                               min_value=MIN_DATE, max_value=MAX_DATE,
                                help="An earlier snapshot: the overview counts what was created, deleted or changed since.")
 controls[2].caption(f"{len(available)} snapshots from **{available[0]}** to **{available[-1]}**.")
 
@@ -417,9 +429,9 @@ def draw_history() -> None:
         subject = c[1].selectbox("Account", accounts, key="hist_account", bind=URL)
     else:
         subject = c[1].text_input("Resource id", key="hist_resource", bind=URL).strip()
-    when = c[2].date_input("On", value=snapshot, key="hist_on", bind=URL, format="YYYY-MM-DD")
+    when = c[2].date_input("On", value=snapshot, key="hist_on", bind=URL, format="YYYY-MM-DD", min_value=MIN_DATE, max_value=MAX_DATE)
     vs = c[3].date_input("Diff with", value=ia.default_compare_date(available, when, COMPARE_DAYS_BACK) or when,
-                         key="hist_vs", bind=URL, format="YYYY-MM-DD")
+                         key="hist_vs", bind=URL, format="YYYY-MM-DD", min_value=MIN_DATE, max_value=MAX_DATE)
     if not subject:
         st.info("Pick an account, or enter a resource id.", icon=":material/info:")
         return
