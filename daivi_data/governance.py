@@ -222,3 +222,9 @@ def govern(tree: exp.Expression, grants: RoleGrants) -> exp.Expression:
             # Athena's `awsdatacatalog.db.table` (as the Athena console writes it) is just db.table here.
             node.set("catalog", None)
     return tree
+
+
+if __name__ == "__main__":  # `python -m daivi_data.governance plan|apply`: applies this file to Lake Formation
+    from daivi_data.lakeformation import main
+
+    raise SystemExit(main())
