@@ -229,7 +229,7 @@ def draw_drill_level(path: q.DrillPath) -> None:
         cols = st.columns(4)
         for i, (name, col) in enumerate((("Unblended", "unblended_cost"), ("Amortized", "amortized_cost"),
                                          ("Net", "net_cost"), ("Public on-demand", "public_cost"))):
-            cols[i].metric(name, format_money(df[col].sum()))
+            cols[i].metric(f"{name} (these line items)", format_money(df[col].sum()))
         csv_download(df, f"cur-line-items-{path.period}.csv", key="csv_line_items")
         return
 
