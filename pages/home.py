@@ -2,6 +2,7 @@
 
 import datetime as dt
 
+import pandas as pd
 import streamlit as st
 
 from daivi_data.errors import DaiviError
@@ -37,12 +38,17 @@ if not visible:
 results = []
 
 
+def or_zero(value):
+    """SQL NULL (None, NaN or pd.NA, depending on the engine's column type) as 0."""
+    return 0 if pd.isna(value) else value
+
+
 def headline(key: str, latest: str | None) -> None:
     """The card's figure: one governed, partition-pruned query."""
     if key == "billing":
         result = ctx.run(overview.billing_month_to_date(yesterday))
         row = result.df.iloc[0]
-        mtd, prev = row["month_to_date"] or 0.0, row["previous_month_to_date"] or 0.0
+        mtd, prev = or_zero(row["month_to_date"]), or_zero(row["previous_month_to_date"])
         delta = f"{(mtd - prev) / prev:+.1%} vs same point last month" if prev else None
         st.metric(f"Month to date (through {yesterday:%b %d})", format_money(mtd), delta, delta_color="inverse")
     elif key == "cur":
@@ -60,7 +66,7 @@ def headline(key: str, latest: str | None) -> None:
         result = ctx.run(overview.splunk_last_24h(now))
         row = result.df.iloc[0]
         st.metric("Events in the last 24 h", f"{int(row['events']):,}")
-        st.caption(f"{int(row['errors'] or 0):,} errors from {int(row['hosts'])} hosts")
+        st.caption(f"{int(or_zero(row['errors'])):,} errors from {int(row['hosts'])} hosts")
     results.append(result)
 
 

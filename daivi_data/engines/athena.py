@@ -17,6 +17,8 @@ on purpose: it matches SQL across every user of the workgroup.
 
 from __future__ import annotations
 
+import datetime as dt
+import decimal
 import logging
 import math
 import threading
@@ -57,6 +59,26 @@ def cost_usd(bytes_scanned: int, price_per_tb_usd: float) -> float:
     """What Athena charges for a query that scanned `bytes_scanned` bytes."""
     billed = max(math.ceil(bytes_scanned / BILLING_UNIT_BYTES) * BILLING_UNIT_BYTES, MIN_BILLED_BYTES)
     return billed / BYTES_PER_TB * price_per_tb_usd
+
+
+def like_embedded_engine(df: pd.DataFrame) -> pd.DataFrame:
+    """Column types as the embedded engine returns them, so a page behaves the same on both engines.
+
+    awswrangler reads DATE as Python date objects and DECIMAL as Decimal objects;
+    DuckDB gives datetime64 and float64. Everything else already matches.
+    """
+    for column in df.columns:
+        if df[column].dtype != object:
+            continue
+        sample = df[column].dropna()
+        if sample.empty:
+            continue
+        first = sample.iloc[0]
+        if isinstance(first, dt.date) and not isinstance(first, dt.datetime):
+            df[column] = pd.to_datetime(df[column]).astype("datetime64[us]")
+        elif isinstance(first, decimal.Decimal):
+            df[column] = df[column].astype("float64")
+    return df
 
 
 class AthenaEngine:
@@ -169,6 +191,7 @@ class AthenaEngine:
             df = self._read_unload(unload_path, session)
         else:
             df = wr.athena.get_query_results(query_execution_id=query_id, boto3_session=session, use_threads=False)
+        df = like_embedded_engine(df)
         stats = execution.get("Statistics", {})
         scanned = int(stats.get("DataScannedInBytes", 0))
         engine_ms = stats.get("EngineExecutionTimeInMillis")
