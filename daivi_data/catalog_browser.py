@@ -77,12 +77,11 @@ def visible_catalog(grants: RoleGrants) -> tuple[VisibleDatabase, ...]:
 
 
 def columns_frame(table: VisibleTable) -> pd.DataFrame:
-    """One row per permitted column: name, type, partition key or not, description."""
+    """One row per permitted column: name (a key marks the partition key), type, description."""
     return pd.DataFrame(
         {
-            "column": [c.name for c in table.columns],
+            "column": [f"{c.name} 🔑" if c.name in table.partition_keys else c.name for c in table.columns],
             "type": [c.type for c in table.columns],
-            "partition key": [c.name in table.partition_keys for c in table.columns],
             "description": [c.description for c in table.columns],
         }
     )

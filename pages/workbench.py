@@ -142,7 +142,7 @@ def draw_history() -> None:
             st.caption("Queries you run appear here.")
         for i, item in enumerate(history):
             left, right = st.columns([6, 1], vertical_alignment="center")
-            left.code(item["sql"], language="sql", wrap_lines=True, height=min(160, 28 + 22 * item["sql"].count("\n")))
+            left.code(item["sql"], language="sql", wrap_lines=True, height="content" if item["sql"].count("\n") < 8 else 200)
             right.caption(f"{item['at']} · {item['outcome']}")
             right.button("Run again", key=f"wb_history_{i}", on_click=run_from_history, args=(item["sql"],))
 

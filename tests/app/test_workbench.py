@@ -14,7 +14,7 @@ from tests.helpers import PAYMENTS_ACCOUNT_IDS, PERSONAS, demo_end_date
 PAGE = "workbench.py"
 AS_OF = demo_end_date()
 PERIOD = f"{AS_OF:%Y-%m}"
-CATALOG_COLUMNS = ["column", "type", "partition key", "description"]
+CATALOG_COLUMNS = ["column", "type", "description"]
 
 
 def result_frame(at) -> pd.DataFrame | None:
