@@ -28,6 +28,9 @@ PAGE_SIZES = (25, 50, 100, 200)
 COMPARE_DAYS_BACK = 7
 TREND_DAYS = 90
 RESOURCE_KEY, HOST_KEY, TAB_KEY = "resource", "host", "tab"
+# Only the open tab runs, so its widgets vanish while another tab is open: keep their values for the
+# page, so coming back restores them (and puts them back in the URL).
+KEEP = "page"
 
 ctx = app_context()
 results = []
@@ -89,7 +92,13 @@ def valid_url_date(value: str) -> bool:
 
 check_url_param("snapshot", valid_url_date, "snapshot date")
 check_url_param("since", valid_url_date, "compare date")
-controls = st.columns([1, 1, 3]) if not ctx.embed else st.columns([1, 1, 1])
+def show_detail_tab() -> None:
+    """Typing a resource id opens its detail."""
+    if st.session_state.get(RESOURCE_KEY, "").strip():
+        st.session_state[TAB_KEY] = "Detail"
+
+
+controls = st.columns([1, 1, 2])
 snapshot = controls[0].date_input("Snapshot", value=available[-1], key="snapshot", bind=URL, format="YYYY-MM-DD",
                                   min_value=MIN_DATE, max_value=MAX_DATE,
                                   help="Day of the inventory snapshot everything below shows.")
@@ -97,7 +106,11 @@ compare_default = ia.default_compare_date(available, snapshot, COMPARE_DAYS_BACK
 since = controls[1].date_input("Compare with", value=compare_default, key="since", bind=URL, format="YYYY-MM-DD",
                                min_value=MIN_DATE, max_value=MAX_DATE,
                                help="An earlier snapshot: the overview counts what was created, deleted or changed since.")
-controls[2].caption(f"{len(available)} snapshots from **{available[0]}** to **{available[-1]}**.")
+# Drawn on every run (not inside the Detail tab), so that a row picked in Search can set it and the
+# URL follows: a bound widget's programmatic value reaches the URL only if it was drawn the run before.
+controls[2].text_input("Open a resource", key=RESOURCE_KEY, bind=URL, placeholder="resource id, e.g. i-0123456789abcdef0",
+                       on_change=show_detail_tab, help="Opens the resource's detail: attributes, tags, cost, logs.")
+st.caption(f"{len(available)} snapshots from **{available[0]}** to **{available[-1]}**.")
 
 if snapshot not in counts_by_date:
     before, after = ia.nearest_snapshots(available, snapshot)
@@ -106,8 +119,13 @@ if snapshot not in counts_by_date:
                + f" Snapshots exist from {available[0]} to {available[-1]}.", icon=":material/event_busy:")
     st.stop()
 
-opening_detail = bool(url_values(RESOURCE_KEY) or url_values(HOST_KEY))
-tabs = st.tabs(list(TABS), key=TAB_KEY, bind=URL, default="Detail" if opening_detail else "Overview")
+# A link with ?resource= or ?host= (and no ?tab=) opens on the detail, once per linked resource: after
+# that the user's own tab choice stands.
+linked = (url_values(RESOURCE_KEY) or url_values(HOST_KEY) or [""])[0]
+if linked and not url_values(TAB_KEY) and st.session_state.get("_inventory_linked") != linked:
+    st.session_state[TAB_KEY] = "Detail"
+st.session_state["_inventory_linked"] = linked or st.session_state.get("_inventory_linked")
+tabs = st.tabs(list(TABS), key=TAB_KEY, bind=URL, default="Overview")
 tab = dict(zip(TABS, tabs, strict=True))
 
 
@@ -175,17 +193,17 @@ def open_selected_resource() -> None:
 
 def filter_widgets(counts: pd.DataFrame) -> q.ResourceFilter:
     c = st.columns([2, 2])
-    text = c[0].text_input("Id, name or ARN contains", key="q", bind=URL, placeholder="i-0abc, web-01, :volume/…",
+    text = c[0].text_input("Id, name or ARN contains", key="q", bind=URL, persist_state=KEEP, placeholder="i-0abc, web-01, :volume/…",
                            help="Matched literally, case-insensitively: % _ * . ' and other symbols are plain characters.")
-    tags_text = c[1].text_input("Tags", key="tags", bind=URL, placeholder="team=payments, !cost-center, owner",
+    tags_text = c[1].text_input("Tags", key="tags", bind=URL, persist_state=KEEP, placeholder="team=payments, !cost-center, owner",
                                 help="Comma-separated: key=value (case-insensitive value), key!=value, key (has the tag), "
                                      "!key (lacks the tag). Keys are case-sensitive, as in AWS.")
     c = st.columns(4)
     options = {col: sorted(counts[col].dropna().astype(str).unique()) for col in ("resource_type", "account_id", "region", "state")}
-    types = c[0].multiselect("Type", options["resource_type"], key="type", bind=URL)
-    accounts = c[1].multiselect("Account", options["account_id"], key="account", bind=URL)
-    regions = c[2].multiselect("Region", options["region"], key="region", bind=URL)
-    states = c[3].multiselect("State", options["state"], key="state", bind=URL)
+    types = c[0].multiselect("Type", options["resource_type"], key="type", bind=URL, persist_state=KEEP)
+    accounts = c[1].multiselect("Account", options["account_id"], key="account", bind=URL, persist_state=KEEP)
+    regions = c[2].multiselect("Region", options["region"], key="region", bind=URL, persist_state=KEEP)
+    states = c[3].multiselect("State", options["state"], key="state", bind=URL, persist_state=KEEP)
     return q.ResourceFilter(text=ia.normalize_search_text(text), tags=ia.parse_tag_search(tags_text),
                             resource_types=tuple(types), accounts=tuple(accounts), regions=tuple(regions), states=tuple(states))
 
@@ -205,8 +223,8 @@ def draw_search() -> None:
         show_error(e)
         return
     c = st.columns([4, 1])
-    columns = c[0].multiselect("Columns", list(q.SEARCH_COLUMNS), default=list(q.DEFAULT_SEARCH_COLUMNS), key="cols", bind=URL)
-    page_size = c[1].selectbox("Rows per page", PAGE_SIZES, key="size", bind=URL)
+    columns = c[0].multiselect("Columns", list(q.SEARCH_COLUMNS), default=list(q.DEFAULT_SEARCH_COLUMNS), key="cols", bind=URL, persist_state=KEEP)
+    page_size = c[1].selectbox("Rows per page", PAGE_SIZES, key="size", bind=URL, persist_state=KEEP)
     if not columns:
         st.info("Pick at least one column to show.", icon=":material/view_column:")
         return
@@ -218,7 +236,7 @@ def draw_search() -> None:
     pages = max(1, -(-total // page_size))
     top = st.columns([3, 2])
     top[0].markdown(f"**{total:,}** resources match on {snapshot}.")
-    page = st.pagination(pages, key="page", bind=URL) if pages > 1 else 1
+    page = st.pagination(pages, key="page", bind=URL, persist_state=KEEP) if pages > 1 else 1
     page = min(page, pages)
     df = run(q.search_page(snapshot, flt, tuple(columns), page, page_size))
     st.session_state["_inventory_page_ids"] = list(df["resource_id"])
@@ -336,16 +354,17 @@ def resolve_host(host: str) -> str | None:
 
 
 def draw_detail() -> None:
-    c = st.columns(2)
-    resource_id = c[0].text_input("Resource id", key=RESOURCE_KEY, bind=URL, placeholder="i-0123456789abcdef0").strip()
-    host = c[1].text_input("…or host name", key=HOST_KEY, bind=URL, placeholder="payments-api-prod-01",
-                           help="The resource whose name is this host (as in the Logs view).").strip()
+    resource_id = str(st.session_state.get(RESOURCE_KEY) or "").strip()
+    host = st.columns(2)[0].text_input("Host name", key=HOST_KEY, bind=URL, persist_state=KEEP, placeholder="payments-api-prod-01",
+                                       help="Opens the resource whose name is this host (as in the Logs view), "
+                                            "when no resource id is given above.").strip()
     if not resource_id and host:
         resource_id = resolve_host(host) or ""
         if not resource_id:
             return
     if not resource_id:
-        st.info("Enter a resource id or a host name, or select a row in **Search**.", icon=":material/info:")
+        st.info("Enter a resource id in **Open a resource** above or a host name here, or select a row in **Search**.",
+                icon=":material/info:")
         return
     detail = run(q.resource_detail(snapshot, resource_id, configuration_readable()))
     history = run(q.resource_history(resource_id, available[0], available[-1]))
@@ -367,7 +386,7 @@ def draw_detail() -> None:
     attrs = r.drop(labels=["tags"] + (["configuration"] if "configuration" in r.index else []))
     attr_frame = pd.DataFrame({"attribute": attrs.index, "value": [("" if ia.is_missing(v) else str(v)) for v in attrs.values]})
     left.markdown("**Attributes**")
-    left.dataframe(attr_frame, hide_index=True, key="detail_attrs")
+    left.dataframe(attr_frame, hide_index=True, key="detail_attrs", height=35 * (len(attr_frame) + 1) + 3)
     tags = ia.as_tag_dict(r["tags"])
     right.markdown("**Tags**")
     if tags:
@@ -423,15 +442,15 @@ def draw_detail() -> None:
 
 def draw_history() -> None:
     c = st.columns([1, 2, 1, 1])
-    kind = c[0].radio("Look at", ("Account", "Resource"), key="hist_kind", bind=URL, horizontal=True)
+    kind = c[0].radio("Look at", ("Account", "Resource"), key="hist_kind", bind=URL, persist_state=KEEP, horizontal=True)
     if kind == "Account":
         accounts = sorted(run(q.counts_by_dimension(snapshot))["account_id"].astype(str).unique())
-        subject = c[1].selectbox("Account", accounts, key="hist_account", bind=URL)
+        subject = c[1].selectbox("Account", accounts, key="hist_account", bind=URL, persist_state=KEEP)
     else:
-        subject = c[1].text_input("Resource id", key="hist_resource", bind=URL).strip()
-    when = c[2].date_input("On", value=snapshot, key="hist_on", bind=URL, format="YYYY-MM-DD", min_value=MIN_DATE, max_value=MAX_DATE)
+        subject = c[1].text_input("Resource id", key="hist_resource", bind=URL, persist_state=KEEP).strip()
+    when = c[2].date_input("On", value=snapshot, key="hist_on", bind=URL, persist_state=KEEP, format="YYYY-MM-DD", min_value=MIN_DATE, max_value=MAX_DATE)
     vs = c[3].date_input("Diff with", value=ia.default_compare_date(available, when, COMPARE_DAYS_BACK) or when,
-                         key="hist_vs", bind=URL, format="YYYY-MM-DD", min_value=MIN_DATE, max_value=MAX_DATE)
+                         key="hist_vs", bind=URL, persist_state=KEEP, format="YYYY-MM-DD", min_value=MIN_DATE, max_value=MAX_DATE)
     if not subject:
         st.info("Pick an account, or enter a resource id.", icon=":material/info:")
         return
