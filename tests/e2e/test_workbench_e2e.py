@@ -9,8 +9,8 @@ from tests.e2e.conftest import wait_for_app
 def test_typing_a_query_and_running_it_shows_rows_and_puts_the_sql_in_the_url(page, app_url, raw_duckdb):
     page.goto(f"{app_url}/workbench?persona=admin")
     wait_for_app(page)
+    page.get_by_text("The editor is empty").wait_for()  # the page is drawn (after any first-load rerun)
     assert page.get_by_role("heading", name="SQL workbench").is_visible()
-    assert page.get_by_text("The editor is empty").is_visible()
 
     sql = "SELECT account_id, account_name FROM daivi_billing.accounts WHERE environment = 'prod' ORDER BY account_id"
     editor = page.get_by_role("textbox", name="SQL (Athena dialect)")
@@ -36,5 +36,5 @@ def test_typing_a_query_and_running_it_shows_rows_and_puts_the_sql_in_the_url(pa
 def test_a_shared_link_runs_its_query_and_a_refused_one_says_why(page, app_url):
     page.goto(f"{app_url}/workbench?persona=finance&sql={urllib.parse.quote('DELETE FROM daivi_billing.accounts')}")
     wait_for_app(page)
-    assert page.get_by_text("DELETE changes data").is_visible()
+    page.get_by_text("DELETE changes data").wait_for()
     assert not page.locator('[data-testid="stDataFrame"]').filter(has_text="account_id").count()
