@@ -1,0 +1,306 @@
+"""Build the whole demo lakehouse (all four lakehouses) into a folder, atomically.
+
+Everything is written into a temporary folder next to the target and moved into
+place only when complete; the manifest is written last. An interrupted build
+never leaves a half-written target: the previous content stays as it was.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import os
+import shutil
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from daivi_data import catalog
+from daivi_data.demo import billing, cur, inventory, splunk
+from daivi_data.demo.fleet import GROWTH_PER_MONTH, Fleet, build_fleet, day_date, epoch_day
+from daivi_data.demo.org import ACCOUNTS, PAYMENTS_ACCOUNT_IDS
+
+MANIFEST_FORMAT = 1
+Progress = Callable[[float, str], None]
+
+
+@dataclasses.dataclass(frozen=True)
+class Scale:
+    factor: float  # multiplies resource counts
+    months: int  # billing periods of CUR and billing, including the current one
+    snapshots: int  # daily inventory snapshots
+    event_days: int  # days of Splunk events
+    events_per_day: int  # weekday events before growth
+
+
+SCALES: dict[str, Scale] = {
+    "small": Scale(factor=0.3, months=3, snapshots=14, event_days=7, events_per_day=9_000),
+    "medium": Scale(factor=4.0, months=13, snapshots=35, event_days=30, events_per_day=52_000),
+    "large": Scale(factor=40.0, months=13, snapshots=90, event_days=90, events_per_day=230_000),
+}
+
+_DUCK_TYPES = {"varchar": "VARCHAR", "double": "DOUBLE", "timestamp": "TIMESTAMP", "date": "DATE",
+               "boolean": "BOOLEAN", "integer": "INTEGER", "bigint": "BIGINT",
+               catalog.TAG_MAP: "MAP(VARCHAR, VARCHAR)"}
+TABLES = (
+    (catalog.CUR, "cur"), (catalog.BILLING, "cost_daily"), (catalog.BILLING, "accounts"),
+    (catalog.BILLING, "budgets"), (catalog.INVENTORY, "resources"), (catalog.SPLUNK, "events"),
+)
+
+
+def default_end_date() -> dt.date:
+    return dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1)
+
+
+def typed_select(lakehouse: catalog.Lakehouse, table: str, inner_sql: str, order_by: str | None = None) -> str:
+    """SELECT exactly the catalog's stored columns (partition keys excluded) with their types."""
+    t = lakehouse.table(table)
+    cols = ",\n  ".join(f'CAST(x."{c.name}" AS {_DUCK_TYPES[c.type]}) AS "{c.name}"'
+                        for c in t.columns if c.name not in t.partition_keys)
+    order = f"\nORDER BY {order_by}" if order_by else ""
+    return f"SELECT\n  {cols}\nFROM ({inner_sql}) x{order}"
+
+
+class _Writer:
+    """Writes partitions with DuckDB and keeps the manifest's per-table statistics."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, root: Path) -> None:
+        self.con = con
+        self.root = root
+        self.stats: dict[str, dict] = {}
+
+    def write(self, lakehouse: catalog.Lakehouse, table: str, sql: str, partition: str | None = None) -> int:
+        t = lakehouse.table(table)
+        folder = self.root / lakehouse.default_database / table
+        if partition is not None:
+            folder = folder / f"{t.partition_keys[0]}={partition}"
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / "part-00000.parquet"
+        rows = self.con.execute(
+            f"COPY ({sql}) TO '{path}' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)").fetchall()[0][0]
+        key = f"{lakehouse.default_database}.{table}"
+        s = self.stats.setdefault(key, {"rows": 0, "bytes": 0, "partitions": 0, "min_partition": None,
+                                        "max_partition": None})
+        s["rows"] += int(rows)
+        s["bytes"] += path.stat().st_size
+        if partition is not None:
+            s["partitions"] += 1
+            s["min_partition"] = min(filter(None, [s["min_partition"], partition]))
+            s["max_partition"] = max(filter(None, [s["max_partition"], partition]))
+        return int(rows)
+
+
+def build_demo_lakehouse(out_dir: str | Path, scale: str = "medium", seed: int = 7,
+                         end_date: dt.date | None = None, progress: Progress | None = None) -> dict:
+    """Generate the demo lakehouse into `out_dir` and return its manifest (also written as manifest.json)."""
+    if scale not in SCALES:
+        raise ValueError(f"Unknown scale {scale!r}: use one of {', '.join(SCALES)}.")
+    end_date = end_date or default_end_date()
+    out = Path(out_dir).resolve()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.parent / f".tmp-{out.name}-{os.getpid()}"
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    tmp.mkdir()
+    try:
+        manifest = _build(tmp, SCALES[scale], scale, seed, end_date, progress or (lambda _f, _m: None))
+        _swap_into_place(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return manifest
+
+
+def _swap_into_place(tmp: Path, out: Path) -> None:
+    if out.exists():
+        old = out.parent / f".old-{out.name}-{os.getpid()}"
+        if old.exists():
+            shutil.rmtree(old)
+        out.rename(old)
+        tmp.rename(out)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        tmp.rename(out)
+
+
+def _build(root: Path, sc: Scale, scale: str, seed: int, end_date: dt.date, progress: Progress) -> dict:
+    t0 = time.perf_counter()
+    progress(0.0, "Building the organization's fleet")
+    fleet = build_fleet(seed, sc.factor, end_date)
+    end = fleet.end
+    periods = cur.month_ranges(_first_of_month(end_date, sc.months - 1), end)
+    snap_days = list(range(end - sc.snapshots + 1, end + 1))
+    event_days = list(range(end - sc.event_days + 1, end + 1))
+    # Rough cost of each step, for the progress bar.
+    weights = {"cur": 0.55 * len(periods) / 13 * sc.factor, "inv": 0.1 * len(snap_days) / 35 * sc.factor,
+               "ev": 0.35 * len(event_days) * sc.events_per_day / (30 * 52_000)}
+    total_w = sum(weights.values())
+    done = 0.05
+
+    def step(kind: str, n: int, message: str) -> None:
+        nonlocal done
+        done += 0.93 * weights[kind] / total_w / n
+        progress(min(done, 0.98), message)
+
+    progress(0.05, f"Fleet ready: {len(fleet.resources):,} resources")
+    tmpdir = root / ".duckdb-tmp"
+    con = duckdb.connect(config={"temp_directory": str(tmpdir), "preserve_insertion_order": True})
+    con.execute("SET enable_progress_bar = false").fetchall()
+    try:
+        writer = _Writer(con, root)
+        _write_cur_and_billing(con, writer, fleet, seed, periods, lambda m: step("cur", len(periods), m))
+        con.register("accounts_arrow", billing.accounts_table())
+        writer.write(catalog.BILLING, "accounts", typed_select(catalog.BILLING, "accounts",
+                                                                "SELECT * FROM accounts_arrow",
+                                                                "account_id"))
+        base_period = periods[-2][0] if len(periods) > 1 else periods[-1][0]
+        con.execute("CREATE OR REPLACE TEMP TABLE accounts AS SELECT * FROM accounts_arrow")
+        budgets = billing.budgets_rows(con, str(root / "daivi_billing/cost_daily/*/*.parquet"), base_period)
+        con.register("budgets_arrow", budgets)
+        writer.write(catalog.BILLING, "budgets", typed_select(catalog.BILLING, "budgets",
+                                                               "SELECT * FROM budgets_arrow"))
+        con.register("res", inventory.resources_arrow(fleet))
+        for d in snap_days:
+            part = day_date(d).isoformat()
+            writer.write(catalog.INVENTORY, "resources",
+                         typed_select(catalog.INVENTORY, "resources", inventory.snapshot_sql(d),
+                                      "account_id, resource_type, resource_id"), part)
+            step("inv", len(snap_days), f"Inventory snapshot {part}")
+        gen = splunk.SplunkGenerator(fleet, seed, sc.events_per_day)
+        for name, table in gen.lookup_tables().items():
+            con.register(name, table)
+        events_select = typed_select(catalog.SPLUNK, "events", splunk.EVENTS_SQL, "x.rn")
+        for d in event_days:
+            con.register("ev", gen.day_events(d))
+            part = day_date(d).isoformat()
+            writer.write(catalog.SPLUNK, "events", events_select, part)
+            con.unregister("ev")
+            step("ev", len(event_days), f"Splunk events {part}")
+        planted = _planted(con, root, end_date)
+    finally:
+        con.close()
+        shutil.rmtree(tmpdir, ignore_errors=True)
+    manifest = _manifest(fleet, scale, seed, end_date, writer.stats, planted, time.perf_counter() - t0)
+    (root / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str) + "\n")
+    progress(1.0, "Demo lakehouse ready")
+    return manifest
+
+
+def _first_of_month(d: dt.date, months_back: int) -> int:
+    y, m = d.year, d.month - months_back
+    while m <= 0:
+        y, m = y - 1, m + 12
+    return epoch_day(dt.date(y, m, 1))
+
+
+def _write_cur_and_billing(con, writer: _Writer, fleet: Fleet, seed: int, periods, step) -> None:
+    gen = cur.CurGenerator(fleet, seed, periods[0][1])
+    con.register("lines_arrow", cur.lines_sql_table(gen))
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE lines AS
+        SELECT * EXCLUDE (tag_team, tag_env, tag_cc, tag_app),
+          map_from_entries(list_filter([
+            {'key': 'user_team', 'value': tag_team}, {'key': 'user_environment', 'value': tag_env},
+            {'key': 'user_cost_center', 'value': tag_cc}, {'key': 'user_application', 'value': tag_app}],
+            lambda e: e.value IS NOT NULL)) AS tags
+        FROM lines_arrow""")
+    con.register("accts", pa.table({"acct": pa.array(range(len(ACCOUNTS)), pa.int32()),
+                                    "account_id": [a.account_id for a in ACCOUNTS],
+                                    "account_name": [a.account_name for a in ACCOUNTS]}))
+    con.register("sps", pa.table({
+        "idx": pa.array([s["idx"] for s in fleet.savings_plans], pa.int16()),
+        "arn": [s["arn"] for s in fleet.savings_plans], "end_time": [s["end_time"] for s in fleet.savings_plans],
+        "offering_type": [s["offering_type"] for s in fleet.savings_plans]}))
+    con.register("ris", pa.table({
+        "idx": pa.array([r["idx"] for r in fleet.reservations], pa.int16()),
+        "arn": pa.array([r["arn"] for r in fleet.reservations], pa.string()),
+        "end_time": pa.array([r["end_time"] for r in fleet.reservations], pa.string())}))
+    con.register("service_names", billing.service_names_table())
+    current = periods[-1][0]
+    for period, first, last in periods:
+        fact = gen.month_facts(first, last)
+        con.register("fact", fact)
+        pairs = sorted({(int(d), int(s)) for d, s in zip(fact.column("day").cast(pa.int32()).to_numpy(),
+                                                           fact.column("span").to_numpy(), strict=True)})
+        con.register("ivals", pa.table({
+            "day": pa.array([p[0] for p in pairs], pa.int32()).cast(pa.date32()),
+            "span": pa.array([p[1] for p in pairs], pa.int16()),
+            "interval": [f"{day_date(d).isoformat()}T00:00:00.000Z/{day_date(d + s).isoformat()}T00:00:00.000Z"
+                         for d, s in pairs]}))
+        month_first = day_date(first)
+        invoice = "" if period == current else str(1_000_000_000 + (int(period.replace("-", "")) * 7919) % 899_999_999)
+        writer.write(catalog.CUR, "cur", typed_select(catalog.CUR, "cur",
+                                                      cur.cur_select_sql(seed, period, month_first, invoice),
+                                                      "x._rn"), period)
+        con.unregister("fact")
+        glob = str(writer.root / f"daivi_cur/cur/billing_period={period}/*.parquet")
+        writer.write(catalog.BILLING, "cost_daily",
+                     typed_select(catalog.BILLING, "cost_daily", billing.cost_daily_sql(glob),
+                                  billing.COST_DAILY_ORDER), period)
+        step(f"CUR and billing {period}: {fact.num_rows:,} line items")
+
+
+def _planted(con, root: Path, end_date: dt.date) -> dict:
+    latest = root / f"daivi_inventory/resources/snapshot_date={end_date.isoformat()}/*.parquet"
+    old = (end_date - dt.timedelta(days=180)).isoformat()
+    queries = {
+        "unattached_volumes": "resource_type = 'AWS::EC2::Volume' AND state = 'available' AND NOT attached",
+        "stopped_instances": "resource_type = 'AWS::EC2::Instance' AND state = 'stopped'",
+        "unassociated_eips": "resource_type = 'AWS::EC2::EIP' AND state = 'unassociated'",
+        "old_snapshots": f"resource_type = 'AWS::EC2::Snapshot' AND state = 'completed' "
+                         f"AND created_at < TIMESTAMP '{old} 00:00:00'",
+        "previous_generation_instances": "resource_type = 'AWS::EC2::Instance' AND state IN ('running', 'stopped') "
+                                         "AND split_part(instance_type, '.', 1) IN ('m4', 'c4', 'r4', 't2')",
+        "gp2_volumes": "resource_type = 'AWS::EC2::Volume' AND state IN ('available', 'in-use') "
+                       "AND volume_type = 'gp2'",
+    }
+    planted = {k: [r[0] for r in con.execute(f"SELECT resource_id FROM read_parquet('{latest}') WHERE {where} "  # noqa: S608
+                                             "ORDER BY resource_id").fetchall()]
+               for k, where in queries.items()}
+    planted["previous_generation"] = planted["previous_generation_instances"]  # the name the inventory view uses
+    return planted
+
+
+def _manifest(fleet: Fleet, scale: str, seed: int, end_date: dt.date, stats: dict, planted: dict,
+              seconds: float) -> dict:
+    tables = {}
+    for lakehouse, table in TABLES:
+        key = f"{lakehouse.default_database}.{table}"
+        s = dict(stats[key])
+        if not lakehouse.table(table).partition_keys:
+            s["partitions"] = 0
+        tables[key] = s
+    return {
+        "format": MANIFEST_FORMAT,
+        "kind": "demo",
+        "scale": scale,
+        "seed": seed,
+        "end_date": end_date.isoformat(),
+        "generated_at": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z"),
+        "build_seconds": round(seconds, 2),
+        "tables": tables,
+        "incidents": fleet.incidents,
+        "planted": planted,
+        "personas": {
+            "admin": {"description": "Platform admin: sees everything.", "account_ids": None},
+            "finance": {"description": "FinOps analyst: all billing and CUR, no logs.", "account_ids": None},
+            "ops": {"description": "Ops engineer: inventory and Splunk for all accounts; start with the incidents.",
+                    "account_ids": None, "incident_ids": [i["id"] for i in fleet.incidents]},
+            "teamlead": {"description": "Team lead of Payments: only the Payments OU accounts.", "ou": "Payments",
+                         "account_ids": list(PAYMENTS_ACCOUNT_IDS)},
+        },
+        "trends": {
+            "usage_growth_per_month": GROWTH_PER_MONTH,
+            "step_changes": [dict(s, date=s["date"].isoformat()) for s in fleet.steps],
+        },
+        "commitments": {
+            "savings_plans": [{k: s[k] for k in ("arn", "account_id", "commitment", "payment", "term_years",
+                                                 "end_time", "offering_type")} for s in fleet.savings_plans],
+            "reservations": [{k: r[k] for k in ("arn", "account_id", "product", "usage_type", "count", "payment",
+                                                "term_years", "end_time")} for r in fleet.reservations],
+        },
+    }
