@@ -27,5 +27,8 @@ def build_quick_chart(df: pd.DataFrame, x: str, y: str, color: str | None = None
         fig = px.scatter(data, x=x, y=y, color=color or None)
     else:
         fig = px.bar(data, x=x, y=y, color=color or None)
+    if not pd.api.types.is_numeric_dtype(data[x]) and not pd.api.types.is_datetime64_any_dtype(data[x]):
+        # Text such as '2026-09' is a category: plotly would otherwise guess dates and shift the bars.
+        fig.update_xaxes(type="category")
     fig.update_layout(margin={"l": 10, "r": 10, "t": 30, "b": 10}, height=380, legend_title_text=color or "")
     return fig

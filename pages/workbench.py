@@ -22,6 +22,7 @@ from daivi_ui.figures_workbench import CHART_KINDS, build_quick_chart, numeric_c
 from daivi_ui.state import URL
 
 HISTORY_SIZE = 10
+MAX_COLOR_GROUPS = 30  # more groups than this make an unreadable legend
 ss = st.session_state
 
 ctx = app_context()
@@ -129,7 +130,10 @@ def draw_chart(df) -> None:
         y_options = [c for c in numbers if c != x] or numbers
         y = c2.selectbox("y", y_options, index=len(y_options) - 1, key="wb_chart_y")
         color_options = ["(none)"] + [c for c in columns if c not in (x, y)]
-        color = c3.selectbox("color", color_options, key="wb_chart_color")
+        # A second text column with few values (team, service, ...) makes a useful default grouping.
+        groups = [c for c in color_options[1:] if c not in numbers and df[c].nunique() <= MAX_COLOR_GROUPS]
+        color = c3.selectbox("color", color_options, index=color_options.index(groups[0]) if groups else 0,
+                             key="wb_chart_color")
         kind = c4.selectbox("chart", CHART_KINDS, key="wb_chart_kind")
         st.plotly_chart(build_quick_chart(df, x, y, None if color == "(none)" else color, kind),
                         key="wb_chart", use_container_width=True)
