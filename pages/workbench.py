@@ -113,7 +113,8 @@ def draw_result(checked, result) -> None:
         empty_state("The query returned no rows.")
         return
     st.dataframe(df, hide_index=True, key="wb_result")
-    csv_download(df, "workbench-result.csv", key="wb_download")
+    csv_download(df, "workbench-result.csv", key="wb_download",
+                 label=f"Download CSV (the first {len(df):,} rows)" if truncated else "Download CSV")
     draw_chart(df)
 
 
