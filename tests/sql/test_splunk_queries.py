@@ -147,7 +147,7 @@ def test_timeline_buckets_match_independent_epoch_arithmetic(engine, raw_duckdb,
     assert got["value"].nunique() <= q.MAX_SERIES + 2  # top values, "other", "(none)"
     per_bucket = got.groupby("bucket")["events"].sum()
     expected = raw_duckdb.execute(
-        f"SELECT TIMESTAMP '1970-01-01' + to_seconds(epoch(event_time)::BIGINT // {bucket_s} * {bucket_s}) AS bucket, COUNT(*) "
+        f"SELECT TIMESTAMP '1970-01-01' + to_seconds(floor(epoch(event_time))::BIGINT // {bucket_s} * {bucket_s}) AS bucket, COUNT(*) "
         f"FROM {EVENTS} WHERE event_time >= ? AND event_time < ? GROUP BY 1 ORDER BY 1",
         [day.start, day.end],
     ).fetchall()
@@ -283,25 +283,25 @@ def test_cryptomining_shows_in_the_security_index(engine, manifest, raw_duckdb):
     assert count >= 5 * max(median, 1)
 
 
-def test_replication_loop_shows_as_errors(engine, manifest):
-    inc = incident(manifest, "s3_replication_loop")
-    tr = around(inc, days=6)
-    peak, count, median = peak_bucket(engine, tr, "severity=ERROR OR severity=CRITICAL", 3600)
-    assert dt.datetime.fromisoformat(inc["start"]) - dt.timedelta(hours=1) <= peak <= dt.datetime.fromisoformat(inc["end"])
-    assert count >= 3 * max(median, 1)
-
-
 # --- bad input: clear messages, bounded results ---------------------------------------------
 
 
 @pytest.mark.parametrize(
-    "search",
-    ["user=\"x'; DROP TABLE daivi_splunk.events; --\"", "\"' OR 1=1 --\"", "host=\"Zürich-ü-💥\"", "message=\"%\"", "_"],
+    ("search", "where"),
+    [
+        ("user=\"x'; DROP TABLE daivi_splunk.events; --\"", "user_name = 'x''; DROP TABLE daivi_splunk.events; --'"),
+        ("\"' OR 1=1 --\"", "contains(lower(message), ''' or 1=1 --')"),
+        ("host=\"Zürich-ü-💥\"", "host = 'Zürich-ü-💥'"),
+        ("message=\"%\"", "message = '%'"),
+        ("_", "contains(message, '_')"),  # as a LIKE wildcard it would match every message
+        ("\"100%\"", "contains(message, '100%')"),
+    ],
 )
-def test_metacharacters_and_unicode_are_matched_literally(engine, raw_duckdb, day, search):
+def test_metacharacters_and_unicode_are_matched_literally(engine, raw_duckdb, day, search, where):
     got = engine.run(q.event_summary(q.EventFilter.of(day, search)), principal("admin")).df["events"][0]
-    assert got == 0  # nothing in the demo holds these literally; `%` and `_` are not wildcards
-    assert independent_count(raw_duckdb, day) > 0  # and the table is still there
+    total = independent_count(raw_duckdb, day)
+    assert got == independent_count(raw_duckdb, day, where) < total
+    assert total > 0  # and the table is still there
 
 
 def test_a_range_over_a_year_is_bounded(engine, raw_duckdb, newest):
