@@ -215,19 +215,18 @@ def load_settings(secrets: dict | None = None, environ: dict[str, str] | None = 
         raise SettingsError(f"Unknown setting `daivi.{unknown[0]}`; known settings: {', '.join(sorted(known))}.")
 
     values: dict[str, object] = {}
+    origin: dict[str, str] = {}  # where each value came from, to name it in messages
     for key, kind in _SCALARS.items():
         env_key = f"DAIVI_{key.upper()}"
         if env_key in environ:
+            origin[key] = env_key
             values[key] = _coerce(env_key, environ[env_key], kind)
         elif key in section:
-            values[key] = _coerce(f"daivi.{key}", section[key], kind)
-    if "engine" in values:
-        _choice("daivi.engine", values["engine"], ENGINES)
-    if "demo_scale" in values:
-        _choice("daivi.demo_scale", values["demo_scale"], DEMO_SCALES)
-    if "auth_mode" in values:
-        _choice("daivi.auth_mode", values["auth_mode"], AUTH_MODES)
-
+            origin[key] = f"daivi.{key}"
+            values[key] = _coerce(origin[key], section[key], kind)
+    for key, allowed in (("engine", ENGINES), ("demo_scale", DEMO_SCALES), ("auth_mode", AUTH_MODES)):
+        if key in values:
+            _choice(origin[key], values[key], allowed)
 
     databases = dict(DEFAULT_DATABASES)
     for lakehouse, name in section.get("databases", {}).items():

@@ -18,6 +18,7 @@ class View:
     url_path: str
     lakehouses: tuple[str, ...]  # shown when the principal may read any of these
     section: str = "Views"
+    roles: tuple[str, ...] = ()  # when set, only these roles see the view
 
     @property
     def path(self) -> Path:
@@ -33,7 +34,8 @@ VIEWS: tuple[View, ...] = (
     View("logs.py", "Logs", ":material/manage_search:", "logs", ("splunk",)),
     View("workbench.py", "SQL workbench", ":material/terminal:", "workbench", ("billing", "cur", "inventory", "splunk"), section="Tools"),
     # Replacing the embedded lakehouse affects everyone: the page itself admits admins on DuckDB only.
-    View("import_data.py", "Import data", ":material/upload_file:", "import", ("billing", "cur", "inventory", "splunk"), section="Tools"),
+    View("import_data.py", "Import data", ":material/upload_file:", "import", ("billing", "cur", "inventory", "splunk"),
+         section="Tools", roles=("admin",)),
 )
 
 
@@ -41,7 +43,9 @@ def views_for(grants: RoleGrants) -> list[View]:
     """Views whose script exists and whose data the role may read."""
     return [
         v for v in VIEWS
-        if v.path.exists() and any(grants.can_read_lakehouse(lh) for lh in v.lakehouses)
+        if v.path.exists()
+        and any(grants.can_read_lakehouse(lh) for lh in v.lakehouses)
+        and (not v.roles or grants.role in v.roles)
     ]
 
 

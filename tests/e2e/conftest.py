@@ -90,12 +90,9 @@ def page(browser):
     context.close()
 
 
-def wait_for_app(pg) -> None:
-    """Wait until Streamlit finished the current run (no running indicator, app rendered)."""
-    pg.wait_for_selector('[data-testid="stApp"]')
-    pg.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
-        " && document.querySelector('[data-testid=\"stMainBlockContainer\"]')",
-        timeout=PAGE_TIMEOUT_MS,
-    )
-    pg.wait_for_timeout(300)
+def wait_for_app(pg, settle_ms: int = 400) -> None:
+    """Wait until Streamlit finished the current script run (as Streamlit's own e2e helpers do)."""
+    pg.wait_for_selector('[data-testid="stApp"][data-test-connection-state="CONNECTED"]')
+    pg.wait_for_timeout(settle_ms)  # a rerun triggered by the last action may not have started yet
+    pg.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=PAGE_TIMEOUT_MS)
+    pg.wait_for_timeout(200)

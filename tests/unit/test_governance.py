@@ -113,3 +113,14 @@ def test_a_grant_on_an_unknown_column_fails_validation(tmp_path):
     path.write_text('[roles.x]\ntables = [{ database = "daivi_hr", table = "*" }]\n')
     with pytest.raises(SettingsError, match="Unknown database"):
         load_policy(path)
+
+
+def test_views_follow_the_role():
+    from daivi_ui.navigation import views_for
+
+    def titles(role):
+        return {v.title for v in views_for(POLICY.for_role(role)) if v.path.exists()}
+
+    assert "Logs" not in titles("finance-analyst") and "CUR drill-down" in titles("finance-analyst")
+    assert "CUR drill-down" not in titles("ops-engineer") and "Logs" in titles("ops-engineer")
+    assert "Import data" not in titles("team-lead-payments")
