@@ -236,7 +236,7 @@ def inventory_url(host: str) -> str:
     return "./inventory?" + urllib.parse.urlencode({"host": host})
 
 
-fields_col, main_col = st.columns([1, 3], gap="medium")
+fields_col, main_col = st.columns([1.35, 3], gap="medium")
 
 # --- fields panel ------------------------------------------------------------------------------
 
@@ -261,7 +261,7 @@ with fields_col:
             for i, row in enumerate(values.itertuples(index=False)):
                 value, events = str(row.value), int(row.events)
                 label = f"[{value}]({inventory_url(value)})" if field == "host" and value in inventory_hosts else f"`{value}`"
-                text_col, plus_col, minus_col = st.columns([5, 1, 1], vertical_alignment="center", gap="small")
+                text_col, plus_col, minus_col = st.columns([6, 1, 1], vertical_alignment="center", gap="xsmall")
                 text_col.markdown(f"{label}  \n:gray[{events:,} · {events / total:.1%}]")
                 plus_col.button(":material/add:", key=f"include-{field}-{i}", help=f"Add {field}={value} to the search",
                                 on_click=add_clause, args=(field, value, False), type="tertiary")
