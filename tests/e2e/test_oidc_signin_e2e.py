@@ -1,4 +1,4 @@
-"""OIDC sign-in in a real browser: a local OpenID provider (oidc-provider-mock), st.login, and the views the role allows.
+"""Sign-in in a real browser: OIDC through a local provider (oidc-provider-mock), and a trusted proxy on Athena (moto).
 
 The app runs with `auth_mode = "oidc"` from a temporary secrets.toml that holds both
 Streamlit's `[auth]` section (found through `--secrets.files`) and the app's
@@ -9,6 +9,7 @@ The e-mail in the provider's id token maps to a role by `daivi.role_mappings`.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import time
@@ -138,4 +139,133 @@ def test_finance_analyst_by_group_sees_cost_views_but_not_logs(page, oidc_app_ur
 def test_a_user_without_a_role_is_told_so_after_signing_in(page, oidc_app_url):
     sign_in(page, oidc_app_url, STRANGER)
     assert "sam@elsewhere.example has no DAIVI role" in page.locator('[data-testid="stAlert"]').inner_text()
+    assert nav_links(page) == []
+
+
+# --- behind a trusted proxy, on the Athena engine (moto's server standing in for AWS) -----------
+
+PROXY_SECRETS = """
+[daivi]
+engine = "athena"
+auth_mode = "proxy"
+audit_log = "{audit}"
+
+[daivi.auth]
+trusted_header = "X-Forwarded-Email"
+trusted_name_header = "X-Forwarded-Name"
+
+[daivi.athena]
+region = "eu-west-1"
+workgroup = "{workgroup}"
+s3_output = "s3://daivi-athena-results/explorer/"
+max_attempts = 3
+
+{mappings}
+"""
+
+
+@pytest.fixture(scope="module")
+def moto_endpoint(small_lakehouse, raw_duckdb):
+    """moto's server on a local port; its Athena answered from the small lakehouse, Glue holding its tables."""
+    import boto3
+    from _pytest.monkeypatch import MonkeyPatch
+    from moto.server import ThreadedMotoServer
+
+    from tests.aws.conftest import RESULTS_BUCKET, WORKGROUP, DuckDBAnswers, FakeAthena
+    from tests.aws.test_app_on_athena import glue_from_lakehouse
+
+    patch = MonkeyPatch()
+    fake = FakeAthena(patch)
+    fake.answer = DuckDBAnswers(raw_duckdb, small_lakehouse)
+    port = _free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    endpoint = f"http://127.0.0.1:{port}"
+    session = boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name="eu-west-1")
+    session.client("s3", endpoint_url=endpoint).create_bucket(
+        Bucket=RESULTS_BUCKET, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+    session.client("athena", endpoint_url=endpoint).create_work_group(Name=WORKGROUP, Configuration={})
+    glue_from_lakehouse(session.client("glue", endpoint_url=endpoint), small_lakehouse)
+    yield endpoint, fake
+    server.stop()
+    patch.undo()
+
+
+def _start_app(folder, secrets_text: str, extra_env: dict[str, str]) -> tuple[subprocess.Popen, str]:
+    app_port = _free_port()
+    secrets = folder / "secrets.toml"
+    secrets.write_text(secrets_text)
+    env = {**os.environ, "DAIVI_SECRETS_FILE": str(secrets), "DAIVI_AUDIT_LOG": str(folder / "audit.jsonl"), **extra_env}
+    for key in ("DAIVI_LAKEHOUSE_PATH", "DAIVI_ENGINE", "DAIVI_AUTH_MODE"):
+        env.pop(key, None)
+    log_path = folder / "server.log"
+    with log_path.open("w") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", str(PROJECT_ROOT / "Home.py"), "--server.port", str(app_port),
+             "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false",
+             "--server.fileWatcherType", "none", "--secrets.files", str(secrets)],
+            cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{app_port}"
+    deadline = time.monotonic() + SERVER_START_TIMEOUT_S
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                if r.status == 200:
+                    return proc, url
+        except OSError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            raise RuntimeError(f"streamlit did not start:\n{log_path.read_text()[-3000:]}")
+        time.sleep(0.5)
+
+
+@pytest.fixture(scope="module")
+def proxy_app_url(moto_endpoint, tmp_path_factory):
+    from tests.aws.conftest import ROLE_ARNS, WORKGROUP
+
+    endpoint, _ = moto_endpoint
+    folder = tmp_path_factory.mktemp("proxy-app")
+    mappings = "\n".join(f'[[daivi.role_mappings]]\nrole = "{r}"\nemails = ["{r}@daivi.example"]\nrole_arn = "{a}"\n'
+                         for r, a in ROLE_ARNS.items())
+    aws_env = {"AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+               "AWS_DEFAULT_REGION": "eu-west-1", "AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null"}
+    proc, url = _start_app(folder, PROXY_SECRETS.format(audit=folder / "audit.jsonl", workgroup=WORKGROUP, mappings=mappings), aws_env)
+    yield url
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+def test_behind_a_proxy_on_athena_the_user_sees_their_role_and_the_cost_of_each_query(browser, proxy_app_url, moto_endpoint):
+    # moto does not emulate Lake Formation: the figures are unfiltered; this test is about sign-in, role and cost.
+    _, fake = moto_endpoint
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, extra_http_headers={
+        "X-Forwarded-Email": "team-lead-payments@daivi.example", "X-Forwarded-Name": "Tess Lead"})
+    page = context.new_page()
+    try:
+        page.goto(proxy_app_url)
+        page.wait_for_function("() => /Signed in as|DAIVI role|sign-in/i.test(document.body.innerText)")
+        wait_for_app(page)
+        page.wait_for_function("() => /scanned/.test(document.body.innerText)")
+        if os.environ.get("DAIVI_E2E_SCREENSHOTS"):
+            page.screenshot(path=os.path.join(os.environ["DAIVI_E2E_SCREENSHOTS"], "athena_proxy_home.png"), full_page=True)
+        sidebar = " ".join(page.locator('[data-testid="stSidebar"]').inner_text().split())
+        assert "Signed in as Tess Lead (team-lead-payments@daivi.example) · role team-lead-payments · proxy" in sidebar
+        assert "Engine: athena" in sidebar
+        main = page.locator('[data-testid="stMain"]').inner_text()
+        assert re.search(r"scanned [\d.]+ [KMGT]?B, \$\d+\.\d{4}", main), main
+        assert not page.locator('[data-testid="stException"]').count()
+        assert fake.started and all("/explorer/users/" in s["config"]["OutputLocation"] for s in fake.started)
+    finally:
+        context.close()
+
+
+def test_behind_a_proxy_without_its_header_nobody_is_signed_in(page, proxy_app_url):
+    page.goto(proxy_app_url)
+    wait_for_app(page)
+    assert "header X-Forwarded-Email is missing" in page.locator('[data-testid="stAlert"]').inner_text()
     assert nav_links(page) == []
