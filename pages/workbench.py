@@ -34,6 +34,12 @@ as_of = ctx.today - dt.timedelta(days=1)  # the lakehouse's last full day
 def load_into_editor(sql: str) -> None:
     """Callback: put SQL into the editor (not run until Run is pressed)."""
     ss["sql"] = sql
+    mark_edited()
+
+
+def mark_edited() -> None:
+    """Callback: the editor's text changed in the page (typed or loaded), not through a link."""
+    ss["wb_edited"] = True
 
 
 def run_editor() -> None:
@@ -160,15 +166,20 @@ def draw_editor() -> None:
                     f"WHERE billing_period = '{as_of:%Y-%m}'\nGROUP BY 1 ORDER BY 2 DESC",
         help="One read-only SELECT / WITH query, run under your role's grants. Tables are "
              "`database.table` (see the catalog). The query is kept in the URL so you can share it.",
+        on_change=mark_edited,
     )
-    if "wb_active_sql" not in ss:  # a shared link runs its query on open
-        ss["wb_active_sql"] = text or ""
+    text = text or ""
+    edited = ss.pop("wb_edited", False)
+    if "wb_active_sql" not in ss or (text != ss.get("wb_seen_text") and not edited):
+        # Opened from a link (shared, or another view's `./workbench?sql=`): run the query it carries.
+        ss["wb_active_sql"] = text
+    ss["wb_seen_text"] = text
     left, right = st.columns([1, 5], vertical_alignment="center")
     left.button("Run", type="primary", key="wb_run", icon=":material/play_arrow:", on_click=run_editor)
     right.caption(f"Read-only · at most **{row_limit:,} rows** are shown (a LIMIT is added when the query has none) · "
                   f"runs stop after {ctx.settings.query_timeout_s:.0f} s.")
     active = ss["wb_active_sql"]
-    if (text or "") != active and active:
+    if text != active and active:
         st.caption("The editor changed since the last run: press **Run** to see its results.")
 
     try:

@@ -245,3 +245,24 @@ def test_on_athena_a_query_without_partition_predicate_waits_for_confirmation(ru
     # With a partition predicate it runs straight away.
     at = run_page("admin", PAGE, sql=f"SELECT COUNT(*) AS athena_m FROM daivi_billing.cost_daily WHERE billing_period = '{PERIOD}'")
     assert not at.warning and result_frame(at)["athena_m"][0] > 0
+
+
+def test_a_link_from_another_view_runs_its_query_in_the_same_session(run_page):
+    at = run_page("admin", PAGE, sql="SELECT COUNT(*) AS first_query FROM daivi_billing.accounts")
+    assert "first_query" in result_frame(at).columns
+    at.switch_page("pages/home.py")
+    at.run()
+    at.query_params["sql"] = "SELECT COUNT(*) AS linked_query FROM daivi_billing.budgets"  # e.g. ./workbench?sql=...
+    at.switch_page(f"pages/{PAGE}")
+    at.run()
+    assert at.text_area(key="sql").value.endswith("daivi_billing.budgets")
+    assert "linked_query" in result_frame(at).columns
+
+
+def test_typing_does_not_run_until_run_is_pressed(run_page):
+    at = run_page("admin", PAGE, sql="SELECT COUNT(*) AS shown FROM daivi_billing.accounts")
+    at.text_area(key="sql").input("SELECT COUNT(*) AS typed FROM daivi_billing.budgets").run()
+    assert "shown" in result_frame(at).columns
+    assert "press **Run**" in page_text(at)
+    at.button(key="wb_run").click().run()
+    assert "typed" in result_frame(at).columns
