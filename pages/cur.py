@@ -175,7 +175,7 @@ def breadcrumb(path: q.DrillPath) -> None:
             short = label if len(label) <= 60 else label[:57] + "…"
             st.button(short, key=f"crumb_{level}", disabled=last, type="tertiary" if not last else "secondary",
                       icon=":material/chevron_right:" if i else ":material/home:",
-                      on_click=set_drill_path, args=(path.up_to(level),), help=label)
+                      on_click=set_drill_path, args=(path.up_to(level),), help=label if short != label else None)
 
 
 def with_labels(level: str, df: pd.DataFrame) -> pd.DataFrame:
