@@ -44,6 +44,8 @@ REGION_COORDINATES: dict[str, tuple[float, float]] = {
 # its own copy (static/topojson, `server.enableStaticServing`), relative to the page so a base path works.
 MAP_PLOTLY_CONFIG = {"topojsonURL": "./app/static/topojson/"}
 CHART_HEIGHT_PX = 340
+# Global services (S3 buckets' control plane, CloudFront, Route 53, IAM) carry an empty region.
+GLOBAL_REGION_LABEL = "global"
 TOP_N_BARS = 15
 
 
@@ -59,12 +61,19 @@ def build_count_bar_figure(counts: pd.DataFrame, dimension: str, title: str, top
         rest = totals.iloc[top_n:].sum()
         totals = pd.concat([totals.iloc[:top_n], pd.Series({f"{len(totals) - top_n} others": rest})])
     frame = totals.rename_axis(dimension).reset_index(name="resources").iloc[::-1]
-    frame[dimension] = frame[dimension].fillna("(none)").astype(str)
+    frame[dimension] = frame[dimension].map(lambda v: blank_label(v, dimension))
     fig = px.bar(frame, x="resources", y=dimension, orientation="h", title=title, text="resources")
     fig.update_traces(textposition="outside", cliponaxis=False)
     fig.update_yaxes(title="", type="category")
     fig.update_xaxes(title="resources")
     return _layout(fig, height=max(CHART_HEIGHT_PX, 24 * len(frame) + 80))
+
+
+def blank_label(value: object, dimension: str) -> str:
+    """How an empty dimension value reads on a chart: global services have no region."""
+    if value is None or (isinstance(value, float) and pd.isna(value)) or str(value) == "":
+        return GLOBAL_REGION_LABEL if dimension == "region" else "(none)"
+    return str(value)
 
 
 def region_points(counts: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
@@ -74,7 +83,7 @@ def region_points(counts: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     points = totals[known].copy()
     points["lat"] = points["region"].map(lambda r: REGION_COORDINATES[r][0])
     points["lon"] = points["region"].map(lambda r: REGION_COORDINATES[r][1])
-    unplaced = [str(r) for r in totals.loc[~known, "region"]]
+    unplaced = [blank_label(r, "region") for r in totals.loc[~known, "region"]]
     return points.reset_index(drop=True), unplaced
 
 
@@ -89,9 +98,16 @@ def build_region_map_figure(counts: pd.DataFrame) -> go.Figure:
     return _layout(fig, height=380)
 
 
-def build_trend_figure(trend: pd.DataFrame) -> go.Figure:
-    """Resources per snapshot, stacked by resource type."""
-    fig = px.area(trend, x="snapshot_date", y="resources", color="resource_type", title="Resources over snapshots")
+TREND_TOP_TYPES = 8
+
+
+def build_trend_figure(trend: pd.DataFrame, top_n: int = TREND_TOP_TYPES) -> go.Figure:
+    """Resources per snapshot, stacked by resource type (the `top_n` largest; the rest as 'other types')."""
+    frame = trend.copy()
+    largest = frame.groupby("resource_type")["resources"].sum().nlargest(top_n).index
+    frame["resource_type"] = frame["resource_type"].where(frame["resource_type"].isin(largest), "other types")
+    frame = frame.groupby(["snapshot_date", "resource_type"], as_index=False)["resources"].sum()
+    fig = px.area(frame, x="snapshot_date", y="resources", color="resource_type", title="Resources over snapshots")
     fig.update_xaxes(title="snapshot")
     fig.update_yaxes(title="resources")
     return _layout(fig)

@@ -148,10 +148,10 @@ def draw_overview() -> None:
         diff = ia.diff_snapshots(pair[pair_dates == before], pair[pair_dates == after])
         changes = ia.count_changes(diff)
         k[4].metric(f"Since {before:%b %d}", f"+{changes['created']:,} / −{changes['deleted']:,}",
-                    f"{changes['changed']:,} changed", delta_color="off")
+                    f"{changes['changed']:,} changed", delta_color="off", delta_arrow="off")
     else:
         diff = None
-        k[4].metric("Change", "–", "pick an earlier snapshot to compare", delta_color="off")
+        k[4].metric("Change", "–", "pick an earlier snapshot to compare", delta_color="off", delta_arrow="off")
         if since not in counts_by_date:
             st.info(f"No snapshot on {since} to compare with; pick one between {available[0]} and {available[-1]}.",
                     icon=":material/event_busy:")
@@ -200,12 +200,15 @@ def filter_widgets(counts: pd.DataFrame) -> q.ResourceFilter:
                                      "!key (lacks the tag). Keys are case-sensitive, as in AWS.")
     c = st.columns(4)
     options = {col: sorted(counts[col].dropna().astype(str).unique()) for col in ("resource_type", "account_id", "region", "state")}
+    # global resources have an empty region: offer it by name (a label, not a format_func, so the URL stays readable)
+    options["region"] = [r or fig.GLOBAL_REGION_LABEL for r in options["region"]]
     types = c[0].multiselect("Type", options["resource_type"], key="type", bind=URL, persist_state=KEEP)
     accounts = c[1].multiselect("Account", options["account_id"], key="account", bind=URL, persist_state=KEEP)
     regions = c[2].multiselect("Region", options["region"], key="region", bind=URL, persist_state=KEEP)
     states = c[3].multiselect("State", options["state"], key="state", bind=URL, persist_state=KEEP)
     return q.ResourceFilter(text=ia.normalize_search_text(text), tags=ia.parse_tag_search(tags_text),
-                            resource_types=tuple(types), accounts=tuple(accounts), regions=tuple(regions), states=tuple(states))
+                            resource_types=tuple(types), accounts=tuple(accounts),
+                            regions=tuple("" if r == fig.GLOBAL_REGION_LABEL else r for r in regions), states=tuple(states))
 
 
 def for_display(df: pd.DataFrame) -> pd.DataFrame:
