@@ -17,6 +17,15 @@ CHART_HEIGHT_PX = 420
 COMPACT_HEIGHT_PX = 320
 
 
+def format_kpi_money(value: float) -> str:
+    """A KPI figure short enough for five in a row: whole dollars, or millions with two decimals."""
+    sign = "-" if value < 0 else ""
+    value = abs(value)
+    if round(value) >= 1_000_000:
+        return f"{sign}${value / 1_000_000:,.2f}M"
+    return f"{sign}${round(value):,}"
+
+
 def group_colors(groups: list[str]) -> dict[str, str]:
     """A stable color per group, grey for 'Others', so the chart and the Sankey agree."""
     colors, i = {}, 0
@@ -63,6 +72,7 @@ def build_cost_trend_figure(series: pd.DataFrame, order: list[str], chart: str =
                             line={"color": colors[group]}, marker={"size": 4}, hovertemplate=hover)
     if chart == "bar":
         fig.update_layout(barmode="relative")
+    fig.update_layout(showlegend=True)  # plotly hides a one-series legend; the name still matters
     fig.update_xaxes(hoverformat="%b %Y" if granularity == "monthly" else "%b %d, %Y")
     return _layout(fig, COMPACT_HEIGHT_PX if compact else CHART_HEIGHT_PX)
 

@@ -266,20 +266,23 @@ month_fc = ca.forecast_period(daily_series, as_of, ca.month_start(as_of), ca.mon
 quarter_fc = ca.forecast_period(daily_series, as_of, ca.quarter_start(as_of), ca.quarter_end(as_of))
 
 compare_label = f"{compare_start:%b %d, %Y} – {compare_end:%b %d, %Y}"
+range_label = f"{start:%b %d, %Y} – {end:%b %d, %Y}"
+month_name, quarter_name = f"{as_of:%B}", f"Q{(as_of.month - 1) // 3 + 1} {as_of.year}"
 kpis = st.columns(5)
-kpis[0].metric(f"Total, {start:%b %d} – {end:%b %d, %Y}", format_money(total), border=True)
-kpis[1].metric(f"vs {compare_label}", format_money(total - previous_total),
-               f"{change:+.1%}" if change is not None else None, delta_color="inverse", border=True,
-               help=f"{ca.COMPARISONS[compare_mode]}: {format_money(previous_total)}.")
-kpis[2].metric("Average per day", format_money(total / checked.days), border=True, help=f"Over the {checked.days} days of the range.")
-for column, fc, what in ((kpis[3], month_fc, f"{as_of:%B}"), (kpis[4], quarter_fc, f"Q{(as_of.month - 1) // 3 + 1} {as_of.year}")):
+kpis[0].metric("Total", fig.format_kpi_money(total), border=True, help=f"{range_label}: {format_money(total)}.")
+kpis[1].metric("Change", fig.format_kpi_money(total - previous_total), f"{change:+.1%}" if change is not None else None,
+               delta_color="inverse", border=True,
+               help=f"vs {ca.COMPARISONS[compare_mode].lower()}, {compare_label}: {format_money(previous_total)}.")
+kpis[2].metric("Average per day", fig.format_kpi_money(total / checked.days), border=True, help=f"Over the {checked.days} days of the range.")
+for column, fc, what in ((kpis[3], month_fc, month_name), (kpis[4], quarter_fc, quarter_name)):
     if fc is None:
-        column.metric(f"Forecast, end of {what}", "–", border=True, help="Not enough history (two weeks) to forecast.")
+        column.metric(f"Forecast {what}", "–", border=True, help="Not enough history (two weeks) to forecast.")
     else:
-        column.metric(f"Forecast, end of {what}", format_money(fc.total), border=True,
-                      help=f"{fc.level:.0%} interval {format_money(fc.low)} – {format_money(fc.high)}; "
-                           f"{format_money(fc.actual)} so far. {ca.FORECAST_METHOD}")
-        column.caption(f"{fc.level:.0%}: {format_money(fc.low)} – {format_money(fc.high)}")
+        column.metric(f"Forecast {what}", fig.format_kpi_money(fc.total), border=True,
+                      help=f"End of {what}: {format_money(fc.total)}, {fc.level:.0%} interval {format_money(fc.low)} – "
+                           f"{format_money(fc.high)}; {format_money(fc.actual)} so far. See the Forecast tab for the method.")
+        column.caption(f"{fc.level:.0%}: {fig.format_kpi_money(fc.low)} – {fig.format_kpi_money(fc.high)}")
+st.caption(f"{range_label} vs {compare_label} · {billing.COST_BASIS_LABELS[basis].lower()} cost · data through {as_of:%b %d, %Y}")
 
 # --- chart ------------------------------------------------------------------------------------
 view2 = "facets"
