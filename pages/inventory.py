@@ -297,8 +297,10 @@ def draw_compliance() -> None:
     if violators.empty:
         st.success("Every resource carries the required tags.")
         return
-    st.dataframe(violators.drop(columns="compliant"), hide_index=True, key="violators")
-    csv_download(violators.drop(columns="compliant"), f"tag-violators-{snapshot}.csv", key="dl_violators")
+    # what is wrong first: ids can be long ARNs and would push it out of view
+    shown = violators[["resource_id", "missing", "invalid", "account_id", "resource_type", "resource_name"]]
+    st.dataframe(shown, hide_index=True, key="violators")
+    csv_download(shown, f"tag-violators-{snapshot}.csv", key="dl_violators")
 
 
 # --- Waste --------------------------------------------------------------------------------------

@@ -215,3 +215,33 @@ def test_snapshot_dates_helpers():
     assert ia.parse_iso_date("2026-02-30") is None and ia.parse_iso_date("x") is None
     assert ia.parse_iso_date("2026-02-28") == dt.date(2026, 2, 28)
     assert ia.old_snapshot_cutoff(SNAP, 180) == dt.datetime(2026, 1, 1)
+
+
+# --- figures (daivi_ui/figures_inventory.py: pure builders, no Streamlit) -----------------------
+
+def test_region_points_place_known_regions_and_name_the_rest():
+    from daivi_ui import figures_inventory as fig
+
+    counts = pd.DataFrame({"region": ["us-east-1", "us-east-1", "eu-west-1", "", "mars-1"], "resources": [3, 2, 4, 1, 1]})
+    points, unplaced = fig.region_points(counts)
+    assert points.set_index("region")["resources"].to_dict() == {"eu-west-1": 4, "us-east-1": 5}
+    assert points.set_index("region").loc["eu-west-1", ["lat", "lon"]].tolist() == list(fig.REGION_COORDINATES["eu-west-1"])
+    assert unplaced == ["global", "mars-1"]
+    assert len(fig.build_region_map_figure(counts).data[0].lat) == 2
+
+
+def test_bars_keep_the_largest_and_sum_the_rest():
+    from daivi_ui import figures_inventory as fig
+
+    counts = pd.DataFrame({"account_id": [f"a{i}" for i in range(20)], "resources": list(range(1, 21))})
+    bars = fig.build_count_bar_figure(counts, "account_id", "x", top_n=3).data[0]
+    assert list(bars.y) == ["17 others", "a17", "a18", "a19"]
+    assert list(bars.x) == [sum(range(1, 18)), 18, 19, 20]
+
+
+def test_trend_groups_small_types():
+    from daivi_ui import figures_inventory as fig
+
+    trend = pd.DataFrame({"snapshot_date": [SNAP] * 4, "resource_type": ["A", "B", "C", "D"], "resources": [10, 5, 2, 1]})
+    figure = fig.build_trend_figure(trend, top_n=2)
+    assert {t.name: list(t.y) for t in figure.data} == {"A": [10], "B": [5], "other types": [3]}
