@@ -52,6 +52,10 @@ def run_from_history(sql: str) -> None:
     ss["wb_active_sql"] = sql
 
 
+def rows_text(n: int) -> str:
+    return f"{n:,} row" if n == 1 else f"{n:,} rows"
+
+
 def remember(sql: str, outcome: str) -> None:
     """Per-session history, newest first, one entry per distinct query."""
     history = ss.get("wb_history", [])
@@ -107,10 +111,10 @@ def draw_result(checked, result) -> None:
     stats = result.stats
     if stats.bytes_scanned is not None:
         cost = f", ${stats.cost_usd:.4f}" if stats.cost_usd is not None else ""
-        st.caption(f"Scanned **{format_bytes(stats.bytes_scanned)}**{cost} · {len(df):,} rows in {stats.elapsed_s:.2f} s"
+        st.caption(f"Scanned **{format_bytes(stats.bytes_scanned)}**{cost} · {rows_text(len(df))} in {stats.elapsed_s:.2f} s"
                    + (" · from cache" if stats.cached else ""))
     else:
-        st.caption(f"**{len(df):,} rows** in {stats.elapsed_s:.2f} s on the embedded engine"
+        st.caption(f"**{rows_text(len(df))}** in {stats.elapsed_s:.2f} s on the embedded engine"
                    + (" · from cache" if stats.cached else ""))
     if truncated:
         st.warning(f"The result has more than {checked.row_limit:,} rows: showing the first {checked.row_limit:,}. "
@@ -205,7 +209,7 @@ def draw_editor() -> None:
         show_error(e)
         remember(active, f"failed: {e.title.lower()}")
         return
-    remember(active, f"{min(result.stats.rows, row_limit):,} rows")
+    remember(active, rows_text(min(result.stats.rows, row_limit)))
     draw_result(checked, result)
     with st.expander("SQL as run", icon=":material/code:"):
         st.code(checked.sql, language="sql")

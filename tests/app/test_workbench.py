@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -9,6 +11,9 @@ from streamlit.testing.v1 import AppTest
 from daivi_data.saved_queries import saved_queries
 from daivi_data.settings import PROJECT_ROOT
 from tests.app.conftest import APP_TIMEOUT_S, page_text
+from tests.aws.conftest import _fake_aws_environment, aws, fake_athena  # noqa: F401 - the Athena tier's fixtures
+from tests.aws.test_app_on_athena import athena_app  # noqa: F401
+from tests.aws.test_app_on_athena import run_app as run_athena_app
 from tests.helpers import PAYMENTS_ACCOUNT_IDS, PERSONAS, demo_end_date
 
 PAGE = "workbench.py"
@@ -222,30 +227,24 @@ def test_the_sql_in_the_url_round_trips(run_page):
 
 
 
-def test_on_athena_a_query_without_partition_predicate_waits_for_confirmation(run_page, monkeypatch):
-    """The page's Athena branch, with the embedded engine standing in for Athena (and Athena-like statistics)."""
-    from daivi_data.engines.duckdb import DuckDBEngine
 
-    real_run = DuckDBEngine.run
-
-    def run_with_scan_stats(self, query, principal):
-        result = real_run(self, query, principal)
-        result.stats.bytes_scanned, result.stats.cost_usd = 123_400_000, 0.000617
-        return result
-
-    monkeypatch.setattr(DuckDBEngine, "name", "athena")
-    monkeypatch.setattr(DuckDBEngine, "run", run_with_scan_stats)
-    at = run_page("admin", PAGE, sql="SELECT COUNT(*) AS athena_n FROM daivi_billing.cost_daily")
+def test_on_athena_a_full_scan_waits_for_confirmation_and_shows_bytes_and_cost(athena_app, raw_duckdb):  # noqa: F811
+    """On the Athena engine (awswrangler -> moto's Athena, answered from the small lakehouse by DuckDB)."""
+    at = run_athena_app("admin", PAGE, sql="SELECT COUNT(*) AS full_scan FROM daivi_splunk.events")
+    assert not at.exception and not at.error, errors(at)
     assert "on Athena this scans (and bills) every partition" in "\n".join(w.value for w in at.warning)
-    assert result_frame(at) is None  # not run yet
-    at.checkbox(key="wb_confirm_scan").check()
-    at.run()
-    assert result_frame(at)["athena_n"][0] > 0
-    assert "Scanned **123.4 MB**, $0.0006" in page_text(at)
-    # With a partition predicate it runs straight away.
-    at = run_page("admin", PAGE, sql=f"SELECT COUNT(*) AS athena_m FROM daivi_billing.cost_daily WHERE billing_period = '{PERIOD}'")
-    assert not at.warning and result_frame(at)["athena_m"][0] > 0
+    assert result_frame(at) is None
+    assert not [q for q in athena_app.started if "full_scan" in q["query"]]  # nothing sent before confirmation
+    at.checkbox(key="wb_confirm_scan").check().run()
+    assert result_frame(at)["full_scan"][0] == raw_duckdb.execute("SELECT COUNT(*) FROM daivi_splunk.events").fetchone()[0]
+    assert re.search(r"Scanned \*\*[\d.]+ (KB|MB|GB)\*\*, \$\d+\.\d{4} · 1 row in", page_text(at))
 
+    pruned = f"SELECT COUNT(*) AS pruned FROM daivi_splunk.events WHERE event_date = DATE '{AS_OF}'"
+    at = run_athena_app("admin", PAGE, sql=pruned)
+    assert not at.warning and result_frame(at)["pruned"][0] == raw_duckdb.execute(
+        f"SELECT COUNT(*) FROM daivi_splunk.events WHERE event_date = DATE '{AS_OF}'").fetchone()[0]
+    sent = next(q for q in athena_app.started if "pruned" in q["query"])
+    assert "LIMIT 10001" in sent["query"] and f"event_date = CAST('{AS_OF}' AS DATE)" in sent["query"]
 
 def test_a_link_from_another_view_runs_its_query_in_the_same_session(run_page):
     at = run_page("admin", PAGE, sql="SELECT COUNT(*) AS first_query FROM daivi_billing.accounts")
