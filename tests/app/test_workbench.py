@@ -228,6 +228,7 @@ def test_the_sql_in_the_url_round_trips(run_page):
 
 
 
+@pytest.mark.aws
 def test_on_athena_a_full_scan_waits_for_confirmation_and_shows_bytes_and_cost(athena_app, raw_duckdb):  # noqa: F811
     """On the Athena engine (awswrangler -> moto's Athena, answered from the small lakehouse by DuckDB)."""
     at = run_athena_app("admin", PAGE, sql="SELECT COUNT(*) AS full_scan FROM daivi_splunk.events")
