@@ -7,6 +7,7 @@ so it is governed, cached per principal and audited like every view's query.
 """
 
 import datetime as dt
+import hashlib
 
 import streamlit as st
 
@@ -200,7 +201,9 @@ def draw_editor() -> None:
             st.warning(warning.message(), icon=":material/savings:")
         else:
             st.caption(f":material/savings: {warning.message()}")
-    if on_athena and checked.partition_warnings and not st.checkbox("Run anyway (full scan)", key="wb_confirm_scan"):
+    # One confirmation per query text: agreeing to one full scan is not agreeing to the next.
+    confirm_key = "wb_confirm_scan_" + hashlib.sha256(checked.sql.encode()).hexdigest()[:12]
+    if on_athena and checked.partition_warnings and not st.checkbox("Run anyway (full scan)", key=confirm_key):
         return
     try:
         with st.spinner("Running…"):

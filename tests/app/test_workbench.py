@@ -236,15 +236,21 @@ def test_on_athena_a_full_scan_waits_for_confirmation_and_shows_bytes_and_cost(a
     assert "on Athena this scans (and bills) every partition" in "\n".join(w.value for w in at.warning)
     assert result_frame(at) is None
     assert not [q for q in athena_app.started if "full_scan" in q["query"]]  # nothing sent before confirmation
-    at.checkbox(key="wb_confirm_scan").check().run()
+    confirm = next(c for c in at.checkbox if c.label == "Run anyway (full scan)")
+    confirm.check().run()
     assert result_frame(at)["full_scan"][0] == raw_duckdb.execute("SELECT COUNT(*) FROM daivi_splunk.events").fetchone()[0]
     assert re.search(r"Scanned \*\*[\d.]+ (KB|MB|GB)\*\*, \$\d+\.\d{4} · 1 row in", page_text(at))
+    # The confirmation was for that query only: the next full scan in the session asks again.
+    type_and_run(at, "SELECT MAX(event_time) AS another_scan FROM daivi_splunk.events")
+    assert result_frame(at) is None
+    assert [c.value for c in at.checkbox if c.label == "Run anyway (full scan)"] == [False]
 
     pruned = f"SELECT COUNT(*) AS pruned FROM daivi_splunk.events WHERE event_date = DATE '{AS_OF}'"
     at = run_athena_app("admin", PAGE, sql=pruned)
     assert not at.warning and result_frame(at)["pruned"][0] == raw_duckdb.execute(
         f"SELECT COUNT(*) FROM daivi_splunk.events WHERE event_date = DATE '{AS_OF}'").fetchone()[0]
     sent = next(q for q in athena_app.started if "pruned" in q["query"])
+
     assert "LIMIT 10001" in sent["query"] and f"event_date = CAST('{AS_OF}' AS DATE)" in sent["query"]
 
 def test_a_link_from_another_view_runs_its_query_in_the_same_session(run_page):
