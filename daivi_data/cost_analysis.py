@@ -358,14 +358,16 @@ ANOMALY_SCORE = 4.0  # robust z: how many scaled MADs from the expected day
 # A group whose cost barely moves has a MAD near zero; this floor (a share of its
 # expected day) keeps rounding-level wiggles from counting as anomalies.
 ANOMALY_RELATIVE_FLOOR = 0.05
-ANOMALY_MIN_IMPACT_SHARE = 0.002  # of the typical total daily cost: below that nobody cares
+ANOMALY_MIN_IMPACT_SHARE = 0.01  # of the typical total daily cost: below that nobody acts on it
 MAD_TO_SIGMA = 1.4826
 ANOMALY_METHOD = (
     f"Anomalies: each group's day is compared with what its previous {ANOMALY_WINDOW_DAYS} days lead to expect: the median "
     "of the same weekday in those four weeks (so quiet weekends are not anomalies). The spread is the median absolute "
     "deviation (MAD) of those days around their weekday medians, so past spikes do not hide new ones. A day is anomalous "
     f"when it is more than {ANOMALY_SCORE:g} scaled MADs (and at least {ANOMALY_RELATIVE_FLOOR:.0%}) away from the expected "
-    "cost; consecutive anomalous days form one event, ranked by cost impact (cost minus expected). Drivers compare the "
+    f"cost and moves at least {ANOMALY_MIN_IMPACT_SHARE:.0%} of a typical day's total; consecutive anomalous days form one "
+    "event, ranked by cost impact (cost minus expected). Only usage line items count (Usage, DiscountedUsage, "
+    "SavingsPlanCoveredUsage): fees, tax, credits and refunds arrive on a schedule, not from behaviour. Drivers compare the "
     "event's days with the average day of the four weeks before it."
 )
 

@@ -55,6 +55,9 @@ GRANULARITY_SQL: dict[str, str] = {
     "weekly": "CAST(date_trunc('week', c.usage_date) AS date)",
     "monthly": "CAST(date_trunc('month', c.usage_date) AS date)",
 }
+# Line item types that reflect behaviour; anomalies ignore scheduled fees, tax, credits and refunds.
+USAGE_RECORD_TYPES = ("Usage", "DiscountedUsage", "SavingsPlanCoveredUsage")
+_USAGE_ONLY = "c.record_type IN (" + ", ".join(f"'{t}'" for t in USAGE_RECORD_TYPES) + ")"
 # The dimensions whose drivers explain an anomaly.
 DRIVER_DIMENSIONS = ("account", "region", "usage_type")
 MAX_FILTER_VALUES = 500
@@ -244,7 +247,7 @@ ORDER BY 1
 
 
 def daily_by_group(scope: CostScope, group: Dimension) -> Query:
-    """Cost per day and group over the scope's range (the anomaly detector's input)."""
+    """Usage cost per day and group over the scope's range (the anomaly detector's input)."""
     where, params = _where(scope, scope.start, scope.end)
     g1, p1 = group.sql("group_tag")
     params.update(p1)
@@ -252,13 +255,14 @@ def daily_by_group(scope: CostScope, group: Dimension) -> Query:
 SELECT c.usage_date, {g1} AS group1, SUM({_cost(scope)}) AS cost
 FROM {_from(scope.needs_accounts or group.needs_accounts)}
 WHERE {where}
+  AND {_USAGE_ONLY}
 GROUP BY 1, 2
 """  # noqa: S608
     return make_query("billing.daily_by_group", sql, **params)
 
 
 def anomaly_details(scope: CostScope, group: Dimension, groups: tuple[str, ...]) -> Query:
-    """Daily cost of the given groups per account, region and usage type: what drove an anomaly.
+    """Daily usage cost of the given groups per account, region and usage type: what drove an anomaly.
 
     One scan; GROUPING SETS give three row kinds, told apart by which driver column is set.
     """
@@ -272,6 +276,7 @@ FROM (
   SELECT {g1} AS group1, c.usage_date, c.account_id, c.region, c.usage_type, {_cost(scope)} AS cost
   FROM {_from(scope.needs_accounts or group.needs_accounts)}
   WHERE {where}
+    AND {_USAGE_ONLY}
     AND contains(:anomaly_groups, {g1})
 ) x
 GROUP BY GROUPING SETS ((group1, usage_date, account_id), (group1, usage_date, region), (group1, usage_date, usage_type))
