@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
+import threading
 import time
 from dataclasses import dataclass
 
@@ -21,6 +23,7 @@ import pytest
 from moto import mock_aws
 from moto.athena.models import AthenaBackend, QueryResults
 from moto.athena.responses import AthenaResponse
+from moto.sts.models import sts_backends
 
 from daivi_data.identity import Principal
 from daivi_data.settings import load_settings
@@ -94,11 +97,18 @@ class FakeAthena:
         fake = self
         original_start = AthenaBackend.start_query_execution
         original_describe = AthenaResponse.get_query_execution
+        original_respond_start = AthenaResponse.start_query_execution
+        self._caller = threading.local()
+
+        def respond_start(response):
+            # Who is asking: the role whose temporary credentials signed this request (as Lake Formation sees it).
+            fake._caller.role_arn = caller_role_arn(response.headers.get("Authorization", ""))
+            return original_respond_start(response)
 
         def start_query_execution(backend, query, context, config, workgroup, execution_parameters):
             seeded = next((s for s in fake.seeded if s.marker in query), None)
             if seeded is None and fake.answer is not None and not query.startswith("UNLOAD"):
-                seeded = fake.answer(query, execution_parameters)
+                seeded = fake.answer(query, execution_parameters, getattr(fake._caller, "role_arn", ""))
             if seeded is not None and not seeded.fail_reason and not seeded.hold:
                 backend.query_results_queue.insert(0, seeded.results())
             exec_id = original_start(backend, query, context, config, workgroup, execution_parameters)
@@ -109,7 +119,7 @@ class FakeAthena:
                 execution._transitions = [("RUNNING", "RUNNING")]
                 execution.status = "RUNNING"
             fake.started.append({"id": exec_id, "query": query, "params": execution_parameters, "config": dict(config or {}),
-                                 "workgroup": workgroup, "context": context})
+                                 "workgroup": workgroup, "context": context, "role_arn": getattr(fake._caller, "role_arn", "")})
             if seeded is not None:
                 fake._by_id[exec_id] = seeded
             return exec_id
@@ -127,6 +137,7 @@ class FakeAthena:
 
         monkeypatch.setattr(AthenaBackend, "start_query_execution", start_query_execution)
         monkeypatch.setattr(AthenaResponse, "get_query_execution", get_query_execution)
+        monkeypatch.setattr(AthenaResponse, "start_query_execution", respond_start)
 
     def result(self, marker: str, columns: list[tuple[str, str]], rows: list[list[object]], *, bytes_scanned: int = 0,
                engine_ms: int = 0) -> None:
@@ -137,6 +148,19 @@ class FakeAthena:
 
     def hold(self, marker: str) -> None:
         self.seeded.append(Seeded(marker, [], [], hold=True))
+
+
+def caller_role_arn(authorization: str) -> str:
+    """The IAM role ARN behind the access key that signed a request ("" for the app's own credentials)."""
+    match = re.search(r"Credential=([A-Z0-9]+)/", authorization)
+    if not match:
+        return ""
+    for accounts in sts_backends.values():
+        for backend in accounts.values():
+            assumed = backend.get_assumed_role_from_access_key(match.group(1))
+            if assumed is not None:
+                return assumed.role_arn
+    return ""
 
 
 def _cell(value: object) -> dict:
@@ -242,30 +266,57 @@ def bind_execution_parameters(sql: str, params: list[str] | None) -> str:
 
 
 class DuckDBAnswers:
-    """Answers any Athena SQL from the small demo lakehouse, as Athena would over the same files.
+    """Answers any Athena SQL from the small demo lakehouse, as Athena with Lake Formation would.
 
-    The statement is bound (Athena's substitution), transpiled to DuckDB and run on plain
+    The caller's role (from the credentials that signed the request) is looked up in
+    the grants file by its IAM role name, and the statement is governed as Lake
+    Formation would after `python -m daivi_data.governance apply`: rows filtered,
+    excluded columns absent, a forbidden table FAILED with Lake Formation's reason.
+    Then it is bound (Athena's substitution), transpiled to DuckDB and run on plain
     views of the lakehouse. Bytes scanned are the Parquet bytes of the tables read.
     """
 
-    def __init__(self, con, lakehouse):
+    def __init__(self, con, lakehouse, grants_file=None):
+        from daivi_data.governance import load_policy
+        from daivi_data.settings import Settings
+
         self.con = con
         self.lakehouse = lakehouse
-        self.answered: list[str] = []
+        self.policy = load_policy(grants_file or Settings().grants_file)
+        self.answered: list[tuple[str, str]] = []  # (role, query)
 
-    def __call__(self, query: str, params: list[str] | None) -> Seeded:
+    def role_for(self, role_arn: str) -> str:
+        name = role_arn.rsplit("/", 1)[-1]
+        return next((r for r in self.policy.roles if f"daivi-{r}" == name), "")
+
+    def __call__(self, query: str, params: list[str] | None, role_arn: str = "") -> Seeded:
         import sqlglot
 
-        bound = bind_execution_parameters(query, params)
-        tree = sqlglot.parse_one(bound, read="athena")
+        from daivi_data.errors import AccessDenied
+        from daivi_data.governance import govern
+
+        role = self.role_for(role_arn)
+        if not role:
+            return Seeded("", [], [], fail_reason=f"Insufficient Lake Formation permission(s): {role_arn or 'the caller'} has no grants")
+        tree = sqlglot.parse_one(bind_execution_parameters(query, params), read="athena")
         scanned = sum(f.stat().st_size for t in tree.find_all(sqlglot.exp.Table) if t.db
                       for f in (self.lakehouse / t.db / t.name).rglob("*.parquet"))
+        try:
+            tree = govern(tree, self.policy.for_role(role))
+        except AccessDenied as e:
+            text = str(e)
+            if " column " in text:  # Lake Formation hides the column: Athena cannot resolve it
+                column = text.split(" column ", 1)[1].split(" ", 1)[0]
+                return Seeded("", [], [], fail_reason=f"COLUMN_NOT_FOUND: line 1:8: Column '{column}' cannot be resolved")
+            table = text.rsplit(" ", 1)[-1].rstrip(".")
+            return Seeded("", [], [], fail_reason=f"Insufficient permissions to execute the query. "
+                                                  f"Insufficient Lake Formation permission(s) on {table}")
         cursor = self.con.cursor()
         cursor.execute("SET integer_division = true")
         cursor.execute(tree.sql(dialect="duckdb"))
         columns = [(d[0], _athena_type(d[1])) for d in cursor.description]
         rows = [[_athena_text(v) for v in row] for row in cursor.fetchall()]
-        self.answered.append(query)
+        self.answered.append((role, query))
         return Seeded("", columns, rows, bytes_scanned=scanned, engine_ms=100)
 
 

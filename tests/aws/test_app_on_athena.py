@@ -21,7 +21,7 @@ from streamlit.testing.v1 import AppTest
 from daivi_data.settings import PROJECT_ROOT
 from daivi_ui.navigation import VIEWS
 from tests.aws.conftest import ROLE_ARNS, WORKGROUP, DuckDBAnswers, create_glue_table
-from tests.helpers import demo_end_date
+from tests.helpers import PAYMENTS_ACCOUNT_IDS, demo_end_date
 
 APP_TIMEOUT_S = 120
 PAGES = [v.script for v in VIEWS if v.path.exists() and v.script != "import_data.py"]
@@ -214,3 +214,36 @@ def test_throttling_is_retried_then_explained(athena_app, monkeypatch, no_backof
     assert len(errors) == 1 and errors[0].startswith("**Too many requests.** AWS is throttling requests (ThrottlingException)")
     assert len(calls) > 1  # retried before giving up
     assert "Resources tracked" in texts(at)
+
+
+def test_queries_run_under_the_users_own_role_and_lake_formation_filters_their_rows(athena_app, raw_duckdb):
+    at = run_app("team-lead-payments")
+    assert not at.exception and not at.error
+    assert {s["role_arn"] for s in athena_app.started} == {ROLE_ARNS["team-lead-payments"]}
+    end = demo_end_date()
+    ids = ", ".join(repr(a) for a in PAYMENTS_ACCOUNT_IDS)
+    expected, total = raw_duckdb.execute(
+        f"SELECT SUM(unblended_cost) FILTER (WHERE account_id IN ({ids})), SUM(unblended_cost) FROM daivi_billing.cost_daily "
+        "WHERE usage_date BETWEEN ? AND ?", [end.replace(day=1), end]).fetchall()[0]
+    metric = next(m for m in at.metric if m.label.startswith("Month to date"))
+    assert metric.value == f"${expected:,.2f}" and expected < total
+
+
+@pytest.mark.parametrize(("role", "sql", "message"), [
+    ("ops-engineer", "SELECT owner_email FROM daivi_billing.accounts",
+     "Your role may not read column owner_email of daivi_billing.accounts."),
+    ("finance-analyst", "SELECT COUNT(*) AS n FROM daivi_splunk.events WHERE event_date = DATE '2026-01-01'",
+     "Lake Formation denies your role access to daivi_splunk.events."),
+])
+def test_what_lake_formation_refuses_is_named(athena_app, role, sql, message):
+    from daivi_data.engines.athena import AthenaEngine
+    from daivi_data.errors import AccessDenied
+    from daivi_data.queries import make_query
+    from daivi_data.settings import load_settings
+    from tests.aws.conftest import user
+
+    engine = AthenaEngine(load_settings())
+    with pytest.raises(AccessDenied) as caught:
+        engine.run(make_query("test.refused", sql), user(role))
+    assert message in str(caught.value)
+    assert athena_app.started[-1]["role_arn"] == ROLE_ARNS[role]  # Athena (as the user's role) refused it
