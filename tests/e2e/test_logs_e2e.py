@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 import urllib.parse
 
+from playwright.sync_api import expect
+
 from tests.e2e.conftest import wait_for_app
 
 
@@ -52,7 +54,7 @@ def test_typing_a_search_redraws_the_timeline_and_changes_the_url(page, app_url)
     # the URL reproduces the view
     open_logs(page, page.url)
     assert shown_total(page) == after
-    assert page.locator(".st-key-q input").input_value() == "status>=500 NOT index=security"
+    expect(page.locator(".st-key-q input")).to_have_value("status>=500 NOT index=security")
 
 
 def test_a_syntax_error_points_at_the_position(page, app_url):
@@ -71,7 +73,7 @@ def test_clicking_a_field_value_adds_it_to_the_search(page, app_url):
     page.locator(".st-key-include-severity-0 button").first.click()
     page.wait_for_function("() => window.location.search.includes('q=severity')")
     settle(page)
-    assert re.fullmatch(r"severity=[A-Z]+", page.locator(".st-key-q input").input_value())
+    expect(page.locator(".st-key-q input")).to_have_value(re.compile(r"^severity=[A-Z]+$"))
 
 
 def test_dragging_across_the_timeline_zooms_the_range(page, app_url):
