@@ -233,9 +233,11 @@ class AthenaEngine:
             return pd.DataFrame()  # UNLOAD writes no file for an empty result
 
     def _glue_table_info(self, database: str, table: str) -> TableInfo:
-        glue = self._base_session().client("glue", config=retry_config(self.settings))
         try:
+            glue = self._base_session().client("glue", config=retry_config(self.settings))
             glue.get_database(Name=database)
+        except botocore.exceptions.BotoCoreError as e:  # no credentials, no network
+            return self._lookup_failed(database, table, e)
         except botocore.exceptions.ClientError as e:
             if e.response.get("Error", {}).get("Code") == "EntityNotFoundException":
                 return TableInfo(database, table, 0, None, exists=False,
@@ -250,6 +252,8 @@ class AthenaEngine:
                     DatabaseName=database, TableName=table, ExcludeColumnSchema=True,
                 )
                 values = ["/".join(p["Values"]) for page in pages for p in page.get("Partitions", [])]
+        except botocore.exceptions.BotoCoreError as e:
+            return self._lookup_failed(database, table, e)
         except botocore.exceptions.ClientError as e:
             if e.response.get("Error", {}).get("Code") == "EntityNotFoundException":
                 return TableInfo(database, table, 0, None, exists=False,

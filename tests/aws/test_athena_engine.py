@@ -297,3 +297,20 @@ def test_region_comes_from_settings(athena_settings):
     engine = AthenaEngine(athena_settings)
     assert engine._base_session().region_name == REGION
     assert isinstance(engine._base_session(), boto3.Session)
+
+
+def test_catalog_lookup_without_credentials_explains_and_does_not_block(athena_settings, aws, monkeypatch):
+    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(key)
+    info = AthenaEngine(athena_settings).table_info("daivi_billing", "cost_daily")
+    assert info.exists and info.latest_partition is None
+    assert "no AWS credentials" in info.note
+
+
+def test_running_without_credentials_says_what_is_missing(athena_settings, aws, monkeypatch):
+    from daivi_data.errors import NotSignedIn
+
+    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(key)
+    with pytest.raises(NotSignedIn, match="no AWS credentials to assume your role"):
+        AthenaEngine(athena_settings).run(overview.cur_month_summary(AS_OF), user())
