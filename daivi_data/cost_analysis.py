@@ -261,7 +261,8 @@ FORECAST_TRAINING_DAYS = 56
 FORECAST_MIN_DAYS = 14
 FORECAST_LEVEL = 0.80
 FORECAST_METHOD = (
-    "Forecast: a straight-line trend plus a day-of-week pattern, fitted by least squares to the last "
+    "Forecast: a straight-line trend, a day-of-week pattern and the charges that land on the 1st of each month "
+    "(support, tax, commitment fees), fitted by least squares to the last "
     f"{FORECAST_TRAINING_DAYS // 7} weeks of daily cost (with the current filters and cost basis), projected over the "
     "days left in the month or quarter and added to the cost so far. The range is the "
     f"{FORECAST_LEVEL:.0%} prediction interval of that fit: it widens with the day-to-day scatter of the history and "
@@ -286,10 +287,12 @@ class Forecast:
         return self.actual + self.remaining
 
 
-def _design(days: np.ndarray, weekdays: np.ndarray, with_weekday: bool) -> np.ndarray:
+def _design(days: np.ndarray, weekdays: np.ndarray, firsts: np.ndarray, with_weekday: bool, with_first: bool) -> np.ndarray:
     columns = [np.ones_like(days, dtype=float), days.astype(float)]
     if with_weekday:
         columns += [(weekdays == k).astype(float) for k in range(1, 7)]
+    if with_first:
+        columns.append(firsts.astype(float))
     return np.column_stack(columns)
 
 
@@ -311,20 +314,24 @@ def forecast_period(daily: pd.Series, as_of: dt.date, period_start: dt.date, per
     n = len(history)
     if n < FORECAST_MIN_DAYS:
         return None
-    origin = as_of
-    days = np.array([(d - origin).days for d in history.index])
-    weekdays = np.array([d.weekday() for d in history.index])
+    future = pd.date_range(as_of + dt.timedelta(days=1), period_end, freq="D").date
+
+    def features(days_list):
+        return (np.array([(d - as_of).days for d in days_list]), np.array([d.weekday() for d in days_list]),
+                np.array([d.day == 1 for d in days_list]))
+
+    days, weekdays, firsts = features(history.index)
+    fdays, fweek, ffirsts = features(future)
     with_weekday = n >= 21  # a weekday pattern needs three of each day to be estimated at all
-    X = _design(days, weekdays, with_weekday)
+    # Monthly charges (support, tax, RI/SP fees) land on the 1st: model them apart from the daily trend.
+    with_first = bool(firsts.any())
+    X = _design(days, weekdays, firsts, with_weekday, with_first)
     y = history.to_numpy(dtype=float)
     beta, *_ = np.linalg.lstsq(X, y, rcond=None)
     residuals = y - X @ beta
     dof = max(n - X.shape[1], 1)
     sigma2 = float(residuals @ residuals) / dof
-    future = pd.date_range(as_of + dt.timedelta(days=1), period_end, freq="D").date
-    fdays = np.array([(d - origin).days for d in future])
-    fweek = np.array([d.weekday() for d in future])
-    F = _design(fdays, fweek, with_weekday)
+    F = _design(fdays, fweek, ffirsts, with_weekday, with_first)
     c = F.sum(axis=0)
     remaining = float(c @ beta)
     xtx_inv = np.linalg.pinv(X.T @ X)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pandas as pd
 import pytest
@@ -160,6 +161,22 @@ def test_forecast_and_method_are_explained(run_page):
     text = page_text(at)
     assert "least squares" in text and "prediction interval" in text
     assert metric(at, "Forecast Q").startswith("$")
+
+
+def test_the_demo_incidents_are_listed_with_their_drivers(run_page, small_lakehouse):
+    incidents = json.loads((small_lakehouse / "manifest.json").read_text())["incidents"]
+    assert incidents
+    at = open_explorer(run_page, "finance", anomaly_by="account")
+    tables = [d.value for d in at.dataframe if "Impact" in d.value.columns]
+    assert tables, "no anomaly table"
+    anomalies = tables[0]
+    for incident in incidents:
+        rows = anomalies[anomalies["Account"].str.contains(incident["account_id"])]
+        assert not rows.empty, incident["id"]
+        assert rows["Usage types"].str.contains(incident["usage_type"], regex=False).any(), incident["id"]
+        assert rows["Regions"].str.contains(incident["region"], regex=False).any(), incident["id"]
+        assert (rows["Impact"] > 0).all()
+    assert anomalies["Impact"].abs().is_monotonic_decreasing
 
 
 # --- bad input --------------------------------------------------------------------------------

@@ -161,6 +161,16 @@ def test_forecast_interval_covers_the_truth_at_its_level():
     assert 0.70 <= covered / trials <= 0.90
 
 
+def test_forecast_expects_the_monthly_charge_on_the_first():
+    observed, _ = synthetic_daily(dt.date(2026, 9, 1), AS_OF, 1000.0, 0.0, 0.0, seed=4)
+    fee = 5000.0
+    observed[[d.day == 1 for d in observed.index]] += fee
+    fc = ca.forecast_period(observed, AS_OF, dt.date(2026, 10, 1), dt.date(2026, 12, 31))
+    daily_only = sum(1000.0 * WEEKDAY_FACTOR[d.weekday()] for d in pd.date_range("2026-11-25", "2026-12-31").date)
+    # December 1st brings the fee again; the other days are not inflated by it.
+    assert fc.remaining == pytest.approx(daily_only + fee, rel=0.002)
+
+
 def test_forecast_needs_two_weeks_and_is_exact_for_a_finished_period():
     short, _ = synthetic_daily(dt.date(2026, 11, 15), AS_OF, 100.0, 0.0, 1.0, seed=2)
     assert ca.forecast_period(short, AS_OF, dt.date(2026, 11, 1), dt.date(2026, 11, 30)) is None
@@ -246,3 +256,37 @@ def test_budget_status_projects_the_overrun_day():
     assert status.loc["prod", "projected"] == pytest.approx(2400.0 + 100.0 * 6)
     assert status.loc["ec2", "status"] == "over budget"
     assert status.loc["all", "status"] == "on track" and status.loc["all", "overrun_date"] is None
+
+
+# --- figures (daivi_ui.figures_cost) ----------------------------------------------------------
+
+def test_trend_figure_has_one_series_per_group_in_order_with_grey_others():
+    from daivi_ui import figures_cost as fig
+
+    series = pd.DataFrame({
+        "period": pd.to_datetime(["2026-11-01", "2026-11-01", "2026-11-02", "2026-11-02", "2026-11-02"]),
+        "group1": ["EC2", ca.OTHERS, "EC2", "S3", ca.OTHERS],
+        "cost": [10.0, 1.0, 12.0, 3.0, 2.0],
+    })
+    for chart in fig.CHART_TYPES:
+        figure = fig.build_cost_trend_figure(series, ["EC2", "S3", ca.OTHERS], chart, "daily", labels={"EC2": "Compute"})
+        assert [t.name for t in figure.data] == ["Compute", "S3", ca.OTHERS]
+        assert sum(sum(t.y) for t in figure.data) == pytest.approx(series["cost"].sum())
+    bar = fig.build_cost_trend_figure(series, ["EC2", "S3", ca.OTHERS], "bar")
+    assert bar.data[2].marker.color == fig.OTHERS_COLOR and bar.layout.barmode == "relative"
+
+
+def test_sankey_links_carry_the_positive_costs():
+    from daivi_ui import figures_cost as fig
+
+    totals = pd.DataFrame({"group1": ["Core", "Core", "Data"], "group2": ["us-east-1", "global", "us-east-1"], "cost": [5.0, -1.0, 7.0]})
+    figure = fig.build_sankey_figure(totals, ["Data", "Core"], ["us-east-1", "global"])
+    assert sum(figure.data[0].link.value) == pytest.approx(12.0)  # the credit cannot be drawn as a flow
+
+
+@pytest.mark.parametrize(("value", "shown"), [(405603.34, "$405,603"), (1243843.34, "$1.24M"), (-13689.5, "-$13,690"), (0.4, "$0"),
+                                              (999_999.6, "$1.00M")])
+def test_kpi_money_stays_short(value, shown):
+    from daivi_ui.figures_cost import format_kpi_money
+
+    assert format_kpi_money(value) == shown
