@@ -134,18 +134,20 @@ def test_bad_tag_syntax_gets_a_message():
 
 
 def test_search_filters_columns_and_pages_from_the_url(raw_duckdb, snapshot):
-    acct = PAYMENTS_ACCOUNT_IDS[0]
-    at = open_inventory("admin", tab="Search", account=[acct], type=["AWS::EC2::Volume"], cols=["resource_id", "size_gb"], size="25", page="2")
-    expected = scalar(raw_duckdb, "SELECT COUNT(*) FROM daivi_inventory.resources WHERE snapshot_date = ? AND account_id = ? "
-                                  "AND resource_type = 'AWS::EC2::Volume'", snapshot, acct)
+    # the account with the most resources of these types: more than one page of them
+    types = ["AWS::EC2::SecurityGroup", "AWS::EC2::Subnet", "AWS::EC2::Volume", "AWS::EC2::Instance", "AWS::EC2::VPC"]
+    acct, expected = raw_duckdb.execute("SELECT account_id, COUNT(*) FROM daivi_inventory.resources WHERE snapshot_date = ? "
+                                        "AND list_contains(?, resource_type) GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 1",
+                                        [snapshot, types]).fetchone()
     assert expected > 25
+    at = open_inventory("admin", tab="Search", account=[acct], type=types, cols=["resource_id", "resource_name"], size="25", page="2")
     assert _matches(at) == expected
     table = at.dataframe[0].value
-    assert list(table.columns) == ["resource_id", "size_gb"]
-    first_page_ids = raw_duckdb.execute("SELECT resource_id FROM daivi_inventory.resources WHERE snapshot_date = ? AND account_id = ? "
-                                        "AND resource_type = 'AWS::EC2::Volume' ORDER BY resource_id LIMIT 25 OFFSET 25",
-                                        [snapshot, acct]).df()["resource_id"].tolist()
-    assert table["resource_id"].tolist() == first_page_ids
+    assert list(table.columns) == ["resource_id", "resource_name"]
+    second_page_ids = raw_duckdb.execute("SELECT resource_id FROM daivi_inventory.resources WHERE snapshot_date = ? AND account_id = ? "
+                                         "AND list_contains(?, resource_type) ORDER BY resource_type, resource_id LIMIT 25 OFFSET 25",
+                                         [snapshot, acct, types]).df()["resource_id"].tolist()
+    assert table["resource_id"].tolist() == second_page_ids
     assert any(b.label.startswith(f"Download all {expected:,} rows") for b in at.get("download_button"))
 
 
