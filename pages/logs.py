@@ -232,6 +232,12 @@ def link_inventory_hosts(hosts: list[str]) -> None:
         inventory_hosts.update(run(q.inventory_hosts(dt.date.fromisoformat(snapshot), hosts))["host"])
 
 
+def share_text(part: int, whole: int) -> str:
+    """A share as a percentage that never shows a non-zero count as 0.0%."""
+    share = part / whole if whole else 0.0
+    return f"{share:.1%}" if share >= 0.001 or part == 0 else f"{share:.2%}" if share >= 0.0001 else "<0.01%"
+
+
 def inventory_url(host: str) -> str:
     return "./inventory?" + urllib.parse.urlencode({"host": host})
 
@@ -262,7 +268,7 @@ with fields_col:
                 value, events = str(row.value), int(row.events)
                 label = f"[{value}]({inventory_url(value)})" if field == "host" and value in inventory_hosts else f"`{value}`"
                 text_col, plus_col, minus_col = st.columns([6, 1, 1], vertical_alignment="center", gap="xsmall")
-                text_col.markdown(f"{label}  \n:gray[{events:,} · {events / total:.1%}]")
+                text_col.markdown(f"{label}  \n:gray[{events:,} · {share_text(events, total)}]")
                 plus_col.button(":material/add:", key=f"include-{field}-{i}", help=f"Add {field}={value} to the search",
                                 on_click=add_clause, args=(field, value, False), type="tertiary")
                 minus_col.button(":material/remove:", key=f"exclude-{field}-{i}", help=f"Exclude: {field}!={value}",
@@ -312,7 +318,10 @@ with main_col:
             st.caption(caption)
             if page_df is not None:
                 table = page_df.copy()
-                column_config = {"event_time": st.column_config.DatetimeColumn("time (UTC)", format="YYYY-MM-DD HH:mm:ss")}
+                column_config = {
+                    "event_time": st.column_config.DatetimeColumn("time (UTC)", format="YYYY-MM-DD HH:mm:ss"),
+                    "message": st.column_config.TextColumn("message", width="large"),
+                }
                 order = list(shown_columns)
                 if "host" in shown_columns and inventory_hosts:
                     table["inventory"] = [inventory_url(h) if h in inventory_hosts else None for h in table["host"]]

@@ -76,7 +76,8 @@ def test_fields_panel_shows_exact_counts_and_percentages(run_page, raw_duckdb):
         "GROUP BY 1 ORDER BY n DESC, severity", [start, end]).fetchall()
     text = page_text(at)
     for value, n in top:
-        assert f"`{value}`  \n:gray[{n:,} · {n / total:.1%}]" in text
+        share = f"{n / total:.1%}" if n / total >= 0.001 else f"{n / total:.2%}"  # small shares keep two decimals
+        assert f"`{value}`  \n:gray[{n:,} · {share}]" in text
 
 
 def test_team_lead_sees_no_security_index_and_only_payments_accounts(run_page, raw_duckdb):
