@@ -81,8 +81,9 @@ def reconcile_with_billing(cur_by_type: pd.DataFrame, billing_by_type: pd.DataFr
     total = out.drop(columns="line_item_type").sum().to_frame().T
     total.insert(0, "line_item_type", TOTAL_STEP)
     out = pd.concat([out, total], ignore_index=True)
-    out["unblended_difference"] = out["cur_unblended"] - out["billing_unblended"]
-    out["amortized_difference"] = out["cur_amortized"] - out["billing_amortized"]
+    # Float sums of the same line items differ in the last bits; round that noise away (and -0.0 with it).
+    out["unblended_difference"] = (out["cur_unblended"] - out["billing_unblended"]).round(6) + 0.0
+    out["amortized_difference"] = (out["cur_amortized"] - out["billing_amortized"]).round(6) + 0.0
     return out[["line_item_type", "cur_unblended", "billing_unblended", "unblended_difference",
                 "cur_amortized", "billing_amortized", "amortized_difference"]]
 

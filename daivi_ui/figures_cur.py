@@ -50,7 +50,7 @@ def build_waterfall_figure(steps: pd.DataFrame, title: str, height: int = CHART_
     """Invoice waterfall: each step's amount relative to the previous, the total as an absolute bar."""
     fig = go.Figure(go.Waterfall(
         x=steps["step"], y=steps["amount"], measure=steps["measure"],
-        text=[f"${v:,.0f}" for v in steps["amount"]], textposition="outside",
+        text=[f"{'-' if v < 0 else ''}${abs(v):,.0f}" for v in steps["amount"]], textposition="outside",
         increasing={"marker": {"color": POSITIVE}}, decreasing={"marker": {"color": NEGATIVE}},
         totals={"marker": {"color": TOTAL}}, connector={"line": {"color": "#999"}},
         hovertemplate="%{x}<br>$%{y:,.2f}<extra></extra>",

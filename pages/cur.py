@@ -339,7 +339,7 @@ def draw_commitments() -> None:
     def ratio(value) -> str:
         return "–" if value is None or pd.isna(value) else f"{value:.1%}"
 
-    c = st.columns(6)
+    c = [*st.columns(3), *st.columns(3)]
     cov = this_period.iloc[0] if this_period is not None and not this_period.empty else None
     c[0].metric("Coverage (RI + SP)", ratio(cov["coverage"] if cov is not None else None),
                 help="Eligible usage covered by a commitment, at public on-demand prices.")
@@ -353,7 +353,8 @@ def draw_commitments() -> None:
     if daily.empty:
         empty_state(f"No commitment-eligible usage between {first} and {period}.")
     else:
-        st.plotly_chart(fig.build_coverage_trend_figure(daily, f"Coverage of eligible usage per day, {first} to {period}", chart_height),
+        span = f"{daily['usage_date'].min():%Y-%m-%d} to {daily['usage_date'].max():%Y-%m-%d}"
+        st.plotly_chart(fig.build_coverage_trend_figure(daily, f"Coverage of eligible usage per day, {span}", chart_height),
                         key="coverage_chart")
     monthly_util = ca.utilization_by(utilization, ["billing_period", "commitment_type"])
     if not monthly_util.empty:
@@ -412,7 +413,8 @@ def draw_commitments() -> None:
     for i, bucket in enumerate(("≤ 30 days", "31–60 days", "61–90 days")):
         rows = expiring[expiring["expires_in"] == bucket] if not expiring.empty else expiring
         e[i].metric(f"Expiring in {bucket}", f"{int(counts.get(bucket, 0))}",
-                    f"{format_money(rows['monthly_cost'].sum() if not rows.empty else 0.0)} / month", delta_color="off")
+                    f"{format_money(rows['monthly_cost'].sum() if not rows.empty else 0.0)} committed in {latest}",
+                    delta_color="off", delta_arrow="off")
     if expiring.empty:
         empty_state("No RI or Savings Plan ends in the next 90 days.")
     else:
@@ -475,13 +477,15 @@ if alloc_tab.open:
 
 def draw_top_resources() -> None:
     check_url_param("top", [str(n) for n in q.TOP_RESOURCES_ALLOWED], "number of top resources")
-    top_n = st.selectbox("Top resources", q.TOP_RESOURCES_ALLOWED, index=1, key="top", bind=URL)
+    top_n = st.columns(4)[0].selectbox("Top resources", q.TOP_RESOURCES_ALLOWED, index=1, key="top", bind=URL)
     daily = run(q.top_resources(period, basis, top_n))
     table = ca.top_resources_table(daily)
     if table.empty:
         empty_state(f"No line item of {period} carries a resource id.")
         return
-    st.dataframe(table, hide_index=True, key="top_resources_table", column_config={
+    st.dataframe(table, hide_index=True, key="top_resources_table", column_order=(
+        "cost_rank", "resource_id", "cost", "trend", "week_change", "inventory", "service", "account_id", "region", "usage_type"),
+                 column_config={
         "cost_rank": st.column_config.NumberColumn("#"),
         "cost": st.column_config.NumberColumn(f"Cost ({q.COST_BASIS_LABELS[basis].lower()})", format="dollar"),
         "trend": st.column_config.LineChartColumn("Daily cost"),
@@ -515,17 +519,14 @@ def draw_transfer() -> None:
     st.plotly_chart(fig.build_transfer_figure(by_service, f"Data transfer by service · {period} (unblended)", chart_height),
                     key="transfer_chart")
     cfg = {c: MONEY for c in (*ca.TRANSFER_CATEGORIES, "total", "unblended_cost")}
-    left, right = st.columns(2)
-    with left:
-        st.subheader("By service")
-        st.dataframe(by_service, hide_index=True, key="transfer_service_table", column_config=cfg)
-        csv_download(by_service, f"cur-transfer-by-service-{period}.csv", key="csv_transfer_service")
-    with right:
-        st.subheader("By account")
-        accounts = df.assign(account=df["account_id"] + " · " + df["account_name"].fillna(""))
-        by_account = ca.transfer_by(accounts, "account")
-        st.dataframe(by_account, hide_index=True, key="transfer_account_table", column_config=cfg)
-        csv_download(by_account, f"cur-transfer-by-account-{period}.csv", key="csv_transfer_account")
+    st.subheader("By service")
+    st.dataframe(by_service, hide_index=True, key="transfer_service_table", column_config=cfg)
+    csv_download(by_service, f"cur-transfer-by-service-{period}.csv", key="csv_transfer_service")
+    st.subheader("By account")
+    accounts = df.assign(account=df["account_id"] + " · " + df["account_name"].fillna(""))
+    by_account = ca.transfer_by(accounts, "account")
+    st.dataframe(by_account, hide_index=True, key="transfer_account_table", column_config=cfg)
+    csv_download(by_account, f"cur-transfer-by-account-{period}.csv", key="csv_transfer_account")
     st.subheader("Inter-region routes")
     routes = (df[df["category"] == "Inter-region"].groupby(["from_region", "to_region"], as_index=False)[["unblended_cost", "usage_gb"]]
               .sum().sort_values("unblended_cost", ascending=False))

@@ -95,8 +95,10 @@ ELIGIBLE_ON_DEMAND_SQL = """line_item_line_item_type = 'Usage' AND pricing_term 
            OR line_item_usage_type LIKE '%Fargate-vCPU-Hours%' OR line_item_usage_type LIKE '%Fargate-GB-Hours%'
            OR (line_item_product_code = 'AWSLambda' AND line_item_usage_type LIKE '%Lambda-GB-Second%'))"""
 
-# 'm5.large' -> 'm5', 'db.r6g.large' -> 'r6g' (product_instance_family holds the category, e.g. 'General purpose').
-INSTANCE_FAMILY_SQL = "COALESCE(NULLIF(element_at(split(COALESCE(product_instance_type, ''), '.'), -2), ''), '(no instance type)')"
+# 'm5.large' -> 'm5', 'db.r6g.large' -> 'r6g', 'r6g.large.search' -> 'r6g' (product_instance_family holds
+# the category, e.g. 'General purpose', not the family).
+INSTANCE_FAMILY_SQL = """COALESCE(NULLIF(element_at(split(regexp_replace(COALESCE(product_instance_type, ''), '[.]search$', ''), '.'), -2), ''),
+      '(no instance type)')"""
 
 TRANSFER_CATEGORY_SQL = """CASE
       WHEN product_transfer_type = 'IntraRegion' OR line_item_usage_type LIKE '%DataTransfer-Regional-Bytes%' THEN 'Inter-AZ'
