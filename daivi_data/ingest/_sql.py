@@ -11,6 +11,10 @@ import re
 
 from daivi_data import catalog
 
+# DuckDB's CSV reader holds a buffer of this size per open file and thread (default 32 MiB); smaller
+# buffers keep a many-file gzip export within the memory limit, and lines of a CUR stay far below it.
+CSV_BUFFER_BYTES = 8 * 1024 * 1024
+
 _DUCK_TYPES = {
     "varchar": "VARCHAR",
     "double": "DOUBLE",
@@ -122,6 +126,6 @@ def reader_sql(files: list[str], kind: str, nullstr: tuple[str, ...] = ("",)) ->
         nulls = "[" + ", ".join(lit(n) for n in nullstr) + "]"
         return (
             f"read_csv({listing}, header = true, all_varchar = true, union_by_name = true, filename = true, "
-            f"delim = ',', quote = '\"', escape = '\"', nullstr = {nulls}, hive_partitioning = false)"
+            f"delim = ',', quote = '\"', escape = '\"', nullstr = {nulls}, hive_partitioning = false, buffer_size = {CSV_BUFFER_BYTES})"
         )
     raise ValueError(kind)

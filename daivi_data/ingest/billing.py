@@ -2,11 +2,17 @@
 
 `cost_daily` is the daily sum of the line items by the billing dimensions
 (day, account, service, region, usage type, line item type, currency and
-cost allocation tags), with the three cost bases computed per line item the
-way the CUR view computes them (`queries.cur.AMORTIZED_COST_SQL`), so the
-Cost Explorer and the CUR view agree to the cent. Its `billing_period` is
-the month of the usage day, which is what the Cost Explorer prunes on.
-Cost allocation tags are the user-defined CUR tags (`user_team` -> `team`).
+cost allocation tags), the same grain and keys as the demo generator's
+derivation (`demo.billing.cost_daily_sql`), with service names from the
+demo's `SERVICE_NAMES`. Where real exports need more than generated data,
+this one differs on purpose: the currency is the line item's (mixed
+currencies stay apart instead of all becoming USD), every user-defined CUR
+tag becomes a cost allocation tag (`user_team` -> `team`; the demo keeps its
+four known keys), and amortized cost is the CUR view's formula
+(`queries.cur.AMORTIZED_COST_SQL`, which also zeroes RI upfront fees and SP
+upfront fees), so the Cost Explorer and the CUR view agree to the cent.
+Its `billing_period` is the month of the usage day, which is what the Cost
+Explorer prunes on.
 `accounts` lists the accounts seen, with their CUR names; `budgets` is
 written empty: an export holds no budgets.
 """
@@ -16,10 +22,17 @@ written empty: an export holds no budgets.
 
 from __future__ import annotations
 
+from daivi_data.demo.pricing import SERVICE_NAMES
 from daivi_data.ingest._sql import lit
 from daivi_data.queries.cur import AMORTIZED_COST_SQL
 
 USER_TAG_PREFIX = "user_"
+
+
+def _service_name_case() -> str:
+    """Cost Explorer's service names for AWS product codes (the demo generator's table), as SQL."""
+    whens = " ".join(f"WHEN {lit(code)} THEN {lit(name)}" for code, name in sorted(SERVICE_NAMES.items()))
+    return f"CASE line_item_product_code {whens} END"
 
 
 def cost_daily_sql(cur_relation: str) -> str:
@@ -34,7 +47,7 @@ SELECT
   CAST(line_item_usage_start_date AS DATE) AS usage_date,
   line_item_usage_account_id AS account_id,
   line_item_product_code AS service_code,
-  MAX(COALESCE(product_servicecode, line_item_product_code)) AS service_name,
+  MAX(COALESCE({_service_name_case()}, product_servicecode, line_item_product_code)) AS service_name,
   COALESCE(NULLIF(product_region_code, ''), 'global') AS region,
   COALESCE(line_item_usage_type, '') AS usage_type,
   line_item_line_item_type AS record_type,

@@ -47,6 +47,7 @@ DATE_COLUMNS = {
     RESOURCES: "snapshot_date",
     EVENTS: "event_date",
 }
+STAGING_ROW_GROUP = 16_384
 Progress = Callable[[float, str], None]
 
 
@@ -128,18 +129,24 @@ def _connect(writer: LakehouseWriter, options: ImportOptions) -> duckdb.DuckDBPy
     # Order of rows within a file carries no meaning; dropping it lets COPY stream.
     con.execute("SET preserve_insertion_order = false")
     con.execute("SET TimeZone = 'UTC'")
+    con.execute("SET enable_progress_bar = false")
     return con
 
 
 def _duckdb_message(e: duckdb.Error) -> str:
     text = str(e).strip().splitlines()[0]
-    if "GZIP" in text.upper() or "gzip" in text:
+    if "GZIP" in text.upper():
         return f"A gzip file is truncated or corrupt, so the import stopped: {text}. Download that file again."
-    return f"An input file could not be read: {text[:400]}"
+    if isinstance(e, duckdb.OutOfMemoryException):
+        return f"The import ran out of memory ({text[:200]}). Raise the memory limit (--memory-limit) or import fewer files at once."
+    if any(word in text for word in ("CSV", "csv", "Parquet", "parquet", "JSON", "json", "file")):
+        return f"An input file could not be read: {text[:400]}"
+    return f"The import failed: {text[:400]}"
 
 
 def _copy(con: duckdb.DuckDBPyConnection, select_sql: str, target: Path) -> None:
-    con.execute(f"COPY ({select_sql}) TO {lit(str(target))} (FORMAT parquet, COMPRESSION zstd)")
+    # Small row groups: the Parquet writer buffers a whole row group of ~60 wide columns per thread.
+    con.execute(f"COPY ({select_sql}) TO {lit(str(target))} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {STAGING_ROW_GROUP})")
 
 
 def _describe(con: duckdb.DuckDBPyConnection, reader: str) -> dict[str, str]:
@@ -227,13 +234,13 @@ def _validate(con: duckdb.DuckDBPyConnection, table: str, staging: Path, report:
         reason = "_reject_reason"
     total = _rows(con, f"SELECT COUNT(*) FROM {stg}")[0][0]
     groups = _rows(con, f"""
-        SELECT reason, COUNT(*) OVER (PARTITION BY reason) AS n, _reject_detail
-        FROM (SELECT {reason} AS reason, _reject_detail, row_number() OVER (PARTITION BY {reason} ORDER BY _source_file) AS rn
-              FROM {stg}) WHERE reason IS NOT NULL QUALIFY rn <= {REJECT_SAMPLE_ROWS}
+        SELECT reason, _reject_detail
+        FROM (SELECT {reason} AS reason, _reject_detail, _source_file FROM {stg} WHERE {reason} IS NOT NULL)
+        QUALIFY row_number() OVER (PARTITION BY reason ORDER BY _source_file) <= {REJECT_SAMPLE_ROWS}
     """)
     counts = dict(_rows(con, f"SELECT {reason} AS reason, COUNT(*) FROM {stg} WHERE reason IS NOT NULL GROUP BY 1"))
     rejected: dict[str, RejectedRows] = {}
-    for r, _, detail in groups:
+    for r, detail in groups:
         rejected.setdefault(r, RejectedRows(r, counts[r])).sample.append(detail)
     if rejected:
         report.rejected[table] = sorted(rejected.values(), key=lambda x: -x.count)

@@ -6,12 +6,15 @@ import datetime as dt
 import json
 
 import pytest
+from streamlit.testing.v1 import AppTest
 
+from daivi_data.governance import load_policy
 from daivi_data.ingest import run_import
-from tests.app.conftest import page_text
+from daivi_data.settings import PROJECT_ROOT
+from daivi_ui.navigation import views_for
+from tests.app.conftest import APP_TIMEOUT_S, page_text
+from tests.helpers import PERSONA_ROLES
 from tests.unit.test_ingest_formats import cur2_row, write_cur2_csv
-
-FOCUS_SAMPLE = "/work/shared/data/focus-1.0/focus_sample.csv"
 
 
 @pytest.fixture
@@ -25,11 +28,15 @@ def own_lakehouse(tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("persona", ["finance", "ops", "teamlead"])
-def test_only_the_admin_role_may_import(run_page, persona, own_lakehouse):
-    at = run_page(persona, "import_data.py")
+def test_only_the_admin_role_may_import(persona, own_lakehouse):
+    """Hidden from the navigation, and the page itself refuses when reached directly."""
+    grants = load_policy(PROJECT_ROOT / "config" / "grants.toml").for_role(PERSONA_ROLES[persona])
+    assert "import_data.py" not in [v.script for v in views_for(grants)]
+    at = AppTest.from_file(str(PROJECT_ROOT / "pages" / "import_data.py"), default_timeout=APP_TIMEOUT_S)
+    at.query_params["persona"] = persona
+    at.run()
     assert not at.exception
-    text = page_text(at)
-    assert "reserved for the `admin` role" in text
+    assert "reserved for the `admin` role" in page_text(at)
     assert not at.button  # no form at all
 
 
