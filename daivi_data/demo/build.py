@@ -39,8 +39,8 @@ class Scale:
 
 SCALES: dict[str, Scale] = {
     "small": Scale(factor=0.3, months=3, snapshots=14, event_days=7, events_per_day=9_000),
-    "medium": Scale(factor=4.0, months=13, snapshots=35, event_days=30, events_per_day=52_000),
-    "large": Scale(factor=40.0, months=13, snapshots=90, event_days=90, events_per_day=230_000),
+    "medium": Scale(factor=5.2, months=13, snapshots=35, event_days=30, events_per_day=52_000),
+    "large": Scale(factor=60.0, months=13, snapshots=90, event_days=90, events_per_day=230_000),
 }
 
 _DUCK_TYPES = {"varchar": "VARCHAR", "double": "DOUBLE", "timestamp": "TIMESTAMP", "date": "DATE",
@@ -234,8 +234,8 @@ def _write_cur_and_billing(con, writer: _Writer, fleet: Fleet, seed: int, period
         month_first = day_date(first)
         invoice = "" if period == current else str(1_000_000_000 + (int(period.replace("-", "")) * 7919) % 899_999_999)
         writer.write(catalog.CUR, "cur", typed_select(catalog.CUR, "cur",
-                                                      cur.cur_select_sql(seed, period, month_first, invoice),
-                                                      "x._rn"), period)
+                                                      cur.cur_select_sql(seed, period, month_first, invoice)),
+                     period)  # the fact rows are in their final order and DuckDB keeps the scan order
         con.unregister("fact")
         glob = str(writer.root / f"daivi_cur/cur/billing_period={period}/*.parquet")
         writer.write(catalog.BILLING, "cost_daily",

@@ -420,7 +420,8 @@ def _cumsum_within(groups: np.ndarray, values: np.ndarray) -> np.ndarray:
 
 def _records(rows: list[dict]) -> dict[str, np.ndarray]:
     keys = sorted({k for r in rows for k in r})
-    return {k: np.array([r.get(k, 0) for r in rows]) for k in keys}
+    missing = {"sp": -1, "ri": -1}
+    return {k: np.array([r.get(k, missing.get(k, 0)) for r in rows]) for k in keys}
 
 
 def _concat(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:

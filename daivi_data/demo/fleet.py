@@ -371,10 +371,12 @@ def _buckets(ctx: _Ctx, acct: int, app: str, purposes: list[str], sizes_gb: list
              glacier: bool = False, public: bool = False) -> None:
     rng = ctx.rng
     n = len(purposes)
-    size = np.array(sizes_gb, float) * np.exp(0.6 * rng.standard_normal(n)) * ctx.f ** 0.8
+    size = np.array(sizes_gb, float) * np.exp(0.4 * rng.standard_normal(n)) * ctx.f ** 0.8
+    # Requests grow slower than the bytes stored (archives are big and quiet).
+    requests = 2000 * size ** 0.6 * _lognormal(rng, 1.0, 0.8, n) * (0.05 if glacier else 1.0)
     _simple(ctx, "bucket", acct, n, app=app, purpose=np.array(purposes, dtype=object), size_gb=size,
-            p_new=0.1, p_del=0.0, regions=np.full(n, ACCOUNTS[acct].region, dtype=object), traffic=size * _lognormal(rng, 200, 0.8, n), public=public,
-            vtype="glacier" if glacier else "standard", encrypted=rng.random(n) < 0.9)
+            p_new=0.1, p_del=0.0, regions=np.full(n, ACCOUNTS[acct].region, dtype=object), traffic=requests,
+            public=public, vtype="glacier" if glacier else "standard", encrypted=rng.random(n) < 0.9)
 
 
 def _nat(ctx: _Ctx, acct: int, n: int, gb_per_day: float) -> None:
@@ -397,7 +399,7 @@ def _data(ctx: _Ctx, acct: int) -> None:
         n = ctx.count(1.2, a.size)
         _simple(ctx, "lambda", acct, n, app=app, traffic=_lognormal(rng, 3000, 1.2, n),
                 traffic2=_lognormal(rng, 20000, 1.0, n))
-    raw = 100_000 if prod else 3_000
+    raw = 40_000 * a.size if prod else 2_000
     _buckets(ctx, acct, a.apps[0], ["raw", "curated", "athena-results"], [raw, raw * 0.3, 400])
     _common(ctx, acct)
     _nat(ctx, acct, 1, 40 if prod else 3)

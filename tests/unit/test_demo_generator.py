@@ -469,3 +469,13 @@ def test_interrupted_rebuild_keeps_the_previous_lakehouse(tmp_path):
 def test_unknown_scale_is_refused(tmp_path):
     with pytest.raises(ValueError, match="small"):
         build_demo_lakehouse(tmp_path / "x", scale="huge")
+
+
+def test_commitment_columns_are_set_only_on_their_own_lines(con):
+    sp_types = "('SavingsPlanCoveredUsage', 'SavingsPlanNegation', 'SavingsPlanRecurringFee')"
+    ri_types = "('DiscountedUsage', 'RIFee')"
+    assert one(con, f"SELECT count(*) FROM cur WHERE (savings_plan_savings_plan_a_r_n <> '') "
+                    f"<> (line_item_line_item_type IN {sp_types})") == 0
+    assert one(con, f"SELECT count(*) FROM cur WHERE (savings_plan_end_time <> '') <> (line_item_line_item_type IN {sp_types})") == 0
+    assert one(con, f"SELECT count(*) FROM cur WHERE (reservation_reservation_a_r_n <> '') <> (line_item_line_item_type IN {ri_types})") == 0
+    assert one(con, f"SELECT count(*) FROM cur WHERE (reservation_end_time <> '') <> (line_item_line_item_type IN {ri_types})") == 0
