@@ -240,7 +240,18 @@ def draw_drill_level(path: q.DrillPath) -> None:
     chart_kind = st.segmented_control("Chart", ["Bar", "Treemap"], default="Bar", key="chart", bind=URL,
                                       label_visibility="collapsed")
     builder = fig.build_level_treemap_figure if chart_kind == "Treemap" else fig.build_level_bar_figure
-    st.plotly_chart(builder(df, label, cost_col, title, chart_height), key=f"drill_chart_{level}")
+    chart_col = cost_col
+    if not (df[cost_col] > 0).any():
+        # RI-covered usage is $0 unblended, SP-covered usage nets to $0: chart what it effectively cost instead.
+        chart_col = next((c for c in ("amortized_cost", "public_cost") if (df[c] > 0).any()), None)
+        if chart_col:
+            st.caption(f"Nothing here costs more than $0 {q.COST_BASIS_LABELS[basis].lower()} "
+                       f"(covered by commitments or credited); the chart shows the {chart_col.replace('_', ' ')}.")
+            title = f"{q.DRILL_LEVEL_TITLES[level]} · {chart_col.replace('_', ' ')}"
+    if chart_col:
+        st.plotly_chart(builder(df, label, chart_col, title, chart_height), key=f"drill_chart_{level}")
+    else:
+        st.caption("Nothing at this level has a positive cost on any basis, so there is no chart; the table lists it.")
 
     columns = {
         "account": ["account_id", "account_name"], "service": ["service"], "usage": ["usage_type", "operation"],

@@ -288,3 +288,18 @@ def test_each_cost_basis_orders_the_level_by_itself(run_page, basis):
     table = table_with(at, "account_id")
     column = {"amortized": "amortized_cost", "net": "net_cost", "public": "public_cost"}[basis]
     assert table.columns[2] == column and table[column].is_monotonic_decreasing
+
+
+def test_a_level_that_costs_nothing_unblended_charts_its_amortized_cost(run_page, raw_duckdb, previous_period):
+    """RI-covered usage is $0 unblended: the chart must not be empty, it shows the effective cost."""
+    row = raw_duckdb.execute("""
+        SELECT line_item_usage_account_id, line_item_product_code, line_item_usage_type, line_item_operation
+        FROM daivi_cur.cur WHERE billing_period = ?
+        GROUP BY ALL HAVING SUM(line_item_unblended_cost) = 0 AND SUM(reservation_effective_cost) > 0 LIMIT 1""",
+                             [previous_period]).fetchone()
+    assert row, "the small lakehouse has RI-covered usage"
+    account, service, usage_type, operation = row
+    at = open_cur(run_page, "admin", period=previous_period, account=account, service=service, usage_type=usage_type,
+                  operation=operation)
+    assert any("the chart shows the amortized cost" in c.value for c in at.caption)
+    assert (table_with(at, "resource_id")["amortized_cost"] > 0).any()
