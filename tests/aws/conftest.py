@@ -165,7 +165,8 @@ def caller_role_arn(authorization: str) -> str:
 
 
 def _cell(value: object) -> dict:
-    return {} if value is None else {"VarCharValue": str(value)}
+    # moto writes the CSV result without escaping quotes; Athena doubles them, so hand moto the escaped text.
+    return {} if value is None else {"VarCharValue": str(value).replace('"', '""')}
 
 
 def _results(seeded: Seeded) -> QueryResults:
