@@ -120,11 +120,19 @@ def build_sankey_figure(totals: pd.DataFrame, order1: list[str], order2: list[st
         node={"label": [labels1.get(g, g) for g in nodes1] + [labels2.get(g, g) for g in nodes2],
               "color": [c1[g] for g in nodes1] + [c2[g] for g in nodes2], "pad": 12, "thickness": 14},
         link={"source": [index1[g] for g in frame["group1"]], "target": [index2[g] for g in frame["group2"]],
-              "value": frame["cost"].tolist(), "hovertemplate": "%{source.label} → %{target.label}: $%{value:,.2f}<extra></extra>"},
+              "value": frame["cost"].tolist(), "color": [_translucent(c1[g]) for g in frame["group1"]], "hovertemplate": "%{source.label} → %{target.label}: $%{value:,.2f}<extra></extra>"},
     ))
     fig.update_layout(height=max(CHART_HEIGHT_PX, 24 * max(len(nodes1), len(nodes2))), margin={"l": 10, "r": 10, "t": 30, "b": 10},
                       title={"text": f"{title1} → {title2}", "font": {"size": 13}})
     return fig
+
+
+def _translucent(color: str, alpha: float = 0.35) -> str:
+    """'#RRGGBB' -> 'rgba(r, g, b, alpha)': Sankey links in their source's color, lighter than the nodes."""
+    if not color.startswith("#") or len(color) != 7:
+        return color
+    r, g, b = (int(color[i:i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({r}, {g}, {b}, {alpha})"
 
 
 def build_movers_figure(increases: pd.DataFrame, decreases: pd.DataFrame, labels: dict[str, str] | None = None) -> go.Figure:

@@ -407,7 +407,12 @@ with tabs[1]:
                 "Cost": event.cost, "Expected": event.expected, "Impact": event.impact, "Score": event.peak_score,
                 "Accounts": top["account"], "Regions": top["region"], "Usage types": top["usage_type"],
             })
-        st.dataframe(pd.DataFrame(anomaly_rows), hide_index=True, key="anomalies", column_config={
+        anomaly_table = pd.DataFrame(anomaly_rows)
+        # Drivers along the detection dimension would only repeat the group itself.
+        same = {"account": "Accounts", "region": "Regions", "usage_type": "Usage types"}.get(anomaly_key)
+        if same:
+            anomaly_table = anomaly_table.drop(columns=same)
+        st.dataframe(anomaly_table, hide_index=True, key="anomalies", column_config={
             "Cost": st.column_config.NumberColumn(format="dollar"),
             "Expected": st.column_config.NumberColumn(format="dollar", help="Median of the previous days, times the event's days."),
             "Impact": st.column_config.NumberColumn(format="dollar"),
@@ -459,6 +464,9 @@ with tabs[3]:
                            "budgets ignore the page's filters.")
                 status["scope_value"] = [account_labels.get(v, v) if t == "account" else v
                                          for t, v in zip(status["scope_type"], status["scope_value"], strict=True)]
+                # The budget's name already says its scope; the columns that matter come first.
+                status = status[["budget_name", "pct_used", "actual", "monthly_limit", "projected", "overrun_date", "status",
+                                 "scope_type", "scope_value"]]
                 st.dataframe(status, hide_index=True, key="budgets", column_config={
                     "budget_name": "Budget", "scope_type": "Scope", "scope_value": "Of",
                     "monthly_limit": st.column_config.NumberColumn("Limit", format="dollar"),

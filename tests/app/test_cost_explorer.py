@@ -166,7 +166,7 @@ def test_forecast_and_method_are_explained(run_page):
 def test_the_demo_incidents_are_listed_with_their_drivers(run_page, small_lakehouse):
     incidents = json.loads((small_lakehouse / "manifest.json").read_text())["incidents"]
     assert incidents
-    at = open_explorer(run_page, "finance", anomaly_by="account")
+    at = open_explorer(run_page, "finance", anomaly_by="account")  # drivers: regions and usage types
     tables = [d.value for d in at.dataframe if "Impact" in d.value.columns]
     assert tables, "no anomaly table"
     anomalies = tables[0]
