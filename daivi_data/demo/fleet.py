@@ -659,8 +659,9 @@ def _finish_resources(ctx: _Ctx, res: pd.DataFrame) -> pd.DataFrame:
     # Instance host names: role-app[-env]-NN, EKS nodes by private DNS name, unique across the organization.
     inst = kind == "instance"
     role = res["role"].to_numpy()
-    short_env = np.where(env == "prod", "", "-" + env)
-    base = np.array([f"{r}-{a}{e}" for r, a, e in zip(role, app, short_env, strict=True)], dtype=object)
+    short_env = np.where(np.isin(env, ["prod", "shared"]), "", "-" + env)
+    base = np.array([(r if a in r or not a else f"{r}-{a}") + e for r, a, e in zip(role, app, short_env, strict=True)],
+                    dtype=object)
     order = np.zeros(n, dtype=np.int64)
     order[inst] = pd.Series(base[inst]).groupby(base[inst]).cumcount().to_numpy() + 1
     hostnames = np.array([f"{b}-{k:02d}" for b, k in zip(base, order, strict=True)], dtype=object)

@@ -302,7 +302,7 @@ class SplunkGenerator:
         code = rng.choice(len(TRAIL_EVENTS), size=n, p=TRAIL_WEIGHTS / TRAIL_WEIGHTS.sum()) if code is None else code
         sev = np.array([SEVERITIES.index(t[2]) for t in TRAIL_EVENTS])[code]
         acct = rng.integers(0, len(ACCOUNTS), n) if acct is None else acct
-        user = rng.integers(0, len(INTERNAL_USERS), n) if user is None else user
+        user = rng.integers(2, len(INTERNAL_USERS), n) if user is None else user  # people and pipelines
         if ip is None:
             ip = np.where(rng.random(n) < 0.5, (10 << 24) + rng.integers(0, 1 << 20, n),
                           self.client_pool[rng.integers(0, 200, n)])

@@ -479,3 +479,12 @@ def test_commitment_columns_are_set_only_on_their_own_lines(con):
     assert one(con, f"SELECT count(*) FROM cur WHERE (savings_plan_end_time <> '') <> (line_item_line_item_type IN {sp_types})") == 0
     assert one(con, f"SELECT count(*) FROM cur WHERE (reservation_reservation_a_r_n <> '') <> (line_item_line_item_type IN {ri_types})") == 0
     assert one(con, f"SELECT count(*) FROM cur WHERE (reservation_end_time <> '') <> (line_item_line_item_type IN {ri_types})") == 0
+
+
+def test_instance_names_are_unique_host_names(con):
+    dupes = one(con, """SELECT count(*) FROM (SELECT resource_name FROM resources WHERE resource_type = 'AWS::EC2::Instance'
+                        GROUP BY 1 HAVING count(DISTINCT resource_id) > 1)""")
+    assert dupes == 0
+    names = {r[0] for r in q(con, "SELECT DISTINCT resource_name FROM resources WHERE resource_type = 'AWS::EC2::Instance'")}
+    assert {"web-storefront-01", "web-payments-api-01"} <= names
+    assert any(n.startswith("ip-10-") for n in names)  # EKS nodes and unnamed instances go by their private DNS name
