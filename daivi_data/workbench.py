@@ -243,6 +243,18 @@ def limit_result(df: pd.DataFrame, checked: CheckedSql) -> tuple[pd.DataFrame, b
     return df, False
 
 
+def date_only_columns(df: pd.DataFrame) -> list[str]:
+    """Timestamp columns whose values are all midnight: DATE columns, which pandas holds as timestamps."""
+    columns = []
+    for name in df.columns:
+        series = df[name]
+        if pd.api.types.is_datetime64_any_dtype(series) and not series.dropna().empty:
+            values = series.dropna()
+            if (values == values.dt.normalize()).all():
+                columns.append(name)
+    return columns
+
+
 def missing_partition_predicates(tree: exp.Expression) -> list[PartitionWarning]:
     """Partitioned tables the query reads without a pruning predicate on the partition key.
 

@@ -15,7 +15,7 @@ from daivi_data import catalog_browser
 from daivi_data.engines.base import format_bytes
 from daivi_data.errors import DaiviError
 from daivi_data.saved_queries import DEFAULT_KEY, saved_queries_for
-from daivi_data.workbench import WORKBENCH_ROW_LIMIT, EmptySql, check_sql, limit_result
+from daivi_data.workbench import WORKBENCH_ROW_LIMIT, EmptySql, check_sql, date_only_columns, limit_result
 from daivi_ui.components import csv_download, empty_state
 from daivi_ui.context import app_context
 from daivi_ui.errors import show_error
@@ -97,7 +97,7 @@ def draw_examples() -> None:
     if not examples:
         return
     keys = list(examples)
-    left, right = st.columns([4, 1], vertical_alignment="bottom")
+    left, right = st.columns([3, 1], vertical_alignment="bottom")
     key = left.selectbox("Example queries", keys, index=keys.index(DEFAULT_KEY) if DEFAULT_KEY in keys else 0,
                          format_func=lambda k: f"{examples[k].title} ({', '.join(examples[k].lakehouses)})",
                          key="wb_example")
@@ -123,7 +123,8 @@ def draw_result(checked, result) -> None:
     if df.empty:
         empty_state("The query returned no rows.")
         return
-    st.dataframe(df, hide_index=True, key="wb_result")
+    dates = {c: st.column_config.DateColumn(format="YYYY-MM-DD") for c in date_only_columns(df)}
+    st.dataframe(df, hide_index=True, key="wb_result", column_config=dates)
     csv_download(df, "workbench-result.csv", key="wb_download",
                  label=f"Download CSV (the first {len(df):,} rows)" if truncated else "Download CSV")
     draw_chart(df)

@@ -2,6 +2,7 @@
 
 import datetime as dt
 
+import pandas as pd
 import pytest
 import sqlglot
 
@@ -10,7 +11,7 @@ from daivi_data.errors import AccessDenied, InvalidRequest
 from daivi_data.governance import load_policy
 from daivi_data.saved_queries import saved_queries, saved_queries_for
 from daivi_data.settings import load_settings
-from daivi_data.workbench import QUERY_NAME, EmptySql, RefusedStatement, SqlSyntaxError, check_sql
+from daivi_data.workbench import QUERY_NAME, EmptySql, RefusedStatement, SqlSyntaxError, check_sql, date_only_columns
 
 POLICY = load_policy(load_settings(secrets={}, environ={}).grants_file)
 ADMIN = POLICY.for_role("admin")
@@ -261,3 +262,12 @@ def test_starter_sql_has_the_partition_predicate_and_passes_the_guard():
     assert "WHERE billing_period = '2026-11'" in cost
     for sql in (resources, cost, catalog_browser.starter_sql(tables["daivi_billing.accounts"], None)):
         assert check_sql(sql, finance, LIMIT).partition_warnings == ()
+
+
+def test_date_only_columns_are_the_midnight_timestamps():
+    df = pd.DataFrame({
+        "usage_date": pd.to_datetime(["2026-11-01", "2026-11-02", None]),
+        "event_time": pd.to_datetime(["2026-11-01 00:00", "2026-11-01 13:45", "2026-11-02 00:00"]),
+        "label": ["a", "b", "c"],
+    })
+    assert date_only_columns(df) == ["usage_date"]
