@@ -332,9 +332,13 @@ with export[1]:
     csv_download(series_out, f"cost-series-{granularity}-{start}-{end}.csv", "Series as CSV", key="download_series")
 
 # --- what changed, anomalies, forecast, budgets -----------------------------------------------
-tabs = st.tabs(["What changed", "Anomalies", "Forecast", "Budgets"])
+TABS = ("What changed", "Anomalies", "Forecast", "Budgets")
+check_url_param("tab", TABS, "tab")
+# Bound to the URL, the tabs run lazily: only the open tab's queries run.
+tabs = st.tabs(list(TABS), key="tab", bind=URL, default=TABS[0])
 
-with tabs[0]:
+
+def draw_changes() -> None:
     increases, decreases, total_change = ca.top_movers(current_by_group, previous_by_group, n=5)
     st.markdown(f"**{group.label}** between {compare_label} and {start:%b %d} – {end:%b %d, %Y}: "
                 f"total change **{format_money(total_change)}**"
@@ -358,7 +362,8 @@ with tabs[0]:
             },
         )
 
-with tabs[1]:
+
+def draw_anomalies() -> None:
     check_url_param("anomaly_by", [d for d in billing.DIMENSIONS if d != "tag"], "anomalies by")
     anomaly_key = st.selectbox("Detect anomalies by", [d for d in billing.DIMENSIONS if d != "tag"], key="anomaly_by", bind=URL)
     anomaly_dim = Dimension(anomaly_key)
@@ -423,7 +428,8 @@ with tabs[1]:
                                                  labels_a.get(top_event["group"], top_event["group"])), key="anomaly_chart")
         st.caption(f"Daily cost of the largest anomaly's {anomaly_dim.label.lower()}, the event shaded.")
 
-with tabs[2]:
+
+def draw_forecast() -> None:
     st.markdown(ca.FORECAST_METHOD)
     for fc, what in ((month_fc, f"{as_of:%B %Y}"), (quarter_fc, f"Q{(as_of.month - 1) // 3 + 1} {as_of.year}")):
         if fc is None:
@@ -433,7 +439,8 @@ with tabs[2]:
                     f"= **{format_money(fc.total)}** ({fc.level:.0%} interval {format_money(fc.low)} – {format_money(fc.high)}).")
         st.plotly_chart(fig.build_forecast_figure(history, fc), key=f"forecast_{fc.period_end}")
 
-with tabs[3]:
+
+def draw_budgets() -> None:
     if ctx.grants.grant_for("daivi_billing", "budgets") is None:
         st.info(f"Budgets are not available for your role (`{ctx.principal.role}`): it has no grant on `daivi_billing.budgets`.",
                 icon=":material/lock:")
@@ -476,3 +483,9 @@ with tabs[3]:
                     "overrun_date": st.column_config.DateColumn("Projected overrun"),
                     "status": "Status",
                 })
+
+
+for tab, draw in zip(tabs, (draw_changes, draw_anomalies, draw_forecast, draw_budgets), strict=True):
+    if tab.open is not False:
+        with tab:
+            draw()

@@ -144,20 +144,26 @@ def test_state_is_restored_from_the_url(run_page):
 
 
 def test_ops_has_no_budgets_but_the_rest_works(run_page):
-    at = open_explorer(run_page, "ops")
+    at = open_explorer(run_page, "ops", tab="Budgets")
     text = page_text(at)
     assert "Budgets are not available for your role (`ops-engineer`)" in text
     assert "Total" in breakdown(at).iloc[-1].to_string()
 
 
+def test_only_the_open_tab_runs_its_queries(run_page):
+    at = open_explorer(run_page, "finance")  # "What changed" is open by default
+    assert not [d for d in at.dataframe if "monthly_limit" in d.value.columns or "Impact" in d.value.columns]
+    assert [d for d in at.dataframe if "contribution_pp" in d.value.columns]
+
+
 def test_budgets_show_for_finance(run_page, raw_duckdb):
-    at = open_explorer(run_page, "finance")
+    at = open_explorer(run_page, "finance", tab="Budgets")
     budgets = [d.value for d in at.dataframe if "monthly_limit" in d.value.columns]
     assert budgets and len(budgets[0]) == raw_duckdb.execute("SELECT count(*) FROM daivi_billing.budgets").fetchone()[0]
 
 
 def test_forecast_and_method_are_explained(run_page):
-    at = open_explorer(run_page, "finance", range="month-to-date")
+    at = open_explorer(run_page, "finance", range="month-to-date", tab="Forecast")
     text = page_text(at)
     assert "least squares" in text and "prediction interval" in text
     assert metric(at, "Forecast Q").startswith("$")
@@ -166,7 +172,7 @@ def test_forecast_and_method_are_explained(run_page):
 def test_the_demo_incidents_are_listed_with_their_drivers(run_page, small_lakehouse):
     incidents = json.loads((small_lakehouse / "manifest.json").read_text())["incidents"]
     assert incidents
-    at = open_explorer(run_page, "finance", anomaly_by="account")  # drivers: regions and usage types
+    at = open_explorer(run_page, "finance", tab="Anomalies", anomaly_by="account")  # drivers: regions and usage types
     tables = [d.value for d in at.dataframe if "Impact" in d.value.columns]
     assert tables, "no anomaly table"
     anomalies = tables[0]
