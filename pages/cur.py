@@ -130,8 +130,12 @@ if period is None:
     show_query_stats(results)
     st.stop()
 
-summary = period_totals.set_index("billing_period").loc[period]
 if not ctx.embed:
+    try:
+        summary = run(q.period_summary(period)).iloc[0]
+    except DaiviError as e:
+        show_error(e)
+        st.stop()
     k = st.columns(5)
     k[0].metric("Unblended", format_money(summary["unblended_cost"]))
     k[1].metric("Amortized", format_money(summary["amortized_cost"]))

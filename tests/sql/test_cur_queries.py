@@ -58,6 +58,7 @@ def every_query(period: str) -> list[Query]:
     first = q.shift_period(period, -5)
     return [
         q.period_totals(period),
+        q.period_summary(period),
         *(q.drill_level(p, basis) for p in levels for basis in q.COST_BASES),
         q.line_items(deep),
         q.line_items(q.DrillPath(period, account="411111111101", service="AmazonEC2", usage_type="X", resource=q.NO_RESOURCE)),
@@ -133,13 +134,17 @@ def test_period_totals_equal_independent_sums(engine, raw_duckdb, periods):
     actual = run(engine, q.period_totals(periods[-1])).set_index("billing_period")
     expected = raw(raw_duckdb, """
         SELECT CAST(billing_period AS VARCHAR) AS p, SUM(line_item_unblended_cost) AS u, SUM(line_item_net_unblended_cost) AS n,
-               COUNT(*) AS c
+               SUM(pricing_public_on_demand_cost) AS pub, COUNT(*) AS c, COUNT(DISTINCT line_item_usage_account_id) AS a
         FROM daivi_cur.cur GROUP BY 1""").set_index("p")
     assert sorted(actual.index) == sorted(expected.index) == periods
     for p in periods:
         assert actual.loc[p, "unblended_cost"] == pytest.approx(expected.loc[p, "u"], **MONEY)
-        assert actual.loc[p, "net_cost"] == pytest.approx(expected.loc[p, "n"], **MONEY)
         assert actual.loc[p, "line_items"] == expected.loc[p, "c"]
+        summary = run(engine, q.period_summary(p)).iloc[0]
+        assert summary["unblended_cost"] == pytest.approx(expected.loc[p, "u"], **MONEY)
+        assert summary["net_cost"] == pytest.approx(expected.loc[p, "n"], **MONEY)
+        assert summary["accounts"] == expected.loc[p, "a"]
+        assert summary["line_items"] == expected.loc[p, "c"]
 
 
 def test_cur_reconciles_with_the_billing_lakehouse(engine, raw_duckdb, period):
@@ -334,6 +339,8 @@ def test_teamlead_sees_exactly_the_payments_accounts(engine, raw_duckdb, period)
         assert accounts.loc[a, "unblended_cost"] == pytest.approx(expected.loc[a, "s"], **MONEY)
     totals = run(engine, q.period_totals(period), "teamlead").set_index("billing_period")
     assert totals.loc[period, "unblended_cost"] == pytest.approx(expected["s"].sum(), **MONEY)
+    summary = run(engine, q.period_summary(period), "teamlead").iloc[0]
+    assert summary["accounts"] == len(expected) and summary["public_cost"] > 0
     chargeback = ca.chargeback(run(engine, q.cost_by_tag(period, "user_team"), "teamlead"))
     assert chargeback["total"].sum() == pytest.approx(expected["s"].sum(), rel=1e-9, abs=1e-4)
     top = run(engine, q.top_resources(period, "unblended", 25), "teamlead")
