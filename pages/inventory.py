@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from functools import partial
 from urllib.parse import urlencode
 
 import pandas as pd
@@ -92,6 +93,8 @@ def valid_url_date(value: str) -> bool:
 
 check_url_param("snapshot", valid_url_date, "snapshot date")
 check_url_param("since", valid_url_date, "compare date")
+
+
 def show_detail_tab() -> None:
     """Typing a resource id opens its detail."""
     if st.session_state.get(RESOURCE_KEY, "").strip():
@@ -115,7 +118,7 @@ st.caption(f"{len(available)} snapshots from **{available[0]}** to **{available[
 if snapshot not in counts_by_date:
     before, after = ia.nearest_snapshots(available, snapshot)
     nearest = " or ".join(str(d) for d in (before, after) if d)
-    st.warning(f"No inventory snapshot on **{snapshot}**" + (f" for your role. The nearest: **{nearest}**." if nearest else ".")
+    st.warning(f"No inventory snapshot on **{snapshot}**." + (f" The nearest: **{nearest}**." if nearest else "")
                + f" Snapshots exist from {available[0]} to {available[-1]}.", icon=":material/event_busy:")
     st.stop()
 
@@ -180,10 +183,10 @@ def draw_overview() -> None:
 
 # --- Search -------------------------------------------------------------------------------------
 
-def open_selected_resource() -> None:
-    """Row selection in the search table opens that resource's detail tab."""
-    selection = st.session_state.get("search_table")
-    ids = st.session_state.get("_inventory_page_ids", [])
+def open_selected_resource(table_key: str) -> None:
+    """Row selection in a table (search, waste) opens that resource's detail tab."""
+    selection = st.session_state.get(table_key)
+    ids = st.session_state.get(f"_ids_{table_key}", [])
     rows = selection.selection.rows if selection is not None else []
     if rows and rows[0] < len(ids):
         st.session_state[RESOURCE_KEY] = ids[rows[0]]
@@ -242,11 +245,12 @@ def draw_search() -> None:
     page = st.pagination(pages, key="page", bind=URL, persist_state=KEEP) if pages > 1 else 1
     page = min(page, pages)
     df = run(q.search_page(snapshot, flt, tuple(columns), page, page_size))
-    st.session_state["_inventory_page_ids"] = list(df["resource_id"])
+    st.session_state["_ids_search_table"] = list(df["resource_id"])
     shown = for_display(df if "resource_id" in columns else df.drop(columns="resource_id"))
     st.caption(f"Rows {(page - 1) * page_size + 1:,}–{(page - 1) * page_size + len(df):,} of {total:,}. "
                "Select a row to open its detail.")
-    st.dataframe(shown, hide_index=True, key="search_table", on_select=open_selected_resource, selection_mode="single-row")
+    st.dataframe(shown, hide_index=True, key="search_table", on_select=partial(open_selected_resource, "search_table"),
+                 selection_mode="single-row")
 
     max_rows = ctx.settings.max_result_rows
     query = q.search_export(snapshot, flt, tuple(columns), max_rows)
@@ -326,6 +330,7 @@ def draw_waste() -> None:
         st.success(f"No waste found on {snapshot}.")
         return
     st.plotly_chart(fig.build_waste_figure(summary, with_cost), key="fig_waste")
+    st.caption("Select a row to open the resource's detail.")
     money = {"monthly_cost": st.column_config.NumberColumn("cost (30 d)", format="$%.2f"),
              "monthly_savings": st.column_config.NumberColumn("savings / month", format="$%.2f")}
     for row in summary.itertuples():
@@ -339,7 +344,10 @@ def draw_waste() -> None:
             shown = part.drop(columns=["category", "category_label", "savings_fraction"])
             if not with_cost:
                 shown = shown.drop(columns=["monthly_cost", "monthly_savings"])
-            st.dataframe(shown, hide_index=True, key=f"waste_{row.category}", column_config=money)
+            table_key = f"waste_{row.category}"
+            st.session_state[f"_ids_{table_key}"] = list(shown["resource_id"])
+            st.dataframe(shown, hide_index=True, key=table_key, column_config=money, on_select=partial(open_selected_resource, table_key),
+                         selection_mode="single-row")
     csv_download(findings, f"inventory-waste-{snapshot}.csv", key="dl_waste")
 
 
