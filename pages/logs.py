@@ -249,14 +249,16 @@ fields_col, main_col = st.columns([1.35, 3], gap="medium")
 with fields_col:
     st.markdown("**Fields**")
     extra = st.selectbox("Another field", EXTRA_FIELD_OPTIONS, key="field", bind=URL)
-    for field in (*PANEL_FIELDS, *((extra,) if extra != NO_FIELD else ())):
-        try:
-            values = run(q.top_values(event_filter, field))
-            if field == "host":
-                link_inventory_hosts(list(values["value"]))
-        except DaiviError as e:
-            show_error(e)
-            continue
+    panel_fields = (*PANEL_FIELDS, *((extra,) if extra != NO_FIELD else ()))
+    try:
+        # One grouped query for every field: a single scan (and a single Athena bill).
+        all_values = run(q.top_values_by_field(event_filter, panel_fields))
+        link_inventory_hosts(list(all_values.loc[all_values["field"] == "host", "value"]))
+    except DaiviError as e:
+        show_error(e)
+        panel_fields = ()
+    for field in panel_fields:
+        values = all_values[all_values["field"] == field].reset_index(drop=True)
         distinct = int(values["distinct_values"].iloc[0]) if len(values) else 0
         with st.expander(f"{field} · {distinct:,} value{'s' if distinct != 1 else ''}", expanded=field in ("severity", "host", extra)):
             if values.empty:
@@ -345,7 +347,8 @@ with main_col:
             stat_col, of_col, by_col = st.columns(3)
             stat = stat_col.selectbox("Statistic", list(q.STATS), key="stat", bind=URL, help="count, dc (distinct count), avg, p95")
             numeric_first = (*sl.NUMERIC_FIELDS, *(f for f in sl.FACET_FIELDS if f not in sl.NUMERIC_FIELDS))
-            of_field = of_col.selectbox("of field", numeric_first, key="of", bind=URL, disabled=stat == "count",
+            of_field = of_col.selectbox("of field", numeric_first, index=numeric_first.index("duration"), key="of", bind=URL,
+                                        disabled=stat == "count",
                                         help="avg and p95 need a numeric field: status, bytes or duration (ms).")
             by_field = by_col.selectbox("by field", sl.FACET_FIELDS, index=sl.FACET_FIELDS.index("host"), key="by", bind=URL)
             stat_label = "events" if stat == "count" else f"{q.STATS[stat]} of {of_field}"

@@ -130,6 +130,29 @@ def test_top_values_match_independent_group_by(engine, raw_duckdb, day, field, p
     assert got["events_with_field"][0] == with_field
 
 
+@pytest.mark.parametrize("persona", ["admin", "teamlead"])
+@pytest.mark.parametrize("search", ["", "status>=400 OR severity=ERROR"])
+def test_top_values_of_all_fields_in_one_scan_match_independent_group_by(engine, raw_duckdb, day, persona, search):
+    fields = ("index", "sourcetype", "host", "severity", "status", "user", "method")
+    f = q.EventFilter.of(day, search)
+    got = engine.run(q.top_values_by_field(f, fields), principal(persona)).df
+    assert set(got["field"]) == set(fields)
+    where = "TRUE" if not search else "(http_status >= 400 OR severity = 'ERROR')"
+    extra = f" AND {TEAMLEAD_FILTER}" if persona == "teamlead" else ""
+    for field in fields:
+        column = q.field_column(field)
+        expected = raw_duckdb.execute(
+            f"SELECT CAST({column} AS VARCHAR) AS value, COUNT(*) AS n, COUNT(*) OVER () AS d, SUM(COUNT(*)) OVER () AS w "
+            f"FROM {EVENTS} WHERE event_time >= ? AND event_time < ? AND {column} IS NOT NULL AND {where} {extra} "
+            f"GROUP BY 1 ORDER BY n DESC, value LIMIT ?",
+            [day.start, day.end, q.TOP_VALUES_LIMIT],
+        ).fetchall()
+        part = got[got["field"] == field]
+        assert [(v, int(n), int(d), int(w)) for v, n, d, w in
+                zip(part["value"], part["events"], part["distinct_values"], part["events_with_field"], strict=True)] == \
+            [(v, int(n), int(d), int(w)) for v, n, d, w in expected], field
+
+
 def test_top_values_follow_the_search(engine, raw_duckdb, day):
     got = engine.run(q.top_values(q.EventFilter.of(day, "status>=500"), "host"), principal("admin")).df
     expected = scalar(raw_duckdb, f"SELECT COUNT(*) FROM {EVENTS} WHERE event_time >= ? AND event_time < ? AND http_status >= 500 "
@@ -334,6 +357,7 @@ def all_queries(tr: q.TimeRange):
     f = q.EventFilter.of(tr, 'zzneedle host=qqhost* NOT "x y"')
     return [
         q.event_summary(f), q.timeline(f, "severity", 300), q.top_values(f, "host"), q.events_page(f, ["host"], 10, 0),
+        q.top_values_by_field(f, ["host", "status"]),
         q.stats_table(f, "p95", "duration", "host"), q.stats_timechart(f, "avg", "bytes", "host", ["a"], 300),
         q.error_rate(f, 300),
     ]
