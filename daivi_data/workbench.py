@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 import pandas as pd
 import sqlglot
@@ -77,6 +78,7 @@ class CheckedSql:
         return make_query(QUERY_NAME, self.sql)
 
 
+@lru_cache(maxsize=256)  # the page re-checks the same text on every rerun (chart options, history clicks)
 def check_sql(text: str | None, grants: RoleGrants | None = None, row_limit: int = WORKBENCH_ROW_LIMIT) -> CheckedSql:
     """Parse and check user SQL; raise EmptySql, SqlSyntaxError, RefusedStatement, AccessDenied or InvalidRequest."""
     text = text or ""
