@@ -30,6 +30,9 @@ ADMIN_ROLE = "admin"
 MODES = ("Upload files", "Folder on the server")
 UPLOAD_TYPES = ["csv", "gz", "parquet", "json", "jsonl", "ndjson"]
 LAST_REPORT_KEY = "_import_last_report"
+MAIN_TABLES = ("daivi_billing.cost_daily", "daivi_cur.cur", "daivi_inventory.resources", "daivi_splunk.events")
+FOCUS_SAMPLE_NAME = "focus_sample.csv"
+FOCUS_SAMPLE_ATTRIBUTION = "FOCUS sample data: FinOps Foundation, FOCUS Sample Data (CC BY 4.0)."
 
 ctx = app_context()
 
@@ -120,15 +123,24 @@ def sources_from_form(workdir: Path) -> list[Path]:
 
 def show_report(report: ImportReport) -> None:
     tables = pd.DataFrame(
-        [{"table": name, "rows": t.rows, "partitions": len(t.partitions), "first day": t.first_date, "last day": t.last_date,
-          "derived from": t.derived_from or ""} for name, t in sorted(report.tables.items())]
+        [{"table": name, "rows": t.rows, "partitions": len(t.partitions), "first day": t.first_date or "",
+          "last day": t.last_date or "", "derived from": t.derived_from or ""} for name, t in sorted(report.tables.items())]
     )
     if not tables.empty:
         st.dataframe(tables, hide_index=True, key="import_tables")
+        absent = [t for t in MAIN_TABLES if t not in report.tables]
+        if absent:
+            st.caption("Not in this import, so empty now: " + ", ".join(f"`{t}`" for t in absent) + ".")
     first, last = report.date_range
     if first:
         st.caption(f"Detected date range: **{first} .. {last}** · {len(report.sources)} file(s) read"
                    + (f" · {report.elapsed_s:.1f} s, peak memory {report.peak_rss_mb:,.0f} MB" if report.elapsed_s else ""))
+        if "daivi_billing.cost_daily" in report.tables:
+            # Views open on recent dates; an export of older months needs its own range.
+            st.markdown(f"[Open Cost Explorer on these dates](./cost-explorer?range=custom&start={first}&end={last}) · "
+                        f"[Open the CUR drill-down for {last[:7]}](./cur?period={last[:7]})")
+    if any(Path(s.path).name == FOCUS_SAMPLE_NAME for s in report.sources):
+        st.caption(FOCUS_SAMPLE_ATTRIBUTION)
     for warning in report.warnings:
         st.warning(warning, icon=":material/flag:")
     for table, groups in sorted(report.rejected.items()):
