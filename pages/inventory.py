@@ -146,7 +146,7 @@ def draw_overview() -> None:
     k[3].metric("Regions", f"{counts['region'].nunique():,}")
     if since in counts_by_date and since != snapshot:
         before, after = (since, snapshot) if since < snapshot else (snapshot, since)
-        pair = run(q.snapshot_pair(before, after))
+        pair = run(q.snapshot_changes(before, after))
         pair_dates = pd.to_datetime(pair["snapshot_date"]).dt.date
         diff = ia.diff_snapshots(pair[pair_dates == before], pair[pair_dates == after])
         changes = ia.count_changes(diff)
@@ -480,7 +480,7 @@ def draw_history() -> None:
         st.dataframe(for_display(state), hide_index=True, key="hist_state")
         if vs == when:
             return
-        pair = run(q.snapshot_pair(min(when, vs), max(when, vs), subject))
+        pair = run(q.snapshot_changes(min(when, vs), max(when, vs), subject))
     else:
         history = run(q.resource_history(subject, available[0], available[-1]))
         if history.empty:

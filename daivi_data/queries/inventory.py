@@ -182,8 +182,24 @@ def trend_by_type(since: dt.date, until: dt.date) -> Query:
     )
 
 
-def snapshot_pair(before: dt.date, after: dt.date, account_id: str | None = None) -> Query:
-    """The compared attributes of every resource on two snapshot dates (optionally one account), for a diff."""
+# Everything diff_snapshots compares, as one text per row: rows whose text differs between two dates
+# may have changed (tags as JSON: a different key order gives a false alarm that pandas then drops,
+# never a missed change). NULL gets a marker of its own so NULL -> '' counts as a change.
+_NULL_MARK = "'<null>'"
+_FINGERPRINT = " || '|' || ".join(
+    [f"coalesce({c}, {_NULL_MARK})" for c in ("resource_name", "state", "instance_type", "volume_type", "attached_to")]
+    + [f"coalesce(CAST({c} AS varchar), {_NULL_MARK})" for c in ("size_gb", "attached", "encrypted", "public")]
+    + [f"coalesce(json_format(CAST(tags AS JSON)), {_NULL_MARK})"]
+)
+
+
+def snapshot_changes(before: dt.date, after: dt.date, account_id: str | None = None) -> Query:
+    """The compared attributes, on both dates, of the resources that differ between two snapshots.
+
+    Resources present on one date only, or whose attributes differ, with
+    their row of each date (snapshot_date + DIFF_COLUMNS); unchanged resources
+    stay in the engine, so a diff of two large snapshots moves only what changed.
+    """
     if before == after:
         raise InvalidRequest("Pick two different snapshot dates to compare.")
     account = "AND account_id = :account_id" if account_id else ""
@@ -191,12 +207,22 @@ def snapshot_pair(before: dt.date, after: dt.date, account_id: str | None = None
     if account_id:
         params["account_id"] = account_id
     return make_query(
-        "inventory.snapshot_pair",
+        "inventory.snapshot_changes",
         f"""
+        WITH pair AS (
+          SELECT snapshot_date, {", ".join(DIFF_COLUMNS)}, {_FINGERPRINT} AS fingerprint
+          FROM daivi_inventory.resources
+          WHERE snapshot_date IN (:before, :after)
+            {account}
+        ),
+        differing AS (
+          SELECT resource_id FROM pair
+          GROUP BY resource_id
+          HAVING COUNT(*) = 1 OR MIN(fingerprint) <> MAX(fingerprint)
+        )
         SELECT snapshot_date, {", ".join(DIFF_COLUMNS)}
-        FROM daivi_inventory.resources
-        WHERE snapshot_date IN (:before, :after)
-          {account}
+        FROM pair
+        WHERE resource_id IN (SELECT resource_id FROM differing)
         """,  # noqa: S608 (allow-listed identifiers only)
         **params,
     )
