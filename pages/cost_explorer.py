@@ -67,6 +67,18 @@ check_url_param("compare", ca.COMPARISONS, "comparison")
 check_url_param("chart", fig.CHART_TYPES, "chart type")
 check_url_param("top", [str(n) for n in billing.TOP_N_CHOICES], "top N")
 
+
+def is_iso_date(value: str) -> bool:
+    try:
+        dt.date.fromisoformat(value)
+    except ValueError:
+        return False
+    return len(value) == 10
+
+
+check_url_param("start", is_iso_date, "start date (YYYY-MM-DD)")
+check_url_param("end", is_iso_date, "end date (YYYY-MM-DD)")
+
 row1 = st.columns([2, 1.4, 1.4, 2.2, 1.6])
 # No format_func on URL-bound widgets: Streamlit stores the *formatted* option in the URL,
 # so the options themselves are the readable URL values.

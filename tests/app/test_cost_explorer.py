@@ -250,6 +250,14 @@ def test_invalid_url_values_are_ignored_with_a_notice(run_page):
     assert "Service" in breakdown(at).columns
 
 
+def test_a_malformed_date_in_the_url_gets_a_notice(run_page):
+    at = open_explorer(run_page, "admin", range="custom", start="2026-13-45", end="yesterday")
+    text = page_text(at)
+    assert "Ignored invalid value '2026-13-45' for **start date (YYYY-MM-DD)**" in text
+    assert "Ignored invalid value 'yesterday' for **end date (YYYY-MM-DD)**" in text
+    assert breakdown(at) is not None  # the default range is used
+
+
 def test_embed_mode_is_compact():
     at = AppTest.from_file(str(PROJECT_ROOT / "Home.py"), default_timeout=APP_TIMEOUT_S)
     at.context["is_embedded"] = True  # what the browser reports for ?embed=true
