@@ -260,7 +260,7 @@ def search_page(snapshot: dt.date, flt: ResourceFilter, columns: tuple[str, ...]
         WHERE snapshot_date = :snapshot
           {where}
         ORDER BY {SEARCH_ORDER}
-        LIMIT :page_size OFFSET :page_offset
+        OFFSET :page_offset LIMIT :page_size
         """,  # noqa: S608 (allow-listed identifiers only)
         snapshot=snapshot, page_size=page_size, page_offset=(page - 1) * page_size, **params,
     )
