@@ -40,7 +40,7 @@ class Scale:
 SCALES: dict[str, Scale] = {
     "small": Scale(factor=0.3, months=3, snapshots=14, event_days=7, events_per_day=9_000),
     "medium": Scale(factor=5.2, months=13, snapshots=35, event_days=30, events_per_day=52_000),
-    "large": Scale(factor=60.0, months=13, snapshots=90, event_days=90, events_per_day=230_000),
+    "large": Scale(factor=64.0, months=13, snapshots=90, event_days=90, events_per_day=230_000),
 }
 
 _DUCK_TYPES = {"varchar": "VARCHAR", "double": "DOUBLE", "timestamp": "TIMESTAMP", "date": "DATE",

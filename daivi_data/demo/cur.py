@@ -290,14 +290,13 @@ class CurGenerator:
         if len(elig) and len(self.sps):
             order = np.lexsort((ci[elig], -disc[elig], di[elig]))
             e = elig[order]
-            cs = _cumsum_within(di[e], sp_cost[e])
-            cum_caps = np.cumsum(caps, axis=0)  # (n_sp, nd)
-            k = (cs[None, :] > cum_caps[:, di[e]]).sum(axis=0)  # first plan whose cumulative cap holds it
-            ok = k < len(self.sps)
-            sp_row[e[ok]] = k[ok]
-            for s in range(len(self.sps)):
-                sel = e[ok & (k == s)]
+            for s in range(len(self.sps)):  # fill each plan in turn with what the previous ones left
+                cs = _cumsum_within(di[e], sp_cost[e])
+                fits = cs <= caps[s, di[e]] + 1e-9
+                sel = e[fits]
+                sp_row[sel] = s
                 used_sp[s] = np.bincount(di[sel], weights=sp_cost[sel], minlength=nd)
+                e = e[~fits]
         sp_cov = sp_row >= 0
         for s in self.sps:
             for j in np.flatnonzero(caps[s["idx"]] > 0):

@@ -254,10 +254,22 @@ def test_savings_plans_and_reservations_follow_cur_semantics(con):
                          FROM cur""")[0]
     assert cov > 0 and abs(cov + neg) < 1e-6
     # The plan never covers more than its commitment; utilization < 100% on some days; coverage partial.
-    used, total, min_util = q(con, """SELECT sum(savings_plan_used_commitment), sum(savings_plan_total_commitment_to_date),
-                                             min(savings_plan_used_commitment / savings_plan_total_commitment_to_date)
-                                      FROM cur WHERE line_item_line_item_type = 'SavingsPlanRecurringFee'""")[0]
-    assert used <= total + 1e-6 and min_util < 0.999
+    used, total, min_util, max_util = q(con, """
+        SELECT sum(savings_plan_used_commitment), sum(savings_plan_total_commitment_to_date),
+               min(savings_plan_used_commitment / savings_plan_total_commitment_to_date),
+               max(savings_plan_used_commitment / savings_plan_total_commitment_to_date)
+        FROM cur WHERE line_item_line_item_type = 'SavingsPlanRecurringFee'""")[0]
+    assert used <= total + 1e-6 and min_util < 0.999 and max_util <= 1 + 1e-9
+    # Used commitment is exactly the effective cost of the usage each plan covered that day.
+    gap = one(con, """
+        WITH fee AS (SELECT savings_plan_savings_plan_a_r_n AS arn, line_item_usage_start_date AS d,
+                            savings_plan_used_commitment AS used FROM cur
+                     WHERE line_item_line_item_type = 'SavingsPlanRecurringFee'),
+             cov AS (SELECT savings_plan_savings_plan_a_r_n AS arn, line_item_usage_start_date AS d,
+                            sum(savings_plan_savings_plan_effective_cost) AS eff FROM cur
+                     WHERE line_item_line_item_type = 'SavingsPlanCoveredUsage' GROUP BY 1, 2)
+        SELECT max(abs(fee.used - coalesce(cov.eff, 0))) FROM fee LEFT JOIN cov USING (arn, d)""")
+    assert gap < 1e-6
     coverage = one(con, """SELECT sum(CASE WHEN line_item_line_item_type IN ('SavingsPlanCoveredUsage', 'DiscountedUsage')
                                            THEN pricing_public_on_demand_cost END) / sum(pricing_public_on_demand_cost)
                            FROM cur WHERE line_item_product_code = 'AmazonEC2' AND line_item_usage_type LIKE '%BoxUsage%'
