@@ -38,8 +38,11 @@ def build_level_treemap_figure(df: pd.DataFrame, label: str, value: str, title: 
     return _layout(fig, title, height)
 
 
-def build_period_trend_figure(periods: pd.DataFrame, value: str, title: str, height: int = COMPACT_HEIGHT_PX) -> go.Figure:
-    fig = go.Figure(go.Bar(x=periods["billing_period"], y=periods[value], marker_color=TOTAL,
+def build_period_trend_figure(periods: pd.DataFrame, value: str, title: str, height: int = COMPACT_HEIGHT_PX,
+                              selected: str | None = None) -> go.Figure:
+    """Cost per billing period; the period on screen (`selected`) stands out."""
+    colors = [TOTAL if p == selected else "#9ecae1" for p in periods["billing_period"]] if selected else TOTAL
+    fig = go.Figure(go.Bar(x=periods["billing_period"], y=periods[value], marker_color=colors,
                            hovertemplate="%{x}<br>$%{y:,.2f}<extra></extra>"))
     fig.update_yaxes(tickprefix="$", separatethousands=True)
     fig.update_xaxes(type="category")

@@ -78,6 +78,7 @@ if period_totals.empty:
     st.stop()
 available = sorted(period_totals["billing_period"], reverse=True)
 
+
 def rows_may_be_hidden() -> bool:
     """True when the role's CUR grant filters rows, so "no data" may mean "not yours to see"."""
     grant = ctx.grants.grant_for("daivi_cur", "cur")
@@ -215,8 +216,23 @@ def nothing_here_message(path: q.DrillPath) -> str:
     return f"No CUR line items in {path.period} for {where}: there are none{who}. Step back with the breadcrumb."
 
 
+def draw_period_level(path: q.DrillPath) -> None:
+    """The top of the drill path: unblended cost per billing period; clicking a bar opens that period."""
+    chart = fig.build_period_trend_figure(period_totals, "unblended_cost", f"Billing periods (unblended) · showing {path.period}",
+                                          fig.COMPACT_HEIGHT_PX, selected=path.period)
+    # Keyed by the period shown, so a past click does not pull the view back after another choice.
+    event = st.plotly_chart(chart, key=f"period_chart_{path.period}", on_select="rerun", selection_mode="points")
+    points = event.selection.points if event is not None else []
+    chosen = points[0].get("x") if points else None
+    if chosen in available and chosen != path.period:
+        set_drill_path(None, chosen)
+        st.rerun()
+
+
 def draw_drill_level(path: q.DrillPath) -> None:
     level = path.level
+    if level == "account" and not ctx.embed:
+        draw_period_level(path)
     df = run(q.drill_level(path, basis))
     if df.empty:
         st.warning(nothing_here_message(path), icon=":material/search_off:")
