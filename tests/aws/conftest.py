@@ -28,8 +28,6 @@ from moto.sts.models import sts_backends
 from daivi_data.identity import Principal
 from daivi_data.settings import load_settings
 
-pytestmark = pytest.mark.aws
-
 REGION = "eu-west-1"
 ACCOUNT = "123456789012"
 RESULTS_BUCKET = "daivi-athena-results"

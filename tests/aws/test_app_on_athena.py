@@ -23,6 +23,8 @@ from daivi_ui.navigation import VIEWS
 from tests.aws.conftest import ROLE_ARNS, WORKGROUP, DuckDBAnswers, create_glue_table
 from tests.helpers import PAYMENTS_ACCOUNT_IDS, demo_end_date
 
+pytestmark = pytest.mark.aws
+
 APP_TIMEOUT_S = 120
 PAGES = [v.script for v in VIEWS if v.path.exists() and v.script != "import_data.py"]
 SCANNED = re.compile(r"scanned \**[\d.]+ (?:B|KB|MB|GB|TB)\**, \$\d+\.\d{4}", re.IGNORECASE)

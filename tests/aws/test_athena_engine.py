@@ -19,6 +19,8 @@ from daivi_data.queries import make_query, overview
 from daivi_data.settings import load_settings
 from tests.aws.conftest import REGION, RESULTS_BUCKET, ROLE_ARNS, athena_secrets, user
 
+pytestmark = pytest.mark.aws
+
 AS_OF = dt.date(2026, 3, 15)
 MTD_COLUMNS = [("month_to_date", "double"), ("previous_month_to_date", "double"), ("latest_day", "date")]
 

@@ -17,6 +17,8 @@ from daivi_data.settings import load_settings
 from daivi_ui import auth
 from tests.aws.conftest import ROLE_ARNS, athena_secrets
 
+pytestmark = pytest.mark.aws
+
 ALB_ARN = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/app/daivi/50dc6c495c0c9188"
 OTHER_ALB_ARN = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/app/other/0123456789abcdef"
 KID = "7d0c3a4e-1f2b-4c5d-9e8f-0a1b2c3d4e5f"

@@ -14,6 +14,8 @@ from daivi_data.errors import AccessDenied, NotSignedIn, SettingsError
 from daivi_data.settings import load_settings
 from tests.aws.conftest import ROLE_ARNS, athena_secrets, user
 
+pytestmark = pytest.mark.aws
+
 NOW = 1_800_000_000.0
 
 

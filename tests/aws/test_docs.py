@@ -5,7 +5,11 @@ from __future__ import annotations
 import re
 import tomllib
 
+import pytest
+
 from daivi_data.settings import PROJECT_ROOT, load_settings
+
+pytestmark = pytest.mark.aws
 
 DOC = (PROJECT_ROOT / "docs" / "aws.md").read_text()
 

@@ -14,6 +14,8 @@ from daivi_data.governance import load_policy
 from daivi_data.lakeformation import LakeFormationState, apply_plan, desired_state, make_plan, plan_lines
 from daivi_data.settings import PROJECT_ROOT, load_settings
 
+pytestmark = pytest.mark.aws
+
 FINANCE = "arn:aws:iam::100000000001:role/daivi-finance-analyst"
 TEAMLEAD = "arn:aws:iam::100000000001:role/daivi-team-lead-payments"
 PAYMENTS = "('411111111101', '411111111102', '411111111103', '411111111104', '411111111105')"

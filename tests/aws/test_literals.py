@@ -10,6 +10,8 @@ import sqlglot
 from daivi_data.aws.literals import athena_literal, to_qmark
 from daivi_data.errors import InvalidRequest
 
+pytestmark = pytest.mark.aws
+
 
 @pytest.mark.parametrize(("value", "literal"), [
     ("plain", "'plain'"),
