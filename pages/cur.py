@@ -145,6 +145,7 @@ if not ctx.embed:
     k[4].metric("Savings vs on-demand", format_money(summary["public_cost"] - summary["amortized_cost"]),
                 help="Public on-demand cost minus amortized cost: what commitments and discounts saved.")
 
+check_url_param("tab", TABS, "tab")
 tabs = st.tabs(list(TABS), key="tab", bind=URL)
 drill_tab, invoice_tab, commit_tab, alloc_tab, top_tab, transfer_tab = tabs
 
@@ -257,6 +258,7 @@ def draw_drill_level(path: q.DrillPath) -> None:
     df["savings"] = df["public_cost"] - df["amortized_cost"]
     label = LEVEL_LABEL[level]
     title = f"{q.DRILL_LEVEL_TITLES[level]} · {q.COST_BASIS_LABELS[basis]} cost"
+    check_url_param("chart", ("Bar", "Treemap"), "chart")
     chart_kind = st.segmented_control("Chart", ["Bar", "Treemap"], default="Bar", key="chart", bind=URL,
                                       label_visibility="collapsed")
     builder = fig.build_level_treemap_figure if chart_kind == "Treemap" else fig.build_level_bar_figure
@@ -474,6 +476,7 @@ def draw_allocation() -> None:
     c = st.columns([2, 2, 3])
     tag_key = c[0].selectbox("Tag key", options, index=default, key="tag_key", bind=URL,
                              help="Tag keys found on this period's line items (CUR 2.0 prefixes user tags with 'user_').")
+    check_url_param("shared", (ca.SHARED_APART, ca.SHARED_PROPORTIONAL), "shared costs")
     shared = c[1].segmented_control("Shared costs (tax, support)", [ca.SHARED_APART, ca.SHARED_PROPORTIONAL],
                                     default=ca.SHARED_APART, key="shared", bind=URL,
                                     help="apart: one row per shared cost. proportional: spread over the values by their direct cost.")

@@ -303,3 +303,11 @@ def test_a_level_that_costs_nothing_unblended_charts_its_amortized_cost(run_page
                   operation=operation)
     assert any("the chart shows the amortized cost" in c.value for c in at.caption)
     assert (table_with(at, "resource_id")["amortized_cost"] > 0).any()
+
+
+@pytest.mark.parametrize("params, label", [({"tab": "Secrets"}, "tab"), ({"chart": "Pie"}, "chart"),
+                                           ({"tab": "Allocation", "shared": "hide"}, "shared costs"),
+                                           ({"tab": "Top resources", "top": "7"}, "number of top resources")])
+def test_other_invalid_url_values_are_ignored_with_a_notice(run_page, params, label):
+    at = open_cur(run_page, "finance", **params)
+    assert any(f"for **{label}** in the URL" in i.value for i in at.info), [i.value for i in at.info]
