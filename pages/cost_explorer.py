@@ -294,7 +294,14 @@ for column, fc, what in ((kpis[3], month_fc, month_name), (kpis[4], quarter_fc, 
                       help=f"End of {what}: {format_money(fc.total)}, {fc.level:.0%} interval {format_money(fc.low)} – "
                            f"{format_money(fc.high)}; {format_money(fc.actual)} so far. See the Forecast tab for the method.")
         column.caption(f"{fc.level:.0%}: {fig.format_kpi_money(fc.low)} – {fig.format_kpi_money(fc.high)}")
-st.caption(f"{range_label} vs {compare_label} · {billing.COST_BASIS_LABELS[basis].lower()} cost · data through {as_of:%b %d, %Y}")
+notes = [f"{range_label} vs {compare_label}", f"{billing.COST_BASIS_LABELS[basis].lower()} cost", f"data through {as_of:%b %d, %Y}"]
+if not previous_total:
+    notes.append("no cost in the comparison period (before the data starts?), so no % change")
+if granularity != "daily":
+    after = end + dt.timedelta(days=1)
+    if ca.bucket_starts(start, start, granularity)[0] != start or ca.bucket_starts(after, after, granularity)[0] != after:
+        notes.append(f"the first or last {granularity.removesuffix('ly')} of the chart is partial")
+st.caption(" · ".join(notes))
 
 # --- chart ------------------------------------------------------------------------------------
 view2 = "facets"
