@@ -256,7 +256,7 @@ def apply_plan(plan: Plan, state: LakeFormationState) -> None:
                                                       TableName=cells.table, Name=cells.name)
 
 
-def main(argv: list[str] | None = None, out=sys.stdout) -> int:
+def main(argv: list[str] | None = None, out=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m daivi_data.lakeformation", description=__doc__.split("\n\n")[0])
     parser.add_argument("command", choices=("plan", "apply"))
     parser.add_argument("--grants", type=Path, help="grants file (default: setting daivi.grants_file)")
@@ -264,6 +264,7 @@ def main(argv: list[str] | None = None, out=sys.stdout) -> int:
     parser.add_argument("--catalog-id", help="Glue Data Catalog id (default: the caller's account)")
     parser.add_argument("--offline", action="store_true", help="plan against an empty account, without calling AWS")
     args = parser.parse_args(argv)
+    out = out or sys.stdout
     try:
         settings = load_settings()
         policy = load_policy(args.grants or settings.grants_file)

@@ -127,3 +127,24 @@ def test_plan_revokes_what_the_file_dropped_and_updates_changed_filters(aws, pol
         f"- revoke SELECT on daivi_splunk.* from {FINANCE}",
         "2 change(s)",
     ]
+
+
+def test_the_command_plans_against_the_account_it_runs_in(aws, monkeypatch, capsys):
+    from daivi_data.lakeformation import main
+
+    monkeypatch.setenv("DAIVI_SECRETS_FILE", "/nonexistent/secrets.toml")
+    monkeypatch.setenv("DAIVI_ATHENA_REGION", "eu-west-1")
+    assert main(["plan"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[-1] == "54 change(s)"
+
+
+def test_the_command_reports_aws_failures_in_one_line(monkeypatch, capsys):
+    from daivi_data.lakeformation import main
+
+    monkeypatch.setenv("DAIVI_SECRETS_FILE", "/nonexistent/secrets.toml")
+    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(key)
+    assert main(["plan"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and len(err.strip().splitlines()) == 1 and "Traceback" not in err
