@@ -164,12 +164,32 @@ def _data_files(folder: Path) -> list[Path]:
     return sorted(p for p in folder.rglob("*") if p.is_file() and not any(part.startswith(".") for part in p.relative_to(folder).parts))
 
 
+def _superseded_legacy_versions(folder: Path) -> dict[Path, str]:
+    """Legacy CUR keeps every version of a period in `<YYYYMMDD-YYYYMMDD>/<assemblyId>/`; the period's
+    `<report>-Manifest.json` names the current one. {older version folder: why it is skipped}."""
+    skipped: dict[Path, str] = {}
+    for manifest in folder.rglob("*-Manifest.json"):
+        if not re.fullmatch(r"\d{8}-\d{8}", manifest.parent.name):
+            continue
+        try:
+            current = json.loads(manifest.read_text()).get("assemblyId")
+        except (OSError, ValueError, AttributeError):
+            continue
+        if not current:
+            continue
+        for version in manifest.parent.iterdir():
+            if version.is_dir() and version.name != current:
+                skipped[version] = f"older legacy CUR version {version.name} (the period's manifest names {current})"
+    return skipped
+
+
 def detect_sources(sources: list[Path]) -> Detection:
     """Classify every file under the given sources, or stop naming the file that is not an export."""
     files: list[SourceFile] = []
     skipped: list[tuple[str, str]] = []
     for source in sources:
         source = Path(source)
+        superseded = _superseded_legacy_versions(source) if source.is_dir() else {}
         if not source.exists():
             raise ImportFailed(f"{source} does not exist.")
         if source.is_file():
@@ -185,6 +205,9 @@ def detect_sources(sources: list[Path]) -> Detection:
                 continue
             if _COMPANION_NAMES.search(path.name) and not path.name.lower().endswith(".csv"):
                 skipped.append((str(path), "export companion file (manifest, template or notes)"))
+                continue
+            if path.parent in superseded:
+                skipped.append((str(path), superseded[path.parent]))
                 continue
             found = detect_file(path)
             if found is None:

@@ -425,3 +425,15 @@ def test_detection_names_every_format_and_skips_companions(tmp_path):
     skipped = dict(detection.skipped)
     assert any(p.endswith("notes.bin") and "not a recognized export" in why for p, why in skipped.items())
     assert sum("Manifest.json" in p for p in skipped) == 2
+
+
+def test_legacy_cur_reads_only_the_version_its_manifest_names(tmp_path):
+    """Legacy CUR keeps each rewrite of a period in its own assembly folder; only the current one counts."""
+    old = [legacy_row("2024-09", i, cost=1.0) for i in range(3)]
+    new = [legacy_row("2024-09", i, cost=2.0) for i in range(4)]
+    write_legacy_cur_csv(tmp_path / "s3", "2024-09", old, assembly="old-assembly")
+    write_legacy_cur_csv(tmp_path / "s3", "2024-09", new, assembly="new-assembly")  # rewrites the manifest
+    out = tmp_path / "lh"
+    report = run_import([tmp_path / "s3"], out)
+    assert any("old-assembly" in p and "older legacy CUR version" in why for p, why in report.skipped_files)
+    assert lake(out, "SELECT COUNT(*), SUM(line_item_unblended_cost) FROM daivi_cur.cur") == [(4, 8.0)]
