@@ -89,7 +89,9 @@ def daivi_error(error: BaseException, *, action: str = "the query", excluded_col
     if isinstance(error, wr_exceptions.QueryFailed):
         return failed_query_error(str(error).removeprefix("Query error: "), excluded_columns=excluded_columns)
     if isinstance(error, botocore.exceptions.NoCredentialsError):
-        return NotSignedIn("The app has no AWS credentials to assume your role. Ask the platform team to check the app's IAM role.")
+        if action == "assuming your role":
+            return NotSignedIn("The app has no AWS credentials to assume your role. Ask the platform team to check the app's IAM role.")
+        return DataUnavailable(f"There are no AWS credentials for {action}: run with an IAM role, a profile or environment credentials.")
     if isinstance(error, botocore.exceptions.ClientError):
         code = error_code(error)
         message = scrub(str(error.response.get("Error", {}).get("Message", "")))
