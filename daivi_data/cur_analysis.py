@@ -50,11 +50,17 @@ def waterfall_step(line_item_type: str) -> str:
     return _STEP_OF_TYPE.get(line_item_type, "Other")
 
 
-def invoice_waterfall(by_type: pd.DataFrame, cost_column: str = "unblended_cost") -> pd.DataFrame:
+NET_DISCOUNT_STEP = "Discounts in net cost"
+NET_TOTAL_STEP = "Net total"
+
+
+def invoice_waterfall(by_type: pd.DataFrame, cost_column: str = "unblended_cost", net_column: str | None = None) -> pd.DataFrame:
     """Steps (step, amount, measure) from usage to the total: one 'relative' row per non-empty step, then the total.
 
     `by_type` has `line_item_type` and `cost_column`. The total is the plain sum of
-    the line items, so the steps always add up to it.
+    the line items, so the steps always add up to it. With `net_column`, the
+    discounts that only the net cost carries (EDP, private pricing) follow as one
+    more step, down to the net total.
     """
     if by_type.empty:
         return pd.DataFrame({"step": [TOTAL_STEP], "amount": [0.0], "measure": ["total"]})
@@ -66,8 +72,14 @@ def invoice_waterfall(by_type: pd.DataFrame, cost_column: str = "unblended_cost"
     steps["order"] = steps["step"].map(WATERFALL_STEPS.index)
     steps = steps[steps["amount"].round(2) != 0].sort_values("order").drop(columns="order")
     steps["measure"] = "relative"
-    total = pd.DataFrame({"step": [TOTAL_STEP], "amount": [float(by_type[cost_column].sum())], "measure": ["total"]})
-    return pd.concat([steps, total], ignore_index=True)
+    total = float(by_type[cost_column].sum())
+    rows = [steps, pd.DataFrame({"step": [TOTAL_STEP], "amount": [total], "measure": ["total"]})]
+    if net_column is not None:
+        net = float(by_type[net_column].sum())
+        if round(net - total, 2) != 0:
+            rows.append(pd.DataFrame({"step": [NET_DISCOUNT_STEP, NET_TOTAL_STEP], "amount": [net - total, net],
+                                      "measure": ["relative", "total"]}))
+    return pd.concat(rows, ignore_index=True)
 
 
 def reconcile_with_billing(cur_by_type: pd.DataFrame, billing_by_type: pd.DataFrame) -> pd.DataFrame:

@@ -50,7 +50,7 @@ def build_period_trend_figure(periods: pd.DataFrame, value: str, title: str, hei
 
 
 def build_waterfall_figure(steps: pd.DataFrame, title: str, height: int = CHART_HEIGHT_PX) -> go.Figure:
-    """Invoice waterfall: each step's amount relative to the previous, the total as an absolute bar."""
+    """Invoice waterfall: each step's amount relative to the previous, totals (invoice, net) as absolute bars."""
     fig = go.Figure(go.Waterfall(
         x=steps["step"], y=steps["amount"], measure=steps["measure"],
         text=[f"{'-' if v < 0 else ''}${abs(v):,.0f}" for v in steps["amount"]], textposition="outside",

@@ -320,8 +320,8 @@ if drill_tab.open is not False:
 
 def draw_invoice() -> None:
     by_type = run(q.invoice_by_line_item_type(period))
-    steps = ca.invoice_waterfall(by_type, "unblended_cost")
-    st.plotly_chart(fig.build_waterfall_figure(steps, f"Invoice {period}: from usage to the total (unblended)", chart_height),
+    steps = ca.invoice_waterfall(by_type, "unblended_cost", net_column="net_cost")
+    st.plotly_chart(fig.build_waterfall_figure(steps, f"Invoice {period}: from usage to the total, then to the net total", chart_height),
                     key="invoice_waterfall")
     table = by_type.assign(step=by_type["line_item_type"].map(ca.waterfall_step)).sort_values(
         "step", key=lambda s: s.map(ca.WATERFALL_STEPS.index))

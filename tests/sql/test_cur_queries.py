@@ -165,6 +165,10 @@ def test_waterfall_sums_to_the_period_total(engine, raw_duckdb, period):
     assert steps.loc[steps["measure"] == "relative", "amount"].sum() == pytest.approx(total, rel=1e-9, abs=0.01)
     assert steps.loc[steps["measure"] == "total", "amount"].iloc[0] == pytest.approx(total, **MONEY)
     assert {"Usage", "Tax", "Credits", "SP negation", "RI/SP fees"} <= set(steps["step"])
+    with_net = ca.invoice_waterfall(run(engine, q.invoice_by_line_item_type(period)), "unblended_cost", net_column="net_cost")
+    net = raw(raw_duckdb, "SELECT SUM(line_item_net_unblended_cost) AS s FROM daivi_cur.cur WHERE billing_period = ?", [period])["s"][0]
+    assert with_net.set_index("step").loc[ca.NET_TOTAL_STEP, "amount"] == pytest.approx(net, **MONEY)
+    assert with_net.loc[with_net["step"] == ca.NET_DISCOUNT_STEP, "amount"].iloc[0] == pytest.approx(net - total, **MONEY)
 
 
 def test_drill_levels_equal_independent_group_by(engine, raw_duckdb, period):

@@ -277,3 +277,15 @@ def test_shift_period_crosses_years():
     assert q.shift_period("2026-01", -1) == "2025-12"
     assert q.shift_period("2026-11", -23) == "2024-12"
     assert q.shift_period("2025-12", 1) == "2026-01"
+
+
+def test_waterfall_continues_to_the_net_total_with_the_discounts_only_net_cost_carries():
+    frame = by_type(Usage=1000.0, Tax=60.0, Credit=-10.0).assign(net_cost=[970.0, 60.0, -10.0])
+    steps = ca.invoice_waterfall(frame, "unblended_cost", net_column="net_cost")
+    assert steps["step"].tolist() == ["Usage", "Credits", "Tax", "Total", ca.NET_DISCOUNT_STEP, ca.NET_TOTAL_STEP]
+    assert steps["measure"].tolist() == ["relative", "relative", "relative", "total", "relative", "total"]
+    by_step = steps.set_index("step")["amount"]
+    assert by_step[ca.NET_DISCOUNT_STEP] == pytest.approx(-30.0) and by_step[ca.NET_TOTAL_STEP] == pytest.approx(1020.0)
+    # No net-only discount: no extra steps.
+    same = ca.invoice_waterfall(frame.assign(net_cost=frame["unblended_cost"]), "unblended_cost", net_column="net_cost")
+    assert same["step"].iloc[-1] == "Total"
