@@ -249,3 +249,33 @@ def test_what_lake_formation_refuses_is_named(athena_app, role, sql, message):
         engine.run(make_query("test.refused", sql), user(role))
     assert message in str(caught.value)
     assert athena_app.started[-1]["role_arn"] == ROLE_ARNS[role]  # Athena (as the user's role) refused it
+
+
+def test_web_identity_uses_the_signed_in_users_id_token(athena_app, monkeypatch, tmp_path):
+    from moto.sts.models import STSBackend
+
+    monkeypatch.setenv("DAIVI_AUTH_WEB_IDENTITY", "true")
+    calls = []
+    original = STSBackend.assume_role_with_web_identity
+
+    def spy(backend, **kwargs):
+        calls.append(kwargs)
+        return original(backend, **kwargs)
+
+    monkeypatch.setattr(STSBackend, "assume_role_with_web_identity", spy)
+    at = AppTest.from_file(str(PROJECT_ROOT / "Home.py"), default_timeout=APP_TIMEOUT_S)
+    at.user = {"is_logged_in": True, "email": "admin@daivi.example", "name": "Ada", "sub": "sub-ada",
+               "tokens": {"id": "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzdWItYWRhIn0.c2ln"}}
+    at.run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert {s["role_arn"] for s in athena_app.started} == {ROLE_ARNS["admin"]}
+    assert [c["role_arn"] for c in calls] == [ROLE_ARNS["admin"]]  # one AssumeRoleWithWebIdentity, cached after
+    assert "eyJhbGciOiJSUzI1NiJ9" not in (tmp_path / "audit.jsonl").read_text()
+
+
+def test_web_identity_without_an_exposed_id_token_says_how_to_fix_it(athena_app, monkeypatch):
+    monkeypatch.setenv("DAIVI_AUTH_WEB_IDENTITY", "true")
+    at = run_app("admin")
+    assert [e.value for e in at.error] == [
+        '**Configuration error.** `daivi.auth.web_identity` needs the id token: add `expose_tokens = "id"` to `[auth]` in secrets.toml.']
+    assert athena_app.started == []
