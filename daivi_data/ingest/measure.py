@@ -66,6 +66,7 @@ def write_export(work: Path, rows: int) -> list[Path]:
     """The generated export's data files (gzip CSV in the CUR 2.0 layout)."""
     con = duckdb.connect()
     con.execute("SET preserve_insertion_order = false")
+    con.execute("SET enable_progress_bar = false")
     per_file = rows // (len(PERIODS) * FILES_PER_PERIOD)
     files = []
     for period in PERIODS:

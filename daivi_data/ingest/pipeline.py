@@ -164,35 +164,32 @@ def _staging_selects(con: duckdb.DuckDBPyConnection, files: list[SourceFile], op
     groups: dict[tuple[str, str], list[SourceFile]] = {}
     for f in files:
         groups.setdefault((f.format, f.kind), []).append(f)
-    selects = []
-    for (fmt, kind), group in sorted(groups.items()):
-        paths = [str(f.path) for f in group]
-        title = FORMAT_TITLES[fmt]
-        if fmt in ("cur2", "legacy_cur", "focus", "resources_csv", "splunk_csv"):
-            # Check each file's own columns: one file without a required column must not hide in a union.
-            for f in group:
-                types = {c: "VARCHAR" for c in f.columns}
-                missing = _missing(fmt, types, f)
-                if missing:
-                    _stop_missing([f], title, missing)
-            nulls = focus.NULL_STRINGS if fmt == "focus" else ("",)
-            reader = reader_sql(paths, kind, nulls)
-            types = _describe(con, reader)
-            if fmt == "cur2":
-                selects.append(cur2.build_select(reader, types))
-            elif fmt == "legacy_cur":
-                selects.append(legacy_cur.build_select(reader, types))
-            elif fmt == "focus":
-                selects.append(focus.build_select(reader, types))
-            elif fmt == "resources_csv":
-                selects.append(resources_csv.build_select(reader, list(types), options.import_day))
-            else:
-                selects.append(splunk.build_select_csv(reader, list(types)))
-        elif fmt == "config_snapshot":
-            selects.append(config_snapshot.build_select(paths))
-        elif fmt == "splunk_jsonl":
-            selects.append(splunk.build_select_jsonl(paths))
-    return selects
+    return [f"SELECT *, {lit(fmt)} AS _format FROM ({_group_select(con, fmt, kind, group, options)})"
+            for (fmt, kind), group in sorted(groups.items())]
+
+
+def _group_select(con: duckdb.DuckDBPyConnection, fmt: str, kind: str, group: list[SourceFile], options: ImportOptions) -> str:
+    paths = [str(f.path) for f in group]
+    if fmt == "config_snapshot":
+        return config_snapshot.build_select(paths)
+    if fmt == "splunk_jsonl":
+        return splunk.build_select_jsonl(paths)
+    # Check each file's own columns: one file without a required column must not hide in a union.
+    for f in group:
+        missing = _missing(fmt, {c: "VARCHAR" for c in f.columns}, f)
+        if missing:
+            _stop_missing([f], FORMAT_TITLES[fmt], missing)
+    reader = reader_sql(paths, kind, focus.NULL_STRINGS if fmt == "focus" else ("",))
+    types = _describe(con, reader)
+    if fmt == "cur2":
+        return cur2.build_select(reader, types)
+    if fmt == "legacy_cur":
+        return legacy_cur.build_select(reader, types)
+    if fmt == "focus":
+        return focus.build_select(reader, types)
+    if fmt == "resources_csv":
+        return resources_csv.build_select(reader, list(types), options.import_day)
+    return splunk.build_select_csv(reader, list(types))
 
 
 def _missing(fmt: str, types: dict[str, str], f: SourceFile) -> list[str]:
@@ -275,6 +272,16 @@ def _check_cur(con: duckdb.DuckDBPyConnection, stg: str, valid: str, report: Imp
         report.warnings.append(f"Duplicate line items skipped: {where}; kept the copy from the first file by name.")
         valid = f"{valid} QUALIFY row_number() OVER (PARTITION BY _dup_key ORDER BY _source_file) = 1"
     where_valid = valid.split(" QUALIFY ")[0]
+    overlap = _rows(con, f"""
+        SELECT line_item_usage_account_id, billing_period, string_agg(DISTINCT _format, ' and ' ORDER BY _format)
+        FROM {stg} WHERE {where_valid} AND COALESCE(bill_billing_entity, 'AWS') LIKE 'AWS%'
+        GROUP BY 1, 2 HAVING COUNT(DISTINCT CASE WHEN _format = 'focus' THEN 'focus' ELSE 'cur' END) > 1
+        ORDER BY 2, 1""")
+    if overlap:
+        account, period, formats = overlap[0]
+        raise ImportFailed(
+            f"Both a CUR export and a FOCUS export ({formats}) cover AWS account {account} in {period} "
+            f"({len(overlap)} account-period(s) in all): importing both would count that cost twice. Import one of them.")
     currencies = _rows(con, f"""
         SELECT COALESCE(line_item_currency_code, '(none)'), COUNT(*), SUM(line_item_unblended_cost)
         FROM {stg} WHERE {where_valid} GROUP BY 1 ORDER BY 2 DESC""")

@@ -192,3 +192,15 @@ def test_the_command_line_reports_and_exits_nonzero_on_a_stop(tmp_path, previous
     assert stopped.returncode == 1
     assert "not a recognized export" in stopped.stderr and "was not changed" in stopped.stderr
     assert fingerprint(previous) == before
+
+
+def test_cur_and_focus_of_the_same_aws_account_would_double_count(tmp_path, previous):
+    before = fingerprint(previous)
+    write_cur2_csv(tmp_path / "cur", "2024-09", [cur2_row("2024-09", i, account="1234567890123"[:12]) for i in range(3)])
+    focus = tmp_path / "focus.csv"
+    focus.write_text(
+        "BilledCost,ChargePeriodStart,ChargePeriodEnd,ChargeCategory,BillingCurrency,ServiceName,BillingPeriodStart,ProviderName,SubAccountId\n"
+        "1.5,2024-09-03 00:00:00,2024-09-03 01:00:00,Usage,USD,Amazon Elastic Compute Cloud,2024-09-01 00:00:00,AWS,123456789012\n")
+    with pytest.raises(ImportFailed, match="count that cost twice"):
+        run_import([tmp_path / "cur", focus], previous)
+    assert_stopped_and_intact(previous, before)
