@@ -136,6 +136,18 @@ URL_CHOICES = (
 for key, valid, label in URL_CHOICES:
     check_url_param(key, valid, label)
 
+
+def is_url_datetime(text: str) -> bool:
+    try:
+        dt.datetime.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
+
+
+check_url_param("from", is_url_datetime, "from (YYYY-MM-DDTHH:MM)")
+check_url_param("to", is_url_datetime, "to (YYYY-MM-DDTHH:MM)")
+
 search_col, range_col, anchor_col = st.columns([5, 1.3, 1.6], vertical_alignment="bottom")
 search = search_col.text_input(
     "Search", key="q", bind=URL, on_change=reset_page, placeholder='error status>=500 NOT index=security "timed out"',

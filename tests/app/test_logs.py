@@ -218,3 +218,38 @@ def test_embed_mode_is_compact():
     assert not [t.value for t in at.title]
     assert "Search the events exported from Splunk" not in page_text(at)
     assert shown_total(at) > 0 and at.get("plotly_chart")
+
+
+def test_malformed_dates_in_the_url_are_ignored_with_a_notice(run_page):
+    at = run_page("admin", PAGE, range="custom", **{"from": "yesterday'; --", "to": "2026-13-45T99:99"})
+    assert_clean(at)
+    infos = " ".join(str(i.value) for i in at.info)
+    assert "yesterday'; --" in infos and "2026-13-45T99:99" in infos
+    assert shown_total(at) > 0  # the default custom range (the last 24 hours of data) is shown instead
+
+
+# --- the figure helpers the page relies on (pure functions, no AppTest) --------------------------
+
+
+def test_selected_span_reads_plotly_box_selections():
+    from daivi_ui.figures_logs import selected_span
+
+    box = {"box": [{"x": ["2026-11-24 10:15:30.25", "2026-11-24 09:00:00"], "y": [0, 10]}], "points": []}
+    assert selected_span(box) == (dt.datetime(2026, 11, 24, 9, 0), dt.datetime(2026, 11, 24, 10, 15, 31))
+    assert selected_span({"box": [], "points": [{"x": 1}]}) is None
+    assert selected_span({"box": [{"x": ["not a time", "2026-11-24"]}]}) is None
+    assert selected_span(None) is None
+
+
+def test_timeline_figure_stacks_severities_in_order():
+    import pandas as pd
+
+    from daivi_ui.figures_logs import bucket_label, build_timeline_figure
+
+    df = pd.DataFrame({"bucket": pd.to_datetime(["2026-11-24 00:00", "2026-11-24 00:00", "2026-11-24 00:15"]),
+                       "value": ["ERROR", "INFO", "INFO"], "events": [3, 10, 7]})
+    fig = build_timeline_figure(df, 900, "severity", dt.datetime(2026, 11, 24), dt.datetime(2026, 11, 24, 1))
+    assert [t.name for t in fig.data] == ["INFO", "ERROR"]
+    assert fig.layout.barmode == "stack" and fig.layout.dragmode == "select"
+    assert sum(sum(t.y) for t in fig.data) == 20
+    assert (bucket_label(900), bucket_label(3600), bucket_label(86400), bucket_label(10)) == ("15 min", "1 h", "1 day", "10 s")
