@@ -180,8 +180,8 @@ def draw_editor() -> None:
         # Opened from a link (shared, or another view's `./workbench?sql=`): run the query it carries.
         ss["wb_active_sql"] = text
     ss["wb_seen_text"] = text
-    left, right = st.columns([1, 5], vertical_alignment="center")
-    left.button("Run", type="primary", key="wb_run", icon=":material/play_arrow:", on_click=run_editor)
+    left, right = st.columns([1.7, 4], vertical_alignment="center")
+    left.button("Run", type="primary", key="wb_run", icon=":material/play_arrow:", on_click=run_editor, shortcut="Mod+Enter")
     right.caption(f"Read-only · at most **{row_limit:,} rows** are shown (a LIMIT is added when the query has none) · "
                   f"runs stop after {ctx.settings.query_timeout_s:.0f} s.")
     active = ss["wb_active_sql"]

@@ -15,7 +15,7 @@ def test_typing_a_query_and_running_it_shows_rows_and_puts_the_sql_in_the_url(pa
     sql = "SELECT account_id, account_name FROM daivi_billing.accounts WHERE environment = 'prod' ORDER BY account_id"
     editor = page.get_by_role("textbox", name="SQL (Athena dialect)")
     editor.fill(sql)
-    page.get_by_role("button", name=re.compile(r"^\W*Run$")).click()
+    page.locator(".st-key-wb_run button").click()
     expected = raw_duckdb.execute(
         "SELECT account_id, account_name FROM daivi_billing.accounts WHERE environment = 'prod' ORDER BY account_id").df()
     caption = page.get_by_text(re.compile(rf"^{len(expected)} rows in [\d.]+ s on the embedded engine"))
@@ -31,6 +31,14 @@ def test_typing_a_query_and_running_it_shows_rows_and_puts_the_sql_in_the_url(pa
     assert urllib.parse.parse_qs(urllib.parse.urlparse(page.url).query)["sql"][0] == sql
     assert not page.locator('[data-testid="stException"]').count()
     assert not page.locator('[data-testid="stAlertContentError"]').count()
+
+    # Ctrl+Enter in the editor runs it too.
+    editor.fill("SELECT COUNT(*) AS budgets FROM daivi_billing.budgets")
+    editor.press("Control+Enter")
+    page.get_by_text(re.compile(r"^1 row in [\d.]+ s on the embedded engine")).wait_for()
+    wait_for_app(page)
+    count = raw_duckdb.execute("SELECT COUNT(*) FROM daivi_billing.budgets").fetchone()[0]
+    assert str(count) in page.locator('[data-testid="stDataFrame"]').last.locator('[role="gridcell"]').all_inner_texts()
 
 
 def test_a_shared_link_runs_its_query_and_a_refused_one_says_why(page, app_url):
