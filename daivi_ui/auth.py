@@ -18,12 +18,13 @@ or `NotSignedIn` with what to do next. Tokens are never logged or shown.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import logging
 import re
 import threading
 import time
 import urllib.request
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, MutableMapping
 
 import jwt
 import streamlit as st
@@ -38,6 +39,7 @@ ALB_DATA_HEADER = "x-amzn-oidc-data"
 ALB_KEY_URL = "https://public-keys.auth.elb.{region}.amazonaws.com/{kid}"
 ALB_KEY_FETCH_TIMEOUT_S = 5
 CLOCK_SKEW_S = 60  # tolerated difference between the ALB's clock and ours
+_ALB_MEMO_KEY = "_daivi_alb_claims"
 _KID = re.compile(r"[A-Za-z0-9-]{1,128}")
 _key_cache: dict[tuple[str, str], str] = {}
 _key_lock = threading.Lock()
@@ -67,7 +69,7 @@ def alb_public_key(region: str, kid: str, fetch: Callable[[str, str], str] | Non
 
 
 def alb_claims(token: str, alb_arn: str, *, fetch_key: Callable[[str, str], str] | None = None,
-               now: Callable[[], float] = time.time) -> dict:
+               now: Callable[[], float] | None = None) -> dict:
     """The verified claims of an ALB `x-amzn-oidc-data` token, or NotSignedIn saying why not."""
     try:
         header = jwt.get_unverified_header(token)
@@ -91,7 +93,7 @@ def alb_claims(token: str, alb_arn: str, *, fetch_key: Callable[[str, str], str]
         raise NotSignedIn("The sign-in header from the load balancer could not be verified; it was refused.") from None
     expiry = claims.get("exp", header.get("exp"))
     try:
-        expired = expiry is None or float(expiry) + CLOCK_SKEW_S < now()
+        expired = expiry is None or float(expiry) + CLOCK_SKEW_S < (now or time.time)()
     except (TypeError, ValueError):
         expired = True
     if expired:
@@ -140,12 +142,31 @@ def _oidc_principal(settings: Settings) -> Principal:
     return principal
 
 
-def _proxy_principal(settings: Settings, headers: Mapping[str, str]) -> Principal:
+def session_alb_claims(token: str, alb_arn: str, memo: MutableMapping) -> dict:
+    """Claims of the ALB token this session connected with, verified once (expiry included).
+
+    Streamlit reads request headers when the browser opens its websocket, so a
+    session keeps the token it connected with while the ALB's short-lived token
+    expires. Verified once, it stays valid for that session only (the server holds
+    it; a client cannot replay it into another session); a new page load brings a
+    fresh token from the ALB.
+    """
+    digest = hashlib.sha256(token.encode()).hexdigest()
+    remembered = memo.get(_ALB_MEMO_KEY)
+    if remembered and remembered[0] == digest:
+        return remembered[1]
+    claims = alb_claims(token, alb_arn)
+    memo[_ALB_MEMO_KEY] = (digest, claims)
+    return claims
+
+
+def _proxy_principal(settings: Settings, headers: Mapping[str, str], memo: MutableMapping | None = None) -> Principal:
     auth = settings.auth
     if auth.alb_arn:
         token = headers.get(ALB_DATA_HEADER)
         if token:
-            return principal_from_claims(settings, alb_claims(token, auth.alb_arn), "proxy")
+            claims = session_alb_claims(token, auth.alb_arn, {} if memo is None else memo)
+            return principal_from_claims(settings, claims, "proxy")
         if not auth.trusted_header:
             raise NotSignedIn("No sign-in from the load balancer reached the app. Open the app through its load balancer URL.")
     if auth.trusted_header:
@@ -168,5 +189,5 @@ def signed_in_principal(settings: Settings) -> Principal:
     if settings.auth_mode == "oidc":
         return _oidc_principal(settings)
     if settings.auth_mode == "proxy":
-        return _proxy_principal(settings, st.context.headers)
+        return _proxy_principal(settings, st.context.headers, st.session_state)
     raise NotSignedIn("Demo personas are only available on the embedded engine. Set `daivi.auth_mode` to oidc or proxy.")

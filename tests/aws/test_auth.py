@@ -179,3 +179,17 @@ def test_alb_arn_setting_is_validated():
 
     with pytest.raises(SettingsError, match="alb_arn"):
         _proxy_settings(alb_arn="arn:aws:iam::1:role/x")
+
+
+def test_a_session_keeps_the_token_it_verified_after_the_alb_token_expires(monkeypatch):
+    settings = _proxy_settings(alb_arn=ALB_ARN)
+    token = alb_token(exp_in_s=60)
+    memo: dict = {}
+    first = auth._proxy_principal(settings, {auth.ALB_DATA_HEADER: token}, memo)
+    later = time.time() + 3600
+    monkeypatch.setattr(auth.time, "time", lambda: later)
+    assert auth._proxy_principal(settings, {auth.ALB_DATA_HEADER: token}, memo) == first  # the same session, later
+    with pytest.raises(NotSignedIn, match="expired"):  # the same token in a new session is too old
+        auth._proxy_principal(settings, {auth.ALB_DATA_HEADER: token}, {})
+    with pytest.raises(NotSignedIn, match="signature is invalid"):  # another token is verified afresh
+        auth._proxy_principal(settings, {auth.ALB_DATA_HEADER: alb_token(key=OTHER_PRIVATE)}, memo)
