@@ -15,7 +15,7 @@ from daivi_data import catalog_browser
 from daivi_data.engines.base import format_bytes
 from daivi_data.errors import DaiviError
 from daivi_data.saved_queries import DEFAULT_KEY, saved_queries_for
-from daivi_data.workbench import WORKBENCH_ROW_LIMIT, EmptySql, check_sql, date_only_columns, limit_result
+from daivi_data.workbench import MAX_SQL_CHARS, WORKBENCH_ROW_LIMIT, EmptySql, check_sql, date_only_columns, limit_result
 from daivi_ui.components import csv_download, empty_state
 from daivi_ui.context import app_context
 from daivi_ui.errors import show_error
@@ -167,7 +167,7 @@ def draw_history() -> None:
 def draw_editor() -> None:
     draw_examples()
     text = st.text_area(
-        "SQL (Athena dialect)", key="sql", bind=URL, height=220,
+        "SQL (Athena dialect)", key="sql", bind=URL, height=220, max_chars=MAX_SQL_CHARS,
         placeholder="SELECT service_code, SUM(unblended_cost) AS cost\nFROM daivi_billing.cost_daily\n"
                     f"WHERE billing_period = '{as_of:%Y-%m}'\nGROUP BY 1 ORDER BY 2 DESC",
         help="One read-only SELECT / WITH query, run under your role's grants. Tables are "

@@ -271,3 +271,9 @@ def test_date_only_columns_are_the_midnight_timestamps():
         "label": ["a", "b", "c"],
     })
     assert date_only_columns(df) == ["usage_date"]
+
+
+def test_an_overlong_query_is_refused_before_parsing():
+    sql = "SELECT account_id FROM daivi_billing.accounts WHERE account_id IN (" + ", ".join(["'1'"] * 5000) + ")"
+    with pytest.raises(InvalidRequest, match="at most 20,000 are allowed"):
+        check_sql(sql, ADMIN, LIMIT)
