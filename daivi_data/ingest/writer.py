@@ -12,6 +12,7 @@ written last: the engine treats a folder without it as unfinished.
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import json
 import shutil
 import uuid
@@ -43,6 +44,13 @@ class LakehouseWriter:
         self.out = Path(out).resolve()
         check_target(self.out)
         self.out.parent.mkdir(parents=True, exist_ok=True)
+        # One import per target at a time: two swaps racing could leave either half in place.
+        self._lock = (self.out.parent / f".{self.out.name}.import.lock").open("w")
+        try:
+            fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._lock.close()
+            raise ImportFailed(f"Another import into {self.out} is running; try again when it has finished.") from None
         token = uuid.uuid4().hex[:8]
         self.tmp = self.out.parent / f".{self.out.name}.import-{token}"
         self.tmp.mkdir()
@@ -89,9 +97,16 @@ class LakehouseWriter:
             raise
         if had_previous:
             shutil.rmtree(self._previous, ignore_errors=True)
+        self._unlock()
 
     def abort(self) -> None:
         shutil.rmtree(self.tmp, ignore_errors=True)
+        self._unlock()
+
+    def _unlock(self) -> None:
+        if not self._lock.closed:
+            fcntl.flock(self._lock, fcntl.LOCK_UN)
+            self._lock.close()
 
 
 def _catalog_table(database: str, name: str) -> catalog.Table:

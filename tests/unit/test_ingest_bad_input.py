@@ -38,7 +38,7 @@ def previous(tmp_path) -> Path:
 
 def assert_stopped_and_intact(previous: Path, before: dict[str, str]) -> None:
     assert fingerprint(previous) == before
-    leftovers = [p.name for p in previous.parent.iterdir() if p.name.startswith(f".{previous.name}.")]
+    leftovers = [p.name for p in previous.parent.iterdir() if p.name.startswith(f".{previous.name}.") and not p.name.endswith(".lock")]
     assert leftovers == []
     assert lake(previous, "SELECT COUNT(*) FROM daivi_cur.cur") == [(3,)]
 
@@ -204,3 +204,15 @@ def test_cur_and_focus_of_the_same_aws_account_would_double_count(tmp_path, prev
     with pytest.raises(ImportFailed, match="count that cost twice"):
         run_import([tmp_path / "cur", focus], previous)
     assert_stopped_and_intact(previous, before)
+
+
+def test_a_second_import_into_the_same_lakehouse_waits_its_turn(tmp_path, previous):
+    from daivi_data.ingest.writer import LakehouseWriter
+
+    first = LakehouseWriter(previous)
+    try:
+        with pytest.raises(ImportFailed, match="Another import into .* is running"):
+            LakehouseWriter(previous)
+    finally:
+        first.abort()
+    LakehouseWriter(previous).abort()  # free again once the first is done
