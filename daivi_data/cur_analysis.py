@@ -223,6 +223,15 @@ def with_expiry_buckets(df: pd.DataFrame, today: dt.date) -> pd.DataFrame:
 # --- allocation -------------------------------------------------------------------------------
 
 UNTAGGED = "(untagged)"
+
+
+def with_blanks(df: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """`df` with missing values in text `columns` as ''.
+
+    Athena's CSV results (through awswrangler) come back with '' as NA; DuckDB keeps
+    ''. Grouping must treat both alike, or the NA rows silently drop out of a total.
+    """
+    return df.assign(**{c: df[c].astype(object).where(df[c].notna(), "") for c in columns if c in df})
 SHARED_APART = "apart"
 SHARED_PROPORTIONAL = "proportional"
 
@@ -236,6 +245,7 @@ def chargeback(by_tag: pd.DataFrame, cost_column: str = "unblended_cost", shared
     """
     if shared not in (SHARED_APART, SHARED_PROPORTIONAL):
         raise ValueError(f"shared must be {SHARED_APART!r} or {SHARED_PROPORTIONAL!r}")
+    by_tag = with_blanks(by_tag, ["tag_value", "shared_cost"])
     direct = by_tag[by_tag["shared_cost"] == ""]
     values = direct.assign(tag_value=direct["tag_value"].replace("", UNTAGGED)).groupby("tag_value", as_index=False)[cost_column].sum()
     values = values.rename(columns={cost_column: "direct_cost"}).sort_values("direct_cost", ascending=False, ignore_index=True)
@@ -261,6 +271,7 @@ def chargeback(by_tag: pd.DataFrame, cost_column: str = "unblended_cost", shared
 
 def untagged_share(by_tag: pd.DataFrame, cost_column: str = "unblended_cost") -> float:
     """Share of the direct (non-shared) cost that carries no value for the tag key (NaN if there is none)."""
+    by_tag = with_blanks(by_tag, ["tag_value", "shared_cost"])
     direct = by_tag[by_tag["shared_cost"] == ""]
     total = float(direct[cost_column].sum())
     return float(direct.loc[direct["tag_value"] == "", cost_column].sum()) / total if total else float("nan")

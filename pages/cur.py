@@ -254,6 +254,7 @@ def draw_drill_level(path: q.DrillPath) -> None:
         csv_download(df, f"cur-line-items-{path.period}.csv", key="csv_line_items")
         return
 
+    df = ca.with_blanks(df, ["account_name", "service", "usage_type", "operation", "resource_id"])
     df = with_labels(level, df).sort_values(cost_col, ascending=False, ignore_index=True)
     df["savings"] = df["public_cost"] - df["amortized_cost"]
     label = LEVEL_LABEL[level]
@@ -364,8 +365,8 @@ if invoice_tab.open:
 def draw_commitments() -> None:
     first = q.shift_period(period, -(COMMITMENT_TREND_MONTHS - 1))
     daily = ca.with_coverage(run(q.coverage_by_day(first, period)))
-    utilization = run(q.commitment_utilization(first, period))
-    breakdown = run(q.coverage_by_account_family(period))
+    utilization = ca.with_blanks(run(q.commitment_utilization(first, period)), ["account_name"])
+    breakdown = ca.with_blanks(run(q.coverage_by_account_family(period)), ["account_name"])
     this_period = ca.coverage_by(daily[daily["billing_period"] == period].assign(p=period), ["p"]) if not daily.empty else None
     util_period = ca.utilization_by(utilization[utilization["billing_period"] == period], ["commitment_type"]).set_index("commitment_type")
 
@@ -541,7 +542,7 @@ if top_tab.open:
 # --- data transfer ---------------------------------------------------------------------------
 
 def draw_transfer() -> None:
-    df = run(q.data_transfer(period))
+    df = ca.with_blanks(run(q.data_transfer(period)), ["account_name"])
     if df.empty:
         empty_state(f"No data transfer charges in {period}.")
         return

@@ -289,3 +289,13 @@ def test_waterfall_continues_to_the_net_total_with_the_discounts_only_net_cost_c
     # No net-only discount: no extra steps.
     same = ca.invoice_waterfall(frame.assign(net_cost=frame["unblended_cost"]), "unblended_cost", net_column="net_cost")
     assert same["step"].iloc[-1] == "Total"
+
+
+def test_chargeback_treats_missing_values_like_empty_ones():
+    """Athena's CSV results turn '' into NA: the untagged and direct rows must not drop out of the total."""
+    rows = tag_rows()
+    athena = rows.assign(tag_value=rows["tag_value"].replace("", pd.NA), shared_cost=rows["shared_cost"].replace("", pd.NA))
+    table = ca.chargeback(athena, "unblended_cost")
+    assert table["total"].sum() == pytest.approx(rows["unblended_cost"].sum())
+    assert table.set_index("tag_value").loc[ca.UNTAGGED, "total"] == pytest.approx(100.0)
+    assert ca.untagged_share(athena, "unblended_cost") == pytest.approx(100 / 480)
