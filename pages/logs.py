@@ -218,7 +218,12 @@ try:
                                       key="split", bind=URL)
     info_col.markdown(f"**{total:,} events** match · bars of {bucket_label(bucket_s)} · drag across the bars to zoom")
     if total == 0:
-        empty_state("No events match this search in this range. Widen the range or remove a term.")
+        hint = "Widen the range or remove a term."
+        if newest and newest < time_range.start:
+            # Exports lag: a range relative to now can lie entirely after the newest event.
+            hint = (f"The newest event is at {newest:%Y-%m-%d %H:%M} UTC, before this range: "
+                    "set **Relative to** to `latest`, or widen the range.")
+        empty_state(f"No events match this search in this range. {hint}")
         show_query_stats(results)
         st.stop()
     timeline_df = run(q.timeline(event_filter, split_field, bucket_s))

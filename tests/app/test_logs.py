@@ -253,3 +253,11 @@ def test_timeline_figure_stacks_severities_in_order():
     assert fig.layout.barmode == "stack" and fig.layout.dragmode == "select"
     assert sum(sum(t.y) for t in fig.data) == 20
     assert (bucket_label(900), bucket_label(3600), bucket_label(86400), bucket_label(10)) == ("15 min", "1 h", "1 day", "10 s")
+
+
+def test_relative_to_now_explains_the_export_lag(run_page):
+    at = run_page("admin", PAGE, range="15m", anchor="now")
+    assert_clean(at)
+    assert shown_total(at) == 0  # the demo data ends yesterday
+    assert any("The newest event is at" in str(i.value) and "latest" in str(i.value) for i in at.info)
+    assert "Relative to now" in page_text(at)
