@@ -65,9 +65,6 @@ def run(query):
     return result.df
 
 
-# URL-bound selectboxes carry no format_func: Streamlit stores the *formatted* option in the URL,
-# which would break links such as ./logs?range=24h.
-
 def ceil_minute(t: dt.datetime) -> dt.datetime:
     """The next whole minute after `t` (a range ending there includes `t`)."""
     return t.replace(second=0, microsecond=0) + dt.timedelta(minutes=1)
@@ -126,6 +123,8 @@ except DaiviError as e:
 newest = None if pd.isna(newest) else pd.Timestamp(newest).to_pydatetime()
 
 # --- controls ----------------------------------------------------------------------------------
+# URL-bound selectboxes carry no format_func: Streamlit stores the *formatted* option in the URL,
+# which would break links such as ./logs?range=24h.
 
 URL_CHOICES = (
     ("range", RANGE_OPTIONS, "time range"), ("anchor", ANCHORS, "relative to"), ("tab", TABS, "tab"),
