@@ -26,6 +26,9 @@ from daivi_ui.state import URL, check_url_param
 
 COMMITMENT_TREND_MONTHS = 6
 TABS = ("Drill-down", "Invoice", "Commitments", "Allocation", "Top resources", "Data transfer")
+# Ratios before the dollar components they come from, so the narrow coverage tables show them first.
+COVERAGE_COLUMNS_FIRST = ("coverage", "ri_coverage", "sp_coverage", "on_demand_cost", "eligible_od_cost",
+                          "ri_covered_od_cost", "sp_covered_od_cost", "on_demand_od_cost")
 MONEY = st.column_config.NumberColumn(format="dollar")
 PERCENT = st.column_config.NumberColumn(format="percent")
 
@@ -410,12 +413,14 @@ def draw_commitments() -> None:
     with left:
         st.subheader(f"Coverage by account · {period}")
         by_account = ca.coverage_by(breakdown, ["account_id", "account_name"]).sort_values("eligible_od_cost", ascending=False)
-        st.dataframe(by_account, hide_index=True, key="coverage_account_table", column_config=cov_cfg)
+        st.dataframe(by_account, hide_index=True, key="coverage_account_table", column_config=cov_cfg,
+                     column_order=("account_id", "account_name", *COVERAGE_COLUMNS_FIRST))
         csv_download(by_account, f"cur-coverage-by-account-{period}.csv", key="csv_cov_account")
     with right:
         st.subheader(f"Coverage by instance family · {period}")
         by_family = ca.coverage_by(breakdown, ["instance_family"]).sort_values("eligible_od_cost", ascending=False)
-        st.dataframe(by_family, hide_index=True, key="coverage_family_table", column_config=cov_cfg)
+        st.dataframe(by_family, hide_index=True, key="coverage_family_table", column_config=cov_cfg,
+                     column_order=("instance_family", *COVERAGE_COLUMNS_FIRST))
         csv_download(by_family, f"cur-coverage-by-family-{period}.csv", key="csv_cov_family")
 
     st.subheader(f"Utilization by account and family · {period}")
@@ -522,9 +527,11 @@ def draw_top_resources() -> None:
         "cost_rank", "resource_id", "cost", "trend", "week_change", "inventory", "service", "account_id", "region", "usage_type"),
                  column_config={
         "cost_rank": st.column_config.NumberColumn("#"),
+        "resource_id": st.column_config.TextColumn("Resource", width="medium"),
         "cost": st.column_config.NumberColumn(f"Cost ({q.COST_BASIS_LABELS[basis].lower()})", format="dollar"),
         "trend": st.column_config.LineChartColumn("Daily cost"),
-        "week_change": st.column_config.NumberColumn("Last 7 days vs 7 before", format="percent"),
+        "week_change": st.column_config.NumberColumn("7-day change", format="percent",
+                                                     help="Average daily cost of the last 7 days vs the 7 before."),
         "inventory": st.column_config.LinkColumn("Inventory", display_text="Open in inventory"),
     })
     export = table.assign(trend=table["trend"].map(lambda t: " ".join(f"{v:.2f}" for v in t)))
