@@ -23,6 +23,7 @@ from daivi_ui.figures_workbench import CHART_KINDS, build_quick_chart, numeric_c
 from daivi_ui.state import URL
 
 HISTORY_SIZE = 10
+CATALOG_TABLE_MAX_PX = 250  # a column list taller than this scrolls
 MAX_COLOR_GROUPS = 30  # more groups than this make an unreadable legend
 ss = st.session_state
 
@@ -86,7 +87,8 @@ def draw_catalog() -> None:
                 st.caption(catalog_browser.describe_stats(table, info, row_count, newest))
                 if table.partition_keys:
                     st.caption(f"Partition key: `{', '.join(table.partition_keys)}`")
-                st.dataframe(catalog_browser.columns_frame(table), hide_index=True, height=220,
+                st.dataframe(catalog_browser.columns_frame(table), hide_index=True,
+                             height=min(CATALOG_TABLE_MAX_PX, 38 + 35 * len(table.columns)),
                              key=f"wb_columns_{table.full_name}")
                 st.button("Query this table", key=f"wb_use_{table.full_name}", icon=":material/edit_note:",
                           on_click=load_into_editor, args=(catalog_browser.starter_sql(table, info.latest_partition),))
