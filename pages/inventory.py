@@ -441,9 +441,12 @@ def draw_detail() -> None:
         else:
             left, right = st.columns([1, 2])
             left.plotly_chart(fig.build_severity_figure(counts), key="fig_detail_sev")
-            events = run(q.host_events(name, snapshot))
-            right.caption(f"The latest {len(events):,} of {int(counts['events'].sum()):,} events in the "
-                          f"{q.EVENTS_WINDOW_DAYS} days ending {snapshot}.")
+            last_day = max(as_dates(counts["latest_date"]))
+            first_day = last_day - dt.timedelta(days=q.RECENT_EVENT_DAYS - 1)
+            events = run(q.host_events(name, first_day, last_day))
+            total = int(counts["events"].sum())
+            right.caption(f"The latest {len(events):,} events ({first_day} to {last_day}) of the {total:,} this host logged "
+                          f"in the {q.EVENTS_WINDOW_DAYS} days ending {snapshot}.")
             right.dataframe(events, hide_index=True, key="detail_events", height=260)
             link = "./logs?" + urlencode({"q": f"host={name}", "range": "24h", **persona_suffix()})
             right.markdown(f"[Open these logs in the Logs view]({link})")

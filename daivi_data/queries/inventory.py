@@ -36,6 +36,7 @@ from daivi_data.queries.overview import billing_period
 RESOURCES = "daivi_inventory.resources"
 COST_WINDOW_DAYS = 30
 EVENTS_WINDOW_DAYS = 7
+RECENT_EVENT_DAYS = 2  # the event list reads the last days with events only (see host_events)
 MAX_EVENTS = 200
 MAX_HISTORY_DAYS = 400
 MAX_PAGE_SIZE = 500
@@ -438,8 +439,14 @@ def resource_daily_cost(resource_id: str, snapshot: dt.date, days: int = COST_WI
     )
 
 
-def host_events(host: str, until: dt.date, days: int = EVENTS_WINDOW_DAYS, limit: int = MAX_EVENTS) -> Query:
-    """The latest log events of a host over the `days` days ending with `until`."""
+def host_events(host: str, since: dt.date, until: dt.date, limit: int = MAX_EVENTS) -> Query:
+    """The latest `limit` log events of a host between two event dates (inclusive).
+
+    The page asks for the last two days that have events (see host_event_counts'
+    latest_date): every column of a wide event is read for each row the sort
+    considers, so a short window keeps this fast on a large lakehouse.
+    """
+    _check_range(since, until)
     return make_query(
         "inventory.host_events",
         """
@@ -449,16 +456,16 @@ def host_events(host: str, until: dt.date, days: int = EVENTS_WINDOW_DAYS, limit
         ORDER BY event_time DESC
         LIMIT :event_limit
         """,
-        host=host, since=until - dt.timedelta(days=days - 1), until=until, event_limit=limit,
+        host=host, since=since, until=until, event_limit=limit,
     )
 
 
 def host_event_counts(host: str, until: dt.date, days: int = EVENTS_WINDOW_DAYS) -> Query:
-    """severity, events of a host over the `days` days ending with `until`."""
+    """severity, events, latest_date: a host's events by severity over the `days` days ending with `until`."""
     return make_query(
         "inventory.host_event_counts",
         """
-        SELECT severity, COUNT(*) AS events
+        SELECT severity, COUNT(*) AS events, MAX(event_date) AS latest_date
         FROM daivi_splunk.events
         WHERE event_date BETWEEN :since AND :until AND host = :host
         GROUP BY severity

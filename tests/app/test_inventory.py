@@ -212,7 +212,8 @@ def test_detail_from_resource_url_shows_cost_logs_and_configuration(raw_duckdb, 
     assert len(at.json) == 1  # the configuration JSON
     events = scalar(raw_duckdb, "SELECT COUNT(*) FROM daivi_splunk.events WHERE host = ? AND event_date BETWEEN ? AND ?",
                     name, snapshot - dt.timedelta(days=q.EVENTS_WINDOW_DAYS - 1), snapshot)
-    assert f"of {events:,} events" in page_text(at)
+    assert f"of the {events:,} this host logged" in page_text(at)
+    assert len(at.dataframe[-2].value) > 0  # the latest events themselves (the history table comes last)
 
 
 def test_detail_from_host_url(instance):

@@ -44,7 +44,7 @@ BUILDERS = {
     "resources_by_host": lambda: q.resources_by_host(D, "web-01"),
     "resource_history": lambda: q.resource_history("i-1", D - dt.timedelta(days=30), D),
     "resource_daily_cost": lambda: q.resource_daily_cost("i-1", D),
-    "host_events": lambda: q.host_events("web-01", D),
+    "host_events": lambda: q.host_events("web-01", D - dt.timedelta(days=1), D),
     "host_event_counts": lambda: q.host_event_counts("web-01", D),
 }
 
@@ -350,11 +350,17 @@ def test_host_events_equal_independent_sql(engine, raw_duckdb, snapshot, busy_ho
     counts = run(engine, q.host_event_counts(host, snapshot), "ops")
     expected = scalar(raw_duckdb, "SELECT COUNT(*) FROM daivi_splunk.events WHERE host = ? AND event_date BETWEEN ? AND ?", host, since, snapshot)
     assert int(counts["events"].sum()) == expected > 0
-    events = run(engine, q.host_events(host, snapshot), "ops")
-    assert len(events) == min(expected, q.MAX_EVENTS)
-    assert events["event_time"].is_monotonic_decreasing
+    latest = max(pd.to_datetime(counts["latest_date"]).dt.date)
+    assert latest == scalar(raw_duckdb, "SELECT MAX(event_date) FROM daivi_splunk.events WHERE host = ? AND event_date BETWEEN ? AND ?",
+                            host, since, snapshot)
+    first = latest - dt.timedelta(days=q.RECENT_EVENT_DAYS - 1)
+    events = run(engine, q.host_events(host, first, latest), "ops")
+    recent = raw_duckdb.execute("SELECT event_time FROM daivi_splunk.events WHERE host = ? AND event_date BETWEEN ? AND ? "
+                                "ORDER BY event_time DESC LIMIT ?", [host, first, latest, q.MAX_EVENTS]).df()
+    assert events["event_time"].tolist() == recent["event_time"].tolist()
+    assert len(events) > 0
     with pytest.raises(AccessDenied):
-        run(engine, q.host_events(host, snapshot), "finance")
+        run(engine, q.host_events(host, first, latest), "finance")
 
 
 def test_detail_configuration_only_for_roles_that_may_read_it(engine, snapshot, busy_host):
