@@ -302,16 +302,19 @@ GROUP BY GROUPING SETS ((service_name), (account_id), (ou), (region), (usage_typ
 
 def tag_keys(start: dt.date, end: dt.date) -> Query:
     """Cost allocation tag keys found in the range."""
-    # Distinct key sets first: a handful of them, so UNNEST runs on a few rows, not on every line (8x faster).
+    # Distinct key sets first (a handful), joined into strings because hashing a string is cheaper than
+    # hashing a list; UNNEST then runs on a few rows, not on every line (about 6x faster than a plain
+    # UNNEST on the large demo). '|' cannot occur in an AWS tag key, so the split is exact.
     sql = """
 SELECT DISTINCT k AS tag_key
 FROM (
-  SELECT DISTINCT map_keys(c.tags) AS keys
+  SELECT DISTINCT array_join(map_keys(c.tags), '|') AS keys
   FROM daivi_billing.cost_daily c
   WHERE contains(:periods, c.billing_period)
     AND c.usage_date BETWEEN :start_date AND :end_date
 ) x
-CROSS JOIN UNNEST(keys) AS t (k)
+CROSS JOIN UNNEST(split(keys, '|')) AS t (k)
+WHERE k <> ''
 ORDER BY 1
 """
     return make_query("billing.tag_keys", sql, periods=billing_periods_between(start, end), start_date=start, end_date=end)
