@@ -251,7 +251,22 @@ def _validate(con: duckdb.DuckDBPyConnection, table: str, staging: Path, report:
                            f"Main reason: {max(counts, key=counts.get)}.")
     if table == CUR:
         valid = _check_cur(con, stg, valid, report, options)
+    elif table == EVENTS:
+        valid = _check_events(con, stg, valid, report)
     return valid
+
+
+def _check_events(con: duckdb.DuckDBPyConnection, stg: str, valid: str, report: ImportReport) -> str:
+    """Splunk exports of overlapping time ranges repeat events: keep one copy, say how many were dropped."""
+    keys, extra = _rows(con, f"""
+        SELECT COUNT(*), COALESCE(SUM(n - 1), 0) FROM (
+          SELECT _dup_key, COUNT(*) AS n FROM {stg} WHERE {valid} GROUP BY _dup_key HAVING COUNT(DISTINCT _source_file) > 1)""")[0]
+    if not keys:
+        return valid
+    report.warnings.append(f"{extra:,} Splunk event(s) appear in more than one export file (overlapping search time ranges); "
+                           "kept one copy of each.")
+    # Within one file identical events are kept: only copies from a second file are dropped.
+    return (f"{valid} QUALIFY _source_file = MIN(_source_file) OVER (PARTITION BY _dup_key)")
 
 
 def _check_cur(con: duckdb.DuckDBPyConnection, stg: str, valid: str, report: ImportReport, options: ImportOptions) -> str:
@@ -318,7 +333,8 @@ def _final_select(table: str, staging: Path, valid: str, writer: LakehouseWriter
                  "WHERE resource_name IS NOT NULL GROUP BY resource_name)")
         cols = ", ".join("COALESCE(e.account_id, h.host_account) AS account_id" if c == "account_id" else f"e.{ident(c)}" for c in columns)
         where, _, qualify = valid.partition(" QUALIFY ")
-        return f"SELECT {cols} FROM {stg} e LEFT JOIN {hosts} h ON h.resource_name = e.host WHERE {where}"
+        qualify = f" QUALIFY {qualify}" if qualify else ""
+        return f"SELECT {cols} FROM {stg} e LEFT JOIN {hosts} h ON h.resource_name = e.host WHERE {where}{qualify}"
     return f"SELECT {cols} FROM {stg} WHERE {valid}"
 
 

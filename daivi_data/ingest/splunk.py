@@ -96,7 +96,8 @@ def _events_select(reader: str, field: Callable[[str], str], available: set[str]
 SELECT * EXCLUDE (_raw_time),
   CASE WHEN event_time IS NULL THEN '_time is missing or not a timestamp' END AS _reject_reason,
   concat_ws(', ', 'file ' || _source_file, '_time=' || COALESCE(_raw_time, '(empty)'),
-            '_raw=' || left(COALESCE(message, '(empty)'), 80)) AS _reject_detail
+            '_raw=' || left(COALESCE(message, '(empty)'), 80)) AS _reject_detail,
+  md5(concat_ws('|', CAST(event_time AS VARCHAR), host, source, sourcetype, index_name, message)) AS _dup_key
 FROM ({inner})
 """
 

@@ -437,3 +437,14 @@ def test_legacy_cur_reads_only_the_version_its_manifest_names(tmp_path):
     report = run_import([tmp_path / "s3"], out)
     assert any("old-assembly" in p and "older legacy CUR version" in why for p, why in report.skipped_files)
     assert lake(out, "SELECT COUNT(*), SUM(line_item_unblended_cost) FROM daivi_cur.cur") == [(4, 8.0)]
+
+
+def test_overlapping_splunk_exports_keep_one_copy_of_each_event(tmp_path):
+    events = splunk_events()[:3]
+    write_splunk_jsonl(tmp_path / "splunk" / "monday.jsonl", events[:2])
+    write_splunk_csv(tmp_path / "splunk" / "monday-to-tuesday.csv", events[1:] + [events[2]])  # overlaps, and repeats one event itself
+    out = tmp_path / "lh"
+    report = run_import([tmp_path / "splunk"], out)
+    assert any(w.startswith("1 Splunk event(s) appear in more than one export file") for w in report.warnings)
+    # web-01 once, web-02 once (overlap dropped), app-01 twice (repeated inside one file: kept).
+    assert lake(out, "SELECT host, COUNT(*) FROM daivi_splunk.events GROUP BY 1 ORDER BY 1") == [("app-01", 2), ("web-01", 1), ("web-02", 1)]
