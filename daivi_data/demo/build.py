@@ -21,7 +21,7 @@ import pyarrow as pa
 
 from daivi_data import catalog
 from daivi_data.demo import billing, cur, inventory, splunk
-from daivi_data.demo.fleet import GROWTH_PER_MONTH, Fleet, build_fleet, day_date, epoch_day
+from daivi_data.demo.fleet import GROWTH_PER_MONTH, Fleet, build_fleet, day_date, epoch_day, expected_daily_cost
 from daivi_data.demo.org import ACCOUNTS, PAYMENTS_ACCOUNT_IDS
 
 MANIFEST_FORMAT = 1
@@ -40,7 +40,7 @@ class Scale:
 SCALES: dict[str, Scale] = {
     "small": Scale(factor=0.3, months=3, snapshots=14, event_days=7, events_per_day=9_000),
     "medium": Scale(factor=5.2, months=13, snapshots=35, event_days=30, events_per_day=52_000),
-    "large": Scale(factor=64.0, months=13, snapshots=90, event_days=90, events_per_day=230_000),
+    "large": Scale(factor=64.0, months=13, snapshots=90, event_days=90, events_per_day=250_000),
 }
 
 _DUCK_TYPES = {"varchar": "VARCHAR", "double": "DOUBLE", "timestamp": "TIMESTAMP", "date": "DATE",
@@ -135,9 +135,10 @@ def _build(root: Path, sc: Scale, scale: str, seed: int, end_date: dt.date, prog
     periods = cur.month_ranges(_first_of_month(end_date, sc.months - 1), end)
     snap_days = list(range(end - sc.snapshots + 1, end + 1))
     event_days = list(range(end - sc.event_days + 1, end + 1))
-    # Rough cost of each step, for the progress bar.
-    weights = {"cur": 0.55 * len(periods) / 13 * sc.factor, "inv": 0.1 * len(snap_days) / 35 * sc.factor,
-               "ev": 0.35 * len(event_days) * sc.events_per_day / (30 * 52_000)}
+    # Rough cost of each step for the progress bar: expected rows x relative cost of a row.
+    cur_rows = float((expected_daily_cost(fleet.comps, end - 1) > 0).sum()) * (end - periods[0][1] + 1)
+    weights = {"cur": 1.0 * cur_rows, "inv": 0.3 * len(fleet.resources) * len(snap_days),
+               "ev": 0.6 * len(event_days) * sc.events_per_day}
     total_w = sum(weights.values())
     done = 0.05
 

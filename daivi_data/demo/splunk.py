@@ -247,6 +247,7 @@ class SplunkGenerator:
         health = templates == "/health"
         size = np.where(static, rng.lognormal(10.5, 0.8, n), rng.lognormal(7.5, 1.0, n))
         size = np.where(status == 304, 0, np.where(status >= 400, rng.integers(80, 600, n), size))
+        size = np.where(health, 2, size)
         dur = rng.lognormal(np.log(45), 0.8, n)
         dur = np.where(status >= 500, rng.uniform(5_000, 30_000, n), np.where(health, dur / 20, dur))
         method = np.where(health, 0, rng.choice(5, size=n, p=METHOD_P))
@@ -431,7 +432,8 @@ SELECT rn, ts AS event_time, 'web' AS index_name, 'access_combined' AS sourcetyp
   ipstr AS client_ip,
   ipstr || ' - ' || coalesce(customer, '-') || ' [' || strftime(ts, '%d/%b/%Y:%H:%M:%S +0000') || '] "' ||
     http_method || ' ' || http_path || ' HTTP/1.1" ' || CAST(status AS VARCHAR) || ' ' || CAST(bytes AS VARCHAR) ||
-    ' "' || CASE WHEN http_path LIKE '/api/%' THEN '-' ELSE 'https://www.daivi.example/' END || '" "' || ua ||
+    ' "' || CASE WHEN http_path LIKE '/api/%' OR http_path = '/health' THEN '-' ELSE 'https://www.daivi.example/' END
+    || '" "' || ua ||
     '" rt=' || printf('%.3f', dur / 1000) AS message
 FROM web
 UNION ALL
