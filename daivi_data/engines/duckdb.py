@@ -57,7 +57,8 @@ def translate(sql: str, grants: RoleGrants) -> tuple[str, tuple[str, ...]]:
         first = e.errors[0] if e.errors else {}
         where = f" at line {first.get('line')}, column {first.get('col')}" if first else ""
         raise QueryFailed(f"SQL syntax error{where}: {first.get('description', str(e))}.") from None
-    statements = [s for s in statements if s is not None]
+    # A trailing `; -- comment` parses as a comment-only Semicolon node: not a statement.
+    statements = [s for s in statements if s is not None and not isinstance(s, exp.Semicolon)]
     if len(statements) != 1:
         raise InvalidRequest("Exactly one SQL statement is allowed.")
     tree = govern(statements[0], grants)

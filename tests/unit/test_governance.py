@@ -124,3 +124,10 @@ def test_views_follow_the_role():
     assert "Logs" not in titles("finance-analyst") and "CUR drill-down" in titles("finance-analyst")
     assert "CUR drill-down" not in titles("ops-engineer") and "Logs" in titles("ops-engineer")
     assert "Import data" not in titles("team-lead-payments")
+
+
+def test_a_trailing_comment_is_not_a_second_statement():
+    sql, _ = translate("SELECT account_id FROM daivi_billing.accounts; -- the accounts", POLICY.for_role("admin"))
+    assert sql == "SELECT account_id FROM daivi_billing.accounts"
+    with pytest.raises(InvalidRequest, match="one SQL statement"):
+        translate("SELECT 1 FROM daivi_billing.accounts; SELECT 2 FROM daivi_billing.accounts", POLICY.for_role("admin"))
