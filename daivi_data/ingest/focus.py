@@ -37,6 +37,7 @@ from daivi_data.ingest._sql import (
     catalog_select,
     ident,
     json_tags_to_map,
+    unique_map,
 )
 from daivi_data.ingest.cur2 import CUR_TABLE
 
@@ -95,7 +96,16 @@ def build_select(reader: str, types: dict[str, str]) -> str:
     service = first("x_ServiceCode", "ServiceName")
     pricing_term = f"CASE {col('PricingCategory')} WHEN 'Standard' THEN 'OnDemand' WHEN 'Dynamic' THEN 'Spot' ELSE {col('PricingCategory')} END"
     # The tag keys a provider sets itself keep their own prefix; the rest are the user's, as in CUR.
-    tags = json_tags_to_map(ident("Tags"), "CASE WHEN lower(k) LIKE 'aws:%' THEN '' ELSE 'user_' END") if "Tags" in types else None
+    prefix = "CASE WHEN lower(k) LIKE 'aws:%' THEN '' ELSE 'user_' END"
+    if "Tags" not in types:
+        tags = None
+    elif types["Tags"].upper().startswith("MAP"):
+        # Parquet exports may carry Tags as a map rather than JSON text.
+        m = f"CAST({ident('Tags')} AS MAP(VARCHAR, VARCHAR))"
+        tags = unique_map(f"list_transform(COALESCE(map_keys({m}), []::VARCHAR[]), lambda k: "
+                          f"{{'key': ({prefix}) || regexp_replace(trim(k), '[^0-9A-Za-z]+', '_', 'g'), 'value': {m}[k]}})")
+    else:
+        tags = json_tags_to_map(ident("Tags"), prefix)
     exprs = {
         "identity_line_item_id": first("Id", "x_LineItemId") if ("Id" in types or "x_LineItemId" in types) else
         "md5(concat_ws('|', " + ", ".join(f"COALESCE(CAST({ident(c)} AS VARCHAR), '')" for c in types) + "))",

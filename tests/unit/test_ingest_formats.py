@@ -12,6 +12,7 @@ import datetime as dt
 import gzip
 import io
 import json
+from decimal import Decimal
 from pathlib import Path
 
 import duckdb
@@ -448,3 +449,37 @@ def test_overlapping_splunk_exports_keep_one_copy_of_each_event(tmp_path):
     assert any(w.startswith("1 Splunk event(s) appear in more than one export file") for w in report.warnings)
     # web-01 once, web-02 once (overlap dropped), app-01 twice (repeated inside one file: kept).
     assert lake(out, "SELECT host, COUNT(*) FROM daivi_splunk.events GROUP BY 1 ORDER BY 1") == [("app-01", 2), ("web-01", 1), ("web-02", 1)]
+
+
+def test_focus_parquet_with_decimal_costs_and_map_tags(tmp_path):
+    """A FOCUS 1.2 Parquet export (GCP-style): typed columns, ServiceProviderName, Tags as a map."""
+    table = pa.table({
+        "BilledCost": pa.array([Decimal("1.25"), Decimal("2.5"), Decimal("-0.75")], pa.decimal128(18, 11)),
+        "EffectiveCost": pa.array([Decimal("1.0"), Decimal("2.5"), Decimal("-0.75")], pa.decimal128(18, 11)),
+        "ListCost": pa.array([Decimal("1.5"), Decimal("3.0"), Decimal("0")], pa.decimal128(18, 11)),
+        "ChargePeriodStart": pa.array([dt.datetime(2024, 10, 2), dt.datetime(2024, 10, 3), dt.datetime(2024, 10, 4)], pa.timestamp("ms", "UTC")),
+        "ChargePeriodEnd": pa.array([dt.datetime(2024, 10, 3), dt.datetime(2024, 10, 4), dt.datetime(2024, 10, 5)], pa.timestamp("ms", "UTC")),
+        "BillingPeriodStart": pa.array([dt.datetime(2024, 10, 1)] * 3, pa.timestamp("ms", "UTC")),
+        "BillingPeriodEnd": pa.array([dt.datetime(2024, 11, 1)] * 3, pa.timestamp("ms", "UTC")),
+        "ChargeCategory": ["Usage", "Tax", "Credit"],
+        "BillingCurrency": ["EUR"] * 3,
+        "ServiceName": ["Compute Engine", "Compute Engine", "BigQuery"],
+        "ServiceProviderName": ["Google Cloud"] * 3,
+        "BillingAccountId": ["01ABCD-23EFGH-45IJKL"] * 3,
+        "SubAccountId": ["my-project", "my-project", "other-project"],
+        "Tags": pa.array([[("team", "data"), ("goog-k8s", "x")], [], None], pa.map_(pa.string(), pa.string())),
+    })
+    path = tmp_path / "gcp" / "focus-2024-10.parquet"
+    path.parent.mkdir()
+    pq.write_table(table, path)
+    out = tmp_path / "lh"
+    report = run_import([tmp_path / "gcp"], out)
+    assert report.sources[0].format == "FOCUS"
+    assert lake(out, "SELECT bill_billing_entity, line_item_product_code, line_item_line_item_type, line_item_unblended_cost, "
+                     "pricing_public_on_demand_cost, line_item_currency_code, resource_tags['user_team'], line_item_usage_start_date "
+                     "FROM daivi_cur.cur ORDER BY line_item_usage_start_date") == [
+        ("Google Cloud", "Compute Engine", "Usage", 1.25, 1.5, "EUR", "data", dt.datetime(2024, 10, 2)),
+        ("Google Cloud", "Compute Engine", "Tax", 2.5, 3.0, "EUR", None, dt.datetime(2024, 10, 3)),
+        ("Google Cloud", "BigQuery", "Credit", -0.75, 0.0, "EUR", None, dt.datetime(2024, 10, 4)),
+    ]
+    assert lake(out, "SELECT currency, SUM(unblended_cost) FROM daivi_billing.cost_daily GROUP BY 1") == [("EUR", 3.0)]
