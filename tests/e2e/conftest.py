@@ -91,8 +91,12 @@ def page(browser):
 
 
 def wait_for_app(pg, settle_ms: int = 400) -> None:
-    """Wait until Streamlit finished the current script run (as Streamlit's own e2e helpers do)."""
+    """Wait until Streamlit finished the current script run (as Streamlit's own e2e helpers do).
+
+    Checked twice: on a loaded machine a rerun triggered by the last action (or by the
+    first run itself) may start only after the first check saw "notRunning".
+    """
     pg.wait_for_selector('[data-testid="stApp"][data-test-connection-state="CONNECTED"]')
-    pg.wait_for_timeout(settle_ms)  # a rerun triggered by the last action may not have started yet
-    pg.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=PAGE_TIMEOUT_MS)
-    pg.wait_for_timeout(200)
+    for _ in range(2):
+        pg.wait_for_timeout(settle_ms)
+        pg.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=PAGE_TIMEOUT_MS)
