@@ -15,6 +15,10 @@ Its `billing_period` is the month of the usage day, which is what the Cost
 Explorer prunes on.
 `accounts` lists the accounts seen, with their CUR names; `budgets` is
 written empty: an export holds no budgets.
+
+A daily billing export can also be given instead (a CSV or Parquet file with
+the catalog's `cost_daily` columns, e.g. from an existing billing pipeline):
+it is imported as is and nothing is derived for `cost_daily`.
 """
 
 # SQL here is built over the user's files: every identifier goes through `ident`, every value through `lit`.
@@ -22,8 +26,9 @@ written empty: an export holds no budgets.
 
 from __future__ import annotations
 
+from daivi_data import catalog
 from daivi_data.demo.pricing import SERVICE_NAMES
-from daivi_data.ingest._sql import lit
+from daivi_data.ingest._sql import as_double, as_utc_timestamp, as_varchar, catalog_select, ident, json_tags_to_map, lit
 from daivi_data.queries.cur import AMORTIZED_COST_SQL
 
 USER_TAG_PREFIX = "user_"
@@ -79,4 +84,58 @@ def empty_budgets_sql() -> str:
 SELECT CAST(NULL AS VARCHAR) AS budget_name, CAST(NULL AS VARCHAR) AS scope_type, CAST(NULL AS VARCHAR) AS scope_value,
   CAST(NULL AS VARCHAR) AS account_id, CAST(NULL AS DOUBLE) AS monthly_limit, CAST(NULL AS VARCHAR) AS currency
 LIMIT 0
+"""
+
+
+COST_DAILY = catalog.BILLING.table("cost_daily")
+EXPORT_REQUIRED = ("usage_date", "account_id", "service_code", "unblended_cost")
+
+
+def export_missing_required(types: dict[str, str]) -> list[str]:
+    return [c for c in EXPORT_REQUIRED if c not in types]
+
+
+def export_select(reader: str, types: dict[str, str]) -> str:
+    """A daily billing export with the catalog's own column names -> `cost_daily` staging rows."""
+    exprs: dict[str, str] = {}
+    for col in COST_DAILY.columns:
+        if col.name not in types:
+            continue
+        ref, typ = ident(col.name), types[col.name]
+        if col.type == "double":
+            exprs[col.name] = as_double(ref, typ)
+        elif col.type == "date":
+            exprs[col.name] = f"CAST({as_utc_timestamp(ref, typ)} AS DATE)"
+        elif col.type == catalog.TAG_MAP:
+            exprs[col.name] = (f"CAST({ref} AS MAP(VARCHAR, VARCHAR))" if typ.upper().startswith("MAP") else json_tags_to_map(ref))
+        else:
+            exprs[col.name] = as_varchar(ref)
+    exprs.setdefault("service_name", exprs["service_code"])
+    exprs.setdefault("region", "'global'")
+    exprs.setdefault("record_type", "'Usage'")
+    exprs.setdefault("currency", "'USD'")
+    exprs.setdefault("tags", "CAST(MAP() AS MAP(VARCHAR, VARCHAR))")
+    for basis in ("amortized_cost", "net_unblended_cost"):
+        exprs.setdefault(basis, exprs["unblended_cost"])
+    exprs["billing_period"] = f"strftime({exprs['usage_date']}, '%Y-%m')"
+    extra = {"_source_file": "filename", "_raw_date": as_varchar(ident("usage_date")), "_raw_cost": as_varchar(ident("unblended_cost"))}
+    inner = f"SELECT\n  {catalog_select(COST_DAILY, exprs, extra)}\nFROM {reader}"
+    return f"""
+SELECT * EXCLUDE (_raw_date, _raw_cost),
+  CASE
+    WHEN usage_date IS NULL THEN 'usage_date is missing or not a date'
+    WHEN unblended_cost IS NULL AND _raw_cost IS NOT NULL THEN 'unblended_cost is not a number'
+    WHEN account_id IS NULL THEN 'account_id is missing'
+  END AS _reject_reason,
+  concat_ws(', ', 'file ' || _source_file, 'usage_date=' || COALESCE(_raw_date, '(empty)'),
+            'unblended_cost=' || COALESCE(_raw_cost, '(empty)')) AS _reject_detail
+FROM ({inner})
+"""
+
+
+def accounts_from_billing_sql(cost_daily_relation: str) -> str:
+    return f"""
+SELECT account_id, account_id AS account_name, CAST(NULL AS VARCHAR) AS ou, CAST(NULL AS VARCHAR) AS owner_email,
+  CAST(NULL AS VARCHAR) AS environment
+FROM {cost_daily_relation} GROUP BY account_id ORDER BY account_id
 """

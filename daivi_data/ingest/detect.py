@@ -35,6 +35,7 @@ TARGETS = {
     "resources_csv": "daivi_inventory.resources",
     "splunk_jsonl": "daivi_splunk.events",
     "splunk_csv": "daivi_splunk.events",
+    "billing_export": "daivi_billing.cost_daily",
 }
 FORMAT_TITLES = {
     "cur2": "CUR 2.0 (Data Exports)",
@@ -44,10 +45,11 @@ FORMAT_TITLES = {
     "resources_csv": "resources CSV",
     "splunk_jsonl": "Splunk export (JSON lines)",
     "splunk_csv": "Splunk export (CSV)",
+    "billing_export": "daily billing export",
 }
 SUPPORTED = (
     "CUR 2.0 or legacy CUR (CSV, CSV.gz, Parquet), FOCUS 1.x (CSV, Parquet), AWS Config snapshot (JSON, JSON.gz), "
-    "resources CSV, Splunk search export (JSON lines, CSV)"
+    "resources CSV, Splunk search export (JSON lines, CSV), daily billing with the cost_daily columns (CSV, Parquet)"
 )
 
 _CUR_PREFIXES = ("identity_", "bill_", "line_item_", "product_", "pricing_", "reservation_", "savings_plan_")
@@ -121,6 +123,8 @@ def classify_columns(columns: tuple[str, ...], path: Path) -> str | None:
         return "cur2"
     if "_time" in cols and ({"_raw", "sourcetype"} & cols):
         return "splunk_csv"
+    if {"usage_date", "account_id", "unblended_cost"} <= cols:
+        return "billing_export"
     if lower & _RESOURCE_ID and lower & _RESOURCE_TYPE:
         return "resources_csv"
     return None

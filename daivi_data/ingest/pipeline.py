@@ -92,17 +92,24 @@ def run_import(sources: list[Path], out: Path, options: ImportOptions | None = N
             say(0.05 + 0.6 * (i + 0.5) / len(tables), f"Validating {table}")
             valid = _validate(con, table, staging, report, options)
             writer.write_table(con, table, _final_select(table, staging, valid, writer, by_table))
-        if CUR in by_table:
-            say(0.75, "Deriving daily billing from the CUR")
-            cur_rel = _table_relation(writer, CUR)
-            writer.write_table(con, COST_DAILY, billing.cost_daily_sql(cur_rel))
-            writer.write_table(con, ACCOUNTS, billing.accounts_sql(cur_rel))
+        derived: dict[str, str] = {}
+        if CUR in by_table or COST_DAILY in by_table:
+            say(0.75, "Deriving the billing lakehouse")
+            if COST_DAILY not in by_table:
+                writer.write_table(con, COST_DAILY, billing.cost_daily_sql(_table_relation(writer, CUR)))
+                derived[COST_DAILY] = CUR
+            if CUR in by_table:
+                writer.write_table(con, ACCOUNTS, billing.accounts_sql(_table_relation(writer, CUR)))
+                derived[ACCOUNTS] = CUR
+            else:
+                writer.write_table(con, ACCOUNTS, billing.accounts_from_billing_sql(_table_relation(writer, COST_DAILY)))
+                derived[ACCOUNTS] = COST_DAILY
             writer.write_table(con, BUDGETS, billing.empty_budgets_sql())
+            derived[BUDGETS] = "(an export holds no budgets)"
         say(0.9, "Summarizing")
-        for table in [*tables, *([COST_DAILY, ACCOUNTS, BUDGETS] if CUR in by_table else [])]:
+        for table in [*tables, *derived]:
             report.tables[table] = _summarize(con, writer, table)
-            if table in (COST_DAILY, ACCOUNTS, BUDGETS):
-                report.tables[table].derived_from = CUR
+            report.tables[table].derived_from = derived.get(table)
         report.peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         report.elapsed_s = time.perf_counter() - started
         con.close()
@@ -189,6 +196,8 @@ def _group_select(con: duckdb.DuckDBPyConnection, fmt: str, kind: str, group: li
         return focus.build_select(reader, types)
     if fmt == "resources_csv":
         return resources_csv.build_select(reader, list(types), options.import_day)
+    if fmt == "billing_export":
+        return billing.export_select(reader, types)
     return splunk.build_select_csv(reader, list(types))
 
 
@@ -207,6 +216,8 @@ def _missing(fmt: str, types: dict[str, str], f: SourceFile) -> list[str]:
         return resources_csv.missing_required(list(types))
     if fmt == "splunk_csv":
         return [c for c in splunk.REQUIRED if c not in types]
+    if fmt == "billing_export":
+        return billing.export_missing_required(types)
     return []
 
 

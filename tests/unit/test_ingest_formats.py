@@ -483,3 +483,29 @@ def test_focus_parquet_with_decimal_costs_and_map_tags(tmp_path):
         ("Google Cloud", "BigQuery", "Credit", -0.75, 0.0, "EUR", None, dt.datetime(2024, 10, 4)),
     ]
     assert lake(out, "SELECT currency, SUM(unblended_cost) FROM daivi_billing.cost_daily GROUP BY 1") == [("EUR", 3.0)]
+
+
+def test_a_daily_billing_export_is_imported_instead_of_derived(tmp_path):
+    columns = ["usage_date", "account_id", "service_code", "service_name", "region", "usage_type", "record_type",
+               "unblended_cost", "amortized_cost", "net_unblended_cost", "usage_quantity", "currency", "tags"]
+    rows = [{"usage_date": "2024-09-01", "account_id": "111111111111", "service_code": "AmazonEC2", "service_name": "Amazon EC2",
+             "region": "us-east-1", "usage_type": "BoxUsage", "record_type": "Usage", "unblended_cost": "10.5",
+             "amortized_cost": "9.5", "net_unblended_cost": "10.0", "usage_quantity": "24", "currency": "USD",
+             "tags": json.dumps({"team": "web"})},
+            {"usage_date": "2024-10-02", "account_id": "222222222222", "service_code": "AmazonS3", "service_name": "Amazon S3",
+             "region": "eu-west-1", "usage_type": "TimedStorage", "record_type": "Usage", "unblended_cost": "1.25",
+             "amortized_cost": "1.25", "net_unblended_cost": "1.25", "usage_quantity": "100", "currency": "USD", "tags": "{}"},
+            {"usage_date": "someday", "account_id": "1", "service_code": "x", "unblended_cost": "1"}]
+    write_csv(tmp_path / "billing" / "cost_daily.csv", columns, rows, gz=False)
+    write_cur2_csv(tmp_path / "cur", "2024-09", [cur2_row("2024-09", i, cost=99.0) for i in range(2)])
+    out = tmp_path / "lh"
+    report = run_import([tmp_path / "billing", tmp_path / "cur"], out)
+    assert report.tables["daivi_billing.cost_daily"].derived_from is None
+    assert report.rejected["daivi_billing.cost_daily"][0].reason == "usage_date is missing or not a date"
+    assert lake(out, "SELECT billing_period, account_id, unblended_cost, amortized_cost, tags['team'] FROM daivi_billing.cost_daily "
+                     "ORDER BY 1") == [("2024-09", "111111111111", 10.5, 9.5, "web"), ("2024-10", "222222222222", 1.25, 1.25, None)]
+    assert lake(out, "SELECT SUM(line_item_unblended_cost) FROM daivi_cur.cur") == [(198.0,)]
+    # Without a CUR the accounts come from the billing export.
+    alone = tmp_path / "alone"
+    run_import([tmp_path / "billing"], alone)
+    assert lake(alone, "SELECT account_id FROM daivi_billing.accounts ORDER BY 1") == [("111111111111",), ("222222222222",)]
