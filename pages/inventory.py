@@ -19,7 +19,7 @@ from daivi_data import inventory_analysis as ia
 from daivi_data.errors import DaiviError, InvalidRequest
 from daivi_data.queries import inventory as q
 from daivi_ui import figures_inventory as fig
-from daivi_ui.components import csv_download, empty_state, format_money, show_query_stats
+from daivi_ui.components import empty_state, format_money, show_query_stats
 from daivi_ui.context import app_context
 from daivi_ui.errors import show_error
 from daivi_ui.state import URL, check_url_param, url_values
@@ -32,6 +32,10 @@ RESOURCE_KEY, HOST_KEY, TAB_KEY = "resource", "host", "tab"
 # Only the open tab runs, so its widgets vanish while another tab is open: keep their values for the
 # page, so coming back restores them (and puts them back in the URL).
 KEEP = "page"
+ANALYSIS_TTL_S = 600
+# Long lists (violators, gp2 volumes, a big diff) show their first rows; their CSV button has them all.
+MAX_TABLE_ROWS = 1_000
+ANALYSIS_MAX_ENTRIES = 64
 
 ctx = app_context()
 results = []
@@ -42,6 +46,31 @@ def run(query):
     result = ctx.run(query)
     results.append(result)
     return result.df
+
+
+@st.cache_data(ttl=ANALYSIS_TTL_S, max_entries=ANALYSIS_MAX_ENTRIES, show_spinner=False)
+def _cached_analysis(principal_key: str, data_version: str, name: str, key: tuple, _compute):
+    # Keyed like the query cache: principal and data version first, so no user ever sees another's result.
+    return _compute()
+
+
+def analysed(name: str, key: tuple, compute):
+    """The pandas work on query results, cached per principal: a rerun of the page redoes none of it."""
+    return _cached_analysis(ctx.principal.cache_key, ctx.connection.engine.data_version(), name, key, compute)
+
+
+def head_for_screen(df: pd.DataFrame) -> pd.DataFrame:
+    """The first MAX_TABLE_ROWS rows, with a caption when there are more (sending 20k rows to a browser is slow)."""
+    if len(df) <= MAX_TABLE_ROWS:
+        return df
+    st.caption(f"Showing the first {MAX_TABLE_ROWS:,} of {len(df):,} rows; the CSV has them all.")
+    return df.head(MAX_TABLE_ROWS)
+
+
+def csv_download(df: pd.DataFrame, file_name: str, key: str, label: str = "Download CSV") -> None:
+    """A CSV button whose file is made when it is clicked: a rerun does not turn 20k rows into text."""
+    st.download_button(label, data=lambda: df.to_csv(index=False).encode("utf-8"), file_name=file_name, mime="text/csv",
+                       key=key, icon=":material/download:", on_click="ignore")
 
 
 def as_dates(values) -> list[dt.date]:
@@ -132,6 +161,21 @@ tabs = st.tabs(list(TABS), key=TAB_KEY, bind=URL, default="Overview")
 tab = dict(zip(TABS, tabs, strict=True))
 
 
+def diff_of(pair: pd.DataFrame, before: dt.date, after: dt.date) -> pd.DataFrame:
+    dates = pd.to_datetime(pair["snapshot_date"]).dt.date
+    return ia.diff_snapshots(pair[dates == before], pair[dates == after])
+
+
+def compliance_of(values: pd.DataFrame, required: dict, tag_columns: dict) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    evaluated = ia.evaluate_tag_compliance(values, required, tag_columns)
+    return evaluated, ia.compliance_by(evaluated, "account_id"), ia.compliance_by(evaluated, "resource_type")
+
+
+def waste_of(candidates: pd.DataFrame, costs: pd.DataFrame | None, days: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    findings = ia.classify_waste(candidates, snapshot, costs, days)
+    return findings, ia.waste_summary(findings)
+
+
 # --- Overview -----------------------------------------------------------------------------------
 
 def draw_overview() -> None:
@@ -147,8 +191,7 @@ def draw_overview() -> None:
     if since in counts_by_date and since != snapshot:
         before, after = (since, snapshot) if since < snapshot else (snapshot, since)
         pair = run(q.snapshot_changes(before, after))
-        pair_dates = pd.to_datetime(pair["snapshot_date"]).dt.date
-        diff = ia.diff_snapshots(pair[pair_dates == before], pair[pair_dates == after])
+        diff = analysed("diff", (before, after), lambda: diff_of(pair, before, after))
         changes = ia.count_changes(diff)
         k[4].metric(f"Since {before:%b %d}", f"+{changes['created']:,} / −{changes['deleted']:,}",
                     f"{changes['changed']:,} changed", delta_color="off", delta_arrow="off")
@@ -159,25 +202,31 @@ def draw_overview() -> None:
             st.info(f"No snapshot on {since} to compare with; pick one between {available[0]} and {available[-1]}.",
                     icon=":material/event_busy:")
 
+    trend = run(q.trend_by_type(max(available[0], snapshot - dt.timedelta(days=TREND_DAYS)), snapshot))
+    figures = analysed("overview_figures", (snapshot, available[0]), lambda: {
+        "type": fig.build_count_bar_figure(counts, "resource_type", "Resources by type"),
+        "account": fig.build_count_bar_figure(counts, "account_id", "Resources by account"),
+        "region": fig.build_count_bar_figure(counts, "region", "Resources by region"),
+        "map": fig.build_region_map_figure(counts),
+        "trend": fig.build_trend_figure(trend),
+    })
     left, right = st.columns(2)
-    left.plotly_chart(fig.build_count_bar_figure(counts, "resource_type", "Resources by type"), key="fig_type")
-    right.plotly_chart(fig.build_count_bar_figure(counts, "account_id", "Resources by account"), key="fig_account")
+    left.plotly_chart(figures["type"], key="fig_type")
+    right.plotly_chart(figures["account"], key="fig_account")
     left, right = st.columns(2)
-    left.plotly_chart(fig.build_count_bar_figure(counts, "region", "Resources by region"), key="fig_region")
-    points, unplaced = fig.region_points(counts)
-    right.plotly_chart(fig.build_region_map_figure(counts), key="fig_map", config=fig.MAP_PLOTLY_CONFIG)
+    left.plotly_chart(figures["region"], key="fig_region")
+    right.plotly_chart(figures["map"], key="fig_map", config=fig.MAP_PLOTLY_CONFIG)
+    _, unplaced = fig.region_points(counts)
     if unplaced:
         right.caption(f"Not on the map: {', '.join(unplaced)} (no fixed location).")
-
-    trend = run(q.trend_by_type(max(available[0], snapshot - dt.timedelta(days=TREND_DAYS)), snapshot))
-    st.plotly_chart(fig.build_trend_figure(trend), key="fig_trend")
+    st.plotly_chart(figures["trend"], key="fig_trend")
 
     if diff is not None:
         with st.expander(f"What changed between {before} and {after} ({len(diff):,} resources)", expanded=False):
             if diff.empty:
                 st.write("Nothing: the two snapshots hold the same resources with the same attributes.")
             else:
-                st.dataframe(diff, hide_index=True, key="overview_diff")
+                st.dataframe(head_for_screen(diff), hide_index=True, key="overview_diff")
                 csv_download(diff, f"inventory-changes-{before}-{after}.csv", key="dl_overview_diff")
 
 
@@ -277,7 +326,8 @@ def draw_compliance() -> None:
     st.markdown(f"Required tags: {ia.describe_required_tags(required)}. A resource complies when it has every required "
                 "tag with a non-empty value from the allowed list (where one is given).")
     query, tag_columns = q.required_tag_values(snapshot, tuple(required))
-    evaluated = ia.evaluate_tag_compliance(run(query), required, tag_columns)
+    values = run(query)
+    evaluated, by_account, by_type = analysed("compliance", (snapshot, tuple(required.items())), lambda: compliance_of(values, required, tag_columns))
     if evaluated.empty:
         empty_state(f"No resource visible to your role on {snapshot}.")
         return
@@ -286,8 +336,6 @@ def draw_compliance() -> None:
     k[0].metric("Compliant", f"{ia.compliance_pct(evaluated):.1f}%")
     k[1].metric("Resources checked", f"{len(evaluated):,}")
     k[2].metric("Violations", f"{len(violators):,}")
-    by_account = ia.compliance_by(evaluated, "account_id")
-    by_type = ia.compliance_by(evaluated, "resource_type")
     left, right = st.columns(2)
     left.plotly_chart(fig.build_compliance_figure(by_account, "account_id", "Compliance by account (worst first)"), key="fig_cmp_acct")
     right.plotly_chart(fig.build_compliance_figure(by_type, "resource_type", "Compliance by type (worst first)"), key="fig_cmp_type")
@@ -303,7 +351,7 @@ def draw_compliance() -> None:
         return
     # what is wrong first: ids can be long ARNs and would push it out of view
     shown = violators[["resource_id", "missing", "invalid", "account_id", "resource_type", "resource_name"]]
-    st.dataframe(shown, hide_index=True, key="violators")
+    st.dataframe(head_for_screen(shown), hide_index=True, key="violators")
     csv_download(shown, f"tag-violators-{snapshot}.csv", key="dl_violators")
 
 
@@ -314,8 +362,7 @@ def draw_waste() -> None:
     candidates = run(q.waste_candidates(snapshot, days))
     with_cost = ctx.can_read("cur")
     costs = run(q.waste_costs(snapshot, days)) if with_cost else None
-    findings = ia.classify_waste(candidates, snapshot, costs, days)
-    summary = ia.waste_summary(findings)
+    findings, summary = analysed("waste", (snapshot, days, with_cost), lambda: waste_of(candidates, costs, days))
     if not with_cost:
         st.info("Your role may not read the CUR lakehouse, so the waste finder shows **no cost estimate**: "
                 "the list below is what to look at, not what it costs.", icon=":material/money_off:")
@@ -345,6 +392,7 @@ def draw_waste() -> None:
             if not with_cost:
                 shown = shown.drop(columns=["monthly_cost", "monthly_savings"])
             table_key = f"waste_{row.category}"
+            shown = head_for_screen(shown)
             st.session_state[f"_ids_{table_key}"] = list(shown["resource_id"])
             st.dataframe(shown, hide_index=True, key=table_key, column_config=money, on_select=partial(open_selected_resource, table_key),
                          selection_mode="single-row")
@@ -480,7 +528,8 @@ def draw_history() -> None:
     if kind == "Account":
         state = run(q.search_export(when, q.ResourceFilter(accounts=(subject,)), tuple(q.SEARCH_COLUMNS), ctx.settings.max_result_rows))
         st.markdown(f"**Account {subject} on {when}**: {len(state):,} resources.")
-        st.dataframe(for_display(state), hide_index=True, key="hist_state")
+        st.dataframe(for_display(head_for_screen(state)), hide_index=True, key="hist_state")
+        csv_download(state.pipe(for_display), f"inventory-{subject}-{when}.csv", key="dl_hist_state")
         if vs == when:
             return
         pair = run(q.snapshot_changes(min(when, vs), max(when, vs), subject))
@@ -505,13 +554,13 @@ def draw_history() -> None:
             return
         pair = history[dates.isin([when, vs])]
     before, after = min(when, vs), max(when, vs)
-    pair_dates = pd.to_datetime(pair["snapshot_date"]).dt.date
-    diff = ia.diff_snapshots(pair[pair_dates == before], pair[pair_dates == after])
+    diff = diff_of(pair, before, after)
     counts = ia.count_changes(diff)
     st.markdown(f"**Diff {before} → {after}**: {counts['created']:,} created, {counts['deleted']:,} deleted, "
                 f"{counts['changed']:,} changed.")
     if not diff.empty:
-        st.dataframe(diff, hide_index=True, key="hist_diff")
+        st.dataframe(head_for_screen(diff), hide_index=True, key="hist_diff")
+        csv_download(diff, f"inventory-diff-{before}-{after}.csv", key="dl_hist_diff")
 
 
 DRAW = {"Overview": draw_overview, "Search": draw_search, "Tag compliance": draw_compliance, "Waste": draw_waste,
