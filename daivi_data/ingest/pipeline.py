@@ -78,6 +78,7 @@ def run_import(sources: list[Path], out: Path, options: ImportOptions | None = N
     report.skipped_files = detection.skipped
     report.sources = [SourceSummary(str(f.path), FORMAT_TITLES[f.format], f.table) for f in detection.files]
     writer = LakehouseWriter(out)
+    con = None
     try:
         con = _connect(writer, options)
         by_table: dict[str, list[SourceFile]] = {}
@@ -115,17 +116,29 @@ def run_import(sources: list[Path], out: Path, options: ImportOptions | None = N
         con.close()
         writer.commit({"report": report.to_dict(), "sources": [s.path for s in report.sources]})
     except ImportFailed as e:
-        writer.abort()
+        _abandon(con, writer)
+        log.warning("import into %s stopped: %s", out, e)
         e.report = report
         raise
     except duckdb.Error as e:
-        writer.abort()
+        _abandon(con, writer)
+        log.warning("import into %s failed in DuckDB: %s", out, e)
         raise ImportFailed(_duckdb_message(e), report) from None
     except BaseException:
-        writer.abort()
+        _abandon(con, writer)
         raise
     say(1.0, "Done")
     return report
+
+
+def _abandon(con: duckdb.DuckDBPyConnection | None, writer: LakehouseWriter) -> None:
+    """Close DuckDB (it holds spill files in the temp folder) and remove the unfinished lakehouse."""
+    if con is not None:
+        try:
+            con.close()
+        except duckdb.Error:
+            pass
+    writer.abort()
 
 
 def _connect(writer: LakehouseWriter, options: ImportOptions) -> duckdb.DuckDBPyConnection:
