@@ -504,7 +504,9 @@ def draw_budgets() -> None:
                 })
 
 
+chart_queries = len(results)
 for tab, draw in zip(tabs, (draw_changes, draw_anomalies, draw_forecast, draw_budgets), strict=True):
     if tab.open is not False:
         with tab:
             draw()
+            show_query_stats(results[chart_queries:])  # this tab's own queries

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 import urllib.parse
 
 from tests.e2e.conftest import wait_for_app
@@ -61,6 +63,22 @@ def test_group_by_and_filter_change_the_chart_and_the_url(page, app_url):
     open_explorer(page, page.url)
     assert legend(page) == ["us-east-1"]
     assert page.locator(".st-key-group input").input_value() == "region"
+
+
+def test_opening_the_anomalies_tab_lists_the_incidents_and_keeps_it_in_the_url(page, app_url, small_lakehouse):
+    incidents = json.loads((small_lakehouse / "manifest.json").read_text())["incidents"]
+    open_explorer(page, f"{app_url}/cost-explorer?persona=finance&anomaly_by=account")
+    page.get_by_role("tab", name="Anomalies").click()
+    page.wait_for_function("() => window.location.search.includes('tab=Anomalies')")
+    wait_for_app(page)
+    summary = page.get_by_text(re.compile(r"\d+ anomal(y|ies) between")).first
+    summary.wait_for()
+    assert int(re.match(r"\d+", summary.inner_text()).group(0)) >= len(incidents)
+    page.locator(".st-key-anomaly_chart .shapelayer path").first.wait_for(state="attached")  # the event, shaded
+    # The URL reopens the same tab.
+    open_explorer(page, page.url)
+    assert page.get_by_role("tab", name="Anomalies").get_attribute("aria-selected") == "true"
+    page.get_by_text(re.compile(r"\d+ anomal(y|ies) between")).first.wait_for()
 
 
 def test_embedded_view_is_compact(page, app_url):
