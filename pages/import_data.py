@@ -50,7 +50,7 @@ if not ctx.embed:
     st.title("Import data")
     st.write(
         "Build the lakehouse from exports you already have, so every view shows your data instead of the demo. "
-        f"Supported: {SUPPORTED}. Daily billing is derived from the CUR."
+        f"Supported: {SUPPORTED}. Daily billing is derived from the CUR unless a daily billing export is given."
     )
 
 
@@ -124,7 +124,7 @@ def sources_from_form(workdir: Path) -> list[Path]:
 def show_report(report: ImportReport) -> None:
     tables = pd.DataFrame(
         [{"table": name, "rows": t.rows, "partitions": len(t.partitions), "first day": t.first_date or "",
-          "last day": t.last_date or "", "derived from": t.derived_from or ""} for name, t in sorted(report.tables.items())]
+          "last day": t.last_date or "", "derived from": t.derived_from or t.note or ""} for name, t in sorted(report.tables.items())]
     )
     if not tables.empty:
         st.dataframe(tables, hide_index=True, key="import_tables")

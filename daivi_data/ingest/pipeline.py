@@ -106,11 +106,13 @@ def run_import(sources: list[Path], out: Path, options: ImportOptions | None = N
                 writer.write_table(con, ACCOUNTS, billing.accounts_from_billing_sql(_table_relation(writer, COST_DAILY)))
                 derived[ACCOUNTS] = COST_DAILY
             writer.write_table(con, BUDGETS, billing.empty_budgets_sql())
-            derived[BUDGETS] = "(an export holds no budgets)"
+            derived[BUDGETS] = ""
         say(0.9, "Summarizing")
         for table in [*tables, *derived]:
             report.tables[table] = _summarize(con, writer, table)
-            report.tables[table].derived_from = derived.get(table)
+            report.tables[table].derived_from = derived.get(table) or None
+            if table == BUDGETS:
+                report.tables[table].note = "empty: exports hold no budgets"
         report.peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         report.elapsed_s = time.perf_counter() - started
         con.close()

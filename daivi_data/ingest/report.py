@@ -36,6 +36,7 @@ class TableSummary:
     first_date: str | None = None
     last_date: str | None = None
     derived_from: str | None = None  # e.g. "daivi_cur.cur" for the derived billing tables
+    note: str | None = None
 
 
 @dataclass
@@ -83,7 +84,7 @@ class ImportReport:
             for name, t in sorted(self.tables.items()):
                 span = f"  {t.first_date} .. {t.last_date}" if t.first_date else ""
                 parts = f"  {len(t.partitions)} partitions" if t.partitions else ""
-                derived = f"  (derived from {t.derived_from})" if t.derived_from else ""
+                derived = f"  (derived from {t.derived_from})" if t.derived_from else (f"  ({t.note})" if t.note else "")
                 lines.append(f"  {name:<26} {t.rows:>12,} rows{parts}{span}{derived}")
         first, last = self.date_range
         if first:
