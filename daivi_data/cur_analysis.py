@@ -306,24 +306,28 @@ TREND_WINDOW_DAYS = 7
 
 def top_resources_table(daily: pd.DataFrame) -> pd.DataFrame:
     """One row per resource (rank order) with its daily costs as a list, the change of its last week and its inventory link."""
+    columns = ["cost_rank", "resource_id", "account_id", "service", "region", "usage_type", "cost"]
     if daily.empty:
-        return pd.DataFrame(columns=["cost_rank", "resource_id", "account_id", "service", "region", "usage_type", "cost",
-                                     "trend", "week_change", "inventory"])
-    days = pd.date_range(daily["usage_date"].min(), daily["usage_date"].max(), freq="D").date
-    rows = []
-    for (rank, resource), group in daily.groupby(["cost_rank", "resource_id"], sort=True):
-        series = group.set_index(pd.to_datetime(group["usage_date"]).dt.date)["daily_cost"].reindex(days, fill_value=0.0)
-        last = series.iloc[-TREND_WINDOW_DAYS:].mean()
-        before = series.iloc[-2 * TREND_WINDOW_DAYS:-TREND_WINDOW_DAYS].mean() if len(series) >= 2 * TREND_WINDOW_DAYS else np.nan
-        first = group.iloc[0]
-        rows.append({
-            "cost_rank": int(rank), "resource_id": resource, "account_id": first["account_id"], "service": first["service"],
-            "region": first["region"], "usage_type": first["usage_type"], "cost": float(first["cost"]),
-            "trend": [round(float(v), 4) for v in series.to_numpy()],
-            "week_change": (last - before) / before if before and not np.isnan(before) else np.nan,
-            "inventory": inventory_link(resource),
-        })
-    return pd.DataFrame(rows).sort_values("cost_rank", ignore_index=True)
+        return pd.DataFrame(columns=[*columns, "trend", "week_change", "inventory"])
+    days = pd.date_range(daily["usage_date"].min(), daily["usage_date"].max(), freq="D")
+    # One pivot for all resources (a per-resource loop costs ~10 ms each on every rerun).
+    grid = (daily.assign(usage_date=pd.to_datetime(daily["usage_date"]))
+            .pivot_table(index="cost_rank", columns="usage_date", values="daily_cost", aggfunc="sum", fill_value=0.0)
+            .reindex(columns=days, fill_value=0.0))
+    values = grid.to_numpy(dtype=float)
+    last = values[:, -TREND_WINDOW_DAYS:].mean(axis=1)
+    if values.shape[1] >= 2 * TREND_WINDOW_DAYS:
+        before = values[:, -2 * TREND_WINDOW_DAYS:-TREND_WINDOW_DAYS].mean(axis=1)
+        change = np.where(before > 0, (last - before) / np.where(before > 0, before, 1.0), np.nan)
+    else:
+        change = np.full(len(values), np.nan)
+    out = daily.drop_duplicates("cost_rank").set_index("cost_rank").loc[grid.index].reset_index()[columns]
+    out["cost_rank"] = out["cost_rank"].astype(int)
+    out["cost"] = out["cost"].astype(float)
+    out["trend"] = [[round(v, 4) for v in row] for row in values.tolist()]
+    out["week_change"] = change
+    out["inventory"] = [inventory_link(r) for r in out["resource_id"]]
+    return out.sort_values("cost_rank", ignore_index=True)
 
 
 TRANSFER_CATEGORIES = ("Inter-region", "Internet egress", "Inter-AZ", "Other transfer")
