@@ -17,6 +17,7 @@ import streamlit as st
 
 from daivi_data import cur_analysis as ca
 from daivi_data.errors import DaiviError, InvalidRequest
+from daivi_data.queries import Query
 from daivi_data.queries import cur as q
 from daivi_ui import figures_cur as fig
 from daivi_ui.components import csv_download, empty_state, format_money, show_query_stats
@@ -36,7 +37,8 @@ ctx = app_context()
 results = []  # every QueryResult behind what is drawn, for the stats line
 
 
-def run(query):
+def run(query: Query) -> pd.DataFrame:
+    """The query's rows, run as the signed-in user; its stats are kept for the caption under the view."""
     result = ctx.run(query)
     results.append(result)
     return result.df
@@ -245,6 +247,8 @@ def draw_drill_level(path: q.DrillPath) -> None:
     df = df.drop(columns="total_rows")
     if level == "line_item":
         st.subheader(f"Line items of {path.resource}")
+        if path.resource != q.NO_RESOURCE:
+            st.link_button("Open in inventory", ca.inventory_link(path.resource), icon=":material/inventory_2:")
         shown = df.drop(columns=["line_item_id"]) if df["line_item_id"].isna().all() else df
         st.dataframe(shown, hide_index=True, key=f"line_items_{frame_key(path)}", column_config={
             c: MONEY for c in ("unblended_cost", "amortized_cost", "net_cost", "public_cost")})

@@ -125,6 +125,8 @@ def test_line_items_at_the_end_of_the_path(run_page, raw_duckdb, previous_period
     items = table_with(at, "line_item_type")
     assert len(items) == n
     assert metric(at, "Unblended (these line items)") == format_money(cost)
+    links = [e for e in at.get("link_button")]
+    assert [e.proto.url for e in links] == [ca.inventory_link(resource)]
 
 
 def test_invoice_reconciles_with_the_billing_lakehouse(run_page, raw_duckdb, previous_period):
