@@ -1,8 +1,21 @@
 """Build the whole demo lakehouse (all four lakehouses) into a folder, atomically.
 
-Everything is written into a temporary folder next to the target and moved into
-place only when complete; the manifest is written last. An interrupted build
-never leaves a half-written target: the previous content stays as it was.
+Layout (hive partitioning; the partition column is not stored in the files)::
+
+    <out>/daivi_cur/cur/billing_period=YYYY-MM/part-00000.parquet
+    <out>/daivi_billing/cost_daily/billing_period=YYYY-MM/part-00000.parquet
+    <out>/daivi_billing/accounts/part-00000.parquet
+    <out>/daivi_billing/budgets/part-00000.parquet
+    <out>/daivi_inventory/resources/snapshot_date=YYYY-MM-DD/part-00000.parquet
+    <out>/daivi_splunk/events/event_date=YYYY-MM-DD/part-00000.parquet
+    <out>/manifest.json
+
+Every column has the name and type of `daivi_data.catalog` (`typed_select`).
+Work is done a billing period or a day at a time, so memory stays bounded at
+every scale. Everything is written into a temporary folder next to the target
+and moved into place only when complete; the manifest is written last. An
+interrupted build never leaves a half-written target: the previous content
+stays as it was.
 """
 
 from __future__ import annotations
