@@ -68,11 +68,15 @@ def _ensure_demo_lakehouse(settings: Settings) -> None:
     st.rerun()
 
 
-def _sign_in(settings: Settings) -> Principal:
+def _sign_in(settings: Settings, embed: bool) -> Principal:
     """The principal for this session: a demo persona, or the identity from OIDC / a trusted proxy."""
     if settings.personas_allowed:
         personas = load_personas(settings.personas_file)
         check_url_param("persona", personas, "demo persona")
+        if embed:
+            # Embedded in the wiki: no sidebar, the persona comes from the URL alone.
+            key = st.query_params.get("persona", DEFAULT_PERSONA)
+            return principal_for_persona(settings, key if key in personas else DEFAULT_PERSONA)
         with st.sidebar:
             key = st.selectbox(
                 "Demo sign-in", options=list(personas), index=list(personas).index(DEFAULT_PERSONA),
@@ -96,7 +100,7 @@ def init_app() -> AppContext:
     _ensure_demo_lakehouse(settings)
     embed = bool(st.context.is_embedded)
     try:
-        principal = _sign_in(settings)
+        principal = _sign_in(settings, embed)
         grants = load_policy(settings.grants_file).for_role(principal.role)
         connection = st.connection(CONNECTION_NAME, type=LakehouseConnection, settings=settings)
     except DaiviError as e:

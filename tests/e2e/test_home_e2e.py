@@ -46,4 +46,13 @@ def test_embed_mode_is_compact(page, app_url):
     wait_for_app(page)
     assert page.locator('[data-testid="stMetric"]').count() == 4
     assert not page.get_by_role("heading", name="DAIVI Lakehouse Explorer").count()
-    assert not page.locator('[data-testid="stSidebarNav"]').count()
+    assert not page.locator('[data-testid="stSidebar"]').count()
+
+
+def test_embed_mode_signs_in_the_persona_of_the_url(page, app_url):
+    values = {}
+    for persona in ("admin", "finance"):
+        page.goto(f"{app_url}/?persona={persona}&embed=true")
+        wait_for_app(page)
+        values[persona] = page.locator('[data-testid="stMetric"]').count()
+    assert values == {"admin": 4, "finance": 3}
