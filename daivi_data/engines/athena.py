@@ -13,6 +13,14 @@ its two halves (`start_query_execution`, `get_query_results`) around a wait
 loop of its own that stops the query with `StopQueryExecution` at the
 configured limit. awswrangler's result cache (`athena_cache_settings`) is off
 on purpose: it matches SQL across every user of the workgroup.
+
+Open-ended SQL (the workbench's) goes through `run_open_ended` instead: a
+PyAthena cursor on a connection built for that one call from the principal's
+own boto3 session, with the same S3 prefix and encryption. It pages through
+`GetQueryResults` only as far as the rows asked for, so a large result is
+never downloaded whole, and it stops the query in Athena at the time limit.
+PyAthena's own result cache (`cache_size`) and Athena's result reuse stay off
+for the same reason as awswrangler's.
 """
 
 from __future__ import annotations
@@ -30,6 +38,12 @@ import awswrangler as wr
 import boto3
 import botocore.exceptions
 import pandas as pd
+import pyathena
+import pyathena.error
+from pyathena.converter import DefaultTypeConverter
+from pyathena.cursor import Cursor
+from pyathena.model import AthenaQueryExecution
+from pyathena.util import RetryConfig
 
 from daivi_data import catalog
 from daivi_data.aws.credentials import CredentialProvider, retry_config
@@ -53,6 +67,12 @@ POLL_MAX_S = 2.0
 TABLE_INFO_TTL_S = 300
 NO_RESULT_CACHE: wr.typing.AthenaCacheSettings = {"max_cache_seconds": 0}
 _FINAL_STATES = ("SUCCEEDED", "FAILED", "CANCELLED")
+MAX_PAGE_ROWS = 1000  # GetQueryResults returns at most this many rows per call
+# Athena's own text for these types, as awswrangler's CSV result shows them (PyAthena would parse maps and
+# arrays into dicts and lists, which a result table cannot show when their shapes differ row to row).
+_KEPT_AS_TEXT = ("array", "map", "row", "struct", "json", "varbinary")
+_INTEGER_TYPES = ("tinyint", "smallint", "integer", "int", "bigint")
+_FLOAT_TYPES = ("float", "real", "double")
 
 
 def cost_usd(bytes_scanned: int, price_per_tb_usd: float) -> float:
@@ -79,6 +99,64 @@ def like_embedded_engine(df: pd.DataFrame) -> pd.DataFrame:
         elif isinstance(first, decimal.Decimal):
             df[column] = df[column].astype("float64")
     return df
+
+
+def _as_text(value: str | None) -> str | None:
+    return value
+
+
+def open_ended_converter() -> DefaultTypeConverter:
+    """PyAthena's converter, with complex types kept as Athena's text."""
+    converter = DefaultTypeConverter()
+    converter.update(dict.fromkeys(_KEPT_AS_TEXT, _as_text))
+    return converter
+
+
+def frame_from_rows(rows: list[tuple], description: list[tuple] | None) -> pd.DataFrame:
+    """Cursor rows as a DataFrame typed like awswrangler's (and so like the embedded engine's) results."""
+    description = description or []
+    names = [d[0] for d in description]
+    df = pd.DataFrame.from_records(rows, columns=names) if rows else pd.DataFrame(columns=names, dtype=object)
+    for i, (_name, kind, *_rest) in enumerate(description):
+        kind = str(kind).lower()
+        column = df.iloc[:, i]
+        if kind in _INTEGER_TYPES:
+            df.isetitem(i, column.astype("Int64"))
+        elif kind in _FLOAT_TYPES:
+            df.isetitem(i, column.astype("float64"))
+        elif kind == "boolean":
+            df.isetitem(i, column.astype("boolean"))
+        elif kind.startswith("timestamp"):
+            df.isetitem(i, pd.to_datetime(column))
+    return like_embedded_engine(df)
+
+
+class _PastTimeLimit(Exception):
+    """Raised from PyAthena's poll loop when the query ran past the time limit."""
+
+
+class _PollWatch:
+    """PyAthena's `on_poll` callback: remembers the latest execution, waits with backoff, enforces the limit.
+
+    PyAthena polls in a loop of its own; with `poll_interval=0` this callback does
+    the waiting, so the back-off and the clock are the engine's (and a test's fake).
+    """
+
+    def __init__(self, engine: AthenaEngine, started: float):
+        self.engine = engine
+        self.started = started
+        self.delay = POLL_FIRST_S
+        self.execution: AthenaQueryExecution | None = None
+
+    def __call__(self, execution: AthenaQueryExecution) -> None:
+        self.execution = execution
+        if execution.state in _FINAL_STATES:
+            return
+        remaining = self.started + self.engine.settings.query_timeout_s - self.engine._clock()
+        if remaining <= 0:
+            raise _PastTimeLimit
+        self.engine._sleep(min(self.delay, remaining))
+        self.delay = min(self.delay * 1.5, POLL_MAX_S)
 
 
 class AthenaEngine:
@@ -118,22 +196,20 @@ class AthenaEngine:
 
     def run(self, query: Query, principal: Principal) -> QueryResult:
         sql, params = self.prepare(query)
-        excluded = self._excluded_columns(principal)
-        for attempt in (1, 2):
-            session = self.credentials.session_for(principal)
-            try:
-                return self._run_once(query, sql, params, principal, session)
-            except DaiviError:
-                raise
-            except Exception as e:  # noqa: BLE001 - every AWS failure becomes one typed message
-                if attempt == 1 and is_expired_credentials(e):
-                    # The role's credentials expired under us (clock skew, revoked session): renew once.
-                    log.info("credentials of %s expired during %s; assuming the role again", principal.user_id, query.name)
-                    self.credentials.invalidate(principal)
-                    continue
-                log.warning("athena query %s for %s failed: %s", query.name, principal.user_id, type(e).__name__)
-                raise daivi_error(e, action="the query", excluded_columns=excluded) from None
-        raise AssertionError("unreachable")
+        return self._as_principal(principal, query, lambda session: self._run_once(query, sql, params, principal, session))
+
+    def run_open_ended(self, query: Query, principal: Principal, max_rows: int) -> QueryResult:
+        """At most the first `max_rows` rows of `query` (open-ended SQL: the workbench's), through a PyAthena cursor.
+
+        Only as many `GetQueryResults` pages as those rows need are read; the
+        query is stopped in Athena (StopQueryExecution) when it runs past the
+        time limit. UNLOAD is not used here: the first rows come from the API.
+        """
+        if max_rows < 1:
+            raise ValueError(f"max_rows must be at least 1, not {max_rows}")
+        sql, params = self.prepare(query)
+        return self._as_principal(
+            principal, query, lambda session: self._run_cursor(query, sql, params, principal, session, max_rows))
 
     def table_info(self, database: str, table: str) -> TableInfo:
         """Existence and newest partition of a table, from the Glue Data Catalog (cached for a few minutes)."""
@@ -161,6 +237,91 @@ class AthenaEngine:
         except (AccessDenied, SettingsError):
             return {}
         return {c.lower(): f"{g.database}.{g.table}" for g in grants.grants for c in g.excluded_columns}
+
+    def _as_principal(self, principal: Principal, query: Query, call: Callable[[boto3.Session], QueryResult]) -> QueryResult:
+        """`call` with the principal's role session; renews expired credentials once; AWS failures as DaiviError."""
+        excluded = self._excluded_columns(principal)
+        for attempt in (1, 2):
+            session = self.credentials.session_for(principal)
+            try:
+                return call(session)
+            except DaiviError:
+                raise
+            except Exception as e:  # noqa: BLE001 - every AWS failure becomes one typed message
+                # PyAthena wraps the botocore error it got; the cause says what AWS said.
+                cause = e.__cause__ if isinstance(e, pyathena.error.Error) and e.__cause__ is not None else e
+                if attempt == 1 and is_expired_credentials(cause):
+                    # The role's credentials expired under us (clock skew, revoked session): renew once.
+                    log.info("credentials of %s expired during %s; assuming the role again", principal.user_id, query.name)
+                    self.credentials.invalidate(principal)
+                    continue
+                log.warning("athena query %s for %s failed: %s", query.name, principal.user_id, type(cause).__name__)
+                raise daivi_error(cause, action="the query", excluded_columns=excluded) from None
+        raise AssertionError("unreachable")
+
+    def _run_cursor(self, query: Query, sql: str, params: list[str], principal: Principal, session: boto3.Session,
+                    max_rows: int) -> QueryResult:
+        athena = self.settings.athena
+        encryption, kms_key = self._encryption()
+        started = self._clock()
+        watch = _PollWatch(self, started)
+        # A connection of this principal's session for this one query: nothing (client, cursor, credentials)
+        # outlives the call, so no other principal can ever be handed it.
+        connection = pyathena.connect(
+            session=session, region_name=athena.region, work_group=athena.workgroup,
+            s3_staging_dir=self.output_location(principal), encryption_option=encryption, kms_key=kms_key,
+            schema_name=None, catalog_name=athena.catalog, config=retry_config(self.settings),
+            # botocore already retries throttling (adaptive mode); PyAthena's own retries would multiply them.
+            retry_config=RetryConfig(attempt=1), poll_interval=0, on_poll=watch,
+            converter=open_ended_converter(), result_reuse_enable=False,
+        )
+        try:
+            with connection.cursor() as cursor:
+                cursor.arraysize = min(max_rows, MAX_PAGE_ROWS)
+                try:
+                    cursor.execute(sql, params or None, paramstyle="qmark", cache_size=0, result_reuse_enable=False)
+                except _PastTimeLimit:
+                    self._stop(cursor, principal)
+                    raise QueryTimeout(
+                        f"The query ran longer than {self.settings.query_timeout_s:g} s and was cancelled in Athena "
+                        f"(id {cursor.query_id}). Narrow the date range or add filters."
+                    ) from None
+                except pyathena.error.OperationalError:
+                    self._raise_for_state(watch.execution, cursor.query_id, query, principal)
+                    raise
+                rows = cursor.fetchmany(max_rows)
+                df = frame_from_rows(rows, cursor.description)
+                query_id = cursor.query_id or ""
+                scanned = int(cursor.data_scanned_in_bytes or 0)
+                engine_ms = cursor.engine_execution_time_in_millis
+        finally:
+            connection.close()
+        elapsed = engine_ms / 1000 if engine_ms else self._clock() - started
+        log.info("athena cursor query %s (%s) for %s: first %d rows, %d bytes scanned", query_id, query.name,
+                 principal.user_id, len(df), scanned)
+        return QueryResult(
+            df=df,
+            stats=QueryStats(engine=self.name, rows=len(df), elapsed_s=elapsed, query_id=query_id, bytes_scanned=scanned,
+                             cost_usd=cost_usd(scanned, athena.price_per_tb_usd)),
+            sql=sql,
+        )
+
+    def _stop(self, cursor: Cursor, principal: Principal) -> None:
+        try:
+            cursor.cancel()  # StopQueryExecution
+        except pyathena.error.Error as e:
+            log.warning("could not stop athena query %s of %s: %s", cursor.query_id, principal.user_id, type(e.__cause__ or e).__name__)
+
+    def _raise_for_state(self, execution: AthenaQueryExecution | None, query_id: str | None, query: Query,
+                         principal: Principal) -> None:
+        """The typed error of a query that ended FAILED or CANCELLED (PyAthena raises a bare OperationalError)."""
+        if execution is None:
+            return
+        if execution.state == AthenaQueryExecution.STATE_FAILED:
+            log.warning("athena cursor query %s (%s) for %s FAILED", query_id, query.name, principal.user_id)
+            raise failed_query_error(execution.state_change_reason or "", excluded_columns=self._excluded_columns(principal))
+        if execution.state == AthenaQueryExecution.STATE_CANCELLED:
+            raise QueryFailed(f"Athena cancelled the query (id {query_id}). Try again; if it keeps happening, ask the platform team.")
 
     def _run_once(self, query: Query, sql: str, params: list[str], principal: Principal,
                   session: boto3.Session) -> QueryResult:

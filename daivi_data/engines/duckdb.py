@@ -143,5 +143,13 @@ class DuckDBEngine:
         return QueryResult(df=df, stats=QueryStats(engine=self.name, rows=len(df), elapsed_s=elapsed), sql=sql)
 
 
+    def run_open_ended(self, query: Query, principal: Principal, max_rows: int) -> QueryResult:
+        """At most the first `max_rows` rows of `query`: in process there is no download to save, so it is `run`, cut."""
+        result = self.run(query, principal)
+        if len(result.df) > max_rows:
+            result.df = result.df.head(max_rows)
+            result.stats.rows = max_rows
+        return result
+
 def _first_line(error: Exception) -> str:
     return str(error).strip().splitlines()[0][:300]
