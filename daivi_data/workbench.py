@@ -12,8 +12,10 @@ scan). It applies a row limit when the query has none (or a larger one), and
 finds partitioned tables read without a predicate on their partition key for
 the cost guard.
 
-The resulting `Query` runs through `ctx.run(query)` like every view's query:
-cached per principal, governed, audited.
+The resulting `Query` runs through `connection.run_open_ended(query, principal,
+checked.max_rows)`: governed, cached per principal and audited like every
+view's query, but on Athena through a PyAthena cursor that reads only the first
+`max_rows` rows and cancels the query at the time limit.
 """
 
 from __future__ import annotations
@@ -73,8 +75,13 @@ class CheckedSql:
     tables: tuple[str, ...]  # database.table names read
     partition_warnings: tuple[PartitionWarning, ...]
 
+    @property
+    def max_rows(self) -> int:
+        """Rows to fetch: one more than are shown, so the page can tell that the result was cut."""
+        return self.row_limit + 1
+
     def query(self) -> Query:
-        """The `Query` for `ctx.run`: no parameters (user SQL cannot have any)."""
+        """The `Query` for `connection.run_open_ended`: no parameters (user SQL cannot have any)."""
         return make_query(QUERY_NAME, self.sql)
 
 

@@ -2,8 +2,10 @@
 
 The SQL lives in the URL (`?sql=`), so a query can be shared or embedded; a
 shared link runs its query on open (on Athena only when it prunes partitions).
-Every run goes through the guard (`daivi_data.workbench`) and then `ctx.run`,
-so it is governed, cached per principal and audited like every view's query.
+Every run goes through the guard (`daivi_data.workbench`) and then the
+connection's `run_open_ended`, so it is governed, cached per principal and
+audited like every view's query; on Athena a PyAthena cursor reads only the
+first rows and cancels the query at the time limit.
 """
 
 import datetime as dt
@@ -210,7 +212,7 @@ def draw_editor() -> None:
         return
     try:
         with st.spinner("Running…"):
-            result = ctx.run(checked.query())
+            result = ctx.connection.run_open_ended(checked.query(), ctx.principal, checked.max_rows)
     except DaiviError as e:
         show_error(e)
         remember(active, f"failed: {e.title.lower()}")
