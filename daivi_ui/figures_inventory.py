@@ -54,6 +54,15 @@ def _layout(fig: go.Figure, height: int = CHART_HEIGHT_PX) -> go.Figure:
     return fig
 
 
+def label_accounts(frame: pd.DataFrame, names: dict[str, str] | None, column: str = "account_id") -> pd.DataFrame:
+    """`column` as '411111111101 payments-prod' where the account's name is known (ids stay unique)."""
+    if not names:
+        return frame
+    out = frame.copy()
+    out[column] = out[column].map(lambda a: f"{a} {names[a]}" if a in names else a)
+    return out
+
+
 def build_count_bar_figure(counts: pd.DataFrame, dimension: str, title: str, top_n: int = TOP_N_BARS) -> go.Figure:
     """Horizontal bars of `resources` by `dimension`, the largest on top; the rest summed as 'other'."""
     totals = counts.groupby(dimension, dropna=False)["resources"].sum().sort_values(ascending=False)

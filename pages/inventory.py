@@ -161,6 +161,17 @@ tabs = st.tabs(list(TABS), key=TAB_KEY, bind=URL, default="Overview")
 tab = dict(zip(TABS, tabs, strict=True))
 
 
+def account_names() -> dict[str, str]:
+    """Account names from the billing lakehouse, where the role may read it (labels only: {} otherwise)."""
+    if not ctx.can_read("billing"):
+        return {}
+    try:
+        names = run(q.account_names())
+    except DaiviError:  # a role may read billing but not its accounts table: ids alone are fine
+        return {}
+    return dict(zip(names["account_id"].astype(str), names["account_name"].astype(str), strict=True))
+
+
 def diff_of(pair: pd.DataFrame, before: dt.date, after: dt.date) -> pd.DataFrame:
     dates = pd.to_datetime(pair["snapshot_date"]).dt.date
     return ia.diff_snapshots(pair[dates == before], pair[dates == after])
@@ -203,9 +214,10 @@ def draw_overview() -> None:
                     icon=":material/event_busy:")
 
     trend = run(q.trend_by_type(max(available[0], snapshot - dt.timedelta(days=TREND_DAYS)), snapshot))
-    figures = analysed("overview_figures", (snapshot, available[0]), lambda: {
+    names = account_names()
+    figures = analysed("overview_figures", (snapshot, available[0], tuple(sorted(names.items()))), lambda: {
         "type": fig.build_count_bar_figure(counts, "resource_type", "Resources by type"),
-        "account": fig.build_count_bar_figure(counts, "account_id", "Resources by account"),
+        "account": fig.build_count_bar_figure(fig.label_accounts(counts, names), "account_id", "Resources by account"),
         "region": fig.build_count_bar_figure(counts, "region", "Resources by region"),
         "map": fig.build_region_map_figure(counts),
         "trend": fig.build_trend_figure(trend),
@@ -337,7 +349,8 @@ def draw_compliance() -> None:
     k[1].metric("Resources checked", f"{len(evaluated):,}")
     k[2].metric("Violations", f"{len(violators):,}")
     left, right = st.columns(2)
-    left.plotly_chart(fig.build_compliance_figure(by_account, "account_id", "Compliance by account (worst first)"), key="fig_cmp_acct")
+    left.plotly_chart(fig.build_compliance_figure(fig.label_accounts(by_account, account_names()), "account_id",
+                                                  "Compliance by account (worst first)"), key="fig_cmp_acct")
     right.plotly_chart(fig.build_compliance_figure(by_type, "resource_type", "Compliance by type (worst first)"), key="fig_cmp_type")
     with st.expander("Compliance tables"):
         left, right = st.columns(2)

@@ -137,6 +137,17 @@ def _check_range(since: dt.date, until: dt.date, what: str = "date range") -> No
 
 # --- snapshots and overview --------------------------------------------------------------------
 
+def account_names() -> Query:
+    """account_id, account_name from the billing lakehouse (a small table without partitions), for chart labels."""
+    return make_query(
+        "inventory.account_names",
+        """
+        SELECT account_id, account_name
+        FROM daivi_billing.accounts
+        """,
+    )
+
+
 def snapshot_dates(since: dt.date, until: dt.date) -> Query:
     """snapshot_date, resources: the snapshots in a range (what the principal can see of each)."""
     _check_range(since, until)

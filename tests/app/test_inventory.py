@@ -289,3 +289,14 @@ def test_embed_is_compact():
     at = open_inventory("admin", embed=True)
     assert not at.title
     assert at.metric  # the content is still there
+
+
+@pytest.mark.parametrize("persona", ["ops", "teamlead"])
+def test_account_bars_carry_account_names_the_role_may_read(raw_duckdb, persona):
+    at = open_inventory(persona)
+    specs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    account_chart = next(s for s in specs if s["layout"]["title"]["text"] == "Resources by account")
+    labels = [str(y) for y in account_chart["data"][0]["y"]]
+    names = dict(raw_duckdb.execute("SELECT account_id, account_name FROM daivi_billing.accounts").fetchall())
+    assert labels and all(label.split(" ", 1)[0] in names for label in labels if "others" not in label)
+    assert all(label == f"{label.split(' ', 1)[0]} {names[label.split(' ', 1)[0]]}" for label in labels if "others" not in label)

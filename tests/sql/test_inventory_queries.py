@@ -25,6 +25,7 @@ from tests.helpers import PAYMENTS_ACCOUNT_IDS, principal
 PAYMENTS = "(" + ", ".join(f"'{a}'" for a in PAYMENTS_ACCOUNT_IDS) + ")"
 PARTITION_KEYS = {("daivi_inventory", "resources"): "snapshot_date", ("daivi_cur", "cur"): "billing_period",
                   ("daivi_splunk", "events"): "event_date"}
+UNPARTITIONED = {("daivi_billing", "accounts")}  # small, no partitions: nothing to prune
 D = dt.date(2026, 6, 30)
 SAMPLE_FILTER = q.ResourceFilter(text="web", tags=ia.parse_tag_search("team=payments, !cost-center, owner, env!=dev"),
                                  resource_types=("AWS::EC2::Instance",), accounts=("1",), regions=("us-east-1",), states=("running",))
@@ -41,6 +42,7 @@ BUILDERS = {
     "waste_candidates": lambda: q.waste_candidates(D, 180),
     "waste_costs": lambda: q.waste_costs(D, 180),
     "resource_detail": lambda: q.resource_detail(D, "i-1", True),
+    "account_names": q.account_names,
     "resources_by_host": lambda: q.resources_by_host(D, "web-01"),
     "resource_history": lambda: q.resource_history("i-1", D - dt.timedelta(days=30), D),
     "resource_daily_cost": lambda: q.resource_daily_cost("i-1", D),
@@ -74,6 +76,9 @@ def test_every_select_from_a_partitioned_table_filters_its_partition(name):
         tables = [t for t in select.find_all(exp.Table) if t.find_ancestor(exp.Select) is select and not (not t.db and t.name in ctes)]
         where = select.args.get("where")
         for table in tables:
+            if (table.db, table.name) in UNPARTITIONED:
+                checked += 1
+                continue
             key = PARTITION_KEYS.get((table.db, table.name))
             assert key, f"{name}: unexpected table {table.db}.{table.name}"
             columns = {c.name for c in where.find_all(exp.Column)} if where else set()

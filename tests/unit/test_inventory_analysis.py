@@ -245,3 +245,11 @@ def test_trend_groups_small_types():
     trend = pd.DataFrame({"snapshot_date": [SNAP] * 4, "resource_type": ["A", "B", "C", "D"], "resources": [10, 5, 2, 1]})
     figure = fig.build_trend_figure(trend, top_n=2)
     assert {t.name: list(t.y) for t in figure.data} == {"A": [10], "B": [5], "other types": [3]}
+
+
+def test_account_labels_add_names_where_known():
+    from daivi_ui import figures_inventory as fig
+
+    frame = pd.DataFrame({"account_id": ["1", "2"], "resources": [1, 2]})
+    assert fig.label_accounts(frame, {"1": "prod"})["account_id"].tolist() == ["1 prod", "2"]
+    assert fig.label_accounts(frame, {}) is frame
