@@ -125,7 +125,9 @@ def reader_sql(files: list[str], kind: str, nullstr: tuple[str, ...] = ("",)) ->
     if kind == "csv":
         nulls = "[" + ", ".join(lit(n) for n in nullstr) + "]"
         return (
-            f"read_csv({listing}, header = true, all_varchar = true, union_by_name = true, filename = true, "
+            # Callers group files by identical header: union_by_name keeps every file's reader open at once,
+            # which costs a buffer per file and breaks the memory limit on exports of many large files.
+            f"read_csv({listing}, header = true, all_varchar = true, union_by_name = false, filename = true, "
             f"delim = ',', quote = '\"', escape = '\"', nullstr = {nulls}, hive_partitioning = false, buffer_size = {CSV_BUFFER_BYTES})"
         )
     raise ValueError(kind)

@@ -182,12 +182,14 @@ def _stop_missing(files: list[SourceFile], title: str, missing: list[str]) -> No
 
 
 def _staging_selects(con: duckdb.DuckDBPyConnection, files: list[SourceFile], options: ImportOptions) -> list[str]:
-    """One SELECT per (format, file kind) group, each yielding the staging columns of the target table."""
-    groups: dict[tuple[str, str], list[SourceFile]] = {}
+    """One SELECT per group of files with the same format, kind and CSV header, each yielding the staging
+    columns of the target table (the groups are then combined by column name)."""
+    groups: dict[tuple[str, str, tuple[str, ...]], list[SourceFile]] = {}
     for f in files:
-        groups.setdefault((f.format, f.kind), []).append(f)
+        header = f.columns if f.kind == "csv" else ()
+        groups.setdefault((f.format, f.kind, header), []).append(f)
     return [f"SELECT *, {lit(fmt)} AS _format FROM ({_group_select(con, fmt, kind, group, options)})"
-            for (fmt, kind), group in sorted(groups.items())]
+            for (fmt, kind, _), group in sorted(groups.items())]
 
 
 def _group_select(con: duckdb.DuckDBPyConnection, fmt: str, kind: str, group: list[SourceFile], options: ImportOptions) -> str:
