@@ -9,6 +9,7 @@ read around the grants even through a table function that slipped by.
 
 from __future__ import annotations
 
+import concurrent.futures
 import json
 import logging
 import threading
@@ -17,6 +18,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 import sqlglot
 from sqlglot import exp
 
@@ -31,6 +33,8 @@ log = logging.getLogger(__name__)
 
 MANIFEST = "manifest.json"
 DUCKDB_THREADS = 2
+INTERRUPT_RETRY_S = 0.05
+QUERY_WORKERS = 16  # queries run off the caller's thread so a late one can be abandoned on time
 _HIVE_TYPES = {"billing_period": "VARCHAR", "snapshot_date": "DATE", "event_date": "DATE"}
 
 
@@ -75,6 +79,7 @@ class DuckDBEngine:
         self.timeout_s = timeout_s
         self.manifest = read_manifest(self.root)
         self._con = self._connect()
+        self._workers = concurrent.futures.ThreadPoolExecutor(max_workers=QUERY_WORKERS, thread_name_prefix="duckdb-query")
 
     def _connect(self) -> duckdb.DuckDBPyConnection:
         con = duckdb.connect(":memory:", config={"threads": DUCKDB_THREADS})
@@ -116,12 +121,15 @@ class DuckDBEngine:
         values = query.param_dict
         params = {n: list(values[n]) if isinstance(values[n], tuple) else values[n] for n in names}
         cursor = self._con.cursor()
-        timer = threading.Timer(self.timeout_s, cursor.interrupt)
         started = time.perf_counter()
-        timer.start()
+        future = self._workers.submit(_fetch_df, cursor, sql, params)
+        future.add_done_callback(lambda _: cursor.close())
         try:
-            df = cursor.execute(sql, params).df()
-        except duckdb.InterruptException:
+            df = future.result(timeout=self.timeout_s)
+        except (concurrent.futures.TimeoutError, duckdb.InterruptException):
+            # The user gets the answer now; the query is interrupted (repeatedly: an
+            # interrupt is not honoured in every phase) until DuckDB lets go of it.
+            threading.Thread(target=_interrupt_until_done, args=(cursor, future), daemon=True).start()
             raise QueryTimeout(
                 f"The query ran longer than {self.timeout_s:.0f} s and was stopped. Narrow the date range or add filters."
             ) from None
@@ -136,9 +144,6 @@ class DuckDBEngine:
             raise DataUnavailable(f"A table is missing from the lakehouse: {_first_line(e)}") from None
         except duckdb.Error as e:
             raise QueryFailed(_first_line(e)) from None
-        finally:
-            timer.cancel()
-            cursor.close()
         elapsed = time.perf_counter() - started
         return QueryResult(df=df, stats=QueryStats(engine=self.name, rows=len(df), elapsed_s=elapsed), sql=sql)
 
@@ -150,6 +155,19 @@ class DuckDBEngine:
             result.df = result.df.head(max_rows)
             result.stats.rows = max_rows
         return result
+
+def _fetch_df(cursor: duckdb.DuckDBPyConnection, sql: str, params: dict) -> pd.DataFrame:
+    return cursor.execute(sql, params).df()
+
+
+def _interrupt_until_done(cursor: duckdb.DuckDBPyConnection, future: concurrent.futures.Future) -> None:
+    while not future.done():
+        cursor.interrupt()
+        try:
+            future.result(timeout=INTERRUPT_RETRY_S)
+        except Exception:  # noqa: S110 - the outcome of an abandoned query is of no use to anyone
+            pass
+
 
 def _first_line(error: Exception) -> str:
     return str(error).strip().splitlines()[0][:300]
