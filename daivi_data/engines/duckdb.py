@@ -147,7 +147,6 @@ class DuckDBEngine:
         elapsed = time.perf_counter() - started
         return QueryResult(df=df, stats=QueryStats(engine=self.name, rows=len(df), elapsed_s=elapsed), sql=sql)
 
-
     def run_open_ended(self, query: Query, principal: Principal, max_rows: int) -> QueryResult:
         """At most the first `max_rows` rows of `query`: in process there is no download to save, so it is `run`, cut."""
         result = self.run(query, principal)
@@ -155,6 +154,7 @@ class DuckDBEngine:
             result.df = result.df.head(max_rows)
             result.stats.rows = max_rows
         return result
+
 
 def _fetch_df(cursor: duckdb.DuckDBPyConnection, sql: str, params: dict) -> pd.DataFrame:
     return cursor.execute(sql, params).df()
