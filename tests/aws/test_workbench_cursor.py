@@ -22,7 +22,7 @@ from moto.athena.responses import AthenaResponse
 
 from daivi_data.connection import LakehouseConnection
 from daivi_data.engines.athena import AthenaEngine
-from daivi_data.errors import AccessDenied, QueryTimeout
+from daivi_data.errors import AccessDenied, QueryTimeout, Throttled
 from daivi_data.governance import load_policy
 from daivi_data.queries import make_query, overview
 from daivi_data.settings import load_settings
@@ -219,6 +219,56 @@ def test_a_failed_query_gives_its_reason(athena_settings, fake_athena):
                                    "Insufficient Lake Formation permission(s) on daivi_cur.cur")
     with pytest.raises(AccessDenied, match="Lake Formation denies your role access to daivi_cur.cur"):
         AthenaEngine(athena_settings).run_open_ended(make_query("workbench.adhoc", "SELECT cur_marker FROM t"), user(), 10)
+
+
+def _throttled(session_events, operation: str, times: int | None) -> list[int]:
+    """Answer the first `times` calls of `operation` (None = all) with Athena's ThrottlingException."""
+    seen = []
+
+    def handler(request, **_):
+        seen.append(1)
+        if times is None or len(seen) <= times:
+            body = b'{"__type": "ThrottlingException", "message": "Rate exceeded"}'
+            raw = type("Raw", (), {"stream": lambda self, **k: iter([body])})()
+            return AWSResponse(request.url, 400, {"x-amzn-errortype": "ThrottlingException"}, raw)
+        return None
+
+    session_events.register_first(f"before-send.athena.{operation}", handler)
+    return seen
+
+
+def _throttling_engine(settings, operation: str, times: int | None) -> tuple[AthenaEngine, list[list[int]]]:
+    """An engine whose role sessions get `operation` throttled; per session, the calls of it that were sent."""
+    engine = AthenaEngine(settings)
+    seen: list[list[int]] = []
+    original = engine.credentials.session_for
+
+    def session_for(principal):
+        session = original(principal)
+        if not getattr(session, "_throttled", False):
+            session._throttled = True
+            seen.append(_throttled(session.events, operation, times))
+        return session
+
+    engine.credentials.session_for = session_for
+    return engine, seen
+
+
+def test_throttling_is_retried_by_botocore_then_the_cursor_succeeds(athena_settings, fake_athena, no_backoff_sleep):
+    fake_athena.result("line_items", [("line_items", "bigint"), ("unblended_cost", "double"), ("accounts", "bigint")], [[9, 1.0, 1]])
+    engine, seen = _throttling_engine(athena_settings, "GetQueryExecution", 2)
+    result = engine.run_open_ended(overview.cur_month_summary(AS_OF), user(), max_rows=10)
+    assert result.df["line_items"].tolist() == [9]
+    assert len(seen[0]) >= 3  # two throttled answers, then moto's
+
+
+def test_throttling_that_persists_gives_the_throttled_message(athena_settings, fake_athena, no_backoff_sleep):
+    engine, seen = _throttling_engine(athena_settings, "StartQueryExecution", None)
+    with pytest.raises(Throttled, match="throttling.*try again"):
+        engine.run_open_ended(overview.cur_month_summary(AS_OF), user(), max_rows=10)
+    # botocore's attempts only (the first and `max_attempts` retries): PyAthena's own retry layer,
+    # which would multiply them by its 8 attempts, is off.
+    assert len(seen[0]) == athena_settings.athena.max_attempts + 1
 
 
 def test_expired_credentials_are_renewed_once_on_the_cursor_path(athena_settings, fake_athena):
