@@ -277,7 +277,7 @@ class AthenaEngine:
         )
         try:
             with connection.cursor() as cursor:
-                cursor.arraysize = min(max_rows, MAX_PAGE_ROWS)
+                cursor.arraysize = min(max_rows + 1, MAX_PAGE_ROWS)  # + 1: the first page starts with the header row
                 try:
                     cursor.execute(sql, params or None, paramstyle="qmark", cache_size=0, result_reuse_enable=False)
                 except _PastTimeLimit:
@@ -287,8 +287,10 @@ class AthenaEngine:
                         f"(id {cursor.query_id}). Narrow the date range or add filters."
                     ) from None
                 except pyathena.error.OperationalError:
-                    self._raise_for_state(watch.execution, cursor.query_id, query, principal)
-                    raise
+                    error = self._error_for_state(watch.execution, cursor.query_id, query, principal)
+                    if error is None:
+                        raise  # not the query's end state (a failed API call): its cause says what AWS said
+                    raise error from None
                 rows = cursor.fetchmany(max_rows)
                 df = frame_from_rows(rows, cursor.description)
                 query_id = cursor.query_id or ""
@@ -312,16 +314,17 @@ class AthenaEngine:
         except pyathena.error.Error as e:
             log.warning("could not stop athena query %s of %s: %s", cursor.query_id, principal.user_id, type(e.__cause__ or e).__name__)
 
-    def _raise_for_state(self, execution: AthenaQueryExecution | None, query_id: str | None, query: Query,
-                         principal: Principal) -> None:
+    def _error_for_state(self, execution: AthenaQueryExecution | None, query_id: str | None, query: Query,
+                         principal: Principal) -> DaiviError | None:
         """The typed error of a query that ended FAILED or CANCELLED (PyAthena raises a bare OperationalError)."""
         if execution is None:
-            return
+            return None
         if execution.state == AthenaQueryExecution.STATE_FAILED:
             log.warning("athena cursor query %s (%s) for %s FAILED", query_id, query.name, principal.user_id)
-            raise failed_query_error(execution.state_change_reason or "", excluded_columns=self._excluded_columns(principal))
+            return failed_query_error(execution.state_change_reason or "", excluded_columns=self._excluded_columns(principal))
         if execution.state == AthenaQueryExecution.STATE_CANCELLED:
-            raise QueryFailed(f"Athena cancelled the query (id {query_id}). Try again; if it keeps happening, ask the platform team.")
+            return QueryFailed(f"Athena cancelled the query (id {query_id}). Try again; if it keeps happening, ask the platform team.")
+        return None
 
     def _run_once(self, query: Query, sql: str, params: list[str], principal: Principal,
                   session: boto3.Session) -> QueryResult:

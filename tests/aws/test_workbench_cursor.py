@@ -178,6 +178,12 @@ def test_complex_values_keep_athenas_text(athena_settings, fake_athena):
     assert df["ok"].tolist()[0] is True and df["ok"].isna().tolist() == [False, True]
 
 
+def test_an_empty_result_keeps_its_columns(athena_settings, fake_athena):
+    fake_athena.result("empty_marker", [("empty_marker", "bigint"), ("day", "date")], [])
+    result = AthenaEngine(athena_settings).run_open_ended(make_query("workbench.adhoc", "SELECT empty_marker FROM t"), user(), 10)
+    assert list(result.df.columns) == ["empty_marker", "day"] and result.df.empty and result.stats.rows == 0
+
+
 # --- stats, time limit, failures ------------------------------------------------------------
 
 
