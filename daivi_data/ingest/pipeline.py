@@ -48,6 +48,7 @@ DATE_COLUMNS = {
     EVENTS: "event_date",
 }
 STAGING_ROW_GROUP = 16_384
+PARTITION_FLUSH_ROWS = 65_536
 Progress = Callable[[float, str], None]
 
 
@@ -152,6 +153,9 @@ def _connect(writer: LakehouseWriter, options: ImportOptions) -> duckdb.DuckDBPy
     con.execute("SET preserve_insertion_order = false")
     con.execute("SET TimeZone = 'UTC'")
     con.execute("SET enable_progress_bar = false")
+    # A partitioned COPY holds up to this many rows per open partition before flushing (default 524,288):
+    # with ~60 wide CUR columns that alone outgrows a modest memory limit.
+    con.execute(f"SET partitioned_write_flush_threshold = {PARTITION_FLUSH_ROWS}")
     return con
 
 
@@ -288,7 +292,7 @@ def _check_events(con: duckdb.DuckDBPyConnection, stg: str, valid: str, report: 
     """Splunk exports of overlapping time ranges repeat events: keep one copy, say how many were dropped."""
     keys, extra = _rows(con, f"""
         SELECT COUNT(*), COALESCE(SUM(n - 1), 0) FROM (
-          SELECT _dup_key, COUNT(*) AS n FROM {stg} WHERE {valid} GROUP BY _dup_key HAVING COUNT(DISTINCT _source_file) > 1)""")[0]
+          SELECT _dup_key, COUNT(*) AS n FROM {stg} WHERE {valid} GROUP BY _dup_key HAVING MIN(_source_file) <> MAX(_source_file))""")[0]
     if not keys:
         return valid
     report.warnings.append(f"{extra:,} Splunk event(s) appear in more than one export file (overlapping search time ranges); "
@@ -299,14 +303,16 @@ def _check_events(con: duckdb.DuckDBPyConnection, stg: str, valid: str, report: 
 
 def _check_cur(con: duckdb.DuckDBPyConnection, stg: str, valid: str, report: ImportReport, options: ImportOptions) -> str:
     """Duplicates across files, mixed currencies, rows billed in another period, FOCUS effective-cost gaps."""
+    # MIN <> MAX rather than COUNT(DISTINCT ...): plain aggregates spill to disk, per-group sets do not.
     dup = _rows(con, f"""
-        SELECT COUNT(*), SUM(n - 1), MIN(example), MIN(files)
-        FROM (SELECT _dup_key, COUNT(*) AS n, MIN(_dup_key) AS example,
-                     string_agg(DISTINCT _source_file, ' and ' ORDER BY _source_file) AS files
-              FROM {stg} WHERE {valid} GROUP BY _dup_key HAVING COUNT(DISTINCT _source_file) > 1)
+        SELECT COUNT(*), SUM(n - 1), MIN(_dup_key)
+        FROM (SELECT _dup_key, COUNT(*) AS n FROM {stg} WHERE {valid}
+              GROUP BY _dup_key HAVING MIN(_source_file) <> MAX(_source_file))
     """)[0]
     if dup[0]:
-        keys, extra_rows, example, files = dup
+        keys, extra_rows, example = dup
+        files = _rows(con, f"SELECT string_agg(DISTINCT _source_file, ' and ' ORDER BY _source_file) FROM {stg} WHERE _dup_key = ?",
+                      [example])[0][0]
         where = f"{keys:,} line items appear in more than one file ({extra_rows:,} extra rows), e.g. {example.split('|')[0]} in {files}"
         if not options.skip_duplicates:
             raise ImportFailed(
