@@ -27,7 +27,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="keep one copy of line items found in several files instead of stopping")
     parser.add_argument("--max-rejected", type=float, default=0.5, metavar="FRACTION",
                         help="stop when more than this fraction of a table's rows is rejected (default 0.5)")
-    parser.add_argument("--memory-limit", default="1GB", help="DuckDB memory limit while importing (default 1GB)")
+    parser.add_argument("--memory-limit", default="512MB", help="DuckDB memory limit while importing (default 512MB; peak RSS stays about 250 MB above it)")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     args = parser.parse_args(argv)
 

@@ -83,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m daivi_data.ingest.measure")
     parser.add_argument("--rows", type=int, default=3_000_000)
     parser.add_argument("--work", type=Path, default=Path("/tmp/daivi-ingest-measure"))
-    parser.add_argument("--memory-limit", default="1GB")
+    parser.add_argument("--memory-limit", default="512MB")
     parser.add_argument("--keep", action="store_true", help="keep the generated export and lakehouse")
     args = parser.parse_args(argv)
     if args.work.exists():

@@ -56,7 +56,7 @@ Progress = Callable[[float, str], None]
 class ImportOptions:
     skip_duplicates: bool = False  # keep one copy of line items found in several files instead of stopping
     max_rejected_fraction: float = 0.5  # stop when more of a table's rows than this are rejected
-    memory_limit: str = "1GB"
+    memory_limit: str = "512MB"
     threads: int = 2
     import_day: dt.date = field(default_factory=lambda: dt.datetime.now(dt.UTC).date())
 
