@@ -134,7 +134,7 @@ def show_report(report: ImportReport) -> None:
     first, last = report.date_range
     if first:
         st.caption(f"Detected date range: **{first} .. {last}** · {len(report.sources)} file(s) read"
-                   + (f" · {report.elapsed_s:.1f} s, peak memory {report.peak_rss_mb:,.0f} MB" if report.elapsed_s else ""))
+                   + (f" · {report.elapsed_s:.1f} s · peak memory of the app process {report.peak_rss_mb:,.0f} MB" if report.elapsed_s else ""))
         if "daivi_billing.cost_daily" in report.tables:
             # Views open on recent dates; an export of older months needs its own range.
             st.markdown(f"[Open Cost Explorer on these dates](./cost-explorer?range=custom&start={first}&end={last}) · "
