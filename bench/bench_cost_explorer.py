@@ -82,7 +82,7 @@ def cached_page_rerun_ms(lakehouse: Path, params: dict[str, str], repeat: int) -
     for key, value in params.items():
         at.query_params[key] = value
     at.run()
-    at.switch_page("pages/cost_explorer.py")
+    at.switch_page("views/cost_explorer.py")
     started = time.perf_counter()
     at.run()
     first = time.perf_counter() - started

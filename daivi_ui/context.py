@@ -115,27 +115,8 @@ def init_app() -> AppContext:
     return context
 
 
-def _leave_legacy_pages_mode() -> None:
-    """Rerun through Home.py when Streamlit ran a page of pages/ on its own.
-
-    Until some run calls st.navigation, a fresh server treats pages/ as a legacy
-    multipage folder: a first request to /cur, /logs, /inventory or /workbench
-    (a URL equal to a script's name) runs that script directly, without the entry
-    point's navigation and page config. Switching the legacy mode off and
-    rerunning makes Home.py resolve the same URL through st.navigation.
-    """
-    try:
-        from streamlit.runtime.pages_manager import PagesManager
-    except ImportError:  # a Streamlit without the legacy mode
-        return
-    if getattr(PagesManager, "uses_pages_directory", False):
-        PagesManager.uses_pages_directory = False
-        st.rerun()
-
-
 def app_context() -> AppContext:
     """The context `init_app()` made in this rerun (pages run after the entry point)."""
-    _leave_legacy_pages_mode()
     context = st.session_state.get(_CONTEXT_KEY)
     if context is None:  # a page script run on its own, outside the entry point
         context = init_app()

@@ -7,12 +7,12 @@ from pathlib import Path
 
 from daivi_data.governance import RoleGrants
 
-PAGES_DIR = Path(__file__).resolve().parent.parent / "pages"
+VIEWS_DIR = Path(__file__).resolve().parent.parent / "views"
 
 
 @dataclass(frozen=True)
 class View:
-    script: str  # file name under pages/
+    script: str  # file name under views/
     title: str
     icon: str
     url_path: str
@@ -22,7 +22,7 @@ class View:
 
     @property
     def path(self) -> Path:
-        return PAGES_DIR / self.script
+        return VIEWS_DIR / self.script
 
 
 HOME = View("home.py", "Home", ":material/home:", "home", (), section="")

@@ -29,7 +29,7 @@ def _app_environment(app_env):
 def run_page():
     """run_page(persona, page=None, **query_params) -> AppTest after the first run of that page.
 
-    `page` is a script under pages/ (e.g. "cost_explorer.py"); None stays on Home.
+    `page` is a script under views/ (e.g. "cost_explorer.py"); None stays on Home.
     """
 
     def _run(persona: str = "admin", page: str | None = None, **params: str) -> AppTest:
@@ -39,7 +39,7 @@ def run_page():
             at.query_params[key] = value
         at.run()
         if page is not None:
-            at.switch_page(f"pages/{page}")
+            at.switch_page(f"views/{page}")
             at.run()
         return at
 

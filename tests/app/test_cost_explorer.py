@@ -263,7 +263,7 @@ def test_embed_mode_is_compact():
     at.context["is_embedded"] = True  # what the browser reports for ?embed=true
     at.query_params["persona"] = "admin"
     at.run()
-    at.switch_page(f"pages/{PAGE}")
+    at.switch_page(f"views/{PAGE}")
     at.run()
     assert not at.exception
     assert not [t.value for t in at.title]

@@ -193,7 +193,7 @@ def test_embed_mode_is_compact():
     at.query_params["persona"] = "finance"
     at.context["is_embedded"] = True  # what the browser reports for ?embed=true
     at.run()
-    at.switch_page(f"pages/{PAGE}")
+    at.switch_page(f"views/{PAGE}")
     at.run()
     assert not at.exception
     assert not at.title and "Unblended" not in [m.label for m in at.metric]

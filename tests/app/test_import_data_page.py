@@ -58,7 +58,7 @@ def test_admin_imports_a_folder_and_views_read_the_new_data(run_page, own_lakeho
     manifest = json.loads((own_lakehouse / "manifest.json").read_text())
     assert manifest["kind"] == "import" and manifest["sources"] == [str(exports / "acme-cur2" / "data" / f"BILLING_PERIOD={period}" / "acme-cur2-00001.csv.gz")]
     # The CUR view now lists the imported period (the engine was rebuilt, no stale cache).
-    at.switch_page("pages/cur.py").run()
+    at.switch_page("views/cur.py").run()
     assert not at.exception
     assert any(period in str(s.value) for s in at.selectbox), page_text(at)
     assert "$10.00" in page_text(at)

@@ -24,7 +24,7 @@ def open_inventory(persona: str = "admin", embed: bool = False, **params: str | 
     if embed:
         at.context["is_embedded"] = True
     at.run()
-    at.switch_page("pages/inventory.py")
+    at.switch_page("views/inventory.py")
     for key, value in params.items():
         at.query_params[key] = value
     at.run()

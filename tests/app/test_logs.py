@@ -119,7 +119,7 @@ def test_finance_navigation_has_no_logs_view(run_page):
     at = run_page("finance")
     assert_clean(at)
     with pytest.raises(ValueError, match="Could not find a navigation page for .*logs.py"):
-        at.switch_page("pages/logs.py")
+        at.switch_page("views/logs.py")
 
 
 @pytest.mark.parametrize(
@@ -212,7 +212,7 @@ def test_embed_mode_is_compact():
     at.context["is_embedded"] = True  # what the browser reports for ?embed=true
     at.query_params["persona"] = "admin"
     at.run()
-    at.switch_page(f"pages/{PAGE}")
+    at.switch_page(f"views/{PAGE}")
     at.run()
     assert_clean(at)
     assert not [t.value for t in at.title]

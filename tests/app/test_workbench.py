@@ -211,7 +211,7 @@ def test_embed_mode_keeps_only_the_editor_and_results():
     at.query_params["persona"] = "admin"
     at.query_params["sql"] = "SELECT COUNT(*) AS n FROM daivi_billing.accounts"
     at.run()
-    at.switch_page(f"pages/{PAGE}")
+    at.switch_page(f"views/{PAGE}")
     at.run()
     assert not at.exception
     assert not [t for t in at.title if t.value == "SQL workbench"]
@@ -256,10 +256,10 @@ def test_on_athena_a_full_scan_waits_for_confirmation_and_shows_bytes_and_cost(a
 def test_a_link_from_another_view_runs_its_query_in_the_same_session(run_page):
     at = run_page("admin", PAGE, sql="SELECT COUNT(*) AS first_query FROM daivi_billing.accounts")
     assert "first_query" in result_frame(at).columns
-    at.switch_page("pages/home.py")
+    at.switch_page("views/home.py")
     at.run()
     at.query_params["sql"] = "SELECT COUNT(*) AS linked_query FROM daivi_billing.budgets"  # e.g. ./workbench?sql=...
-    at.switch_page(f"pages/{PAGE}")
+    at.switch_page(f"views/{PAGE}")
     at.run()
     assert at.text_area(key="sql").value.endswith("daivi_billing.budgets")
     assert "linked_query" in result_frame(at).columns

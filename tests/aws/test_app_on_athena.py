@@ -95,7 +95,7 @@ def run_app(role: str = "admin", page: str | None = None, *, logged_in: bool = T
         else {"is_logged_in": False}
     at.run()
     if page is not None:
-        at.switch_page(f"pages/{page}")
+        at.switch_page(f"views/{page}")
         at.run()
     return at
 
