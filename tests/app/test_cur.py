@@ -207,7 +207,7 @@ def test_ops_reaching_the_page_directly_is_told_there_is_no_access():
     at.query_params["persona"] = "ops"
     at.run()
     assert not at.exception
-    direct = AppTest.from_file(str(PROJECT_ROOT / "pages" / "cur.py"), default_timeout=APP_TIMEOUT_S)
+    direct = AppTest.from_file(str(PROJECT_ROOT / "views" / "cur.py"), default_timeout=APP_TIMEOUT_S)
     direct.query_params["persona"] = "ops"
     direct.run()
     assert not direct.exception

@@ -32,7 +32,7 @@ def test_only_the_admin_role_may_import(persona, own_lakehouse):
     """Hidden from the navigation, and the page itself refuses when reached directly."""
     grants = load_policy(PROJECT_ROOT / "config" / "grants.toml").for_role(PERSONA_ROLES[persona])
     assert "import_data.py" not in [v.script for v in views_for(grants)]
-    at = AppTest.from_file(str(PROJECT_ROOT / "pages" / "import_data.py"), default_timeout=APP_TIMEOUT_S)
+    at = AppTest.from_file(str(PROJECT_ROOT / "views" / "import_data.py"), default_timeout=APP_TIMEOUT_S)
     at.query_params["persona"] = persona
     at.run()
     assert not at.exception

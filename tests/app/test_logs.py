@@ -107,7 +107,7 @@ def test_clicking_a_value_adds_it_to_the_search(run_page, raw_duckdb):
 
 def test_finance_is_told_it_has_no_splunk_grant():
     # The navigation hides the view; a direct run of the script (a stale link) must still say so.
-    at = AppTest.from_file(str(PROJECT_ROOT / "pages" / PAGE), default_timeout=APP_TIMEOUT_S)
+    at = AppTest.from_file(str(PROJECT_ROOT / "views" / PAGE), default_timeout=APP_TIMEOUT_S)
     at.query_params["persona"] = "finance"
     at.run()
     assert_clean(at)
