@@ -10,16 +10,12 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
-import sys
-import time
-import urllib.request
+from pathlib import Path
 
 import pytest
 from oidc_provider_mock import User, run_server_in_thread
 
-from daivi_data.settings import PROJECT_ROOT
-from tests.e2e.conftest import SERVER_START_TIMEOUT_S, _free_port, wait_for_app
+from tests.e2e.conftest import _free_port, streamlit_server, wait_for_app
 
 pytestmark = pytest.mark.e2e
 
@@ -69,33 +65,8 @@ def oidc_app_url(identity_provider, small_lakehouse, tmp_path_factory):
                                       audit=folder / "audit.jsonl"))
     env = {**os.environ, "DAIVI_SECRETS_FILE": str(secrets), "DAIVI_ENGINE": "duckdb", "DAIVI_AUTH_MODE": "oidc",
            "DAIVI_LAKEHOUSE_PATH": str(small_lakehouse), "DAIVI_AUDIT_LOG": str(folder / "audit.jsonl")}
-    log_path = folder / "server.log"
-    with log_path.open("w") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(PROJECT_ROOT / "Home.py"), "--server.port", str(app_port),
-             "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false",
-             "--server.fileWatcherType", "none", "--secrets.files", str(secrets)],
-            cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{app_port}"
-    deadline = time.monotonic() + SERVER_START_TIMEOUT_S
-    while True:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                if r.status == 200:
-                    break
-        except OSError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            raise RuntimeError(f"streamlit did not start:\n{log_path.read_text()[-3000:]}")
-        time.sleep(0.5)
-    yield url
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    with streamlit_server(env, folder / "server.log", port=app_port, extra_args=("--secrets.files", str(secrets))) as url:
+        yield url
 
 
 def sign_in(page, app_url: str, user: User) -> None:
@@ -191,34 +162,14 @@ def moto_endpoint(small_lakehouse, raw_duckdb):
     patch.undo()
 
 
-def _start_app(folder, secrets_text: str, extra_env: dict[str, str]) -> tuple[subprocess.Popen, str]:
-    app_port = _free_port()
+def _app_env(folder, secrets_text: str, extra_env: dict[str, str]) -> tuple[dict[str, str], Path]:
+    """Environment and secrets file for an app configured only by `secrets_text` (plus `extra_env`)."""
     secrets = folder / "secrets.toml"
     secrets.write_text(secrets_text)
     env = {**os.environ, "DAIVI_SECRETS_FILE": str(secrets), "DAIVI_AUDIT_LOG": str(folder / "audit.jsonl"), **extra_env}
     for key in ("DAIVI_LAKEHOUSE_PATH", "DAIVI_ENGINE", "DAIVI_AUTH_MODE"):
         env.pop(key, None)
-    log_path = folder / "server.log"
-    with log_path.open("w") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(PROJECT_ROOT / "Home.py"), "--server.port", str(app_port),
-             "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false",
-             "--server.fileWatcherType", "none", "--secrets.files", str(secrets)],
-            cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{app_port}"
-    deadline = time.monotonic() + SERVER_START_TIMEOUT_S
-    while True:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                if r.status == 200:
-                    return proc, url
-        except OSError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            raise RuntimeError(f"streamlit did not start:\n{log_path.read_text()[-3000:]}")
-        time.sleep(0.5)
+    return env, secrets
 
 
 @pytest.fixture(scope="module")
@@ -231,13 +182,9 @@ def proxy_app_url(moto_endpoint, tmp_path_factory):
                          for r, a in ROLE_ARNS.items())
     aws_env = {"AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
                "AWS_DEFAULT_REGION": "eu-west-1", "AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null"}
-    proc, url = _start_app(folder, PROXY_SECRETS.format(audit=folder / "audit.jsonl", workgroup=WORKGROUP, mappings=mappings), aws_env)
-    yield url
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    env, secrets = _app_env(folder, PROXY_SECRETS.format(audit=folder / "audit.jsonl", workgroup=WORKGROUP, mappings=mappings), aws_env)
+    with streamlit_server(env, folder / "server.log", extra_args=("--secrets.files", str(secrets))) as url:
+        yield url
 
 
 def test_behind_a_proxy_on_athena_the_user_sees_their_role_and_the_cost_of_each_query(browser, proxy_app_url, moto_endpoint):
