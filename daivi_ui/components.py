@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 
 import pandas as pd
 import streamlit as st
 
 from daivi_data.engines import QueryResult
+from daivi_data.errors import DaiviError
+from daivi_ui.errors import show_error
 
 
 def show_query_stats(results: Iterable[QueryResult]) -> None:
@@ -45,3 +47,18 @@ def format_money(value: float | None, currency: str = "USD") -> str:
     symbol = "$" if currency == "USD" else f"{currency} "
     sign = "-" if value < 0 else ""
     return f"{sign}{symbol}{abs(value):,.2f}"
+
+
+def draw_open_tabs(tabs: Mapping[str, object], draw: Mapping[str, Callable[[], None]]) -> None:
+    """Draw only the open tabs of URL-bound `st.tabs`, so a closed tab runs no query.
+
+    A `DaiviError` in one tab is shown inside that tab and leaves the others alone.
+    """
+    for label, draw_tab in draw.items():
+        container = tabs[label]
+        if container.open:
+            with container:
+                try:
+                    draw_tab()
+                except DaiviError as e:
+                    show_error(e)

@@ -20,7 +20,7 @@ from daivi_data.errors import DaiviError, InvalidRequest
 from daivi_data.queries import Query
 from daivi_data.queries import cur as q
 from daivi_ui import figures_cur as fig
-from daivi_ui.components import csv_download, empty_state, format_money, show_query_stats
+from daivi_ui.components import csv_download, draw_open_tabs, empty_state, format_money, show_query_stats
 from daivi_ui.context import app_context
 from daivi_ui.errors import show_error
 from daivi_ui.state import URL, check_url_param
@@ -152,7 +152,7 @@ if not ctx.embed:
 
 check_url_param("tab", TABS, "tab")
 tabs = st.tabs(list(TABS), key="tab", bind=URL)
-drill_tab, invoice_tab, commit_tab, alloc_tab, top_tab, transfer_tab = tabs
+drill_tab = tabs[0]
 
 
 def frame_key(*parts: object) -> str:
@@ -359,14 +359,6 @@ def draw_invoice() -> None:
     csv_download(rec, f"cur-reconciliation-{period}.csv", key="csv_reconcile")
 
 
-if invoice_tab.open:
-    with invoice_tab:
-        try:
-            draw_invoice()
-        except DaiviError as e:
-            show_error(e)
-
-
 # --- commitments -----------------------------------------------------------------------------
 
 def draw_commitments() -> None:
@@ -465,14 +457,6 @@ def draw_commitments() -> None:
         csv_download(expiring, f"cur-expiring-{latest}.csv", key="csv_expiring")
 
 
-if commit_tab.open:
-    with commit_tab:
-        try:
-            draw_commitments()
-        except DaiviError as e:
-            show_error(e)
-
-
 # --- allocation ------------------------------------------------------------------------------
 
 def draw_allocation() -> None:
@@ -509,14 +493,6 @@ def draw_allocation() -> None:
     csv_download(table, f"cur-chargeback-{period}.csv", key="csv_chargeback")
 
 
-if alloc_tab.open:
-    with alloc_tab:
-        try:
-            draw_allocation()
-        except DaiviError as e:
-            show_error(e)
-
-
 # --- top resources ---------------------------------------------------------------------------
 
 def draw_top_resources() -> None:
@@ -540,14 +516,6 @@ def draw_top_resources() -> None:
     })
     export = table.assign(trend=table["trend"].map(lambda t: " ".join(f"{v:.2f}" for v in t)))
     csv_download(export, f"cur-top-resources-{period}.csv", key="csv_top")
-
-
-if top_tab.open:
-    with top_tab:
-        try:
-            draw_top_resources()
-        except DaiviError as e:
-            show_error(e)
 
 
 # --- data transfer ---------------------------------------------------------------------------
@@ -583,11 +551,8 @@ def draw_transfer() -> None:
         csv_download(routes, f"cur-transfer-routes-{period}.csv", key="csv_transfer_routes")
 
 
-if transfer_tab.open:
-    with transfer_tab:
-        try:
-            draw_transfer()
-        except DaiviError as e:
-            show_error(e)
-
+draw_open_tabs(dict(zip(TABS, tabs, strict=True)), {
+    "Invoice": draw_invoice, "Commitments": draw_commitments, "Allocation": draw_allocation,
+    "Top resources": draw_top_resources, "Data transfer": draw_transfer,
+})
 show_query_stats(results)

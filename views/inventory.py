@@ -19,7 +19,7 @@ from daivi_data import inventory_analysis as ia
 from daivi_data.errors import DaiviError, InvalidRequest
 from daivi_data.queries import inventory as q
 from daivi_ui import figures_inventory as fig
-from daivi_ui.components import empty_state, format_money, show_query_stats
+from daivi_ui.components import draw_open_tabs, empty_state, format_money, show_query_stats
 from daivi_ui.context import app_context
 from daivi_ui.errors import show_error
 from daivi_ui.state import URL, check_url_param, url_values
@@ -578,12 +578,6 @@ def draw_history() -> None:
 
 DRAW = {"Overview": draw_overview, "Search": draw_search, "Tag compliance": draw_compliance, "Waste": draw_waste,
         "Detail": draw_detail, "History": draw_history}
-for label, container in tab.items():
-    if container.open:
-        with container:
-            try:
-                DRAW[label]()
-            except DaiviError as e:
-                show_error(e)
+draw_open_tabs(tab, DRAW)
 
 show_query_stats(results)
