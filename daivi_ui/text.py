@@ -38,6 +38,17 @@ def literal(value: object, max_chars: int = MAX_LITERAL_CHARS) -> str:
     return _MARKDOWN_SPECIAL.sub(r"\\\1", _AUTOLINK_TRIGGERS.sub(WORD_JOINER, text))
 
 
+def code_literal(value: object, max_chars: int = MAX_LITERAL_CHARS) -> str:
+    """`value` as an inline code span (monospace), which Markdown never interprets: fenced by more backticks than it holds."""
+    text = _CONTROL.sub(" ", str(value)).strip()
+    if len(text) > max_chars:
+        text = text[:max_chars] + "…"
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}" if text else ""
+
+
 def neutralize_formula(value: object) -> object:
     """A text cell that would start a spreadsheet formula, prefixed with a quote (OWASP); anything else as is."""
     if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
-from daivi_ui.text import FORMULA_PREFIXES, WORD_JOINER, csv_bytes, literal
+from daivi_ui.text import FORMULA_PREFIXES, WORD_JOINER, code_literal, csv_bytes, literal
 
 MARKDOWN = MarkdownIt("commonmark")
 PAYLOADS = [
@@ -69,6 +69,17 @@ def test_urls_and_addresses_cannot_autolink(value):
     # Streamlit links bare URLs, www. names and e-mail addresses in rendered text: a word joiner breaks each.
     escaped = literal(value)
     assert WORD_JOINER in escaped and escaped.replace(WORD_JOINER, "").replace("\\", "") == value
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=60))
+def test_a_code_span_shows_any_text_as_itself(value):
+    html, text = rendered_text(code_literal(value))
+    if not one_line(value):
+        return
+    assert html.count("<code>") == 1 and not re.search(r"<(a|img|em|strong)\b", html), html
+    # CommonMark strips one space from both ends of a padded code span and keeps the rest.
+    assert text == one_line(value)
 
 
 def test_long_values_are_cut():
