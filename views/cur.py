@@ -217,7 +217,7 @@ def on_drill_choice(widget_key: str, path: q.DrillPath, level: str, df: pd.DataF
 
 
 def nothing_here_message(path: q.DrillPath) -> str:
-    chosen = [f"{name.replace('_', ' ')} **{value}**" for name, value in path.url_params().items() if name != "period"]
+    chosen = [f"{name.replace('_', ' ')} **{literal(value)}**" for name, value in path.url_params().items() if name != "period"]
     where = ", ".join(chosen) if chosen else "any account"
     who = f" or your role (`{ctx.principal.role}`) may not see them" if rows_may_be_hidden() else ""
     return f"No CUR line items in {path.period} for {where}: there are none{who}. Step back with the breadcrumb."
