@@ -10,6 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from daivi_data import cost_analysis as ca
+from daivi_data.data_span import anchor_day, empty_result_message
 from daivi_data.errors import AccessDenied, DaiviError, InvalidRequest
 from daivi_data.queries import billing
 from daivi_data.queries.billing import CostFilter, CostScope, Dimension
@@ -56,7 +57,8 @@ try:
     last_day = run(billing.data_end(min(info.latest_partition, ca.billing_period(yesterday))))["last_day"].iloc[0]
 except DaiviError as e:
     stop_with(e)
-as_of = min(pd.Timestamp(last_day).date(), yesterday) if pd.notna(last_day) else yesterday
+as_of = anchor_day(ctx.today, pd.Timestamp(last_day).date() if pd.notna(last_day) else None)
+last_day_text = f"{pd.Timestamp(last_day):%Y-%m-%d}" if pd.notna(last_day) else info.latest_partition
 
 # --- time, basis ------------------------------------------------------------------------------
 DEFAULT_PRESET = "last-30-days"
@@ -237,8 +239,13 @@ except DaiviError as e:
 
 has_current = not totals.empty and (totals["cost"].abs() > 0).any()
 if not has_current:
-    what = "the selected filters" if filters else "your role"
-    empty_state(f"No cost between {start:%Y-%m-%d} and {end:%Y-%m-%d} for {what}. Widen the range or clear filters.")
+    nothing = f"No cost between {start:%Y-%m-%d} and {end:%Y-%m-%d}"
+    if filters:
+        empty_state(f"{nothing} for the selected filters. Widen the range or clear filters.")
+    else:
+        grant = ctx.grants.grant_for("daivi_billing", "cost_daily")
+        empty_state(empty_result_message(nothing, data_ends=last_day_text, asked_from=f"{start:%Y-%m-%d}",
+                                         role=ctx.principal.role, row_filtered=grant is None or bool(grant.row_filter)))
     show_query_stats(results)
     st.stop()
 

@@ -16,6 +16,7 @@ import pandas as pd
 import streamlit as st
 
 from daivi_data import cur_analysis as ca
+from daivi_data.data_span import empty_result_message
 from daivi_data.errors import DaiviError, InvalidRequest
 from daivi_data.queries import Query
 from daivi_data.queries import cur as q
@@ -59,27 +60,25 @@ chart_height = fig.COMPACT_HEIGHT_PX if ctx.embed else fig.CHART_HEIGHT_PX
 
 # --- billing period --------------------------------------------------------------------------
 
-def latest_period_hint() -> str:
-    """The newest period to list: this month, or the newest partition if the data runs later."""
-    latest = q.period_of(ctx.today)
+def period_span() -> tuple[str, int]:
+    """(last period, months) to list: every period the data has, however old, and the one in the URL."""
+    latest, partitions = None, 0
     try:
         info = ctx.connection.engine.table_info("daivi_cur", "cur")
-        if info.latest_partition and q.PERIOD_RE.match(info.latest_partition) and info.latest_partition > latest:
-            latest = info.latest_partition
+        latest, partitions = info.latest_partition, info.partitions
     except (AttributeError, DaiviError):
         pass  # engines without cheap metadata: this month is the anchor
-    return latest
+    return q.period_span_to_list(q.period_of(ctx.today), latest, partitions, st.query_params.get("period"))
 
 
 try:
-    period_totals = run(q.period_totals(latest_period_hint()))
+    period_totals = run(q.period_totals(*period_span()))
 except DaiviError as e:
     show_error(e)
     st.stop()
 period_totals = period_totals[period_totals["line_items"] > 0]
 if period_totals.empty:
-    empty_state("The CUR lakehouse has no line items you may see in the last "
-                f"{q.PERIODS_LOOKBACK} months. Import a CUR export, or ask for access to more accounts.")
+    empty_state("The CUR lakehouse has no line items you may see. Import a CUR export, or ask for access to more accounts.")
     st.stop()
 available = sorted(period_totals["billing_period"], reverse=True)
 
@@ -91,7 +90,8 @@ def rows_may_be_hidden() -> bool:
 
 
 url_period = st.query_params.get("period")
-period = available[0]
+period_default = q.default_period(dict(zip(period_totals["billing_period"], period_totals["line_items"], strict=True)))
+period = period_default
 if url_period:
     try:
         q.require_period(url_period)
@@ -218,8 +218,8 @@ def on_drill_choice(widget_key: str, path: q.DrillPath, level: str, df: pd.DataF
 def nothing_here_message(path: q.DrillPath) -> str:
     chosen = [f"{name.replace('_', ' ')} **{value}**" for name, value in path.url_params().items() if name != "period"]
     where = ", ".join(chosen) if chosen else "any account"
-    who = f" or your role (`{ctx.principal.role}`) may not see them" if rows_may_be_hidden() else ""
-    return f"No CUR line items in {path.period} for {where}: there are none{who}. Step back with the breadcrumb."
+    return empty_result_message(f"No CUR line items in {path.period} for {where}", data_ends=available[0], asked_from=path.period,
+                                role=ctx.principal.role, row_filtered=rows_may_be_hidden()) + " Step back with the breadcrumb."
 
 
 def draw_period_level(path: q.DrillPath) -> None:
@@ -438,9 +438,9 @@ def draw_commitments() -> None:
         st.dataframe(uncovered, hide_index=True, key="uncovered_table", column_config={"on_demand_cost": MONEY})
         csv_download(uncovered, f"cur-uncovered-{period}.csv", key="csv_uncovered")
 
-    latest = available[0]
+    latest = period_default
     st.subheader("Commitments expiring in the next 90 days")
-    st.caption(f"RIs and Savings Plans billed in {latest} (the latest period) whose term ends by "
+    st.caption(f"RIs and Savings Plans billed in {latest} (the latest full period) whose term ends by "
                f"{ctx.today + pd.Timedelta(days=90):%Y-%m-%d}.")
     expiring = ca.with_expiry_buckets(run(q.commitments_expiring(latest, ctx.today, 90)), ctx.today)
     counts = expiring.groupby("expires_in")["arn"].count() if not expiring.empty else pd.Series(dtype=int)

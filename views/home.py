@@ -5,8 +5,9 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
+from daivi_data.data_span import anchor_day, anchor_period, data_end_note
 from daivi_data.errors import DaiviError
-from daivi_data.queries import overview
+from daivi_data.queries import billing, overview, splunk
 from daivi_ui.components import format_money, show_query_stats
 from daivi_ui.context import app_context
 from daivi_ui.errors import show_error
@@ -44,30 +45,44 @@ def or_zero(value):
 
 
 def headline(key: str, latest: str | None) -> None:
-    """The card's figure: one governed, partition-pruned query."""
+    """The card's figure: governed, partition-pruned queries anchored where the data ends, as the views do."""
     if key == "billing":
-        result = ctx.run(overview.billing_month_to_date(yesterday))
-        row = result.df.iloc[0]
+        period = anchor_period(overview.billing_period(yesterday), latest)
+        last = run_card(billing.data_end(period)).df["last_day"].iloc[0]
+        as_of = anchor_day(ctx.today, pd.Timestamp(last).date() if pd.notna(last) else None)
+        row = run_card(overview.billing_month_to_date(as_of)).df.iloc[0]
         mtd, prev = or_zero(row["month_to_date"]), or_zero(row["previous_month_to_date"])
         delta = f"{(mtd - prev) / prev:+.1%} vs same point last month" if prev else None
-        st.metric(f"Month to date (through {yesterday:%b %d})", format_money(mtd), delta, delta_color="inverse")
+        st.metric(f"Month to date (through {as_of:%b %d, %Y})", format_money(mtd), delta, delta_color="inverse")
+        note = data_end_note(ctx.today, as_of)
     elif key == "cur":
-        result = ctx.run(overview.cur_month_summary(yesterday))
-        row = result.df.iloc[0]
-        st.metric(f"Line items in {yesterday:%B %Y}", f"{int(row['line_items']):,}")
+        period = anchor_period(overview.billing_period(yesterday), latest)
+        row = run_card(overview.cur_month_summary(dt.date.fromisoformat(f"{period}-01"))).df.iloc[0]
+        st.metric(f"Line items in {dt.date.fromisoformat(f'{period}-01'):%B %Y}", f"{int(row['line_items']):,}")
         st.caption(f"{format_money(row['unblended_cost'])} unblended across {int(row['accounts'])} accounts")
+        note = f"The newest billing period is {period}." if period < overview.billing_period(yesterday) else None
     elif key == "inventory":
         snapshot = dt.date.fromisoformat(latest) if latest else yesterday
-        result = ctx.run(overview.inventory_snapshot_summary(snapshot))
-        row = result.df.iloc[0]
+        row = run_card(overview.inventory_snapshot_summary(snapshot)).df.iloc[0]
         st.metric("Resources tracked", f"{int(row['resources']):,}")
         st.caption(f"{int(row['resource_types'])} resource types in {int(row['accounts'])} accounts")
+        note = data_end_note(ctx.today, snapshot)
     else:
-        result = ctx.run(overview.splunk_last_24h(now))
-        row = result.df.iloc[0]
-        st.metric("Events in the last 24 h", f"{int(row['events']):,}")
+        newest = run_card(splunk.newest_event_time(dt.date.fromisoformat(latest) if latest else now.date())).df["newest"].iloc[0]
+        newest = None if pd.isna(newest) else pd.Timestamp(newest).to_pydatetime()
+        anchor = min(now, newest.replace(microsecond=0) + dt.timedelta(seconds=1)) if newest else now
+        row = run_card(overview.splunk_last_24h(anchor)).df.iloc[0]
+        st.metric("Events in the last 24 h" if anchor == now else "Events in the last 24 h of the data", f"{int(row['events']):,}")
         st.caption(f"{int(or_zero(row['errors'])):,} errors from {int(row['hosts'])} hosts")
+        note = data_end_note(ctx.today, anchor.date()) if newest else None
+    if note:
+        st.caption(note)
+
+
+def run_card(query):
+    result = ctx.run(query)
     results.append(result)
+    return result
 
 
 columns = st.columns(2)

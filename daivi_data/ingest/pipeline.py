@@ -25,6 +25,7 @@ from pathlib import Path
 
 import duckdb
 
+from daivi_data.cost_analysis import LATE_BILLING_MONTHS
 from daivi_data.ingest import billing, config_snapshot, cur2, focus, legacy_cur, resources_csv, splunk
 from daivi_data.ingest._sql import ident, lit, reader_sql
 from daivi_data.ingest.detect import FORMAT_TITLES, SourceFile, detect_sources
@@ -255,7 +256,11 @@ def _validate(con: duckdb.DuckDBPyConnection, table: str, staging: Path, report:
         periods = [r[0] for r in _rows(con, f"SELECT DISTINCT billing_period FROM {stg} WHERE billing_period IS NOT NULL ORDER BY 1")]
         period_list = "[" + ", ".join(lit(p) for p in periods) + "]"
         usage_month = "strftime(line_item_usage_start_date, '%Y-%m')"
-        outside = f"({valid} AND NOT list_contains({period_list}, {usage_month}))"
+        # A charge billed in the period after its usage day (FOCUS: ChargePeriodStart in September,
+        # BillingPeriodStart October) is a late charge of that invoice, not a bad date.
+        late = (f"strftime(CAST(billing_period || '-01' AS DATE) - INTERVAL {LATE_BILLING_MONTHS} MONTH, '%Y-%m') "
+                f"<= {usage_month} AND {usage_month} <= billing_period")
+        outside = f"({valid} AND NOT list_contains({period_list}, {usage_month}) AND NOT ({late}))"
         reason = (f"CASE WHEN _reject_reason IS NOT NULL THEN _reject_reason "
                   f"WHEN {outside} THEN {lit(OUTSIDE_PERIODS + ' (' + ', '.join(periods) + ')')} END")
         valid = f"({valid} AND NOT {outside})"
@@ -342,7 +347,7 @@ def _check_cur(con: duckdb.DuckDBPyConnection, stg: str, valid: str, report: Imp
         WHERE {where_valid} AND strftime(line_item_usage_start_date, '%Y-%m') <> billing_period""")[0][0]
     if own:
         report.warnings.append(f"{own:,} line item(s) have a usage date in another month than their own billing period "
-                               "(kept: the date lies in another billing period of this import).")
+                               "(kept in the period that billed them; Cost Explorer shows them on their usage day).")
     has_gap = "_effective_gap" in {r[0] for r in _rows(con, f"DESCRIBE SELECT * FROM {stg}")}
     if has_gap:
         n, s = _rows(con, f"SELECT COUNT(*), SUM(_effective_gap) FROM {stg} WHERE {where_valid} AND ABS(_effective_gap) > 1e-9")[0]

@@ -39,7 +39,8 @@ MAX_TAG_KEY_CHARS = 128  # AWS's own limit on tag keys
 MAX_LEVEL_ROWS = 1000  # rows per drill level table (the rest are summed as "others" on screen)
 MAX_LINE_ITEMS = 1000
 TOP_RESOURCES_ALLOWED = (10, 25, 50, 100)
-PERIODS_LOOKBACK = 24  # months listed in the period overview
+PERIODS_LOOKBACK = 24  # months listed in the period overview at least (more when the data goes further back)
+STRAGGLER_SHARE = 0.02  # a period with fewer line items than this share of the largest one is not the default
 NO_RESOURCE = "(no resource id)"  # drill value for line items without a resource id
 
 USAGE_LINE_TYPES = ("Usage", "DiscountedUsage", "SavingsPlanCoveredUsage")
@@ -133,6 +134,42 @@ def shift_period(period: str, months: int) -> str:
     year, month = map(int, require_period(period).split("-"))
     index = year * 12 + (month - 1) + months
     return f"{index // 12:04d}-{index % 12 + 1:02d}"
+
+
+def period_span_to_list(this_month: str, latest_partition: str | None, partitions: int,
+                        requested: str | None = None) -> tuple[str, int]:
+    """(last period, number of months) the period overview must cover so that it lists every period the
+    data has, at any age: from this month (or the newest partition, if later) back past the oldest one.
+
+    Partition metadata gives the newest partition and how many there are; going back that many
+    months from the newest covers them all when they are consecutive, and a period asked for
+    by URL is always included, however old.
+    """
+    last = max(require_period(this_month), latest_partition) if latest_partition and PERIOD_RE.match(latest_partition) else this_month
+    first = shift_period(last, -(PERIODS_LOOKBACK - 1))
+    if latest_partition and PERIOD_RE.match(latest_partition):
+        first = min(first, shift_period(latest_partition, -(max(partitions, 1) - 1)))
+    if requested and PERIOD_RE.match(requested):
+        first = min(first, requested)
+    months = months_between(first, last) + 1
+    return last, months
+
+
+def months_between(first: str, last: str) -> int:
+    """Whole months from `first` to `last` ('2026-01' to '2026-03' is 2)."""
+    fy, fm = map(int, require_period(first).split("-"))
+    ly, lm = map(int, require_period(last).split("-"))
+    return (ly * 12 + lm) - (fy * 12 + fm)
+
+
+def default_period(line_items_by_period: dict[str, int]) -> str | None:
+    """The newest billing period that holds the bulk of the data: a period with only a few straggler
+    rows (a late charge billed a month after the rest of an export) is listed but not opened by default."""
+    if not line_items_by_period:
+        return None
+    largest = max(line_items_by_period.values())
+    bulk = [p for p, n in line_items_by_period.items() if n >= STRAGGLER_SHARE * largest]
+    return max(bulk)
 
 
 def _require_text(value: str, field: str, max_chars: int) -> str:
