@@ -7,7 +7,7 @@ import streamlit as st
 
 from daivi_data.data_span import anchor_day, anchor_period, data_end_note
 from daivi_data.errors import DaiviError
-from daivi_data.queries import billing, overview, splunk
+from daivi_data.queries import billing, cur, overview, splunk
 from daivi_ui.components import format_money, show_query_stats
 from daivi_ui.context import app_context
 from daivi_ui.errors import show_error
@@ -44,7 +44,7 @@ def or_zero(value):
     return 0 if pd.isna(value) else value
 
 
-def headline(key: str, latest: str | None) -> None:
+def headline(key: str, latest: str | None, partitions: int) -> None:
     """The card's figure: governed, partition-pruned queries anchored where the data ends, as the views do."""
     if key == "billing":
         period = anchor_period(overview.billing_period(yesterday), latest)
@@ -56,7 +56,9 @@ def headline(key: str, latest: str | None) -> None:
         st.metric(f"Month to date (through {as_of:%b %d, %Y})", format_money(mtd), delta, delta_color="inverse")
         note = data_end_note(ctx.today, as_of)
     elif key == "cur":
-        period = anchor_period(overview.billing_period(yesterday), latest)
+        # The CUR view's default period: the newest that holds the bulk of the line items.
+        totals = run_card(cur.period_totals(*cur.period_span_to_list(overview.billing_period(yesterday), latest, partitions))).df
+        period = cur.default_period(dict(zip(totals["billing_period"], totals["line_items"], strict=True))) or overview.billing_period(yesterday)
         row = run_card(overview.cur_month_summary(dt.date.fromisoformat(f"{period}-01"))).df.iloc[0]
         st.metric(f"Line items in {dt.date.fromisoformat(f'{period}-01'):%B %Y}", f"{int(row['line_items']):,}")
         st.caption(f"{format_money(row['unblended_cost'])} unblended across {int(row['accounts'])} accounts")
@@ -98,7 +100,7 @@ for i, key in enumerate(visible):
         if info.note:
             st.caption(info.note)
         try:
-            headline(key, info.latest_partition)
+            headline(key, info.latest_partition, info.partitions)
         except DaiviError as e:
             show_error(e)
         if info.latest_partition:
