@@ -28,6 +28,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-rejected", type=float, default=0.5, metavar="FRACTION",
                         help="stop when more than this fraction of a table's rows is rejected (default 0.5)")
     parser.add_argument("--memory-limit", default="512MB", help="DuckDB memory limit while importing (default 512MB; peak RSS stays about 250 MB above it)")
+    parser.add_argument("--merge", action="store_true",
+                        help="replace only the partitions the input covers (billing periods, snapshot dates, event dates) "
+                             "and keep every other partition of --out as it is")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     args = parser.parse_args(argv)
 
@@ -36,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"[{fraction:4.0%}] {message}", file=sys.stderr)
 
     options = ImportOptions(skip_duplicates=args.skip_duplicates, max_rejected_fraction=args.max_rejected,
-                            memory_limit=args.memory_limit)
+                            memory_limit=args.memory_limit, merge=args.merge)
     try:
         report = run_import(args.sources, args.out, options, progress)
     except ImportFailed as e:

@@ -402,6 +402,10 @@ def test_splunk_exports_become_events(tmp_path, flavour):
                        "alice", "10.0.0.2", None, dt.date(2024, 9, 18))
     assert rows[2][3] == "WARN" and rows[2][11] == "222222222222" and rows[2][12] == dt.date(2024, 9, 19)
     assert lake(out, "SELECT message FROM daivi_splunk.events WHERE host = 'app-01'")[0][0].endswith("retry queue is growing")
+    # Two events carry no account id and no inventory names their host: no account row filter lets them through.
+    assert report.rows_without_account == {"daivi_splunk.events": 2}
+    assert any(w.startswith("2 row(s) of daivi_splunk.events carry no account id") and "can never see them" in w
+               for w in report.warnings)
 
 
 def test_splunk_hosts_get_their_account_from_the_imported_inventory(tmp_path):
@@ -409,8 +413,9 @@ def test_splunk_hosts_get_their_account_from_the_imported_inventory(tmp_path):
                                                         configuration={"state": {"name": "running"}})], account="444444444444")
     write_splunk_jsonl(tmp_path / "splunk" / "export.jsonl", splunk_events()[:1], wrapped=False)
     out = tmp_path / "lh"
-    run_import([tmp_path / "s3", tmp_path / "splunk"], out)
+    report = run_import([tmp_path / "s3", tmp_path / "splunk"], out)
     assert lake(out, "SELECT host, account_id FROM daivi_splunk.events") == [("web-01", "444444444444")]
+    assert report.rows_without_account == {}
 
 
 def test_detection_names_every_format_and_skips_companions(tmp_path):
