@@ -52,3 +52,25 @@ def empty_result_message(nothing: str, *, data_ends: str | None, asked_from: str
         return (f"{nothing} that your role (`{role}`) may see: its grant shows only some rows, so others may see "
                 "data here. Ask the data platform team if you need it.")
     return f"{nothing}: there is none (your role sees every row of this table)."
+
+
+def refresh_note(manifest: dict, table: str) -> str | None:
+    """When `table` ('daivi_cur.cur') was last built or refreshed, and from where, from the lakehouse manifest."""
+    refreshed = manifest.get("refreshed", {}).get(table)
+    if refreshed:
+        return f"Last refreshed {refreshed.get('at', '?')} from {refreshed.get('origin') or 'local files'}"
+    if manifest.get("kind") == "demo" or "scale" in manifest:
+        return f"Demo data generated {manifest.get('generated_at', '?')}"
+    if manifest.get("kind") == "import":
+        sources = manifest.get("sources") or []
+        more = f" and {len(sources) - 2} more" if len(sources) > 2 else ""
+        return f"Imported {manifest.get('generated_at', '?')} from {', '.join(sources[:2]) or 'local files'}{more}"
+    return None
+
+
+def rows_without_account(manifest: dict, table: str) -> int:
+    """Rows of `table` the last import found without an account id: no account row filter lets them through."""
+    refreshed = manifest.get("refreshed", {}).get(table)
+    if refreshed is not None:
+        return int(refreshed.get("rows_without_account", 0))
+    return int(manifest.get("report", {}).get("rows_without_account", {}).get(table, 0))

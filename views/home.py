@@ -1,11 +1,12 @@
 """Home: who is signed in, and one card per lakehouse they may read."""
 
 import datetime as dt
+import re
 
 import pandas as pd
 import streamlit as st
 
-from daivi_data.data_span import anchor_day, anchor_period, data_end_note
+from daivi_data.data_span import anchor_day, anchor_period, data_end_note, refresh_note, rows_without_account
 from daivi_data.errors import DaiviError
 from daivi_data.queries import billing, cur, overview, splunk
 from daivi_ui.components import format_money, show_query_stats
@@ -81,6 +82,17 @@ def headline(key: str, latest: str | None, partitions: int) -> None:
         st.caption(note)
 
 
+def as_plain_text(text: str) -> str:
+    """Paths and URIs from the manifest shown as they are, not as Markdown."""
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~$:])", r"\\\1", text)
+
+
+def sees_every_row(database: str, table: str) -> bool:
+    """The role's grant on the table has no row filter (the admin): only such roles see rows without an account."""
+    grant = ctx.grants.grant_for(database, table)
+    return grant is not None and not grant.row_filter
+
+
 def run_card(query):
     result = ctx.run(query)
     results.append(result)
@@ -105,6 +117,15 @@ for i, key in enumerate(visible):
             show_error(e)
         if info.latest_partition:
             st.caption(f"Latest partition **{info.latest_partition}** · {info.partitions} partitions")
+        manifest = getattr(ctx.connection.engine, "manifest", None) or {}  # the embedded lakehouse's; Athena has none
+        note = refresh_note(manifest, f"{database}.{table}")
+        if note:
+            st.caption(as_plain_text(note))
+        hidden = rows_without_account(manifest, f"{database}.{table}")
+        if hidden and sees_every_row(database, table):
+            st.warning(f"{hidden:,} row(s) of `{database}.{table}` carry no account id: roles whose grant filters rows "
+                       "by account never see them. Import the inventory (hosts map to accounts) or add the account "
+                       "to the export.", icon=":material/visibility_off:")
         view = view_for_lakehouse(key, ctx.grants)
         if view:
             st.page_link(str(view.path), label=f"Open {view.title}", icon=view.icon)

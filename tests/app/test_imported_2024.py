@@ -54,3 +54,21 @@ def test_the_cur_view_opens_the_bulk_period_and_any_listed_period_by_url(run_pag
 def test_every_other_view_opens(run_page, on_focus, page):
     at = run_page("admin", page)
     assert not at.exception, [e.value for e in at.exception]
+
+
+def test_home_says_when_each_lakehouse_was_refreshed_and_from_where(run_page, on_focus):
+    at = run_page("admin")
+    captions = [c.value for c in at.caption]
+    assert any(c.startswith("Last refreshed ") and "focus\\_sample\\.csv" in c for c in captions), captions
+
+
+def test_home_tells_the_admin_about_events_no_row_filter_lets_through(run_page, tmp_path, monkeypatch):
+    from tests.unit.test_ingest_formats import splunk_events, write_splunk_jsonl
+
+    out = tmp_path / "lh"
+    run_import([FOCUS_SAMPLE, write_splunk_jsonl(tmp_path / "splunk" / "export.json", splunk_events())], out)
+    monkeypatch.setenv("DAIVI_LAKEHOUSE_PATH", str(out))
+    admin = run_page("admin")
+    assert any("2 row(s) of `daivi_splunk.events` carry no account id" in w.value for w in admin.warning)
+    lead = run_page("teamlead")  # a row-filtered role: nothing to act on, and no hint about rows it cannot see
+    assert not any("carry no account id" in w.value for w in lead.warning)
