@@ -149,6 +149,8 @@ if not ctx.embed:
     k[3].metric("Public on-demand", format_money(summary["public_cost"]))
     k[4].metric("Savings vs on-demand", format_money(summary["public_cost"] - summary["amortized_cost"]),
                 help="Public on-demand cost minus amortized cost: what commitments and discounts saved.")
+    families = q.export_families(getattr(ctx.connection.engine, "manifest", None) or {})
+    st.caption(f"Where each basis comes from ({' and '.join(sorted(families))}): {q.cost_basis_sources(families)}")
 
 check_url_param("tab", TABS, "tab")
 tabs = st.tabs(list(TABS), key="tab", bind=URL)

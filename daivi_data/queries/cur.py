@@ -78,6 +78,40 @@ COST_BASIS_LABELS = {
     "public": "Public on-demand (list)",
 }
 COST_COLUMNS = {"unblended": "unblended_cost", "amortized": "amortized_cost", "net": "net_cost", "public": "public_cost"}
+# Which column of the source export each basis is computed from, per export family (said on screen).
+COST_BASIS_SOURCES: dict[str, dict[str, str]] = {
+    "CUR": {
+        "unblended": "line_item_unblended_cost",
+        "amortized": "reservation_effective_cost / savings_plan_savings_plan_effective_cost on covered usage, "
+                     "unused RI/SP fees, line_item_unblended_cost elsewhere",
+        "net": "line_item_net_unblended_cost",
+        "public": "pricing_public_on_demand_cost",
+    },
+    "FOCUS": {
+        "unblended": "BilledCost",
+        "amortized": "EffectiveCost of commitment rows, BilledCost elsewhere",
+        "net": "BilledCost",
+        "public": "ListCost",
+    },
+}
+
+
+def cost_basis_sources(formats: set[str]) -> str:
+    """'Unblended: line_item_unblended_cost · ...' for the export families the data came from ('CUR', 'FOCUS')."""
+    families = [f for f in COST_BASIS_SOURCES if f in formats] or ["CUR"]
+    parts = []
+    for basis, label in COST_BASIS_LABELS.items():
+        sources = " | ".join(f"{family}: {COST_BASIS_SOURCES[family][basis]}" if len(families) > 1 else COST_BASIS_SOURCES[family][basis]
+                             for family in families)
+        parts.append(f"{label}: {sources}")
+    return " · ".join(parts)
+
+
+def export_families(manifest: dict) -> set[str]:
+    """{'CUR', 'FOCUS'}: the cost export families an imported lakehouse holds (the demo generates CUR)."""
+    formats = {s.get("format", "") for s in manifest.get("report", {}).get("sources", []) if s.get("table") == CUR_TABLE}
+    families = {"FOCUS" if f == "FOCUS" else "CUR" for f in formats}
+    return families or {"CUR"}
 
 ALL_COSTS_SQL = f"""SUM({UNBLENDED_COST_SQL}) AS unblended_cost,
       SUM({AMORTIZED_COST_SQL}) AS amortized_cost,

@@ -45,6 +45,9 @@ def test_the_cur_view_opens_the_bulk_period_and_any_listed_period_by_url(run_pag
     assert not at.exception
     assert at.selectbox(key="period_choice").value == "2024-09"
     assert at.selectbox(key="period_choice").options == ["2024-10", "2024-09"]
+    caption = next(c.value for c in at.caption if c.value.startswith("Where each basis comes from"))
+    assert caption.startswith("Where each basis comes from (FOCUS): Unblended: BilledCost · Amortized (effective): EffectiveCost")
+    assert "Public on-demand (list): ListCost" in caption
     at = run_page("finance", "cur.py", period="2024-10")
     assert not at.exception and not at.warning
     assert at.selectbox(key="period_choice").value == "2024-10"

@@ -55,3 +55,12 @@ def test_an_empty_result_says_whether_nobody_has_data_or_the_role_filter_hides_i
     assert "that your role (`team-lead`) may see" in hidden and "others may see" in hidden
     none = ds.empty_result_message(nothing, data_ends="2026-11-30", asked_from="2026-01-01", role="admin", row_filtered=False)
     assert none.endswith("there is none (your role sees every row of this table).")
+
+
+def test_the_source_column_of_each_basis_is_named_per_export_family():
+    assert q.export_families({}) == {"CUR"}
+    focus = {"report": {"sources": [{"path": "a.csv", "format": "FOCUS", "table": "daivi_cur.cur"}]}}
+    assert q.export_families(focus) == {"FOCUS"}
+    assert q.cost_basis_sources({"CUR"}).startswith("Unblended: line_item_unblended_cost · Amortized (effective): reservation_effective_cost")
+    both = q.cost_basis_sources({"CUR", "FOCUS"})
+    assert "Net unblended: CUR: line_item_net_unblended_cost | FOCUS: BilledCost" in both
