@@ -74,3 +74,8 @@ def rows_without_account(manifest: dict, table: str) -> int:
     if refreshed is not None:
         return int(refreshed.get("rows_without_account", 0))
     return int(manifest.get("report", {}).get("rows_without_account", {}).get(table, 0))
+
+
+def line_items_per_period(period_totals) -> dict[str, int]:
+    """{billing period: line items} from `cur.period_totals` rows (one per period and currency: counts add, money does not)."""
+    return {str(p): int(n) for p, n in period_totals.groupby("billing_period")["line_items"].sum().items()}

@@ -32,7 +32,11 @@ def show_query_stats(results: Iterable[QueryResult]) -> None:
     st.caption(text)
 
 
-def csv_download(df: pd.DataFrame, file_name: str, label: str = "Download CSV", key: str | None = None) -> None:
+def csv_download(df: pd.DataFrame, file_name: str, label: str = "Download CSV", key: str | None = None,
+                 currency: str | None = None) -> None:
+    """A CSV download of `df`; amounts in `currency` carry it in a `currency` column, so a CSV never loses it."""
+    if currency is not None and "currency" not in df.columns:
+        df = df.assign(currency=currency)
     st.download_button(label, df.to_csv(index=False).encode("utf-8"), file_name=file_name, mime="text/csv",
                        key=key or f"download-{file_name}", icon=":material/download:")
 

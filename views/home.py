@@ -6,7 +6,7 @@ import re
 import pandas as pd
 import streamlit as st
 
-from daivi_data.data_span import anchor_day, anchor_period, data_end_note, refresh_note, rows_without_account
+from daivi_data.data_span import anchor_day, anchor_period, data_end_note, line_items_per_period, refresh_note, rows_without_account
 from daivi_data.errors import DaiviError
 from daivi_data.queries import billing, cur, overview, splunk
 from daivi_ui.components import format_money, show_query_stats
@@ -59,7 +59,7 @@ def headline(key: str, latest: str | None, partitions: int) -> None:
     elif key == "cur":
         # The CUR view's default period: the newest that holds the bulk of the line items.
         totals = run_card(cur.period_totals(*cur.period_span_to_list(overview.billing_period(yesterday), latest, partitions))).df
-        period = cur.default_period(dict(zip(totals["billing_period"], totals["line_items"], strict=True))) or overview.billing_period(yesterday)
+        period = cur.default_period(line_items_per_period(totals)) or overview.billing_period(yesterday)
         row = run_card(overview.cur_month_summary(dt.date.fromisoformat(f"{period}-01"))).df.iloc[0]
         st.metric(f"Line items in {dt.date.fromisoformat(f'{period}-01'):%B %Y}", f"{int(row['line_items']):,}")
         st.caption(f"{format_money(row['unblended_cost'])} unblended across {int(row['accounts'])} accounts")

@@ -27,6 +27,7 @@ import re
 from dataclasses import dataclass, replace
 
 from daivi_data.catalog import require_identifier
+from daivi_data.currency import DEFAULT_CURRENCY, require_currency
 from daivi_data.errors import InvalidRequest
 from daivi_data.queries import Query, make_query
 
@@ -253,9 +254,12 @@ class DrillPath:
     usage_type: str | None = None
     operation: str | None = None
     resource: str | None = None
+    currency: str | None = None  # the page's currency (not a drill level): every sum in one currency
 
     def __post_init__(self) -> None:
         require_period(self.period)
+        if self.currency is not None:
+            require_currency(self.currency)
         if self.account is not None:
             require_account(self.account)
         if self.service is not None:
@@ -328,7 +332,19 @@ def _drill_filters(path: DrillPath) -> tuple[str, dict[str, object]]:
         else:
             clauses.append("line_item_resource_id = :resource")
             params["resource"] = path.resource
+    if path.currency is not None:
+        clauses.append(f"COALESCE(line_item_currency_code, '{DEFAULT_CURRENCY}') = :currency")
+        params["currency"] = path.currency
     return "\n        AND ".join(clauses), params
+
+
+def _in_currency(currency: str | None, column: str = "line_item_currency_code") -> str:
+    """The WHERE fragment that keeps one currency (a fixed column name; the code is bound), or nothing."""
+    return f" AND COALESCE({column}, '{DEFAULT_CURRENCY}') = :currency" if currency is not None else ""
+
+
+def _currency_param(currency: str | None) -> dict[str, str]:
+    return {"currency": require_currency(currency)} if currency is not None else {}
 
 
 def cost_basis_sql(basis: str) -> str:
@@ -339,7 +355,7 @@ def cost_basis_sql(basis: str) -> str:
 
 
 def period_totals(last_period: str, months: int = PERIODS_LOOKBACK) -> Query:
-    """Unblended cost and line items per billing period over the `months` periods up to `last_period`.
+    """Unblended cost and line items per billing period and currency over the `months` periods up to `last_period`.
 
     Runs on every page load, so it reads only the cost column: the other bases of
     one period come from `period_summary` (all four over 13 months cost ~10x more).
@@ -348,19 +364,20 @@ def period_totals(last_period: str, months: int = PERIODS_LOOKBACK) -> Query:
         "cur.period_totals",
         f"""
         SELECT billing_period,
+          COALESCE(line_item_currency_code, '{DEFAULT_CURRENCY}') AS currency,
           SUM({UNBLENDED_COST_SQL}) AS unblended_cost,
           COUNT(*) AS line_items
         FROM {CUR_TABLE}
         WHERE billing_period BETWEEN :first_period AND :last_period
-        GROUP BY billing_period
-        ORDER BY billing_period
+        GROUP BY 1, 2
+        ORDER BY 1, 2
         """,  # noqa: S608 - only this module's constants and allow-listed expressions; values are bound
         first_period=shift_period(last_period, -(months - 1)),
         last_period=require_period(last_period),
     )
 
 
-def period_summary(period: str) -> Query:
+def period_summary(period: str, currency: str | None = None) -> Query:
     """Every cost basis of one billing period, and how many accounts it spans."""
     return make_query(
         "cur.period_summary",
@@ -369,9 +386,10 @@ def period_summary(period: str) -> Query:
           COUNT(*) AS line_items,
           COUNT(DISTINCT line_item_usage_account_id) AS accounts
         FROM {CUR_TABLE}
-        WHERE billing_period = :period
+        WHERE billing_period = :period{_in_currency(currency)}
         """,  # noqa: S608 - only this module's constants and allow-listed expressions; values are bound
         period=require_period(period),
+        **_currency_param(currency),
     )
 
 
@@ -448,7 +466,7 @@ def line_items(path: DrillPath) -> Query:
     )
 
 
-def invoice_by_line_item_type(period: str) -> Query:
+def invoice_by_line_item_type(period: str, currency: str | None = None) -> Query:
     """Every basis per line item type: the waterfall's steps."""
     return make_query(
         "cur.invoice_by_line_item_type",
@@ -457,27 +475,29 @@ def invoice_by_line_item_type(period: str) -> Query:
           {ALL_COSTS_SQL},
           COUNT(*) AS line_items
         FROM {CUR_TABLE}
-        WHERE billing_period = :period
+        WHERE billing_period = :period{_in_currency(currency)}
         GROUP BY line_item_line_item_type
         """,  # noqa: S608 - only this module's constants and allow-listed expressions; values are bound
         period=require_period(period),
+        **_currency_param(currency),
     )
 
 
-def billing_by_record_type(period: str) -> Query:
+def billing_by_record_type(period: str, currency: str | None = None) -> Query:
     """The billing lakehouse's totals for the same period, per record type (the reconciliation's other side)."""
     return make_query(
         "cur.billing_by_record_type",
-        """
+        f"""
         SELECT record_type,
           SUM(unblended_cost) AS unblended_cost,
           SUM(amortized_cost) AS amortized_cost,
           SUM(net_unblended_cost) AS net_cost
         FROM daivi_billing.cost_daily
-        WHERE billing_period = :period
+        WHERE billing_period = :period{_in_currency(currency, 'currency')}
         GROUP BY record_type
         """,  # noqa: S608 - only this module's constants and allow-listed expressions; values are bound
         period=require_period(period),
+        **_currency_param(currency),
     )
 
 
@@ -494,7 +514,7 @@ _COVERAGE_FILTER_SQL = f"""(line_item_line_item_type IN ('DiscountedUsage', 'Sav
                OR ({ELIGIBLE_ON_DEMAND_SQL}))"""
 
 
-def coverage_by_day(first_period: str, last_period: str) -> Query:
+def coverage_by_day(first_period: str, last_period: str, currency: str | None = None) -> Query:
     """Commitment-eligible usage per day, in public on-demand dollars: covered by RI, by SP, and on demand."""
     if require_period(first_period) > require_period(last_period):
         raise InvalidRequest(f"First period {first_period} is after last period {last_period}.")
@@ -504,17 +524,18 @@ def coverage_by_day(first_period: str, last_period: str) -> Query:
         SELECT billing_period, CAST(line_item_usage_start_date AS DATE) AS usage_date,
           {_COVERAGE_COMPONENTS_SQL}
         FROM {CUR_TABLE}
-        WHERE billing_period BETWEEN :first_period AND :last_period
+        WHERE billing_period BETWEEN :first_period AND :last_period{_in_currency(currency)}
           AND {_COVERAGE_FILTER_SQL}
         GROUP BY billing_period, CAST(line_item_usage_start_date AS DATE)
         ORDER BY usage_date
         """,  # noqa: S608 - only this module's constants and allow-listed expressions; values are bound
         first_period=first_period,
         last_period=last_period,
+        **_currency_param(currency),
     )
 
 
-def coverage_by_account_family(period: str) -> Query:
+def coverage_by_account_family(period: str, currency: str | None = None) -> Query:
     """Commitment-eligible usage of one period per account, service and instance family."""
     return make_query(
         "cur.coverage_by_account_family",
@@ -525,15 +546,16 @@ def coverage_by_account_family(period: str) -> Query:
           {INSTANCE_FAMILY_SQL} AS instance_family,
           {_COVERAGE_COMPONENTS_SQL}
         FROM {CUR_TABLE}
-        WHERE billing_period = :period
+        WHERE billing_period = :period{_in_currency(currency)}
           AND {_COVERAGE_FILTER_SQL}
         GROUP BY line_item_usage_account_id, line_item_product_code, {INSTANCE_FAMILY_SQL}
         """,  # noqa: S608 - only this module's constants and allow-listed expressions; values are bound
         period=require_period(period),
+        **_currency_param(currency),
     )
 
 
-def commitment_utilization(first_period: str, last_period: str) -> Query:
+def commitment_utilization(first_period: str, last_period: str, currency: str | None = None) -> Query:
     """Commitment bought and used per period, kind (RI/SP), owning account and family.
 
     SP: the recurring fee lines carry the commitment of their hour/day and how much of
@@ -559,17 +581,18 @@ def commitment_utilization(first_period: str, last_period: str) -> Query:
                    ELSE COALESCE(savings_plan_total_commitment_to_date, 0) - COALESCE(savings_plan_used_commitment, 0) END)
             AS unused_commitment
         FROM {CUR_TABLE}
-        WHERE billing_period BETWEEN :first_period AND :last_period
+        WHERE billing_period BETWEEN :first_period AND :last_period{_in_currency(currency)}
           AND line_item_line_item_type IN ('RIFee', 'SavingsPlanRecurringFee')
         GROUP BY 1, 2, 3, 5
         ORDER BY 1, 2, 3, 5
         """,  # noqa: S608 - only this module's constants and allow-listed expressions; values are bound
         first_period=first_period,
         last_period=last_period,
+        **_currency_param(currency),
     )
 
 
-def commitments_expiring(period: str, today: dt.date, horizon_days: int = 90) -> Query:
+def commitments_expiring(period: str, today: dt.date, horizon_days: int = 90, currency: str | None = None) -> Query:
     """RIs and Savings Plans seen in `period` whose term ends between today and today + horizon.
 
     End times are ISO-8601 text in the CUR; their first ten characters compare as dates.
@@ -594,7 +617,7 @@ def commitments_expiring(period: str, today: dt.date, horizon_days: int = 90) ->
                      THEN COALESCE(reservation_amortized_upfront_fee_for_billing_period, 0) + COALESCE(line_item_unblended_cost, 0)
                      ELSE COALESCE(savings_plan_total_commitment_to_date, 0) END) AS monthly_cost
           FROM {CUR_TABLE}
-          WHERE billing_period = :period
+          WHERE billing_period = :period{_in_currency(currency)}
             AND line_item_line_item_type IN ('RIFee', 'SavingsPlanRecurringFee')
           GROUP BY 1, 2
         ) commitments
@@ -604,6 +627,7 @@ def commitments_expiring(period: str, today: dt.date, horizon_days: int = 90) ->
         period=require_period(period),
         from_day=today.isoformat(),
         to_day=(today + dt.timedelta(days=horizon_days)).isoformat(),
+        **_currency_param(currency),
     )
 
 
@@ -630,7 +654,7 @@ def tag_keys(period: str) -> Query:
     )
 
 
-def cost_by_tag(period: str, tag_key: str) -> Query:
+def cost_by_tag(period: str, tag_key: str, currency: str | None = None) -> Query:
     """Every basis per value of one tag key ('' = untagged), with shared costs (tax, support) kept apart."""
     return make_query(
         "cur.cost_by_tag",
@@ -640,15 +664,16 @@ def cost_by_tag(period: str, tag_key: str) -> Query:
           {ALL_COSTS_SQL},
           COUNT(*) AS line_items
         FROM {CUR_TABLE}
-        WHERE billing_period = :period
+        WHERE billing_period = :period{_in_currency(currency)}
         GROUP BY 1, 2
         """,  # noqa: S608 - only this module's constants and allow-listed expressions; values are bound
         period=require_period(period),
         tag_key=require_tag_key(tag_key),
+        **_currency_param(currency),
     )
 
 
-def top_resources(period: str, basis: str = "unblended", top_n: int = 25) -> Query:
+def top_resources(period: str, basis: str = "unblended", top_n: int = 25, currency: str | None = None) -> Query:
     """The `top_n` costliest resources of a period, one row per resource and day (their trend)."""
     if top_n not in TOP_RESOURCES_ALLOWED:
         raise InvalidRequest(f"Number of top resources {top_n!r} is not one of {', '.join(map(str, TOP_RESOURCES_ALLOWED))}.")
@@ -665,7 +690,7 @@ def top_resources(period: str, basis: str = "unblended", top_n: int = 25) -> Que
             SUM({cost}) AS cost,
             ROW_NUMBER() OVER (ORDER BY SUM({cost}) DESC, line_item_resource_id) AS cost_rank
           FROM {CUR_TABLE}
-          WHERE billing_period = :period AND COALESCE(line_item_resource_id, '') <> ''
+          WHERE billing_period = :period AND COALESCE(line_item_resource_id, '') <> ''{_in_currency(currency)}
           GROUP BY line_item_resource_id
         )
         SELECT r.cost_rank, r.resource_id, r.account_id, r.service, r.region, r.usage_type, r.cost,
@@ -673,17 +698,18 @@ def top_resources(period: str, basis: str = "unblended", top_n: int = 25) -> Que
           SUM({cost}) AS daily_cost
         FROM {CUR_TABLE} c
         JOIN per_resource r ON c.line_item_resource_id = r.resource_id
-        WHERE c.billing_period = :period AND r.cost_rank <= :top_n
+        WHERE c.billing_period = :period AND r.cost_rank <= :top_n{_in_currency(currency, 'c.line_item_currency_code')}
         GROUP BY r.cost_rank, r.resource_id, r.account_id, r.service, r.region, r.usage_type, r.cost,
           CAST(c.line_item_usage_start_date AS DATE)
         ORDER BY r.cost_rank, usage_date
         """,  # noqa: S608 - only this module's constants and allow-listed expressions; values are bound
         period=require_period(period),
         top_n=top_n,
+        **_currency_param(currency),
     )
 
 
-def data_transfer(period: str) -> Query:
+def data_transfer(period: str, currency: str | None = None) -> Query:
     """Data transfer cost and GB of a period by category (inter-region, internet egress, inter-AZ), service, account and route."""
     return make_query(
         "cur.data_transfer",
@@ -697,9 +723,10 @@ def data_transfer(period: str) -> Query:
           SUM(COALESCE(line_item_unblended_cost, 0)) AS unblended_cost,
           SUM(COALESCE(line_item_usage_amount, 0)) AS usage_gb
         FROM {CUR_TABLE}
-        WHERE billing_period = :period
+        WHERE billing_period = :period{_in_currency(currency)}
           AND {TRANSFER_FILTER_SQL}
         GROUP BY 1, 2, 3, 5, 6
         """,  # noqa: S608 - only this module's constants and allow-listed expressions; values are bound
         period=require_period(period),
+        **_currency_param(currency),
     )

@@ -14,6 +14,7 @@ import json
 import pandas as pd
 import pytest
 
+from daivi_data.data_span import line_items_per_period
 from daivi_data.engines.duckdb import DuckDBEngine
 from daivi_data.governance import load_policy
 from daivi_data.ingest import run_import
@@ -161,5 +162,5 @@ def test_the_late_row_shows_on_its_usage_day_in_cost_explorer(focus_engine, focu
 
 def test_the_default_cur_period_is_the_bulk_not_the_one_row_straggler(focus_engine):
     totals = focus_engine.run(q.period_totals(*q.period_span_to_list("2026-12", "2024-10", 2)), principal("finance")).df
-    assert dict(zip(totals["billing_period"], totals["line_items"], strict=True)) == {"2024-09": 999, "2024-10": 1}
-    assert q.default_period(dict(zip(totals["billing_period"], totals["line_items"], strict=True))) == "2024-09"
+    assert line_items_per_period(totals) == {"2024-09": 999, "2024-10": 1}
+    assert q.default_period(line_items_per_period(totals)) == "2024-09"
