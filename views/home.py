@@ -6,6 +6,7 @@ import re
 import pandas as pd
 import streamlit as st
 
+from daivi_data.currency import totals_text
 from daivi_data.data_span import anchor_day, anchor_period, data_end_note, line_items_per_period, refresh_note, rows_without_account
 from daivi_data.errors import DaiviError
 from daivi_data.queries import billing, cur, overview, splunk
@@ -51,19 +52,29 @@ def headline(key: str, latest: str | None, partitions: int) -> None:
         period = anchor_period(overview.billing_period(yesterday), latest)
         last = run_card(billing.data_end(period)).df["last_day"].iloc[0]
         as_of = anchor_day(ctx.today, pd.Timestamp(last).date() if pd.notna(last) else None)
-        row = run_card(overview.billing_month_to_date(as_of)).df.iloc[0]
+        rows = run_card(overview.billing_month_to_date(as_of)).df  # one row per currency, the largest first
+        row = rows.iloc[0] if not rows.empty else {"currency": "USD", "month_to_date": 0, "previous_month_to_date": 0}
         mtd, prev = or_zero(row["month_to_date"]), or_zero(row["previous_month_to_date"])
         delta = f"{(mtd - prev) / prev:+.1%} vs same point last month" if prev else None
-        st.metric(f"Month to date (through {as_of:%b %d, %Y})", format_money(mtd), delta, delta_color="inverse")
+        st.metric(f"Month to date (through {as_of:%b %d, %Y})", format_money(mtd, row["currency"]), delta, delta_color="inverse")
+        if len(rows) > 1:
+            st.caption("In other currencies (never added): " + totals_text(
+                dict(zip(rows["currency"][1:], rows["month_to_date"][1:].map(or_zero), strict=True)), format_money))
         note = data_end_note(ctx.today, as_of)
     elif key == "cur":
         # The CUR view's default period: the newest that holds the bulk of the line items.
         totals = run_card(cur.period_totals(*cur.period_span_to_list(overview.billing_period(yesterday), latest, partitions))).df
         period = cur.default_period(line_items_per_period(totals)) or overview.billing_period(yesterday)
-        row = run_card(overview.cur_month_summary(dt.date.fromisoformat(f"{period}-01"))).df.iloc[0]
-        st.metric(f"Line items in {dt.date.fromisoformat(f'{period}-01'):%B %Y}", f"{int(row['line_items']):,}")
-        st.caption(f"{format_money(row['unblended_cost'])} unblended across {int(row['accounts'])} accounts")
-        note = f"The newest billing period is {period}." if period < overview.billing_period(yesterday) else None
+        rows = run_card(overview.cur_month_summary(dt.date.fromisoformat(f"{period}-01"))).df  # per currency
+        st.metric(f"Line items in {dt.date.fromisoformat(f'{period}-01'):%B %Y}", f"{int(rows['line_items'].sum()):,}")
+        if len(rows) == 1:
+            st.caption(f"{format_money(rows['unblended_cost'].iloc[0], rows['currency'].iloc[0])} unblended "
+                       f"across {int(rows['accounts'].iloc[0])} accounts")
+        elif len(rows) > 1:
+            st.caption("Unblended per currency (never added): "
+                       + totals_text(dict(zip(rows["currency"], rows["unblended_cost"], strict=True)), format_money))
+        note = (f"Showing billing period {period}: the newest that holds the bulk of the data."
+                if period < overview.billing_period(yesterday) else None)
     elif key == "inventory":
         snapshot = dt.date.fromisoformat(latest) if latest else yesterday
         row = run_card(overview.inventory_snapshot_summary(snapshot)).df.iloc[0]
