@@ -86,6 +86,7 @@ def run_import(sources: list[Path], out: Path, options: ImportOptions | None = N
     report.skipped_files = detection.skipped
     report.sources = [SourceSummary(str(f.path), FORMAT_TITLES[f.format], f.table) for f in detection.files]
     previous = Path(out).resolve() if options.merge and (out / MANIFEST).exists() else None
+    report.merged = previous is not None
     writer = LakehouseWriter(out)
     con = None
     try:

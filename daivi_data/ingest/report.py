@@ -49,6 +49,7 @@ class ImportReport:
     rows_without_account: dict[str, int] = field(default_factory=dict)  # table -> rows no account row filter lets through
     replaced_partitions: dict[str, list[str]] = field(default_factory=dict)  # table -> partitions this import wrote
     kept_partitions: dict[str, list[str]] = field(default_factory=dict)  # table -> partitions a merge kept as they were
+    merged: bool = False  # merged into an existing lakehouse (`--merge`) rather than replacing it
     out: str = ""
     peak_rss_mb: float | None = None
     elapsed_s: float | None = None

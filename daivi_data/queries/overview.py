@@ -38,7 +38,7 @@ def billing_month_to_date(as_of: dt.date) -> Query:
         WHERE billing_period IN (:period, :previous_period, :next_period)
           AND usage_date BETWEEN :prev_start AND :as_of
         GROUP BY 1
-        ORDER BY ABS(SUM(CASE WHEN usage_date >= :month_start THEN unblended_cost ELSE 0 END)) DESC, 1
+        ORDER BY 2 DESC, 1
         """,
         month_start=month_start,
         prev_same_day=same_day_previous_month(as_of),
@@ -61,7 +61,7 @@ def cur_month_summary(as_of: dt.date) -> Query:
         FROM daivi_cur.cur
         WHERE billing_period = :period
         GROUP BY 1
-        ORDER BY ABS(SUM(line_item_unblended_cost)) DESC, 1
+        ORDER BY 3 DESC, 1
         """,
         period=billing_period(as_of),
     )
