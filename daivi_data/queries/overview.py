@@ -35,7 +35,7 @@ def billing_month_to_date(as_of: dt.date) -> Query:
             AS previous_month_to_date,
           MAX(usage_date) AS latest_day
         FROM daivi_billing.cost_daily
-        WHERE billing_period IN (:period, :previous_period, :next_period)
+        WHERE billing_period IN (:period, :previous_period)
           AND usage_date BETWEEN :prev_start AND :as_of
         GROUP BY 1
         ORDER BY 2 DESC, 1
@@ -44,7 +44,6 @@ def billing_month_to_date(as_of: dt.date) -> Query:
         prev_same_day=same_day_previous_month(as_of),
         period=billing_period(as_of),
         previous_period=billing_period(prev_start),
-        next_period=billing_period(as_of.replace(day=28) + dt.timedelta(days=4)),  # late charges of this month
         prev_start=prev_start,
         as_of=as_of,
     )
