@@ -1,7 +1,6 @@
 """Home: who is signed in, and one card per lakehouse they may read."""
 
 import datetime as dt
-import re
 
 import pandas as pd
 import streamlit as st
@@ -14,6 +13,7 @@ from daivi_ui.components import format_money, show_query_stats
 from daivi_ui.context import app_context
 from daivi_ui.errors import show_error
 from daivi_ui.navigation import view_for_lakehouse
+from daivi_ui.text import literal
 
 ctx = app_context()
 now = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
@@ -58,8 +58,8 @@ def headline(key: str, latest: str | None, partitions: int) -> None:
         delta = f"{(mtd - prev) / prev:+.1%} vs same point last month" if prev else None
         st.metric(f"Month to date (through {as_of:%b %d, %Y})", format_money(mtd, row["currency"]), delta, delta_color="inverse")
         if len(rows) > 1:
-            st.caption("In other currencies (never added): " + totals_text(
-                dict(zip(rows["currency"][1:], rows["month_to_date"][1:].map(or_zero), strict=True)), format_money))
+            st.caption("In other currencies (never added): " + literal(totals_text(
+                dict(zip(rows["currency"][1:], rows["month_to_date"][1:].map(or_zero), strict=True)), format_money)))
         note = data_end_note(ctx.today, as_of)
     elif key == "cur":
         # The CUR view's default period: the newest that holds the bulk of the line items.
@@ -72,7 +72,7 @@ def headline(key: str, latest: str | None, partitions: int) -> None:
                        f"across {int(rows['accounts'].iloc[0])} accounts")
         elif len(rows) > 1:
             st.caption("Unblended per currency (never added): "
-                       + totals_text(dict(zip(rows["currency"], rows["unblended_cost"], strict=True)), format_money))
+                       + literal(totals_text(dict(zip(rows["currency"], rows["unblended_cost"], strict=True)), format_money)))
         note = (f"Showing billing period {period}: the newest that holds the bulk of the data."
                 if period < overview.billing_period(yesterday) else None)
     elif key == "inventory":
@@ -91,11 +91,6 @@ def headline(key: str, latest: str | None, partitions: int) -> None:
         note = data_end_note(ctx.today, anchor.date()) if newest else None
     if note:
         st.caption(note)
-
-
-def as_plain_text(text: str) -> str:
-    """Paths and URIs from the manifest shown as they are, not as Markdown."""
-    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~$:])", r"\\\1", text)
 
 
 def sees_every_row(database: str, table: str) -> bool:
@@ -131,7 +126,7 @@ for i, key in enumerate(visible):
         manifest = getattr(ctx.connection.engine, "manifest", None) or {}  # the embedded lakehouse's; Athena has none
         note = refresh_note(manifest, f"{database}.{table}")
         if note:
-            st.caption(as_plain_text(note))
+            st.caption(literal(note))
         hidden = rows_without_account(manifest, f"{database}.{table}")
         if hidden and sees_every_row(database, table):
             st.warning(f"{hidden:,} row(s) of `{database}.{table}` carry no account id: roles whose grant filters rows "
