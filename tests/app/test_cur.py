@@ -11,6 +11,7 @@ from streamlit.testing.v1 import AppTest
 from daivi_data import cur_analysis as ca
 from daivi_data.settings import PROJECT_ROOT
 from daivi_ui.components import format_money
+from daivi_ui.text import literal
 from tests.app.conftest import APP_TIMEOUT_S, page_text
 from tests.helpers import PAYMENTS_ACCOUNT_IDS
 
@@ -246,7 +247,7 @@ def test_a_resource_id_with_quotes_or_unicode_finds_nothing_and_says_so(run_page
     at = open_cur(run_page, "admin", period=previous_period, account="411111111101", service="AmazonS3", usage_type="X",
                   resource=resource)
     warnings = [w.value for w in at.warning]
-    assert any("No CUR line items" in w and resource in w for w in warnings), warnings
+    assert any("No CUR line items" in w and literal(resource) in w for w in warnings), warnings
 
 
 @pytest.mark.parametrize("params, message", [
