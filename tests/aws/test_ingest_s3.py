@@ -182,3 +182,40 @@ def test_listing_pages_through_every_object_and_maps_s3_errors_to_a_message():
         refresh_from_s3([SOURCE], Path("/nonexistent/lh"), session=Session())
     assert "Access denied reading s3://acme-billing-exports/cur2/" in str(e.value)
     assert "testing" not in str(e.value)  # never a credential
+
+
+def test_watch_refreshes_on_an_interval_until_stopped(s3, tmp_path, monkeypatch, capsys):
+    import daivi_data.ingest.__main__ as cli
+
+    put_period(s3, tmp_path, "2024-08", [cur2_row("2024-08", i) for i in range(2)])
+    sleeps = []
+
+    def sleep(seconds):
+        sleeps.append(seconds)
+        if len(sleeps) == 1:  # a new month lands between two refreshes
+            put_period(s3, tmp_path, "2024-09", [cur2_row("2024-09", 1, cost=9.0)])
+            return
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli.time, "sleep", sleep)
+    assert main([SOURCE, "--out", str(tmp_path / "lh"), "--watch", "15m"]) == 0
+    assert sleeps == [900, 900]
+    out = capsys.readouterr().out
+    assert out.count("Fetched 1 file(s) in 1 changed partition(s)") == 2
+    assert lake(tmp_path / "lh", "SELECT billing_period, SUM(line_item_unblended_cost) FROM daivi_cur.cur GROUP BY 1 ORDER BY 1") == [
+        ("2024-08", 2.0), ("2024-09", 9.0)]
+
+
+@pytest.mark.parametrize(("text", "seconds"), [("90", 90), ("15m", 900), ("1h", 3600), ("1d", 86400)])
+def test_watch_intervals(text, seconds):
+    from daivi_data.ingest.__main__ import interval_seconds
+
+    assert interval_seconds(text) == seconds
+
+
+@pytest.mark.parametrize("argv", [["s3://b/p/", "--out", "x", "--watch", "10s"], ["s3://b/p/", "--out", "x", "--watch", "soon"],
+                                  ["local/folder", "--out", "x", "--watch", "1h"]])
+def test_watch_refuses_a_tight_loop_a_bad_interval_and_local_folders(argv, capsys):
+    with pytest.raises(SystemExit) as e:
+        main(argv)
+    assert e.value.code == 2
