@@ -123,7 +123,7 @@ def export_select(reader: str, types: dict[str, str]) -> str:
     exprs.setdefault("service_name", exprs["service_code"])
     exprs.setdefault("region", "'global'")
     exprs.setdefault("record_type", "'Usage'")
-    exprs.setdefault("currency", "'USD'")
+    exprs["currency"] = f"upper({exprs['currency']})" if "currency" in exprs else "'USD'"
     exprs.setdefault("tags", "CAST(MAP() AS MAP(VARCHAR, VARCHAR))")
     for basis in ("amortized_cost", "net_unblended_cost"):
         exprs.setdefault(basis, exprs["unblended_cost"])

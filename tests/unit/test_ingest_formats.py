@@ -514,3 +514,11 @@ def test_a_daily_billing_export_is_imported_instead_of_derived(tmp_path):
     alone = tmp_path / "alone"
     run_import([tmp_path / "billing"], alone)
     assert lake(alone, "SELECT account_id FROM daivi_billing.accounts ORDER BY 1") == [("111111111111",), ("222222222222",)]
+
+
+def test_currency_codes_are_kept_in_capitals(tmp_path):
+    write_cur2_csv(tmp_path / "s3", "2024-09", [cur2_row("2024-09", 1, currency=" eur "), cur2_row("2024-09", 2, currency="USD")])
+    out = tmp_path / "lh"
+    run_import([tmp_path / "s3"], out)
+    assert lake(out, "SELECT line_item_currency_code FROM daivi_cur.cur ORDER BY 1") == [("EUR",), ("USD",)]
+    assert lake(out, "SELECT DISTINCT currency FROM daivi_billing.cost_daily ORDER BY 1") == [("EUR",), ("USD",)]
