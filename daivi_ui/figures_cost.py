@@ -9,6 +9,7 @@ import plotly.express as px
 import plotly.graph_objects as go
 
 from daivi_data.cost_analysis import OTHERS, Forecast
+from daivi_data.currency import money_prefix
 from daivi_ui.text import literal_labels
 
 CHART_TYPES = {"bar": "Stacked bar", "area": "Area", "line": "Line"}
@@ -18,13 +19,14 @@ CHART_HEIGHT_PX = 420
 COMPACT_HEIGHT_PX = 320
 
 
-def format_kpi_money(value: float) -> str:
-    """A KPI figure short enough for five in a row: whole dollars, or millions with two decimals."""
+def format_kpi_money(value: float, currency: str = "USD") -> str:
+    """A KPI figure short enough for five in a row: whole units, or millions with two decimals ('$' or 'EUR ')."""
     sign = "-" if value < 0 else ""
+    prefix = money_prefix(currency)
     value = abs(value)
     if round(value) >= 1_000_000:
-        return f"{sign}${value / 1_000_000:,.2f}M"
-    return f"{sign}${round(value):,}"
+        return f"{sign}{prefix}{value / 1_000_000:,.2f}M"
+    return f"{sign}{prefix}{round(value):,}"
 
 
 def group_colors(groups: list[str]) -> dict[str, str]:

@@ -84,4 +84,4 @@ def test_first_run_builds_the_demo_lakehouse_with_progress(run_page, monkeypatch
 
 def test_query_stats_are_shown_under_the_cards(run_page):
     at = run_page("admin")
-    assert any(c.value.startswith("4 queries") and "rows" in as_read(c.value) for c in at.caption)
+    assert any(c.value.startswith("7 queries") and "rows" in as_read(c.value) for c in at.caption)
