@@ -27,9 +27,17 @@ def require_currency(value: str) -> str:
     return value
 
 
+def shown_code(currency: object) -> str:
+    """The currency code as shown: an ISO 4217 code as is, anything else as 'XXX' (ISO's "no currency").
+
+    Codes come from the data; one that is not three capitals never reaches a label, a chart or Markdown.
+    """
+    return currency if isinstance(currency, str) and CURRENCY_RE.match(currency) else "XXX"
+
+
 def money_prefix(currency: str) -> str:
     """'$' for USD, 'EUR ' otherwise: the tick prefix of a money axis."""
-    return SYMBOLS.get(currency, f"{currency} ")
+    return SYMBOLS.get(currency, f"{shown_code(currency)} ")
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable, Mapping
 import pandas as pd
 import streamlit as st
 
+from daivi_data.currency import money_prefix
 from daivi_data.engines import QueryResult
 from daivi_data.errors import DaiviError
 from daivi_ui.errors import show_error
@@ -57,7 +58,7 @@ def empty_state(message: str) -> None:
 def format_money(value: float | None, currency: str = "USD") -> str:
     if value is None or pd.isna(value):
         return "–"
-    symbol = "$" if currency == "USD" else f"{currency} "
+    symbol = money_prefix(currency)
     sign = "-" if value < 0 else ""
     return f"{sign}{symbol}{abs(value):,.2f}"
 

@@ -122,7 +122,7 @@ for i, key in enumerate(visible):
         except DaiviError as e:
             show_error(e)
         if info.latest_partition:
-            st.caption(f"Latest partition **{info.latest_partition}** · {info.partitions} partitions")
+            st.caption(f"Latest partition **{literal(info.latest_partition)}** · {info.partitions} partitions")
         manifest = getattr(ctx.connection.engine, "manifest", None) or {}  # the embedded lakehouse's; Athena has none
         note = refresh_note(manifest, f"{database}.{table}")
         if note:
