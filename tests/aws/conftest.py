@@ -21,6 +21,7 @@ from pathlib import Path
 import boto3
 import botocore.retries.bucket
 import botocore.retries.standard
+import pandas as pd
 import pytest
 from moto import mock_aws
 from moto.athena.models import AthenaBackend, QueryResults
@@ -256,13 +257,12 @@ def lake_catalog(aws):
 
 # --- Athena played by DuckDB over the small lakehouse ------------------------------------------
 
-_ATHENA_TYPES = (("DECIMAL", "double"), ("HUGEINT", "bigint"), ("BIGINT", "bigint"), ("INTEGER", "integer"),
-                 ("SMALLINT", "smallint"), ("TINYINT", "tinyint"), ("DOUBLE", "double"), ("FLOAT", "float"),
-                 ("BOOLEAN", "boolean"), ("TIMESTAMP", "timestamp"), ("DATE", "date"))
+# pandas dtypes of the embedded engine's results -> the type Athena reports for such a column.
+_ATHENA_TYPES = (("INT", "bigint"), ("UINT", "bigint"), ("FLOAT", "double"), ("BOOL", "boolean"), ("DATETIME64", "timestamp"))
 
 
-def _athena_type(duckdb_type: str) -> str:
-    upper = str(duckdb_type).upper()
+def _athena_type(dtype: str) -> str:
+    upper = str(dtype).upper()
     return next((athena for prefix, athena in _ATHENA_TYPES if upper.startswith(prefix)), "varchar")
 
 
@@ -294,20 +294,21 @@ class DuckDBAnswers:
     """Answers any Athena SQL from the small demo lakehouse, as Athena with Lake Formation would.
 
     The caller's role (from the credentials that signed the request) is looked up in
-    the grants file by its IAM role name, and the statement is governed as Lake
-    Formation would after `python -m daivi_data.governance apply`: rows filtered,
-    excluded columns absent, a forbidden table FAILED with Lake Formation's reason.
-    Then it is bound (Athena's substitution), transpiled to DuckDB and run on plain
-    views of the lakehouse. Bytes scanned are the Parquet bytes of the tables read.
+    the grants file by its IAM role name; the statement is bound (Athena's
+    substitution) and run by the embedded engine as that role, which holds only the
+    role's rows and columns, as Lake Formation would after `python -m
+    daivi_data.governance apply`: a forbidden table or column FAILED with Lake
+    Formation's reason. Bytes scanned are the Parquet bytes of the tables read.
     """
 
-    def __init__(self, con, lakehouse, grants_file=None):
+    def __init__(self, lakehouse, grants_file=None):
+        from daivi_data.engines.duckdb import DuckDBEngine
         from daivi_data.governance import load_policy
         from daivi_data.settings import Settings
 
-        self.con = con
         self.lakehouse = lakehouse
         self.policy = load_policy(grants_file or Settings().grants_file)
+        self.engine = DuckDBEngine(lakehouse, self.policy)
         self.answered: list[tuple[str, str]] = []  # (role, query)
 
     def role_for(self, role_arn: str) -> str:
@@ -318,16 +319,17 @@ class DuckDBAnswers:
         import sqlglot
 
         from daivi_data.errors import AccessDenied
-        from daivi_data.governance import govern
+        from daivi_data.queries import Query
 
         role = self.role_for(role_arn)
         if not role:
             return Seeded("", [], [], fail_reason=f"Insufficient Lake Formation permission(s): {role_arn or 'the caller'} has no grants")
-        tree = sqlglot.parse_one(bind_execution_parameters(query, params), read="athena")
-        scanned = sum(f.stat().st_size for t in tree.find_all(sqlglot.exp.Table) if t.db
+        bound = bind_execution_parameters(query, params)
+        scanned = sum(f.stat().st_size for t in sqlglot.parse_one(bound, read="athena").find_all(sqlglot.exp.Table) if t.db
                       for f in (self.lakehouse / t.db / t.name).rglob("*.parquet"))
+        caller = Principal(user_id=f"athena:{role}", email="", display_name=role, role=role, source="oidc")
         try:
-            tree = govern(tree, self.policy.for_role(role))
+            df = self.engine.run(Query("athena.stand_in", bound), caller).df
         except AccessDenied as e:
             text = str(e)
             if " column " in text:  # Lake Formation hides the column: Athena cannot resolve it
@@ -336,11 +338,8 @@ class DuckDBAnswers:
             table = text.rsplit(" ", 1)[-1].rstrip(".")
             return Seeded("", [], [], fail_reason=f"Insufficient permissions to execute the query. "
                                                   f"Insufficient Lake Formation permission(s) on {table}")
-        cursor = self.con.cursor()
-        cursor.execute("SET integer_division = true")
-        cursor.execute(tree.sql(dialect="duckdb"))
-        columns = [(d[0], _athena_type(d[1])) for d in cursor.description]
-        rows = [[_athena_text(v) for v in row] for row in cursor.fetchall()]
+        columns = [(name, _athena_type(str(df[name].dtype))) for name in df.columns]
+        rows = [[_athena_text(None if pd.isna(v) else v) for v in row] for row in df.astype(object).itertuples(index=False)]
         self.answered.append((role, query))
         return Seeded("", columns, rows, bytes_scanned=scanned, engine_ms=100)
 

@@ -20,7 +20,7 @@ from streamlit.testing.v1 import AppTest
 
 from daivi_data.settings import PROJECT_ROOT
 from daivi_ui.navigation import VIEWS
-from tests.aws.conftest import ROLE_ARNS, WORKGROUP, DuckDBAnswers, create_glue_table
+from tests.aws.conftest import GRANTS_FILE, ROLE_ARNS, WORKGROUP, DuckDBAnswers, create_glue_table
 from tests.helpers import PAYMENTS_ACCOUNT_IDS, demo_end_date
 
 pytestmark = pytest.mark.aws
@@ -39,6 +39,8 @@ auth_mode = "oidc"
 query_timeout_s = {timeout}
 audit_log = "{audit}"
 
+grants_file = "{grants}"
+
 [daivi.athena]
 region = "eu-west-1"
 workgroup = "{workgroup}"
@@ -50,12 +52,10 @@ max_attempts = 3
 
 
 def _secrets(tmp_path, timeout: float = 30) -> str:
-    mappings = "\n".join(
-        f'[[daivi.role_mappings]]\nrole = "{role}"\nemails = ["{role}@daivi.example"]\nrole_arn = "{arn}"\n'
-        for role, arn in ROLE_ARNS.items()
-    )
+    mappings = "\n".join(f'[[daivi.role_mappings]]\nrole = "{role}"\nemails = ["{role}@daivi.example"]\n' for role in ROLE_ARNS)
     path = tmp_path / "secrets.toml"
-    path.write_text(SECRETS.format(timeout=timeout, audit=tmp_path / "audit.jsonl", workgroup=WORKGROUP, mappings=mappings))
+    path.write_text(SECRETS.format(timeout=timeout, audit=tmp_path / "audit.jsonl", workgroup=WORKGROUP, mappings=mappings,
+                                   grants=GRANTS_FILE))
     return str(path)
 
 
@@ -71,7 +71,7 @@ def glue_from_lakehouse(glue, lakehouse) -> None:
 def athena_app(aws, fake_athena, small_lakehouse, raw_duckdb, tmp_path, monkeypatch):
     """Env pointing the app at an Athena secrets file; Athena answered from the small lakehouse."""
     glue_from_lakehouse(aws.client("glue"), small_lakehouse)
-    fake_athena.answer = DuckDBAnswers(raw_duckdb, small_lakehouse)
+    fake_athena.answer = DuckDBAnswers(small_lakehouse)
     monkeypatch.setenv("DAIVI_SECRETS_FILE", _secrets(tmp_path))
     # Other tiers leave DuckDB settings in the environment, which outrank the file: say what this test means.
     monkeypatch.setenv("DAIVI_ENGINE", "athena")
@@ -126,7 +126,9 @@ def test_home_runs_on_athena_with_the_users_role_and_shows_scanned_bytes_and_cos
     assert f"Latest partition **{latest:%Y-%m-%d}**" in text  # freshness from Glue's newest partition
     sent = athena_app.started
     assert len(sent) == 4 and all(":" not in s["query"].split("FROM", 1)[1].split("'")[0] for s in sent)
-    assert all(s["config"]["OutputLocation"].startswith("s3://daivi-athena-results/explorer/users/") for s in sent)
+    # Each result under the admin's role session id (aws:userid), the prefix IAM confines that session to.
+    assert all(re.match(r"s3://daivi-athena-results/explorer/AROA\w+:admin@daivi\.example-[0-9a-f]{12}/",
+                        s["config"]["OutputLocation"]) for s in sent)
     audit = [json.loads(line) for line in (tmp_path / "audit.jsonl").read_text().splitlines()]
     assert {r["query_id"] for r in audit} == {s["id"] for s in sent}
     assert all(r["engine"] == "athena" and r["email"] == "admin@daivi.example" for r in audit)
@@ -251,31 +253,9 @@ def test_what_lake_formation_refuses_is_named(athena_app, role, sql, message):
     assert athena_app.started[-1]["role_arn"] == ROLE_ARNS[role]  # Athena (as the user's role) refused it
 
 
-def test_web_identity_uses_the_signed_in_users_id_token(athena_app, monkeypatch, tmp_path):
-    from moto.sts.models import STSBackend
-
-    monkeypatch.setenv("DAIVI_AUTH_WEB_IDENTITY", "true")
-    calls = []
-    original = STSBackend.assume_role_with_web_identity
-
-    def spy(backend, **kwargs):
-        calls.append(kwargs)
-        return original(backend, **kwargs)
-
-    monkeypatch.setattr(STSBackend, "assume_role_with_web_identity", spy)
-    at = AppTest.from_file(str(PROJECT_ROOT / "Home.py"), default_timeout=APP_TIMEOUT_S)
-    at.user = {"is_logged_in": True, "email": "admin@daivi.example", "name": "Ada", "sub": "sub-ada",
-               "tokens": {"id": "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzdWItYWRhIn0.c2ln"}}
-    at.run()
-    assert not at.exception and not at.error, [e.value for e in at.error]
-    assert {s["role_arn"] for s in athena_app.started} == {ROLE_ARNS["admin"]}
-    assert [c["role_arn"] for c in calls] == [ROLE_ARNS["admin"]]  # one AssumeRoleWithWebIdentity, cached after
-    assert "eyJhbGciOiJSUzI1NiJ9" not in (tmp_path / "audit.jsonl").read_text()
-
-
-def test_web_identity_without_an_exposed_id_token_says_how_to_fix_it(athena_app, monkeypatch):
+def test_web_identity_stops_the_app_with_a_settings_error(athena_app, monkeypatch):
+    # Any user could read their own ID token from the auth cookie and assume any role with it: refused outright.
     monkeypatch.setenv("DAIVI_AUTH_WEB_IDENTITY", "true")
     at = run_app("admin")
-    assert [e.value for e in at.error] == [
-        '**Configuration error.** `daivi.auth.web_identity` needs the id token: add `expose_tokens = "id"` to `[auth]` in secrets.toml.']
+    assert any("web_identity` is no longer supported" in e.value for e in at.error), [e.value for e in at.error]
     assert athena_app.started == []
