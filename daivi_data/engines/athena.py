@@ -41,6 +41,7 @@ import botocore.exceptions
 import pandas as pd
 import pyathena
 import pyathena.error
+import sqlglot
 from pyathena.converter import DefaultTypeConverter
 from pyathena.cursor import Cursor
 from pyathena.model import AthenaQueryExecution
@@ -101,6 +102,12 @@ def like_embedded_engine(df: pd.DataFrame) -> pd.DataFrame:
         elif isinstance(first, decimal.Decimal):
             df[column] = df[column].astype("float64")
     return df
+
+
+def is_ordered(sql: str) -> bool:
+    """Whether the outermost query sorts its result (ORDER BY), which UNLOAD's several output files would lose."""
+    tree = sqlglot.parse_one(sql, read="athena")
+    return tree.args.get("order") is not None
 
 
 def _as_text(value: str | None) -> str | None:
@@ -343,7 +350,8 @@ class AthenaEngine:
         encryption, kms_key = self._encryption()
         unload_path = ""
         text = sql
-        if athena.unload:
+        # UNLOAD writes several files in no order: a query whose result order matters reads Athena's CSV instead.
+        if athena.unload and not is_ordered(sql):
             # Large results: Parquet files instead of one CSV. The path is ours (settings + uuid), never user input.
             unload_path = f"{output}unload/{uuid.uuid4().hex}/"
             text = f"UNLOAD ({sql}) TO '{unload_path}' WITH (format = 'PARQUET', compression = 'SNAPPY')"

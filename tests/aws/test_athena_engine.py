@@ -16,7 +16,7 @@ from moto.sts.models import sts_backends
 from daivi_data.aws.credentials import session_name_for
 from daivi_data.engines.athena import AthenaEngine, cost_usd
 from daivi_data.errors import AccessDenied, DataUnavailable, QueryFailed, QueryTimeout, Throttled
-from daivi_data.queries import Query, make_query, overview
+from daivi_data.queries import Query, billing, make_query, overview
 from daivi_data.settings import load_settings
 from tests.aws.conftest import REGION, RESULTS_BUCKET, ROLE_ARNS, athena_secrets, user
 
@@ -135,6 +135,18 @@ def test_unload_path_wraps_the_query_and_reads_parquet(fake_athena, aws, monkeyp
     assert "format = 'PARQUET'" in sent
     assert fake_athena.started[-1]["params"] == ["DATE '2026-03-15'"]
     assert result.df.to_dict("records") == [{"resources": 42, "resource_types": 7, "accounts": 3}]
+
+
+def test_unload_keeps_an_ordered_result_in_order_by_not_unloading_it(fake_athena):
+    # UNLOAD writes several Parquet files that read back in no particular order: ORDER BY would be lost.
+    settings = load_settings(secrets=athena_secrets(athena={"unload": True}), environ={})
+    rows = [[f"2026-03-0{d}", 10.0 * d] for d in (1, 2, 3)]
+    fake_athena.result("SUM(c.unblended_cost) AS cost", [("usage_date", "date"), ("cost", "double")], rows)
+    scope = billing.CostScope(dt.date(2026, 3, 1), dt.date(2026, 3, 3))
+    result = AthenaEngine(settings).run(billing.daily_totals(scope), user())
+    sent = fake_athena.started[-1]["query"]
+    assert sent.startswith("SELECT") and "UNLOAD" not in sent and sent.rstrip().endswith("ORDER BY 1")
+    assert result.df["cost"].tolist() == [10.0, 20.0, 30.0]
 
 
 def test_the_query_runs_under_the_users_role_with_source_identity(athena_settings, fake_athena):
