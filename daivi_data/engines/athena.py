@@ -52,7 +52,7 @@ from daivi_data.aws.credentials import CredentialProvider, retry_config
 from daivi_data.aws.errors import daivi_error, failed_query_error, is_expired_credentials
 from daivi_data.aws.literals import to_qmark
 from daivi_data.engines.base import QueryResult, QueryStats, TableInfo
-from daivi_data.errors import AccessDenied, DaiviError, QueryFailed, QueryTimeout, SettingsError
+from daivi_data.errors import AccessDenied, BytesLimitExceeded, DaiviError, QueryFailed, QueryTimeout, SettingsError
 from daivi_data.governance import load_policy
 from daivi_data.identity import Principal
 from daivi_data.queries import Query
@@ -76,6 +76,10 @@ MAX_PAGE_ROWS = 1000  # GetQueryResults returns at most this many rows per call
 _KEPT_AS_TEXT = ("array", "map", "row", "struct", "json", "varbinary")
 _INTEGER_TYPES = ("tinyint", "smallint", "integer", "int", "bigint")
 _FLOAT_TYPES = ("float", "real", "double")
+
+
+def _gigabytes(n: int) -> str:
+    return f"{n / 1e9:,.1f} GB" if n >= 100_000_000 else f"{n / 1e6:,.0f} MB"
 
 
 def cost_usd(bytes_scanned: int, price_per_tb_usd: float) -> float:
@@ -340,8 +344,31 @@ class AthenaEngine:
             log.warning("athena cursor query %s (%s) for %s FAILED", query_id, query.name, principal.user_id)
             return failed_query_error(execution.state_change_reason or "", excluded_columns=self._excluded_columns(principal))
         if execution.state == AthenaQueryExecution.STATE_CANCELLED:
-            return QueryFailed(f"Athena cancelled the query (id {query_id}). Try again; if it keeps happening, ask the platform team.")
+            return self._cancelled(query_id or "", execution.state_change_reason or "", execution.data_scanned_in_bytes,
+                                   self.credentials.session_for(principal))
         return None
+
+    def _cancelled(self, query_id: str, reason: str, scanned: int | None, session: boto3.Session) -> DaiviError:
+        """Why Athena cancelled a query the app did not stop: the workgroup's bytes guard, or something else."""
+        cutoff = self._bytes_cutoff(session)
+        over = cutoff is not None and (scanned or 0) >= cutoff
+        if over or "scanned" in reason.lower() or "cutoff" in reason.lower():
+            limit = f" of {_gigabytes(cutoff)} per query" if cutoff else ""
+            return BytesLimitExceeded(
+                f"Athena stopped the query (id {query_id}): it would scan more than the workgroup's limit{limit}. "
+                "Narrow the date range or add filters, so it reads fewer partitions."
+            )
+        return QueryFailed(f"Athena cancelled the query (id {query_id}). Try again; if it keeps happening, ask the platform team.")
+
+    def _bytes_cutoff(self, session: boto3.Session) -> int | None:
+        """The workgroup's BytesScannedCutoffPerQuery (None: no limit, or the role may not read the workgroup)."""
+        try:
+            workgroup = session.client("athena", config=retry_config(self.settings)).get_work_group(
+                WorkGroup=self.settings.athena.workgroup)["WorkGroup"]
+        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
+            log.warning("could not read workgroup %s: %s", self.settings.athena.workgroup, type(e).__name__)
+            return None
+        return workgroup.get("Configuration", {}).get("BytesScannedCutoffPerQuery")
 
     def _run_once(self, query: Query, sql: str, params: list[str], principal: Principal,
                   session: boto3.Session) -> QueryResult:
@@ -368,7 +395,8 @@ class AthenaEngine:
             log.warning("athena query %s (%s) for %s FAILED", query_id, query.name, principal.user_id)
             raise failed_query_error(reason, excluded_columns=self._excluded_columns(principal))
         if status["State"] == "CANCELLED":
-            raise QueryFailed(f"Athena cancelled the query (id {query_id}). Try again; if it keeps happening, ask the platform team.")
+            raise self._cancelled(query_id, status.get("StateChangeReason", ""),
+                                  execution.get("Statistics", {}).get("DataScannedInBytes"), session)
         if unload_path:
             df = self._read_unload(unload_path, session)
         else:

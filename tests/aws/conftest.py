@@ -85,6 +85,7 @@ class Seeded:
     engine_ms: int = 0
     fail_reason: str = ""
     hold: bool = False
+    cancel_reason: str = ""
 
 
 class FakeAthena:
@@ -113,12 +114,14 @@ class FakeAthena:
                 seeded = Seeded("", [], [], fail_reason=f"{MISPLACED_PARAMETER}: {misplaced} '?' outside the WHERE clause")
             if seeded is None and fake.answer is not None and not query.startswith("UNLOAD"):
                 seeded = fake.answer(query, execution_parameters, getattr(fake._caller, "role_arn", ""))
-            if seeded is not None and not seeded.fail_reason and not seeded.hold:
+            if seeded is not None and not seeded.fail_reason and not seeded.hold and not seeded.cancel_reason:
                 backend.query_results_queue.insert(0, seeded.results())
             exec_id = original_start(backend, query, context, config, workgroup, execution_parameters)
             execution = backend.executions[exec_id]
             if seeded is not None and seeded.fail_reason:
                 execution.status = "FAILED"
+            if seeded is not None and seeded.cancel_reason:
+                execution.status = "CANCELLED"
             if seeded is not None and seeded.hold:
                 execution._transitions = [("RUNNING", "RUNNING")]
                 execution.status = "RUNNING"
@@ -137,6 +140,8 @@ class FakeAthena:
                 execution["Statistics"]["EngineExecutionTimeInMillis"] = seeded.engine_ms
                 if seeded.fail_reason and execution["Status"]["State"] == "FAILED":
                     execution["Status"]["StateChangeReason"] = seeded.fail_reason
+                if seeded.cancel_reason and execution["Status"]["State"] == "CANCELLED":
+                    execution["Status"]["StateChangeReason"] = seeded.cancel_reason
             return json.dumps(body)
 
         monkeypatch.setattr(AthenaBackend, "start_query_execution", start_query_execution)
@@ -149,6 +154,10 @@ class FakeAthena:
 
     def fail(self, marker: str, reason: str) -> None:
         self.seeded.append(Seeded(marker, [], [], fail_reason=reason))
+
+    def cancel(self, marker: str, reason: str, *, bytes_scanned: int = 0) -> None:
+        """Athena itself cancels the query (the workgroup's bytes guard does that), after scanning `bytes_scanned`."""
+        self.seeded.append(Seeded(marker, [], [], bytes_scanned=bytes_scanned, cancel_reason=reason))
 
     def hold(self, marker: str) -> None:
         self.seeded.append(Seeded(marker, [], [], hold=True))

@@ -15,7 +15,7 @@ from moto.sts.models import sts_backends
 
 from daivi_data.aws.credentials import session_name_for
 from daivi_data.engines.athena import AthenaEngine, cost_usd
-from daivi_data.errors import AccessDenied, DataUnavailable, QueryFailed, QueryTimeout, Throttled
+from daivi_data.errors import AccessDenied, BytesLimitExceeded, DataUnavailable, QueryFailed, QueryTimeout, Throttled
 from daivi_data.queries import Query, billing, make_query, overview
 from daivi_data.settings import load_settings
 from tests.aws.conftest import REGION, RESULTS_BUCKET, ROLE_ARNS, athena_secrets, user
@@ -341,3 +341,26 @@ def test_athena_refuses_a_parameter_outside_where_and_the_user_gets_its_reason(a
     with pytest.raises(QueryFailed, match="outside the WHERE clause"):
         AthenaEngine(athena_settings).run(query, user())
     assert fake_athena.started[-1]["params"] == ["'2026-03'", "5"]
+
+
+@pytest.mark.parametrize("run", ["run", "run_open_ended"])
+def test_the_workgroups_bytes_guard_is_named_with_its_limit(aws, fake_athena, run):
+    # BytesScannedCutoffPerQuery: Athena cancels a query that scans past it. The user learns why and what to do.
+    aws.client("athena").create_work_group(Name="guarded", Configuration={
+        "EnforceWorkGroupConfiguration": False, "BytesScannedCutoffPerQuery": 10_000_000_000})
+    settings = load_settings(secrets=athena_secrets(athena={"workgroup": "guarded"}), environ={})
+    fake_athena.cancel("resource_types", "Query cancelled: exceeded the data scanned limit", bytes_scanned=10_000_000_000)
+    engine = AthenaEngine(settings)
+    query = overview.inventory_snapshot_summary(AS_OF)
+    with pytest.raises(BytesLimitExceeded) as caught:
+        engine.run(query, user()) if run == "run" else engine.run_open_ended(query, user(), max_rows=10)
+    message = str(caught.value)
+    assert "workgroup's limit of 10.0 GB per query" in message and "Narrow the date range" in message
+    assert fake_athena.started[-1]["id"] in message
+
+
+def test_a_cancel_without_a_bytes_guard_says_so_plainly(aws, fake_athena, athena_settings):
+    fake_athena.cancel("resource_types", "Query cancelled by user")
+    with pytest.raises(QueryFailed, match="Athena cancelled the query") as caught:
+        AthenaEngine(athena_settings).run(overview.inventory_snapshot_summary(AS_OF), user())
+    assert not isinstance(caught.value, BytesLimitExceeded)
