@@ -78,6 +78,11 @@ _INTEGER_TYPES = ("tinyint", "smallint", "integer", "int", "bigint")
 _FLOAT_TYPES = ("float", "real", "double")
 
 
+def _projected(table: dict) -> bool:
+    """Whether a Glue table uses partition projection (Athena computes its partitions; Glue lists none)."""
+    return str(table.get("Parameters", {}).get("projection.enabled", "")).lower() == "true"
+
+
 def _gigabytes(n: int) -> str:
     return f"{n / 1e9:,.1f} GB" if n >= 100_000_000 else f"{n / 1e6:,.0f} MB"
 
@@ -188,6 +193,7 @@ class AthenaEngine:
         self._sleep = sleep
         self._database_map = {catalog.LAKEHOUSES[k].default_database: v for k, v in settings.databases.items()}
         self._table_info: dict[tuple[str, str], tuple[float, TableInfo]] = {}
+        self._text_dates: tuple[float, frozenset[str]] | None = None
         self._lock = threading.Lock()
         # Every awswrangler AWS call: adaptive rate limiting with exponential backoff on throttling.
         wr.config.botocore_config = retry_config(settings)
@@ -212,8 +218,33 @@ class AthenaEngine:
         return f"{self.settings.athena.s3_output.rstrip('/')}/{user_id}/"
 
     def prepare(self, query: Query) -> tuple[str, list[str]]:
-        """(SQL as Athena receives it, execution parameters): `?` markers, configured database names."""
-        return to_qmark(query.sql, query.param_dict, self._database_map)
+        """(SQL as Athena receives it, execution parameters): `?` markers, configured database names,
+        date partition keys compared as text where Glue declares them `string`."""
+        return to_qmark(query.sql, query.param_dict, self._database_map, self.text_date_keys())
+
+    def text_date_keys(self) -> frozenset[str]:
+        """The contract's date partition keys that Glue declares `string` (a crawler's default), cached a few minutes."""
+        with self._lock:
+            if self._text_dates and self._clock() - self._text_dates[0] < TABLE_INFO_TTL_S:
+                return self._text_dates[1]
+        found: set[str] = set()
+        for key, lakehouse in catalog.LAKEHOUSES.items():
+            for table in lakehouse.tables:
+                dates = {c.name for c in table.columns if c.name in table.partition_keys and c.type == "date"}
+                if not dates:
+                    continue
+                try:
+                    described = self._glue().get_table(DatabaseName=self.settings.databases[key], Name=table.name)["Table"]
+                except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
+                    # The contract's type then: a missing table shows its own message when a query reaches it.
+                    log.warning("could not read the partition keys of %s from Glue: %s", table.name, type(e).__name__)
+                    continue
+                found |= {k["Name"] for k in described.get("PartitionKeys", [])
+                          if k["Name"] in dates and k.get("Type", "").lower() == "string"}
+        keys = frozenset(found)
+        with self._lock:
+            self._text_dates = (self._clock(), keys)
+        return keys
 
     def run(self, query: Query, principal: Principal) -> QueryResult:
         sql, params = self.prepare(query)
@@ -444,7 +475,7 @@ class AthenaEngine:
 
     def _glue_table_info(self, database: str, table: str) -> TableInfo:
         try:
-            glue = self._base_session().client("glue", config=retry_config(self.settings))
+            glue = self._glue()
             glue.get_database(Name=database)
         except botocore.exceptions.BotoCoreError as e:  # no credentials, no network
             return self._lookup_failed(database, table, e)
@@ -462,6 +493,9 @@ class AthenaEngine:
                     DatabaseName=database, TableName=table, ExcludeColumnSchema=True,
                 )
                 values = ["/".join(p["Values"]) for page in pages for p in page.get("Partitions", [])]
+            if partition_keys and not values and _projected(described):
+                # Partition projection: Glue lists no partitions; the data's own folders say how fresh it is.
+                values = self._partition_folders(described, partition_keys[0]["Name"])
         except botocore.exceptions.BotoCoreError as e:
             return self._lookup_failed(database, table, e)
         except botocore.exceptions.ClientError as e:
@@ -470,6 +504,27 @@ class AthenaEngine:
                                  note=f"Table `{database}.{table}` does not exist in the Glue Data Catalog.")
             return self._lookup_failed(database, table, e)
         return TableInfo(database, table, len(values), max(values) if values else None, exists=True)
+
+    def _glue(self):
+        return self._base_session().client("glue", config=retry_config(self.settings))
+
+    def _partition_folders(self, described: dict, key: str) -> list[str]:
+        """The values of partition `key` in the table's S3 folders, listed with the app's role.
+
+        The folders are where `storage.location.template` puts them (CUR 2.0 Data
+        Exports write `…/data/BILLING_PERIOD=2026-03/`), else Hive's
+        `{location}/{key}=value/`. A template with another variable before `key`
+        is not listed (the freshness line then says nothing).
+        """
+        location = described.get("StorageDescriptor", {}).get("Location", "").rstrip("/")
+        template = described.get("Parameters", {}).get("storage.location.template") or f"{location}/{key}=${{{key}}}/"
+        before = template.split("${" + key + "}", 1)[0]
+        if "${" in before or not before.startswith("s3://") or "${" + key + "}" not in template:
+            return []
+        bucket, _, prefix = before.removeprefix("s3://").partition("/")
+        s3 = self._base_session().client("s3", config=retry_config(self.settings))
+        pages = s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix, Delimiter="/")
+        return [p["Prefix"][len(prefix):].rstrip("/") for page in pages for p in page.get("CommonPrefixes", [])]
 
     def _lookup_failed(self, database: str, table: str, error: Exception) -> TableInfo:
         # Freshness is a nicety: a catalog the app may not describe must not block the queries themselves.
