@@ -4,9 +4,13 @@ Every query runs with a boto3 session of the principal's IAM role (see
 `daivi_data.aws.credentials`), so Lake Formation decides which rows and columns
 come back. The query's `:name` placeholders become Athena execution parameters
 (`paramstyle="qmark"`, one typed literal each, `daivi_data.aws.literals`) and
-its default database names become the configured ones. Results are written to
-a per-principal S3 prefix, encrypted SSE-S3 or SSE-KMS, and read back by
-awswrangler: the CSV result by default, or Parquet files when UNLOAD is on.
+its default database names become the configured ones, and date partition keys
+Glue declares `string` are compared as text. Results are written under the
+role session's own `aws:userid` prefix, which the role's IAM policy confines
+the session to, encrypted SSE-S3 or SSE-KMS, and read back by awswrangler: the
+CSV result by default, or Parquet files when UNLOAD is on (unordered queries
+only: UNLOAD's files come back in no order). A query the workgroup's bytes
+guard cancels says so, with the limit.
 
 awswrangler's `read_sql_query` waits without a time limit, so the engine uses
 its two halves (`start_query_execution`, `get_query_results`) around a wait

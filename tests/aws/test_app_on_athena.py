@@ -100,10 +100,19 @@ def run_app(role: str = "admin", page: str | None = None, *, logged_in: bool = T
     return at
 
 
+def shown(markdown: str) -> str:
+    """Markdown as the user reads it: text from data and URLs arrives backslash-escaped (daivi_ui.text.literal)."""
+    return re.sub(r"\\(.)", r"\1", markdown)
+
+
+def errors_of(at: AppTest) -> list[str]:
+    return [shown(e.value) for e in at.error]
+
+
 def texts(at: AppTest) -> str:
     parts = []
     for kind in ("markdown", "caption", "title", "subheader", "info", "warning", "error", "success"):
-        parts += [str(e.value) for e in getattr(at, kind)]
+        parts += [shown(str(e.value)) for e in getattr(at, kind)]
     parts += [f"{m.label} {m.value}" for m in at.metric]
     return "\n".join(parts)
 
@@ -111,9 +120,9 @@ def texts(at: AppTest) -> str:
 def test_home_runs_on_athena_with_the_users_role_and_shows_scanned_bytes_and_cost(athena_app, raw_duckdb, tmp_path):
     at = run_app("admin")
     assert not at.exception, at.exception
-    assert not at.error, [e.value for e in at.error]
+    assert not at.error, errors_of(at)
     text = texts(at)
-    assert "Signed in as **Admin User** (admin@daivi.example) · role `admin` · oidc" in text
+    assert "Signed in as **Admin User** (admin@daivi.example) · role admin · oidc" in text
     assert "Engine: `athena`" in text
     assert SCANNED.search(text), text
     end = demo_end_date()
@@ -138,7 +147,7 @@ def test_home_runs_on_athena_with_the_users_role_and_shows_scanned_bytes_and_cos
 def test_every_view_runs_on_athena(athena_app, page):
     at = run_app("admin", page, **PAGE_PARAMS.get(page, {}))
     assert not at.exception, at.exception
-    assert not at.error, [e.value for e in at.error]
+    assert not at.error, errors_of(at)
     assert athena_app.started, "the view sent no query to Athena"
     assert SCANNED.search(texts(at)), f"{page} shows no scanned bytes / cost"
 
@@ -147,13 +156,13 @@ def test_signed_out_user_gets_a_sign_in_button_and_no_data(athena_app):
     at = run_app(logged_in=False)
     assert not at.exception
     assert [b.label for b in at.button] == ["Sign in"]
-    assert "Sign in with your company account" in at.error[0].value
+    assert "Sign in with your company account" in errors_of(at)[0]
     assert athena_app.started == []
 
 
 def test_a_user_without_a_role_is_told_so(athena_app):
     at = run_app(email="stranger@elsewhere.example")
-    assert "stranger@elsewhere.example has no DAIVI role" in at.error[0].value
+    assert "stranger@elsewhere.example has no DAIVI role" in errors_of(at)[0]
     assert athena_app.started == []
 
 
@@ -170,7 +179,7 @@ def test_lake_formation_denial_names_the_table(athena_app):
     athena_app.fail("month_to_date", "Insufficient permissions to execute the query. "
                                      "Insufficient Lake Formation permission(s) on daivi_billing.cost_daily")
     at = run_app("finance-analyst")
-    errors = [e.value for e in at.error]
+    errors = errors_of(at)
     assert errors == ["**Access denied.** Lake Formation denies your role access to daivi_billing.cost_daily. "
                       "Ask the data platform team for access."]
     assert "Line items in" in texts(at)  # the other cards still work
@@ -179,7 +188,7 @@ def test_lake_formation_denial_names_the_table(athena_app):
 def test_failed_query_shows_athenas_reason(athena_app):
     athena_app.fail("line_items", "GENERIC_INTERNAL_ERROR: Encountered too many errors talking to a worker node")
     at = run_app("admin")
-    assert [e.value for e in at.error] == [
+    assert errors_of(at) == [
         "**Query failed.** Athena: GENERIC_INTERNAL_ERROR: Encountered too many errors talking to a worker node"]
 
 
@@ -197,7 +206,7 @@ def test_query_over_the_time_limit_is_cancelled_with_a_message(athena_app, tmp_p
     monkeypatch.setenv("DAIVI_QUERY_TIMEOUT_S", "0.5")
     athena_app.hold("resource_types")
     at = run_app("admin")
-    errors = [e.value for e in at.error]
+    errors = errors_of(at)
     assert len(errors) == 1 and errors[0].startswith("**Query timed out.** The query ran longer than 0.5 s and was cancelled in Athena")
     assert "Events in the last 24 h" in texts(at)
 
@@ -214,7 +223,7 @@ def test_throttling_is_retried_then_explained(athena_app, monkeypatch, no_backof
 
     monkeypatch.setattr(AthenaBackend, "start_query_execution", throttled)
     at = run_app("admin")
-    errors = [e.value for e in at.error]
+    errors = errors_of(at)
     assert len(errors) == 1 and errors[0].startswith("**Too many requests.** AWS is throttling requests (ThrottlingException)")
     assert len(calls) > 1  # retried before giving up
     assert "Resources tracked" in texts(at)
@@ -257,5 +266,5 @@ def test_web_identity_stops_the_app_with_a_settings_error(athena_app, monkeypatc
     # Any user could read their own ID token from the auth cookie and assume any role with it: refused outright.
     monkeypatch.setenv("DAIVI_AUTH_WEB_IDENTITY", "true")
     at = run_app("admin")
-    assert any("web_identity` is no longer supported" in e.value for e in at.error), [e.value for e in at.error]
+    assert any("web_identity` is no longer supported" in e for e in errors_of(at)), errors_of(at)
     assert athena_app.started == []
