@@ -268,3 +268,11 @@ def test_web_identity_stops_the_app_with_a_settings_error(athena_app, monkeypatc
     at = run_app("admin")
     assert any("web_identity` is no longer supported" in e for e in errors_of(at)), errors_of(at)
     assert athena_app.started == []
+
+
+def test_a_sign_in_role_without_an_arn_in_the_grants_file_stops_the_app_at_start(athena_app, monkeypatch):
+    # Role ARNs have one source (the grants file): a role the sign-in can hand out must be there, with its ARN.
+    monkeypatch.setenv("DAIVI_DEFAULT_ROLE", "auditor")
+    at = run_app("admin")
+    assert any("Role `auditor` (daivi.default_role) is not in the grants file" in e for e in errors_of(at)), errors_of(at)
+    assert athena_app.started == []
