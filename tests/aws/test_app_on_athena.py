@@ -101,8 +101,9 @@ def run_app(role: str = "admin", page: str | None = None, *, logged_in: bool = T
 
 
 def shown(markdown: str) -> str:
-    """Markdown as the user reads it: text from data and URLs arrives backslash-escaped (daivi_ui.text.literal)."""
-    return re.sub(r"\\(.)", r"\1", markdown)
+    """Markdown as the user reads it: text from data and URLs arrives backslash-escaped, with an invisible word
+    joiner (U+2060) that keeps e-mail addresses from turning into links (daivi_ui.text.literal)."""
+    return re.sub(r"\\(.)", r"\1", markdown).replace("\u2060", "")
 
 
 def errors_of(at: AppTest) -> list[str]:
