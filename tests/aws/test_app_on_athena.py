@@ -135,7 +135,7 @@ def test_home_runs_on_athena_with_the_users_role_and_shows_scanned_bytes_and_cos
     latest = raw_duckdb.execute("SELECT MAX(snapshot_date) FROM daivi_inventory.resources").fetchall()[0][0]
     assert f"Latest partition **{latest:%Y-%m-%d}**" in text  # freshness from Glue's newest partition
     sent = athena_app.started
-    assert len(sent) == 4 and all(":" not in s["query"].split("FROM", 1)[1].split("'")[0] for s in sent)
+    assert len(sent) == 7 and all(":" not in s["query"].split("FROM", 1)[1].split("'")[0] for s in sent)
     # Each result under the admin's role session id (aws:userid), the prefix IAM confines that session to.
     assert all(re.match(r"s3://daivi-athena-results/explorer/AROA\w+:admin@daivi\.example-[0-9a-f]{12}/",
                         s["config"]["OutputLocation"]) for s in sent)
