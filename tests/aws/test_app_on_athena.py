@@ -123,7 +123,7 @@ def test_home_runs_on_athena_with_the_users_role_and_shows_scanned_bytes_and_cos
     assert not at.exception, at.exception
     assert not at.error, errors_of(at)
     text = texts(at)
-    assert "Signed in as **Admin User** (admin@daivi.example) · role admin · oidc" in text
+    assert "Signed in as **Admin User** (admin@daivi.example) · role `admin` · oidc" in text
     assert "Engine: `athena`" in text
     assert SCANNED.search(text), text
     end = demo_end_date()
