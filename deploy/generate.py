@@ -54,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.check:
         stale = stale_files(files)
         for path in stale:
-            print(f"out of date: {path.relative_to(DEPLOY_DIR.parent)} (run python -m deploy.generate)", file=sys.stderr)
+            print(f"out of date: {path} (run python -m deploy.generate)", file=sys.stderr)
         return 1 if stale else 0
     for path, text in files.items():
         path.parent.mkdir(parents=True, exist_ok=True)
