@@ -1,12 +1,13 @@
 """How many people does one app process hold? Concurrent browser sessions against a real `streamlit run`.
 
-    python -m bench.bench_load [--scale small] [--levels 1,4,8,16] [--rounds 2] [--max-seconds 300]
+    python -m bench.bench_load [--scale small] [--levels 1,4,8,16] [--rounds 2] [--think-s 0] [--max-seconds 300]
 
 For each level, starts `streamlit run Home.py` on loopback with fresh caches
 (a new task), opens that many sessions at once (demo personas in turn: admin,
 finance, ops, teamlead) and has each one open every view its role may see,
-`--rounds` times, without think time: the worst case of everyone clicking at
-once. Each session speaks Streamlit's websocket protocol
+`--rounds` times, without think time (the worst case of everyone clicking at
+once) or with a random pause of 0..2x`--think-s` before each page (people
+reading what they opened). Each session speaks Streamlit's websocket protocol
 (bench/streamlit_client.py), so the server does all the work a browser would
 cause. Prints page runs per second, p50/p95 per page and the server's peak
 RSS, sampled from /proc. Not a test: it prints numbers, it does not pass or fail.
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import random
 import socket
 import statistics
 import subprocess
@@ -118,7 +120,7 @@ class Server:
         self.log.close()
 
 
-def run_level(server: Server, sessions: int, rounds: int, deadline: float) -> tuple[list[Sample], float]:
+def run_level(server: Server, sessions: int, rounds: int, think_s: float, deadline: float) -> tuple[list[Sample], float]:
     """`sessions` sessions at once, each through its persona's pages `rounds` times; (samples, wall seconds)."""
     samples: list[Sample] = []
     seen: set[tuple[str, str]] = set()
@@ -129,10 +131,12 @@ def run_level(server: Server, sessions: int, rounds: int, deadline: float) -> tu
 
     def user(index: int) -> None:
         persona = PERSONAS[index % len(PERSONAS)]
+        pause = random.Random(index)  # seeded: the same pauses on every run of the benchmark
         with StreamlitSession(server.url) as session:
             start.wait()
             for _ in range(rounds):
                 for page in pages[persona]:
+                    time.sleep(pause.uniform(0, 2 * think_s))
                     if time.monotonic() > deadline:
                         return
                     run = session.run_page(page, f"persona={persona}")
@@ -184,6 +188,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scale", default="small", choices=("small", "medium", "large"))
     parser.add_argument("--levels", default="1,4,8,16", help="concurrent sessions per level, comma-separated")
     parser.add_argument("--rounds", type=int, default=2, help="times each session opens each of its pages")
+    parser.add_argument("--think-s", type=float, default=0.0, help="mean pause before each page run (0 = none)")
     parser.add_argument("--max-seconds", type=float, default=300, help="stop starting page runs after this long (whole benchmark)")
     args = parser.parse_args(argv)
     levels = [int(n) for n in args.levels.split(",")]
@@ -200,7 +205,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"building the {args.scale} demo lakehouse ...", flush=True)
             build_demo_lakehouse(lakehouse, scale=args.scale)
         deadline = time.monotonic() + args.max_seconds
-        print(f"lakehouse: {lakehouse} ({args.scale}); {args.rounds} rounds; personas {', '.join(PERSONAS)}; no think time")
+        print(f"lakehouse: {lakehouse} ({args.scale}); {args.rounds} rounds; personas {', '.join(PERSONAS)}; "
+              f"{f'think 0..{2 * args.think_s:g} s' if args.think_s else 'no think time'}")
         print(f"{'sessions':>8s} {'runs':>6s} {'wall s':>7s} {'runs/s':>8s} {'p50 ms':>7s} {'p95 ms':>7s} {'warm p95':>7s} "
               f"{'idle MB':>8s} {'peak MB':>8s} {'errors':>6s}")
         last: list[Sample] = []
@@ -211,7 +217,7 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             server = Server(lakehouse, workdir)
             try:
-                last, wall_s = run_level(server, sessions, args.rounds, deadline)
+                last, wall_s = run_level(server, sessions, args.rounds, args.think_s, deadline)
             finally:
                 server.stop()
             report_level(sessions, last, wall_s, server)
