@@ -452,6 +452,7 @@ def _service() -> dict:
             "Type": "AWS::ECS::Service",
             "DependsOn": ["HttpsListener"],
             "Properties": {
+                "ServiceName": "${NamePrefix}-explorer",
                 "Cluster": "${Cluster}",
                 "TaskDefinition": "${TaskDefinition}",
                 "LaunchType": "FARGATE",
