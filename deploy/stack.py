@@ -28,6 +28,8 @@ LAKEHOUSE_ROOT = "s3://${LakehouseBucketName}/${LakehousePrefix}"
 CUR_EXPORT_ROOT = "s3://${CurExportBucketName}/${CurExportDataPrefix}"
 # Streamlit pings its websocket every 30 s; an idle timeout well above that keeps quiet sessions open.
 ALB_IDLE_TIMEOUT_S = 600
+# Page runs queue on CPU (bench/bench_load.py): add a task well before the CPU is saturated.
+SCALE_OUT_CPU_PERCENT = 60
 STICKINESS_S = 86400  # a browser session's websocket and state live in one task: keep it there for a day
 ATHENA_ACTIONS = ["athena:StartQueryExecution", "athena:GetQueryExecution", "athena:GetQueryResults",
                   "athena:StopQueryExecution", "athena:GetWorkGroup"]
@@ -99,7 +101,8 @@ def _parameters() -> dict:
                                        "Description": "Athena cancels any query that scans more than this many bytes."},
         "ResultsRetentionDays": {"Type": "Number", "Default": 1, "MinValue": 1,
                                  "Description": "Days query results are kept (the app caches what it shows)."},
-        "DesiredCount": {"Type": "Number", "Default": 2, "MinValue": 1, "Description": "Tasks of the app."},
+        "DesiredCount": {"Type": "Number", "Default": 2, "MinValue": 1, "Description": "Tasks of the app (the fewest it scales in to)."},
+        "MaxCount": {"Type": "Number", "Default": 6, "MinValue": 1, "Description": "Most tasks it scales out to on CPU."},
         "TaskCpu": text("vCPU units of a task.", "1024", AllowedValues=["512", "1024", "2048", "4096"]),
         "TaskMemory": text("Memory (MiB) of a task; must suit TaskCpu.", "4096",
                            AllowedValues=["2048", "3072", "4096", "8192", "16384"]),
@@ -468,6 +471,36 @@ def _service() -> dict:
     }
 
 
+def _scaling() -> dict:
+    return {
+        "ScalableTarget": {
+            "Type": "AWS::ApplicationAutoScaling::ScalableTarget",
+            "Properties": {
+                "ServiceNamespace": "ecs",
+                "ScalableDimension": "ecs:service:DesiredCount",
+                "ResourceId": "service/${Cluster}/${Service.Name}",
+                "MinCapacity": "${DesiredCount}",
+                "MaxCapacity": "${MaxCount}",
+            },
+        },
+        "CpuScaling": {
+            "Type": "AWS::ApplicationAutoScaling::ScalingPolicy",
+            "Properties": {
+                "PolicyName": "${NamePrefix}-explorer-cpu",
+                "PolicyType": "TargetTrackingScaling",
+                "ScalingTargetId": "${ScalableTarget}",
+                "TargetTrackingScalingPolicyConfiguration": {
+                    "PredefinedMetricSpecification": {"PredefinedMetricType": "ECSServiceAverageCPUUtilization"},
+                    "TargetValue": SCALE_OUT_CPU_PERCENT,
+                    "ScaleOutCooldown": 60,
+                    # Scaling in ends the sessions on the task that goes: slowly.
+                    "ScaleInCooldown": 900,
+                },
+            },
+        },
+    }
+
+
 def _outputs(policy: Policy) -> dict:
     outputs = {
         "AppUrl": {"Description": "Open the app here (point your DNS name at the load balancer).", "Value": "https://${LoadBalancer.DNSName}/"},
@@ -504,6 +537,8 @@ COMMENTS = {
     "HttpsListener": "The ALB signs people in (authenticate-oidc) and passes the signed x-amzn-oidc-data token, which\n"
                      "the app verifies against DAIVI_AUTH_ALB_ARN.",
     "TargetGroup": "Sticky: a Streamlit session (its websocket and state) lives in one task.",
+    "ScalableTarget": "Sticky sessions stay where they are: a new task takes new sessions only. Each task has its own\n"
+                      "result cache, so a user's first page on a new task queries Athena again.",
     "AppSecurityGroup": "Tasks take connections from the load balancer alone (AppFromLoadBalancer).",
 }
 
@@ -514,7 +549,7 @@ def build_template(grants_file: Path = GRANTS_FILE) -> dict:
     parameters = _parameters()
     resources = {
         **_results(policy), **_grants_roles(policy, databases), **_app_roles(policy, databases),
-        **_catalog(), **_network(), **_load_balancer(), **_service(),
+        **_catalog(), **_network(), **_load_balancer(), **_service(), **_scaling(),
     }
     template = {
         "AWSTemplateFormatVersion": "2010-09-09",

@@ -172,3 +172,12 @@ def test_the_task_environment_and_secret_load_as_valid_athena_settings(resources
     assert [m.role for m in settings.role_mappings] == list(GRANTS.roles)
     assert [s["Name"] for s in container["Secrets"]] == ["DAIVI_SECRETS_TOML"]
     assert container["PortMappings"] == [{"ContainerPort": stack.APP_PORT, "Protocol": "tcp"}]
+
+
+def test_the_service_scales_out_on_cpu_between_desired_and_max_count(resources):
+    target = resources["ScalableTarget"]["Properties"]
+    assert materialize(target["ResourceId"], VALUES | {"Cluster": "daivi", "Service.Name": "daivi-explorer"}) == "service/daivi/daivi-explorer"
+    assert (target["MinCapacity"], target["MaxCapacity"]) == ({"Ref": "DesiredCount"}, {"Ref": "MaxCount"})
+    tracking = resources["CpuScaling"]["Properties"]["TargetTrackingScalingPolicyConfiguration"]
+    assert tracking["PredefinedMetricSpecification"]["PredefinedMetricType"] == "ECSServiceAverageCPUUtilization"
+    assert resources["CpuScaling"]["Properties"]["ScalingTargetId"] == {"Ref": "ScalableTarget"}
