@@ -23,9 +23,11 @@ RUN pip install --no-cache-dir -r requirements.txt
 
 COPY . .
 
-# Writable state lives in the user's home: the demo lakehouse and the audit file (the audit also goes to stdout).
+# Writable state lives in the user's home: the demo lakehouse and the audit file. The audit also goes to
+# stdout as JSON lines, where the container's log driver keeps it beyond the container's life.
 ENV DAIVI_LAKEHOUSE_PATH=/home/daivi/data/lakehouse \
-    DAIVI_AUDIT_LOG=/home/daivi/data/audit.jsonl
+    DAIVI_AUDIT_LOG=/home/daivi/data/audit.jsonl \
+    DAIVI_AUDIT_STDOUT=true
 
 USER 10001:10001
 EXPOSE 8501

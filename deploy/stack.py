@@ -410,6 +410,8 @@ def app_environment() -> dict[str, str]:
         "DAIVI_ATHENA_REGION": "${AWS::Region}",
         "DAIVI_ATHENA_WORKGROUP": "${WorkGroup}",
         "DAIVI_ATHENA_S3_OUTPUT": f"s3://${{ResultsBucket}}/{RESULTS_PREFIX}/",
+        # Audit lines as JSON on stdout: the awslogs driver keeps them in CloudWatch when a task is replaced.
+        "DAIVI_AUDIT_STDOUT": "true",
     }
 
 

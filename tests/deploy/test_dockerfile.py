@@ -117,6 +117,7 @@ def test_the_image_settings_are_real_daivi_settings():
     settings = load_settings(secrets={}, environ=daivi)
     assert str(settings.lakehouse_path) == daivi["DAIVI_LAKEHOUSE_PATH"] and settings.engine == "duckdb"
     assert settings.personas_allowed  # with nothing else set, `docker run` is the embedded demo
+    assert settings.audit_stdout  # the container's log keeps the audit
 
 
 def test_the_build_context_holds_the_app_and_leaves_out_data_tests_and_secrets():

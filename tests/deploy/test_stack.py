@@ -169,6 +169,7 @@ def test_the_task_environment_and_secret_load_as_valid_athena_settings(resources
     assert settings.engine == "athena" and settings.auth_mode == "proxy"
     assert settings.auth.alb_arn == VALUES["LoadBalancer"]
     assert settings.athena.s3_output == f"s3://{RESULTS_BUCKET}/explorer/"
+    assert settings.audit_stdout
     assert [m.role for m in settings.role_mappings] == list(GRANTS.roles)
     assert [s["Name"] for s in container["Secrets"]] == ["DAIVI_SECRETS_TOML"]
     assert container["PortMappings"] == [{"ContainerPort": stack.APP_PORT, "Protocol": "tcp"}]
