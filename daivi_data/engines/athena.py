@@ -29,6 +29,7 @@ import datetime as dt
 import decimal
 import logging
 import math
+import re
 import threading
 import time
 import uuid
@@ -67,6 +68,7 @@ POLL_MAX_S = 2.0
 TABLE_INFO_TTL_S = 300
 NO_RESULT_CACHE: wr.typing.AthenaCacheSettings = {"max_cache_seconds": 0}
 _FINAL_STATES = ("SUCCEEDED", "FAILED", "CANCELLED")
+_AWS_USERID = re.compile(r"AROA[A-Z0-9]+:[A-Za-z0-9_+=,.@-]{2,64}")  # role id : role session name
 MAX_PAGE_ROWS = 1000  # GetQueryResults returns at most this many rows per call
 # Athena's own text for these types, as awswrangler's CSV result shows them (PyAthena would parse maps and
 # arrays into dicts and lists, which a result table cannot show when their shapes differ row to row).
@@ -187,8 +189,16 @@ class AthenaEngine:
         return f"athena:{self.settings.athena.region}:{self.settings.athena.workgroup}:{self.settings.athena.catalog}:{dbs}"
 
     def output_location(self, principal: Principal) -> str:
-        """The principal's own S3 prefix for query results (never shared between principals)."""
-        return f"{self.settings.athena.s3_output.rstrip('/')}/users/{principal.cache_key}/"
+        """The principal's own S3 prefix for query results: `{s3_output}/{aws:userid}/`.
+
+        `aws:userid` of the role session ("AROA…:RoleSessionName") is what the
+        role's IAM policy confines the session to (`policies.results_access_policy`),
+        so no user can read another's results, the admin's unfiltered ones included.
+        """
+        user_id = self.credentials.results_user_id(principal)
+        if not _AWS_USERID.fullmatch(user_id):
+            raise QueryFailed("STS returned an unexpected role session id; ask the platform team to check the app's role.")
+        return f"{self.settings.athena.s3_output.rstrip('/')}/{user_id}/"
 
     def prepare(self, query: Query) -> tuple[str, list[str]]:
         """(SQL as Athena receives it, execution parameters): `?` markers, configured database names."""

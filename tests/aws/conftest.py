@@ -12,9 +12,11 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import tempfile
 import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import boto3
 import botocore.retries.bucket
@@ -25,19 +27,19 @@ from moto.athena.models import AthenaBackend, QueryResults
 from moto.athena.responses import AthenaResponse
 from moto.sts.models import sts_backends
 
+from daivi_data.aws.policies import role_trust_policy
+from daivi_data.governance import load_policy
 from daivi_data.identity import Principal
-from daivi_data.settings import load_settings
+from daivi_data.settings import Settings, load_settings
 
 REGION = "eu-west-1"
-ACCOUNT = "123456789012"
 RESULTS_BUCKET = "daivi-athena-results"
 WORKGROUP = "daivi"
-ROLE_ARNS = {
-    "admin": f"arn:aws:iam::{ACCOUNT}:role/daivi-admin",
-    "finance-analyst": f"arn:aws:iam::{ACCOUNT}:role/daivi-finance-analyst",
-    "ops-engineer": f"arn:aws:iam::{ACCOUNT}:role/daivi-ops-engineer",
-    "team-lead-payments": f"arn:aws:iam::{ACCOUNT}:role/daivi-team-lead-payments",
-}
+ACCOUNT = "123456789012"  # moto's default account, where the fixtures create the bucket and the workgroup
+# Role ARNs have one source, the grants file: the tests use the shipped one, with moto's account in its ARNs.
+GRANTS_FILE = Path(tempfile.mkdtemp(prefix="daivi-aws-grants-")) / "grants.toml"
+GRANTS_FILE.write_text(Settings().grants_file.read_text().replace(":100000000001:", f":{ACCOUNT}:"))
+ROLE_ARNS = {role: grants.role_arn for role, grants in load_policy(GRANTS_FILE).roles.items()}
 
 
 @pytest.fixture(autouse=True)
@@ -57,8 +59,8 @@ def athena_secrets(**overrides) -> dict:
     """A secrets mapping for the Athena engine, as docs/aws.md tells a new user to write it."""
     athena = {"region": REGION, "workgroup": WORKGROUP, "s3_output": f"s3://{RESULTS_BUCKET}/explorer/", "max_attempts": 3}
     athena.update(overrides.pop("athena", {}))
-    daivi = {"engine": "athena", "auth_mode": "oidc", "athena": athena,
-             "role_mappings": [{"role": r, "emails": [f"{r}@daivi.example"], "role_arn": arn} for r, arn in ROLE_ARNS.items()]}
+    daivi = {"engine": "athena", "auth_mode": "oidc", "athena": athena, "grants_file": str(GRANTS_FILE),
+             "role_mappings": [{"role": r, "emails": [f"{r}@daivi.example"]} for r in ROLE_ARNS]}
     daivi.update(overrides)
     return {"daivi": daivi}
 
@@ -70,8 +72,7 @@ def athena_settings(tmp_path):
 
 def user(role: str = "finance-analyst", email: str | None = None) -> Principal:
     email = email or f"{role}@daivi.example"
-    return Principal(user_id=f"oidc:{email}", email=email, display_name=email.split("@")[0], role=role,
-                     role_arn=ROLE_ARNS[role], source="oidc")
+    return Principal(user_id=f"oidc:{email}", email=email, display_name=email.split("@")[0], role=role, source="oidc")
 
 
 @dataclass
@@ -106,6 +107,9 @@ class FakeAthena:
 
         def start_query_execution(backend, query, context, config, workgroup, execution_parameters):
             seeded = next((s for s in fake.seeded if s.marker in query), None)
+            if misplaced := markers_outside_where(query):
+                # Athena: "? parameters can be placed only in the WHERE clause" (Use parameterized queries).
+                seeded = Seeded("", [], [], fail_reason=f"{MISPLACED_PARAMETER}: {misplaced} '?' outside the WHERE clause")
             if seeded is None and fake.answer is not None and not query.startswith("UNLOAD"):
                 seeded = fake.answer(query, execution_parameters, getattr(fake._caller, "role_arn", ""))
             if seeded is not None and not seeded.fail_reason and not seeded.hold:
@@ -147,6 +151,21 @@ class FakeAthena:
 
     def hold(self, marker: str) -> None:
         self.seeded.append(Seeded(marker, [], [], hold=True))
+
+
+MISPLACED_PARAMETER = "INVALID_PARAMETER_USAGE"
+
+
+def markers_outside_where(sql: str) -> int:
+    """How many `?` execution-parameter markers stand outside a WHERE clause (Athena refuses those)."""
+    import sqlglot
+    from sqlglot import exp
+
+    if "?" not in sql:
+        return 0
+    tree = sqlglot.parse_one(sql, read="athena")
+    return sum(1 for p in tree.find_all(exp.Placeholder)
+               if not isinstance(p.find_ancestor(exp.Where, exp.Select), exp.Where))
 
 
 def caller_role_arn(authorization: str) -> str:
@@ -207,6 +226,12 @@ def aws():
         session = boto3.Session(region_name=REGION)
         session.client("s3").create_bucket(Bucket=RESULTS_BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION})
         session.client("athena").create_work_group(Name=WORKGROUP, Configuration={"EnforceWorkGroupConfiguration": False})
+        iam = session.client("iam")
+        app_role = iam.create_role(RoleName="daivi-app", AssumeRolePolicyDocument=json.dumps(
+            {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "ecs-tasks.amazonaws.com"},
+                                                      "Action": "sts:AssumeRole"}]}))["Role"]["Arn"]
+        for arn in ROLE_ARNS.values():  # the grants roles as the stack makes them: trust the app, AROA… role ids
+            iam.create_role(RoleName=arn.rsplit("/", 1)[-1], AssumeRolePolicyDocument=json.dumps(role_trust_policy(app_role)))
         yield session
 
 
