@@ -126,7 +126,7 @@ def test_the_build_context_holds_the_app_and_leaves_out_data_tests_and_secrets()
                    "deploy/docker-entrypoint.sh", "daivi_data/catalog.py", "daivi_ui/context.py"):
         assert needed in kept
     assert any(k.startswith("views/") for k in kept) and any(k.startswith("static/") for k in kept)
-    assert not any(k.startswith(("tests/", "data/", ".git/", "bench/")) or k.endswith(".pyc") for k in kept)
+    assert not any(k.startswith(("tests/", "data/", ".git/", "bench/", ".hypothesis/")) or k.endswith(".pyc") for k in kept)
     assert excluded(".streamlit/secrets.toml", [".streamlit/secrets.toml"])
 
 
