@@ -11,6 +11,7 @@ tables from `deploy.glue`; this module only places them.
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -120,7 +121,8 @@ def _secrets_toml(policy: Policy) -> str:
         "[daivi]",
     ]
     for name in policy.roles:
-        lines += ["", "[[daivi.role_mappings]]", f'role = "{name}"', f'groups = ["{name}"]']
+        quoted = json.dumps(name)  # a TOML basic string
+        lines += ["", "[[daivi.role_mappings]]", f"role = {quoted}", f"groups = [{quoted}]"]
     return "\n".join(lines) + "\n"
 
 
