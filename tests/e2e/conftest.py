@@ -108,3 +108,8 @@ def wait_for_app(pg, settle_ms: int = 400) -> None:
     for _ in range(2):
         pg.wait_for_timeout(settle_ms)
         pg.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=PAGE_TIMEOUT_MS)
+
+
+def shown_text(locator) -> str:
+    """What a reader sees of an element: whitespace folded, the word joiners that keep addresses from autolinking dropped."""
+    return " ".join(locator.inner_text().replace("\u2060", "").split())

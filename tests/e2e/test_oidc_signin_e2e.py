@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from oidc_provider_mock import User, run_server_in_thread
 
-from tests.e2e.conftest import _free_port, streamlit_server, wait_for_app
+from tests.e2e.conftest import _free_port, shown_text, streamlit_server, wait_for_app
 
 pytestmark = pytest.mark.e2e
 
@@ -89,8 +89,7 @@ def nav_links(page) -> list[str]:
 
 def test_ops_engineer_signs_in_and_sees_their_name_and_views(page, oidc_app_url):
     sign_in(page, oidc_app_url, OPS)
-    sidebar = page.locator('[data-testid="stSidebar"]').inner_text()
-    assert "Signed in as Olga Ops (olga@daivi.example) · role ops-engineer · oidc" in " ".join(sidebar.split())
+    assert "Signed in as Olga Ops (olga@daivi.example) · role ops-engineer · oidc" in shown_text(page.locator('[data-testid="stSidebar"]'))
     assert "Signed in as Olga Ops with role ops-engineer" in " ".join(page.locator('[data-testid="stMain"]').inner_text().split())
     links = nav_links(page)
     assert {"Home", "Cost Explorer", "Inventory", "Logs"} <= set(links)
@@ -109,7 +108,7 @@ def test_finance_analyst_by_group_sees_cost_views_but_not_logs(page, oidc_app_ur
 
 def test_a_user_without_a_role_is_told_so_after_signing_in(page, oidc_app_url):
     sign_in(page, oidc_app_url, STRANGER)
-    assert "sam@elsewhere.example has no DAIVI role" in page.locator('[data-testid="stAlert"]').inner_text()
+    assert "sam@elsewhere.example has no DAIVI role" in shown_text(page.locator('[data-testid="stAlert"]'))
     assert nav_links(page) == []
 
 
@@ -203,7 +202,7 @@ def test_behind_a_proxy_on_athena_the_user_sees_their_role_and_the_cost_of_each_
         if os.environ.get("DAIVI_E2E_SCREENSHOTS"):
             page.screenshot(path=os.path.join(os.environ["DAIVI_E2E_SCREENSHOTS"], "athena_proxy_home.png"), full_page=True)
         # (the app puts an invisible word joiner, U+2060, into e-mail addresses so they never autolink)
-        sidebar = " ".join(page.locator('[data-testid="stSidebar"]').inner_text().replace("\u2060", "").split())
+        sidebar = shown_text(page.locator('[data-testid="stSidebar"]'))
         assert "Signed in as Tess Lead (team-lead-payments@daivi.example) · role team-lead-payments · proxy" in sidebar
         assert "Engine: athena" in sidebar
         main = page.locator('[data-testid="stMain"]').inner_text()
