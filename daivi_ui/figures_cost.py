@@ -12,18 +12,14 @@ from daivi_data.cost_analysis import OTHERS, Forecast
 
 CHART_TYPES = {"bar": "Stacked bar", "area": "Area", "line": "Line"}
 OTHERS_COLOR = "#B0B7C3"
-PALETTE = px.colors.qualitative.Plotly + px.colors.qualitative.Safe
+# Colour-blind-safe: Okabe & Ito's palette (without black, unreadable on a dark theme), then Tol's "safe"
+# colours (without its grey, which is Others'). Increases and decreases are vermillion and blue, never red/green.
+PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442"] + [
+    c for c in px.colors.qualitative.Safe if c.lower() not in ("#888888", "rgb(136, 136, 136)")]
+INCREASE, DECREASE = "#D55E00", "#0072B2"
+ALERT_FILL = "rgba(230, 159, 0, 0.25)"  # a row that needs attention (an overrun budget), beside its words
 CHART_HEIGHT_PX = 420
 COMPACT_HEIGHT_PX = 320
-
-
-def format_kpi_money(value: float) -> str:
-    """A KPI figure short enough for five in a row: whole dollars, or millions with two decimals."""
-    sign = "-" if value < 0 else ""
-    value = abs(value)
-    if round(value) >= 1_000_000:
-        return f"{sign}${value / 1_000_000:,.2f}M"
-    return f"{sign}${round(value):,}"
 
 
 def group_colors(groups: list[str]) -> dict[str, str]:
@@ -136,13 +132,13 @@ def _translucent(color: str, alpha: float = 0.35) -> str:
 
 
 def build_movers_figure(increases: pd.DataFrame, decreases: pd.DataFrame, labels: dict[str, str] | None = None) -> go.Figure:
-    """Horizontal bars of the largest increases (red) and decreases (green) between two periods."""
+    """Horizontal bars of the largest increases (vermillion) and decreases (blue) between two periods."""
     labels = labels or {}
     frame = pd.concat([increases, decreases], ignore_index=True).sort_values("change")
     names = [labels.get(g, g) for g in frame["group"]]
     fig = go.Figure(go.Bar(
         x=frame["change"], y=names, orientation="h",
-        marker_color=["#D62728" if c > 0 else "#2CA02C" for c in frame["change"]],
+        marker_color=[INCREASE if c > 0 else DECREASE for c in frame["change"]],
         customdata=frame[["previous", "current", "contribution_pp"]].to_numpy(),
         hovertemplate="%{y}: %{x:$,.2f}<br>from %{customdata[0]:$,.2f} to %{customdata[1]:$,.2f}"
                       "<br>%{customdata[2]:+.2f} pp of the total change<extra></extra>",
@@ -158,20 +154,27 @@ def build_anomaly_figure(daily: pd.DataFrame, group: str, first_day: dt.date, la
     fig = go.Figure(go.Scatter(x=part["usage_date"], y=part["cost"], mode="lines", name=label or group,
                                hovertemplate="%{x|%b %d}: $%{y:,.2f}<extra></extra>"))
     fig.add_vrect(x0=pd.Timestamp(first_day) - pd.Timedelta(hours=12), x1=pd.Timestamp(last_day) + pd.Timedelta(hours=12),
-                  fillcolor="#D62728", opacity=0.15, line_width=0)
+                  fillcolor=INCREASE, opacity=0.15, line_width=0)
     fig.update_layout(height=200, margin={"l": 10, "r": 10, "t": 10, "b": 10}, showlegend=False,
                       yaxis_tickprefix="$", yaxis_tickformat=",.0f")
     return fig
 
 
 def build_forecast_figure(daily: pd.DataFrame, forecast: Forecast) -> go.Figure:
-    """Cumulative cost of the period so far, and the forecast's end point with its interval."""
+    """Cumulative cost of the period so far, the forecast to its end, and the interval drawn as a band."""
     part = daily[(daily["usage_date"] >= forecast.period_start) & (daily["usage_date"] <= forecast.as_of)].sort_values("usage_date")
-    fig = go.Figure(go.Scatter(x=part["usage_date"], y=part["cost"].cumsum(), mode="lines", name="Actual (cumulative)"))
-    fig.add_scatter(x=[forecast.as_of, forecast.period_end], y=[forecast.actual, forecast.total], mode="lines+markers",
-                    line={"dash": "dash"}, name="Forecast",
-                    error_y={"type": "data", "symmetric": False, "array": [0, forecast.high - forecast.total],
-                             "arrayminus": [0, forecast.total - forecast.low]})
+    fig = go.Figure(go.Scatter(x=part["usage_date"], y=part["cost"].cumsum(), mode="lines", name="Actual (cumulative)",
+                               line={"color": PALETTE[0]}, hovertemplate="%{x|%b %d, %Y}: $%{y:,.2f}<extra>Actual</extra>"))
+    start = max(forecast.as_of, forecast.period_start - dt.timedelta(days=1))
+    ends = [start, forecast.period_end]
+    band = f"{forecast.level:.0%} interval"
+    fig.add_scatter(x=ends, y=[forecast.actual, forecast.high], mode="lines", line={"width": 0}, showlegend=False,
+                    hovertemplate="%{x|%b %d, %Y}: up to $%{y:,.2f}<extra>" + band + "</extra>")
+    fig.add_scatter(x=ends, y=[forecast.actual, forecast.low], mode="lines", line={"width": 0}, fill="tonexty",
+                    fillcolor="rgba(230, 159, 0, 0.25)", name=band,
+                    hovertemplate="%{x|%b %d, %Y}: from $%{y:,.2f}<extra>" + band + "</extra>")
+    fig.add_scatter(x=ends, y=[forecast.actual, forecast.total], mode="lines+markers", line={"dash": "dash", "color": PALETTE[1]},
+                    name="Forecast", hovertemplate="%{x|%b %d, %Y}: $%{y:,.2f}<extra>Forecast</extra>")
     fig.update_layout(height=260, margin={"l": 10, "r": 10, "t": 10, "b": 10}, yaxis_tickprefix="$", yaxis_tickformat=",.0f",
                       legend={"orientation": "h", "y": 1.1})
     return fig

@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 from daivi_data import cost_analysis as ca
 from daivi_data.settings import PROJECT_ROOT
-from daivi_ui.figures_cost import format_kpi_money
+from daivi_ui.format import money_short as format_kpi_money
 from tests.app.conftest import APP_TIMEOUT_S, page_text
 from tests.helpers import PAYMENTS_ACCOUNT_IDS
 
