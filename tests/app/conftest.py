@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -56,3 +57,18 @@ def page_text(at: AppTest) -> str:
     for df in at.dataframe:
         parts.append(df.value.to_csv(index=False))
     return "\n".join(parts)
+
+
+def money_metric(at: AppTest, label: str) -> str:
+    """The exact amount of a money KPI (from its help), after checking the tile shows the same amount, short."""
+    from daivi_ui import format as fmt
+
+    for m in at.metric:
+        if m.label == label or m.label.startswith(label):
+            match = re.match(r"^([−-]?[^\d−-]*[\d,]+\.\d{2}(?: [A-Z]{3})?)\.", m.help or "")
+            assert match, f"the KPI {m.label!r} has no exact amount in its help: {m.help!r}"
+            exact = match.group(1)
+            amount = float(re.sub(r"[^\d.]", "", exact)) * (-1 if exact.startswith("−") else 1)
+            assert m.value == fmt.money_short(amount), (m.value, exact)
+            return exact
+    raise AssertionError(f"no metric {label!r}: {[m.label for m in at.metric]}")
