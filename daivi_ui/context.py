@@ -108,7 +108,7 @@ def _sign_in(settings: Settings, embed: bool) -> Principal:
             # Names on screen, the persona key in the URL (`?persona=finance`).
             key = labelled_choice(
                 st.selectbox, "Demo sign-in", {k: f"{p.display_name} · {p.role}" for k, p in personas.items()},
-                key="persona", default=DEFAULT_PERSONA, what="demo persona",
+                key="persona", default=DEFAULT_PERSONA, what="demo persona", sticky=True,
                 help="Demo personas exist only on the embedded engine. Each maps to a role of config/grants.toml.",
             )
         return principal_for_persona(settings, key)

@@ -54,14 +54,18 @@ def _option_for(text: str, labels: Mapping[str, str]) -> str | None:
 
 
 def sync_choice_from_url(key: str, labels: Mapping[str, str], default: str, what: str,
-                         on_invalid: Callable[[str], None] | None = None) -> str:
+                         on_invalid: Callable[[str], None] | None = None, sticky: bool = False) -> str:
     """The option a labelled choice holds in this run, after reading a URL that changed from outside.
 
     The URL wins when it differs from what this session last read or wrote there
-    (a link was opened, the user went back, or a page switch dropped it).
+    (a link was opened, the user went back, or a page switch dropped it). A `sticky`
+    choice (the sign-in persona, drawn on every page) keeps its value when a page
+    switch drops the parameter, and puts it back.
     """
     raw = st.query_params.get(key)
     seen_key = _SEEN.format(key)
+    if raw is None and sticky and st.session_state.get(key) in labels:
+        return st.session_state[key]
     if raw != st.session_state.get(seen_key, "\x00unset"):
         option = default if raw is None else _option_for(raw, labels)
         if option is None:
@@ -81,14 +85,15 @@ def write_choice_to_url(key: str, value: str | None, default: str) -> None:
         if key in st.query_params:
             del st.query_params[key]
         st.session_state[seen_key] = None
-    else:
-        if st.query_params.get(key) != value:
-            st.query_params[key] = value
-        st.session_state[seen_key] = value
+        return
+    if st.query_params.get(key) != value:
+        st.query_params[key] = value
+    st.session_state[seen_key] = value
 
 
 def labelled_choice(widget: Callable, label: str, labels: Mapping[str, str], *, key: str, default: str | None = None,
-                    what: str | None = None, on_invalid: Callable[[str], None] | None = None, **kwargs) -> str:
+                    what: str | None = None, on_invalid: Callable[[str], None] | None = None, sticky: bool = False,
+                    **kwargs) -> str:
     """A selectbox / radio / segmented control that shows labels while the URL keeps the option keys.
 
     `widget` is the widget function (`st.selectbox`, `column.segmented_control`, ...);
@@ -97,7 +102,7 @@ def labelled_choice(widget: Callable, label: str, labels: Mapping[str, str], *, 
     value gets a notice naming `what` (or the label), or whatever `on_invalid(value)` shows instead.
     """
     default = default if default is not None else next(iter(labels))
-    sync_choice_from_url(key, labels, default, what or label.lower(), on_invalid)
+    sync_choice_from_url(key, labels, default, what or label.lower(), on_invalid, sticky)
     if widget.__name__ == "segmented_control":
         kwargs.setdefault("required", True)
     value = widget(label, list(labels), format_func=labels.__getitem__, key=key, **kwargs)

@@ -7,14 +7,18 @@ import streamlit as st
 
 from daivi_data.errors import DaiviError
 from daivi_data.queries import overview
-from daivi_ui.components import format_money, show_query_stats
+from daivi_data.queries import splunk as splunk_queries
+from daivi_ui import format as fmt
+from daivi_ui.components import show_query_stats
 from daivi_ui.context import app_context
 from daivi_ui.errors import show_error
 from daivi_ui.navigation import view_for_lakehouse
 
 ctx = app_context()
-now = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
-yesterday = now.date() - dt.timedelta(days=1)
+now = ctx.now
+yesterday = ctx.today - dt.timedelta(days=1)
+# The figure a card shows is the one its view opens with: the same range, basis and anchoring.
+VIEW_PARAMS = {"billing": {"range": "month-to-date"}, "splunk": {"range": "24h"}}
 
 if not ctx.embed:
     st.title("DAIVI Lakehouse Explorer")
@@ -49,13 +53,15 @@ def headline(key: str, latest: str | None) -> None:
         result = ctx.run(overview.billing_month_to_date(yesterday))
         row = result.df.iloc[0]
         mtd, prev = or_zero(row["month_to_date"]), or_zero(row["previous_month_to_date"])
-        delta = f"{(mtd - prev) / prev:+.1%} vs same point last month" if prev else None
-        st.metric(f"Month to date (through {yesterday:%b %d})", format_money(mtd), delta, delta_color="inverse")
+        delta = f"{fmt.delta_percent((mtd - prev) / prev)} vs the same days last month" if prev else None
+        st.metric(f"Month to date, through {fmt.day(yesterday)} (UTC)", fmt.money_short(mtd), delta, delta_color="inverse",
+                  help=f"{fmt.money(mtd)} unblended, vs {fmt.money(prev)} over the same days of the previous month: "
+                       "the Cost Explorer's Month to date range with its default comparison.")
     elif key == "cur":
         result = ctx.run(overview.cur_month_summary(yesterday))
         row = result.df.iloc[0]
         st.metric(f"Line items in {yesterday:%B %Y}", f"{int(row['line_items']):,}")
-        st.caption(f"{format_money(row['unblended_cost'])} unblended across {int(row['accounts'])} accounts")
+        st.caption(f"{fmt.money(row['unblended_cost'])} unblended across {int(row['accounts'])} accounts")
     elif key == "inventory":
         snapshot = dt.date.fromisoformat(latest) if latest else yesterday
         result = ctx.run(overview.inventory_snapshot_summary(snapshot))
@@ -63,10 +69,21 @@ def headline(key: str, latest: str | None) -> None:
         st.metric("Resources tracked", f"{int(row['resources']):,}")
         st.caption(f"{int(row['resource_types'])} resource types in {int(row['accounts'])} accounts")
     else:
-        result = ctx.run(overview.splunk_last_24h(now))
+        # Anchored like the Logs view's default: the 24 hours up to the newest event (exports lag behind now).
+        newest_result = ctx.run(splunk_queries.newest_event_time(dt.date.fromisoformat(latest) if latest else ctx.today))
+        results.append(newest_result)
+        newest = newest_result.df["newest"].iloc[0]
+        anchor = now
+        if not pd.isna(newest):
+            newest = pd.Timestamp(newest).to_pydatetime()
+            anchor = newest.replace(second=0, microsecond=0) + dt.timedelta(minutes=1)
+        result = ctx.run(overview.splunk_last_24h(anchor))
         row = result.df.iloc[0]
-        st.metric("Events in the last 24 h", f"{int(row['events']):,}")
-        st.caption(f"{int(or_zero(row['errors'])):,} errors from {int(row['hosts'])} hosts")
+        st.metric("Events in the 24 h to the newest event", f"{int(row['events']):,}",
+                  help=f"{fmt.timestamp(anchor - dt.timedelta(hours=24))} – {fmt.timestamp(anchor)}, as the Logs view's "
+                       "Last 24 hours relative to the newest event.")
+        st.caption(f"{int(or_zero(row['errors'])):,} errors (ERROR/CRITICAL or HTTP 5xx) from {int(row['hosts'])} hosts · "
+                   f"up to {fmt.timestamp(anchor)}")
     results.append(result)
 
 
@@ -90,6 +107,6 @@ for i, key in enumerate(visible):
             st.caption(f"Latest partition **{info.latest_partition}** · {info.partitions} partitions")
         view = view_for_lakehouse(key, ctx.grants)
         if view:
-            st.page_link(str(view.path), label=f"Open {view.title}", icon=view.icon)
+            st.page_link(str(view.path), label=f"Open {view.title}", icon=view.icon, query_params=VIEW_PARAMS.get(key))
 
 show_query_stats(results)
