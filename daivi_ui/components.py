@@ -54,7 +54,7 @@ def draw_open_tabs(tabs: Mapping[str, object], draw: Mapping[str, Callable[[], N
     """
     for label, draw_tab in draw.items():
         container = tabs[label]
-        if container.open:
+        if getattr(container, "open", True):  # a plain container (an embed without tabs) is always open
             with container:
                 try:
                     draw_tab()

@@ -175,14 +175,14 @@ def test_waste_lists_planted_resources_with_cost(small_lakehouse):
         shown |= set(df.value["resource_id"])
     ids = [i for v in planted.values() if isinstance(v, list) for i in v if isinstance(i, str)]
     assert ids and set(ids) <= shown
-    stake = metric(at, "Total at stake")
+    stake = metric(at, "At stake per month")
     assert stake.startswith("$") and stake != "$0.00"
 
 
 def test_ops_waste_has_no_cost_estimate_said_plainly():
     at = open_inventory("ops", tab="Waste")
     assert "no cost estimate" in " ".join(i.value for i in at.info)
-    assert metric(at, "Total at stake") == "no cost data"
+    assert metric(at, "At stake per month") == "no cost data"
     for df in at.dataframe:
         assert "monthly_cost" not in df.value.columns and "monthly_savings" not in df.value.columns
 
