@@ -58,14 +58,16 @@ def build_cost_trend_figure(series: pd.DataFrame, order: list[str], chart: str =
             continue
         name = labels.get(group, group)
         hover = f"{name}: $%{{y:,.2f}}<extra></extra>"
+        # legendgroup carries the group's key: a click on a bar reports it, and the page filters to it.
         if chart == "bar":
-            fig.add_bar(x=part["period"], y=part["cost"], name=name, marker_color=colors[group], hovertemplate=hover)
+            fig.add_bar(x=part["period"], y=part["cost"], name=name, marker_color=colors[group], hovertemplate=hover,
+                        legendgroup=str(group))
         elif chart == "area":
             fig.add_scatter(x=part["period"], y=part["cost"], name=name, mode="lines", stackgroup="cost",
-                            line={"color": colors[group], "width": 0.5}, hovertemplate=hover)
+                            line={"color": colors[group], "width": 0.5}, hovertemplate=hover, legendgroup=str(group))
         else:
             fig.add_scatter(x=part["period"], y=part["cost"], name=name, mode="lines+markers",
-                            line={"color": colors[group]}, marker={"size": 4}, hovertemplate=hover)
+                            line={"color": colors[group]}, marker={"size": 4}, hovertemplate=hover, legendgroup=str(group))
     if chart == "bar":
         fig.update_layout(barmode="relative")
     fig.update_layout(showlegend=True)  # plotly hides a one-series legend; the name still matters
@@ -105,7 +107,11 @@ def build_sankey_figure(totals: pd.DataFrame, order1: list[str], order2: list[st
     `totals` has columns group1, group2, cost (positive costs only: a Sankey cannot show credits).
     """
     labels1, labels2 = labels1 or {}, labels2 or {}
-    frame = totals[(totals["cost"] > 0) & totals["group1"].isin(order1) & totals["group2"].isin(order2)]
+    # Ten or more nodes a side make a tangle: the largest SANKEY_MAX_NODES flow on their own, the rest as Others.
+    order1, order2 = _capped(order1), _capped(order2)
+    frame = totals.assign(group1=_others_beyond(totals["group1"], order1), group2=_others_beyond(totals["group2"], order2))
+    frame = frame.groupby(["group1", "group2"], as_index=False)["cost"].sum()
+    frame = frame[(frame["cost"] > 0) & frame["group1"].isin(order1) & frame["group2"].isin(order2)]
     nodes1 = [g for g in order1 if g in set(frame["group1"])]
     nodes2 = [g for g in order2 if g in set(frame["group2"])]
     index1 = {g: i for i, g in enumerate(nodes1)}
@@ -121,6 +127,20 @@ def build_sankey_figure(totals: pd.DataFrame, order1: list[str], order2: list[st
     fig.update_layout(height=max(CHART_HEIGHT_PX, 24 * max(len(nodes1), len(nodes2))), margin={"l": 10, "r": 10, "t": 30, "b": 10},
                       title={"text": f"{title1} → {title2}", "font": {"size": 13}})
     return fig
+
+
+SANKEY_MAX_NODES = 6
+
+
+def _capped(order: list[str]) -> list[str]:
+    """The first SANKEY_MAX_NODES groups of `order` (largest first), then Others when anything is left."""
+    named = [g for g in order if g != OTHERS]
+    return named[:SANKEY_MAX_NODES] + ([OTHERS] if len(named) > SANKEY_MAX_NODES or OTHERS in order else [])
+
+
+def _others_beyond(groups: pd.Series, kept: list[str]) -> pd.Series:
+    keep = set(kept)
+    return groups.map(lambda g: g if g in keep else OTHERS)
 
 
 def _translucent(color: str, alpha: float = 0.35) -> str:

@@ -288,7 +288,10 @@ keep2: list[str] = []
 if group2 is not None:
     keep2 = ca.top_groups(totals.groupby("group2")["cost"].sum(), top_n)
 try:
-    series = run(billing.cost_series(scope, granularity, group, tuple(keep), group2, tuple(keep2)))
+    # A second level over a long range is the slowest query of the view: say what is happening.
+    with st.spinner(f"Summing cost by {group.label.lower()}{f' and {group2.label.lower()}' if group2 else ''}…",
+                    show_time=True):
+        series = run(billing.cost_series(scope, granularity, group, tuple(keep), group2, tuple(keep2)))
 except DaiviError as e:
     stop_with(e)
 series["period"] = pd.to_datetime(series["period"])
@@ -345,12 +348,31 @@ def draw_kpis() -> None:
     st.caption(" · ".join(notes))
 
 
+def filter_to_clicked_group() -> None:
+    """A click on a bar (or a point of a line) filters the view to that group: the Filters below, and the URL, follow."""
+    event = st.session_state.get("cost_chart")
+    points = event.selection.points if event is not None else []
+    clicked = points[0].get("legendgroup") if points else None
+    if not clicked or clicked == ca.OTHERS:
+        return
+    if group.name == "tag":
+        st.session_state["ftag"], st.session_state["f_tag"] = group.tag_key, [clicked]
+        st.session_state["m_tag"] = "include"
+        return
+    value = account_labels.get(clicked, clicked) if group.name == "account" else clicked
+    st.session_state[f"f_{group.name}"] = [value]
+    st.session_state[f"m_{group.name}"] = "include"
+
+
 def draw_chart() -> None:
     view2 = "facets"
     if group2 is not None:
         view2 = labelled_choice(st.segmented_control, "Second level as", VIEW2_LABELS, key="view2", default="facets")
     if group2 is None:
-        st.plotly_chart(fig.build_cost_trend_figure(series, order1, chart, granularity, labels1, compact=ctx.embed), key="cost_chart")
+        st.plotly_chart(fig.build_cost_trend_figure(series, order1, chart, granularity, labels1, compact=ctx.embed), key="cost_chart",
+                        on_select=filter_to_clicked_group if ctx.shows_everything else "ignore", selection_mode="points")
+        if not ctx.embed:
+            st.caption(f"Click a bar to filter the view to its {group.label.lower() if group.name != 'tag' else group.label}.")
     elif view2 == "sankey":
         pair_totals = series.groupby(["group1", "group2"], as_index=False)["cost"].sum()
         st.plotly_chart(fig.build_sankey_figure(pair_totals, order1, order2, labels1, labels2, group.label, group2.label), key="cost_chart")
@@ -466,13 +488,15 @@ def draw_anomalies() -> None:
     anomaly_dim = Dimension(anomaly_key)
     # The detector looks at the last 92 days of the range at most, with its baseline window before.
     detect_start = max(start, end - dt.timedelta(days=91))
-    try:
-        by_day = run(billing.daily_by_group(scope.with_range(detect_start - dt.timedelta(days=ca.ANOMALY_WINDOW_DAYS), end), anomaly_dim))
-    except DaiviError as e:
-        show_error(e)
-        by_day = pd.DataFrame(columns=["usage_date", "group1", "cost"])
-    by_day["usage_date"] = pd.to_datetime(by_day["usage_date"]).dt.date
-    events = ca.detect_anomalies(by_day.rename(columns={"group1": "group"}), detect_start, end)
+    with st.spinner(f"Looking for anomalies by {anomaly_dim.label.lower()} in {fmt.date_range(detect_start, end)}…", show_time=True):
+        try:
+            by_day = run(billing.daily_by_group(scope.with_range(detect_start - dt.timedelta(days=ca.ANOMALY_WINDOW_DAYS), end),
+                                                anomaly_dim))
+        except DaiviError as e:
+            show_error(e)
+            by_day = pd.DataFrame(columns=["usage_date", "group1", "cost"])
+        by_day["usage_date"] = pd.to_datetime(by_day["usage_date"]).dt.date
+        events = ca.detect_anomalies(by_day.rename(columns={"group1": "group"}), detect_start, end)
     if not ctx.embed:
         st.caption(ca.ANOMALY_METHOD)
     if events.empty:

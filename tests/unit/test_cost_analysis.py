@@ -288,3 +288,15 @@ def test_sankey_links_carry_the_positive_costs():
     totals = pd.DataFrame({"group1": ["Core", "Core", "Data"], "group2": ["us-east-1", "global", "us-east-1"], "cost": [5.0, -1.0, 7.0]})
     figure = fig.build_sankey_figure(totals, ["Data", "Core"], ["us-east-1", "global"])
     assert sum(figure.data[0].link.value) == pytest.approx(12.0)  # the credit cannot be drawn as a flow
+
+
+def test_sankey_keeps_the_largest_groups_and_sums_the_rest_as_others():
+    from daivi_ui import figures_cost as fig
+
+    services = [f"svc{i:02d}" for i in range(12)]
+    regions = [f"region-{i}" for i in range(10)]
+    totals = pd.DataFrame([{"group1": s, "group2": r, "cost": 1.0 + i} for i, s in enumerate(services) for r in regions])
+    figure = fig.build_sankey_figure(totals, services[::-1], regions)
+    nodes = list(figure.data[0].node.label)
+    assert len(nodes) == 2 * (fig.SANKEY_MAX_NODES + 1) and nodes.count(ca.OTHERS) == 2
+    assert sum(figure.data[0].link.value) == pytest.approx(totals["cost"].sum())  # nothing dropped, only grouped
