@@ -5,7 +5,9 @@ import streamlit as st
 from daivi_ui.context import init_app
 from daivi_ui.navigation import HOME, views_for
 
-st.set_page_config(page_title="DAIVI Lakehouse Explorer", page_icon=":material/database:", layout="wide")
+# A narrower sidebar (250 px, still hidden on small screens) leaves a 900 px window room for the controls.
+st.set_page_config(page_title="DAIVI Lakehouse Explorer", page_icon=":material/database:", layout="wide",
+                   initial_sidebar_state=250)
 
 context = init_app()
 

@@ -6,6 +6,8 @@ import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
 
+from daivi_ui.vocabulary import account_label
+
 # Approximate location (lat, lon) of each AWS region's data centers, for the region map.
 REGION_COORDINATES: dict[str, tuple[float, float]] = {
     "us-east-1": (38.9, -77.4),  # N. Virginia
@@ -55,11 +57,11 @@ def _layout(fig: go.Figure, height: int = CHART_HEIGHT_PX) -> go.Figure:
 
 
 def label_accounts(frame: pd.DataFrame, names: dict[str, str] | None, column: str = "account_id") -> pd.DataFrame:
-    """`column` as '411111111101 payments-prod' where the account's name is known (ids stay unique)."""
+    """`column` as 'payments-prod (411111111101)' where the account's name is known (ids stay unique)."""
     if not names:
         return frame
     out = frame.copy()
-    out[column] = out[column].map(lambda a: f"{a} {names[a]}" if a in names else a)
+    out[column] = out[column].map(lambda a: account_label(a, names.get(a)))
     return out
 
 

@@ -24,3 +24,10 @@ def with_service_names(df: pd.DataFrame, column: str = "service") -> pd.DataFram
     if column not in df.columns:
         return df
     return df.assign(**{column: df[column].map(service_name)})
+
+
+def account_label(account_id, name=None) -> str:
+    """An account as every view writes it: "payments-prod (411111111101)", or the id alone when the name is unknown."""
+    account_id = "" if account_id is None else str(account_id)
+    name = "" if name is None or (not isinstance(name, str) and pd.isna(name)) else str(name).strip()
+    return f"{name} ({account_id})" if name else account_id

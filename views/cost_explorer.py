@@ -68,6 +68,7 @@ DEFAULT_PRESET = "last-30-days"
 BASIS_LABELS = {k: billing.COST_BASIS_LABELS[k] for k in billing.COST_BASES}
 VIEW2_LABELS = {"facets": "Small multiples", "sankey": "Sankey"}
 MODE_LABELS = {"include": "Include", "exclude": "Exclude"}
+WIDE_PX, DATE_PX, NARROW_PX = 200, 130, 90  # control widths: the longest label of each fits
 check_url_param("top", [str(n) for n in billing.TOP_N_CHOICES], "top N")
 
 
@@ -109,26 +110,28 @@ def is_iso_date(value: str) -> bool:
 check_url_param("start", is_iso_date, "start date (YYYY-MM-DD)")
 check_url_param("end", is_iso_date, "end date (YYYY-MM-DD)")
 
-row1 = controls.columns([2, 1.4, 1.4, 2.4, 1.6])
+# Rows of fixed-width controls that wrap: a narrow window (or an 800 px one with the sidebar) stacks them
+# instead of cutting "Last 30 days" to "Last 3".
+row1 = controls.container(horizontal=True, gap="small")
 # Labels on screen, short keys in the URL (`?range=last-30-days&grain=weekly`).
-preset = labelled_choice(row1[0].selectbox, "Time range", ca.PRESETS, key="range", default=DEFAULT_PRESET,
+preset = labelled_choice(row1.selectbox, "Time range", ca.PRESETS, key="range", default=DEFAULT_PRESET,
                          help="Ranges are whole UTC days up to the last complete day of data. Previous month is the "
-                              "last complete calendar month.")
+                              "last complete calendar month.", width=WIDE_PX)
 default_start, default_end = ca.preset_range(DEFAULT_PRESET, as_of)
 if preset == "custom":
     # Wide bounds: a future or reversed range must reach the check below and get its message,
     # not be dropped silently by the widget.
     bounds = {"min_value": dt.date(2000, 1, 1), "max_value": as_of + dt.timedelta(days=3 * 366)}
-    start = row1[1].date_input("Start", value=default_start, key="start", bind=URL, **bounds)
-    end = row1[2].date_input("End", value=default_end, key="end", bind=URL, **bounds)
+    start = row1.date_input("Start (UTC)", value=default_start, key="start", bind=URL, width=DATE_PX, **bounds)
+    end = row1.date_input("End (UTC)", value=default_end, key="end", bind=URL, width=DATE_PX, **bounds)
 else:
     start, end = ca.preset_range(preset, as_of)
     # Set every run: a keyed input would otherwise keep the dates of the preset chosen first.
     st.session_state["start_shown"], st.session_state["end_shown"] = f"{start:%Y-%m-%d}", f"{end:%Y-%m-%d}"
-    row1[1].text_input("Start (UTC)", disabled=True, key="start_shown")
-    row1[2].text_input("End (UTC)", disabled=True, key="end_shown")
-granularity = labelled_choice(row1[3].segmented_control, "Granularity", ca.GRANULARITIES, key="grain", default="daily")
-basis = labelled_choice(row1[4].selectbox, "Cost basis", BASIS_LABELS, key="basis",
+    row1.text_input("Start (UTC)", disabled=True, key="start_shown", width=DATE_PX)
+    row1.text_input("End (UTC)", disabled=True, key="end_shown", width=DATE_PX)
+granularity = labelled_choice(row1.segmented_control, "Granularity", ca.GRANULARITIES, key="grain", default="daily", width="content")
+basis = labelled_choice(row1.selectbox, "Cost basis", BASIS_LABELS, key="basis", width=WIDE_PX,
                         help="\n\n".join(f"**{billing.COST_BASIS_LABELS[k]}**: {v}" for k, v in billing.COST_BASIS_HELP.items()))
 
 try:
@@ -167,14 +170,16 @@ def invalid_dimension(what: str):
 
 
 dimension_labels = {k: Dimension.parse(k).label for k in dimension_keys}
-row2 = controls.columns([2, 2, 1, 2.4, 1.6])
-group_key = labelled_choice(row2[0].selectbox, "Group by", dimension_labels, key="group", default="service",
+row2 = controls.container(horizontal=True, gap="small")
+group_key = labelled_choice(row2.selectbox, "Group by", dimension_labels, key="group", default="service", width=WIDE_PX,
                             on_invalid=invalid_dimension("group by"))
-group2_key = labelled_choice(row2[1].selectbox, "Then by", {"none": "None", **dimension_labels}, key="group2", default="none",
+group2_key = labelled_choice(row2.selectbox, "Then by", {"none": "None", **dimension_labels}, key="group2", default="none",
+                             width=WIDE_PX,
                              on_invalid=invalid_dimension("then by"), help="A second level, shown as small multiples or a Sankey.")
-top_n = row2[2].selectbox("Top N", billing.TOP_N_CHOICES, index=1, key="top", bind=URL, help="Groups beyond the top N are summed as Others.")
-chart = labelled_choice(row2[3].segmented_control, "Chart", fig.CHART_TYPES, key="chart", default="bar")
-compare_mode = labelled_choice(row2[4].selectbox, "Compare with", ca.COMPARISONS, key="compare", default="previous",
+top_n = row2.selectbox("Top N", billing.TOP_N_CHOICES, index=1, key="top", bind=URL, help="Groups beyond the top N are summed as Others.",
+                       width=NARROW_PX)
+chart = labelled_choice(row2.segmented_control, "Chart", fig.CHART_TYPES, key="chart", default="bar", width="content")
+compare_mode = labelled_choice(row2.selectbox, "Compare with", ca.COMPARISONS, key="compare", default="previous", width=WIDE_PX,
                                help="Previous period: the equal period just before (the same days of the previous months "
                                     "for month ranges). Same period last year: the same dates a year earlier.")
 if not ctx.embed:

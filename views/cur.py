@@ -26,7 +26,7 @@ from daivi_ui.context import app_context
 from daivi_ui.errors import show_error
 from daivi_ui.state import URL, check_url_param, labelled_choice, peek_choice
 from daivi_ui.tables import money_column, percent_column, show_table
-from daivi_ui.vocabulary import service_name, with_service_names
+from daivi_ui.vocabulary import account_label, service_name, with_service_names
 
 COMMITMENT_TREND_MONTHS = 3  # daily coverage costs one CUR month scan per month shown (~0.2 s each on large)
 TABS = ("Drill-down", "Invoice", "Commitments", "Allocation", "Top resources", "Data transfer")
@@ -208,7 +208,7 @@ def breadcrumb(path: q.DrillPath) -> None:
 def with_labels(level: str, df: pd.DataFrame) -> pd.DataFrame:
     df = df.copy()
     if level == "account":
-        df["account_label"] = df["account_id"] + " · " + df["account_name"].fillna("")
+        df["account_label"] = [account_label(a, n) for a, n in zip(df["account_id"], df["account_name"], strict=True)]
     elif level == "service":  # the name everyone knows, the product code stays the key in the URL
         df["service_name"] = df["service"].map(service_name)
     elif level == "usage":
@@ -558,7 +558,7 @@ def draw_transfer() -> None:
     show_table(by_service, key="transfer_service_table", column_config=cfg)
     csv_download(by_service, f"cur-transfer-by-service-{period}.csv", key="csv_transfer_service")
     st.subheader("By account")
-    accounts = df.assign(account=df["account_id"] + " · " + df["account_name"].fillna(""))
+    accounts = df.assign(account=[account_label(a, n) for a, n in zip(df["account_id"], df["account_name"], strict=True)])
     by_account = ca.transfer_by(accounts, "account")
     show_table(by_account, key="transfer_account_table", column_config=cfg)
     csv_download(by_account, f"cur-transfer-by-account-{period}.csv", key="csv_transfer_account")

@@ -145,19 +145,21 @@ def is_url_datetime(text: str) -> bool:
 check_url_param("from", is_url_datetime, "from (YYYY-MM-DDTHH:MM)")
 check_url_param("to", is_url_datetime, "to (YYYY-MM-DDTHH:MM)")
 
-search_col, range_col, anchor_col = st.columns([5, 1.3, 1.6], vertical_alignment="bottom")
+# One row that wraps on a narrow screen: the search takes what the two fixed-width choices leave.
+search_col = range_col = anchor_col = st.container(horizontal=True, gap="small", vertical_alignment="bottom")
 search = search_col.text_input(
     "Search", key="q", bind=URL, on_change=reset_page, placeholder='error status>=500 NOT index=security "timed out"',
-    help=SEARCH_HELP, icon=":material/search:",
+    help=SEARCH_HELP, icon=":material/search:", width="stretch",
 )
 range_key = labelled_choice(
     range_col.selectbox, "Time range", RANGE_LABELS, key="range", default=DEFAULT_RANGE, on_change=range_changed,
-    help="The last 15 minutes to 7 days, or a custom absolute range. All times are UTC.",
+    help="The last 15 minutes to 7 days, or a custom absolute range. All times are UTC.", width=190,
 )
 anchor = labelled_choice(
     anchor_col.selectbox, "Relative to", ANCHOR_LABELS, key="anchor", default="latest", on_change=reset_page,
     disabled=range_key == "custom",
     help="Newest event: count back from the newest event (exports lag: the demo data ends yesterday). Now: from the current time.",
+    width=170,
 )
 anchor_time = ceil_minute(newest) if anchor == "latest" and newest else now
 
