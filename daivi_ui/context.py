@@ -168,6 +168,8 @@ def init_app() -> AppContext:
         connection = st.connection(CONNECTION_NAME, type=LakehouseConnection, settings=settings)
     except DaiviError as e:
         stop_with_error(e)
+    # KPI figures a touch smaller than Streamlit's 2.25 rem, so "−$324.3k" fits a 160 px tile (see components.kpi_row).
+    st.html('<style>[data-testid="stMetricValue"]{font-size:2rem}</style>')
     if embed:
         follow_theme_from_url()
         # A wiki iframe is small: Streamlit's wide-layout margins (5 rem a side) would take a fifth of 900 px.
