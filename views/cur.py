@@ -139,7 +139,7 @@ st.session_state["period_choice"] = period
 top = controls.container(horizontal=True, gap="small")  # wraps on a narrow screen instead of cutting labels
 top.selectbox("Billing period", available, key="period_choice", on_change=on_period_chosen, placeholder="Choose a period",
                  help="The CUR partition every figure on this page reads.", width=150)
-basis = labelled_choice(top.selectbox, "Cost basis", width=230, q.COST_BASIS_LABELS, key="basis", default="unblended",
+basis = labelled_choice(top.selectbox, "Cost basis", q.COST_BASIS_LABELS, key="basis", default="unblended", width=230,
                         help="Unblended: as invoiced. Amortized: RI/SP fees spread over the usage they cover (effective cost). "
                              "Net: after discounts. Public on-demand: list prices, without commitments.")
 cost_col = q.COST_COLUMNS[basis]
