@@ -107,7 +107,7 @@ def _sign_in(settings: Settings, embed: bool) -> Principal:
         with st.sidebar:
             # Names on screen, the persona key in the URL (`?persona=finance`).
             key = labelled_choice(
-                st.selectbox, "Demo sign-in", {k: f"{p.display_name} · {p.role}" for k, p in personas.items()},
+                st.selectbox, "Demo sign-in", {k: p.display_name for k, p in personas.items()},
                 key="persona", default=DEFAULT_PERSONA, what="demo persona", sticky=True,
                 help="Demo personas exist only on the embedded engine. Each maps to a role of config/grants.toml.",
             )

@@ -322,7 +322,7 @@ quarter_fc = ca.forecast_period(daily_series, as_of, ca.quarter_start(open_day),
 
 compare_label = fmt.date_range(compare_start, compare_end)
 range_label = fmt.date_range(start, end)
-month_name, quarter_name = f"{open_day:%B}", f"Q{(open_day.month - 1) // 3 + 1} {open_day.year}"
+month_name, quarter_name = f"{open_day:%b}", f"Q{(open_day.month - 1) // 3 + 1} {open_day.year}"
 
 
 def draw_kpis() -> None:
