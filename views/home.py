@@ -54,10 +54,11 @@ def headline(key: str, latest: str | None) -> None:
         row = result.df.iloc[0]
         mtd, prev = or_zero(row["month_to_date"]), or_zero(row["previous_month_to_date"])
         delta = fmt.delta_percent((mtd - prev) / prev) if prev else None
-        st.metric(f"Month to date, through {fmt.day(yesterday)} (UTC)", fmt.money_short(mtd), delta, delta_color="inverse",
+        st.metric("Month to date", fmt.money_short(mtd), delta, delta_color="inverse",
                   help=f"{fmt.money(mtd)} unblended, vs {fmt.money(prev)} over the same days of the previous month: "
                        "the Cost Explorer's Month to date range with its default comparison.")
-        st.caption(f"Unblended; the change is against the same days of last month ({fmt.money_short(prev)}).")
+        st.caption(f"Unblended, through {fmt.day(yesterday)} (UTC); the change is against the same days of last month "
+                   f"({fmt.money_short(prev)}).")
     elif key == "cur":
         result = ctx.run(overview.cur_month_summary(yesterday))
         row = result.df.iloc[0]

@@ -132,17 +132,18 @@ if ctx.embed:
     controls_box = st.expander(f"Inventory snapshot {shown_snapshot} (UTC day)", icon=":material/tune:")
 else:
     controls_box, body = st.container(), st.container()
-controls = controls_box.columns([1, 1, 2])
-snapshot = controls[0].date_input("Snapshot", value=available[-1], key="snapshot", bind=URL, format="YYYY-MM-DD",
+controls = controls_box.container(horizontal=True, gap="small")  # wraps on a narrow screen instead of cutting dates
+snapshot = controls.date_input("Snapshot", value=available[-1], key="snapshot", bind=URL, format="YYYY-MM-DD",
                                   min_value=MIN_DATE, max_value=MAX_DATE,
-                                  help="Day of the inventory snapshot everything below shows.")
+                                  help="Day (UTC) of the inventory snapshot everything below shows.", width=160)
 compare_default = ia.default_compare_date(available, snapshot, COMPARE_DAYS_BACK) or available[0]
-since = controls[1].date_input("Compare with", value=compare_default, key="since", bind=URL, format="YYYY-MM-DD",
+since = controls.date_input("Compare with", value=compare_default, key="since", bind=URL, format="YYYY-MM-DD",
                                min_value=MIN_DATE, max_value=MAX_DATE,
-                               help="An earlier snapshot: the overview counts what was created, deleted or changed since.")
+                               help="An earlier snapshot: the overview counts what was created, deleted or changed since.",
+                               width=160)
 # Drawn on every run (not inside the Detail tab), so that a row picked in Search can set it and the
 # URL follows: a bound widget's programmatic value reaches the URL only if it was drawn the run before.
-controls[2].text_input("Open a resource", key=RESOURCE_KEY, bind=URL, placeholder="resource id, e.g. i-0123456789abcdef0",
+controls.text_input("Open a resource", width="stretch", key=RESOURCE_KEY, bind=URL, placeholder="resource id, e.g. i-0123456789abcdef0",
                        on_change=show_detail_tab, help="Opens the resource's detail: attributes, tags, cost, logs.")
 controls_box.caption(f"{len(available)} daily snapshots (UTC) from **{available[0]}** to **{available[-1]}**.")
 
