@@ -155,18 +155,30 @@ def round_to_total(values: pd.Series, total: float | None = None) -> pd.Series:
     return (floors + bump) / 100
 
 
+MONEY_SUFFIXES = ("cost", "savings", "total", "difference", "unblended", "commitment", "amount")
+
+
+def money_columns(df: pd.DataFrame, also: Iterable[str] = ()) -> list[str]:
+    """The numeric columns of `df` that hold money, by name (`unblended_cost`, `savings`, ...), plus `also`."""
+    extra = set(also)
+    return [c for c in df.columns if pd.api.types.is_numeric_dtype(df[c])
+            and (str(c).lower().endswith(MONEY_SUFFIXES) or c in extra)]
+
+
 def round_money_columns(df: pd.DataFrame, columns: Iterable[str], total_row: pd.Series | None = None) -> pd.DataFrame:
     """A copy of `df` for a CSV: money columns rounded to the cent.
 
     With `total_row` (a boolean mask of the total rows), the other rows are rounded so that
-    they add up to the rounded total exactly, as a spreadsheet SUM() will check.
+    they add up to the rounded total exactly, as a spreadsheet SUM() will check; without one,
+    they add up to the rounded sum of the exact amounts.
     """
     out = df.copy()
     for column in columns:
         if column not in out.columns:
             continue
         if total_row is None or not total_row.any():
-            out[column] = out[column].astype(float).round(2)
+            # No total row: the rounded rows still sum to the rounded sum of the exact ones.
+            out[column] = round_to_total(out[column].astype(float)) if len(out) else out[column]
             continue
         total = round(float(out.loc[total_row, column].sum()), 2)
         out.loc[total_row, column] = total

@@ -19,9 +19,10 @@ from daivi_data import cur_analysis as ca
 from daivi_data.errors import DaiviError, InvalidRequest
 from daivi_data.queries import Query
 from daivi_data.queries import cur as q
+from daivi_ui import components
 from daivi_ui import figures_cur as fig
 from daivi_ui import format as fmt
-from daivi_ui.components import csv_download, draw_open_tabs, empty_state, kpi, kpi_row, money_kpi, show_query_stats
+from daivi_ui.components import draw_open_tabs, empty_state, kpi, kpi_row, money_kpi, show_query_stats
 from daivi_ui.context import app_context
 from daivi_ui.errors import show_error
 from daivi_ui.state import URL, check_url_param, labelled_choice, peek_choice
@@ -36,6 +37,12 @@ COVERAGE_COLUMNS_FIRST = ("coverage", "ri_coverage", "sp_coverage", "on_demand_c
 MONEY = money_column()
 PERCENT = percent_column()
 format_money = fmt.money
+
+
+def csv_download(df: pd.DataFrame, file_name: str, key: str, total_row: pd.Series | None = None) -> None:
+    """The table as CSV with its money rounded to the cent, still adding up (to its total row, if any)."""
+    money = fmt.money_columns(df, also=ca.TRANSFER_CATEGORIES)
+    components.csv_download(fmt.round_money_columns(df, money, total_row), file_name, key=key)
 
 ctx = app_context()
 results = []  # every QueryResult behind what is drawn, for the stats line
@@ -379,7 +386,7 @@ def draw_invoice() -> None:
         st.warning(f"CUR and billing lakehouse differ for {period} by {format_money(round(total['unblended_difference'], 2) + 0.0)} unblended "
                    f"and {format_money(round(total['amortized_difference'], 2) + 0.0)} amortized; the table shows which line item types.")
     show_table(rec, key="reconcile_table", column_config={c: MONEY for c in rec.columns if c != "line_item_type"})
-    csv_download(rec, f"cur-reconciliation-{period}.csv", key="csv_reconcile")
+    csv_download(rec, f"cur-reconciliation-{period}.csv", key="csv_reconcile", total_row=rec["line_item_type"] == ca.TOTAL_STEP)
 
 
 # --- commitments -----------------------------------------------------------------------------

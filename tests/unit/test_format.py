@@ -67,6 +67,9 @@ def test_csv_money_is_rounded_to_the_cent_and_the_total_still_adds_up():
         assert (rows - df.loc[df["group"] != "Total", column]).abs().max() < 0.01
 
 
-def test_csv_money_without_a_total_row_is_rounded_to_the_cent():
-    df = pd.DataFrame({"cost": [1.005, 2.3333]})
-    assert fmt.round_money_columns(df, ["cost"])["cost"].tolist() == [round(1.005, 2), 2.33]
+def test_csv_money_without_a_total_row_adds_up_to_the_rounded_sum():
+    df = pd.DataFrame({"unblended_cost": [1 / 3] * 3, "line_items": [1, 2, 3], "name": ["a", "b", "c"]})
+    assert fmt.money_columns(df) == ["unblended_cost"]
+    out = fmt.round_money_columns(df, fmt.money_columns(df))
+    assert sorted(out["unblended_cost"].tolist()) == [0.33, 0.33, 0.34]  # sums to $1.00, as the exact amounts do
+    assert out["line_items"].tolist() == [1, 2, 3]
