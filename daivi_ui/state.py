@@ -16,6 +16,8 @@ from collections.abc import Callable, Iterable, Mapping
 
 import streamlit as st
 
+from daivi_ui.text import literal
+
 URL = "query-params"
 _SEEN = "_url_seen_{}"  # the URL value a labelled choice last read or wrote
 
@@ -30,8 +32,9 @@ def url_values(key: str) -> list[str]:
 
 
 def invalid_url_value_notice(values: Iterable[str], label: str) -> None:
-    shown = ", ".join(repr(v[:40]) for v in list(values)[:5])
-    st.info(f"Ignored invalid value {shown} for **{label}** in the URL; using the default.", icon=":material/info:")
+    """The notice for URL values a view ignores; the values shown literally (they come from whoever wrote the link)."""
+    shown = ", ".join(f"“{literal(v, 40)}”" for v in list(values)[:5])
+    st.info(f"Ignored invalid value {shown} for **{literal(label)}** in the URL; using the default.", icon=":material/info:")
 
 
 def check_url_param(key: str, valid: Iterable[str] | Callable[[str], bool], label: str | None = None) -> None:
