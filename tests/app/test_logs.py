@@ -261,3 +261,13 @@ def test_relative_to_now_explains_the_export_lag(run_page):
     assert shown_total(at) == 0  # the demo data ends yesterday
     assert any("The newest event is at" in str(i.value) and "latest" in str(i.value) for i in at.info)
     assert "Relative to now" in page_text(at)
+
+
+def test_a_search_for_an_index_the_role_cannot_read_says_so(run_page):
+    """The team lead's grant leaves out the security index: searching it says so, not just "no events match"."""
+    at = run_page("teamlead", "logs.py", q="index=security", range="7d")
+    assert not at.exception
+    notices = [i.value for i in at.info]
+    assert any("cannot read the **security** index" in n and "team-lead-payments" in n for n in notices), notices
+    at = run_page("admin", "logs.py", q="index=security", range="7d")
+    assert not [i.value for i in at.info if "cannot read" in i.value]
