@@ -166,7 +166,7 @@ def build_severity_figure(counts: pd.DataFrame) -> go.Figure:
     frame = counts.copy()
     frame["severity"] = pd.Categorical(frame["severity"], categories=order + sorted(set(frame["severity"]) - set(order)), ordered=True)
     frame = frame.sort_values("severity")
-    colors = {"DEBUG": "#9e9e9e", "INFO": "#1f77b4", "WARN": "#ff9800", "ERROR": "#d62728", "CRITICAL": "#7b1fa2"}
+    colors = {"DEBUG": "#9e9e9e", "INFO": "#0072B2", "WARN": "#E69F00", "ERROR": "#D55E00", "CRITICAL": "#CC79A7"}  # colour-blind-safe
     fig = px.bar(frame, x="severity", y="events", color="severity", color_discrete_map=colors, text="events",
                  title="Events by severity")
     fig.update_layout(showlegend=False)

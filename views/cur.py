@@ -494,16 +494,15 @@ def draw_allocation() -> None:
         empty_state(f"No line item of {period} carries a tag: nothing to allocate by.")
         return
     options = keys["tag_key"].tolist()
-    check_url_param("tag_key", lambda v: v in options, "tag key")
     default = options.index("user_team") if "user_team" in options else 0
     c = st.columns([2, 2, 3])
-    tag_key = c[0].selectbox("Tag key", options, index=default, key="tag_key", bind=URL,
-                             help="Tag keys found on this period's line items (CUR 2.0 prefixes user tags with 'user_').")
-    check_url_param("shared", (ca.SHARED_APART, ca.SHARED_PROPORTIONAL), "shared costs")
-    shared = c[1].segmented_control("Shared costs (tax, support)", [ca.SHARED_APART, ca.SHARED_PROPORTIONAL],
-                                    default=ca.SHARED_APART, key="shared", bind=URL,
-                                    help="apart: one row per shared cost. proportional: spread over the values by their direct cost.")
-    shared = shared or ca.SHARED_APART
+    tag_key = labelled_choice(c[0].selectbox, "Tag key", {k: ca.tag_key_label(k) for k in options}, key="tag_key",
+                              default=options[default], what="tag key",
+                              help="Tag keys found on this period's line items (CUR 2.0 prefixes user tags with 'user_').")
+    shared = labelled_choice(c[1].segmented_control, "Shared costs (tax, support)",
+                             {ca.SHARED_APART: "Apart", ca.SHARED_PROPORTIONAL: "Spread proportionally"}, key="shared",
+                             default=ca.SHARED_APART, what="shared costs",
+                             help="Apart: one row per shared cost. Spread proportionally: over the values by their direct cost.")
     by_tag = run(q.cost_by_tag(period, tag_key))
     table = ca.chargeback(by_tag, cost_col, shared)
     period_total = float(by_tag[cost_col].sum())

@@ -282,13 +282,13 @@ def test_teamlead_drilling_into_another_teams_account_gets_a_clear_message(run_p
 
 def test_a_tag_key_that_does_not_exist_or_has_spaces_is_ignored_with_a_notice(run_page, previous_period):
     at = open_cur(run_page, "finance", period=previous_period, tab="Allocation", tag_key="user team")
-    assert any("Ignored invalid value 'user team' for **tag key**" in i.value for i in at.info)
+    assert any("Ignored invalid value “user team” for **tag key**" in i.value for i in at.info), [i.value for i in at.info]
     assert at.selectbox(key="tag_key").value == "user_team"
 
 
 def test_an_unknown_cost_basis_is_ignored_with_a_notice(run_page):
     at = open_cur(run_page, "finance", basis="blended")
-    assert any("Ignored invalid value 'blended' for **cost basis**" in i.value for i in at.info)
+    assert any("Ignored invalid value “blended” for **cost basis**" in i.value for i in at.info)
     assert at.selectbox(key="basis").value == "unblended"
 
 
