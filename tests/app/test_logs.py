@@ -203,7 +203,7 @@ def test_invalid_url_choices_are_ignored_with_a_notice(run_page):
     at = run_page("admin", PAGE, range="forever", split="colour")
     assert_clean(at)
     infos = " ".join(str(i.value) for i in at.info)
-    assert "'forever'" in infos and "'colour'" in infos
+    assert "“forever”" in infos and "“colour”" in infos
     assert at.selectbox(key="range").value == "24h"
 
 
