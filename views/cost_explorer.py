@@ -115,7 +115,15 @@ check_url_param("end", is_iso_date, "end date (YYYY-MM-DD)")
 # instead of cutting "Last 30 days" to "Last 3".
 row1 = controls.container(horizontal=True, gap="small")
 # Labels on screen, short keys in the URL (`?range=last-30-days&grain=weekly`).
+def start_custom_from_shown_range() -> None:
+    """Switching to a custom range starts from the dates that were on screen, not from the default preset's."""
+    shown = st.session_state.get("_cost_shown_range")
+    if st.session_state.get("range") == "custom" and shown:
+        st.session_state["start"], st.session_state["end"] = shown
+
+
 preset = labelled_choice(row1.selectbox, "Time range", ca.PRESETS, key="range", default=DEFAULT_PRESET,
+                         on_change=start_custom_from_shown_range,
                          help="Ranges are whole UTC days up to the last complete day of data. Previous month is the "
                               "last complete calendar month.", width=WIDE_PX)
 default_start, default_end = ca.preset_range(DEFAULT_PRESET, as_of)
@@ -140,6 +148,7 @@ try:
 except InvalidRequest as e:
     stop_with(e)
 start, end = checked.start, checked.end
+st.session_state["_cost_shown_range"] = (start, end)
 
 # --- dimensions (tag keys found in the range) -------------------------------------------------
 try:

@@ -272,3 +272,15 @@ def test_embed_mode_is_compact():
     assert not [t.value for t in at.title]
     assert "AWS cost by service" not in page_text(at)  # no intro line
     assert breakdown(at) is not None and at.get("plotly_chart")
+
+
+def test_start_and_end_follow_the_preset_and_a_custom_range_starts_from_them(run_page, data_days):
+    at = open_explorer(run_page, "finance")
+    at.selectbox(key="range").set_value("previous-month").run()
+    first, last = ca.preset_range("previous-month", data_days[1])
+    assert (at.text_input(key="start_shown").value, at.text_input(key="end_shown").value) == (str(first), str(last))
+    assert at.selectbox(key="range").format_func("previous-month") == "Previous month"  # the label on screen
+    assert at.query_params["range"] == "previous-month"  # the key in the URL, not the label
+    at.selectbox(key="range").set_value("custom").run()
+    assert not at.exception
+    assert (at.date_input(key="start").value, at.date_input(key="end").value) == (first, last)
