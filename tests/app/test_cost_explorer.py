@@ -284,3 +284,14 @@ def test_start_and_end_follow_the_preset_and_a_custom_range_starts_from_them(run
     at.selectbox(key="range").set_value("custom").run()
     assert not at.exception
     assert (at.date_input(key="start").value, at.date_input(key="end").value) == (first, last)
+
+
+def test_old_links_open_whether_they_carry_keys_or_labels(run_page):
+    """Links made before labels (keys) and links copied while a label was in the URL both open the same view."""
+    by_key = open_explorer(run_page, "finance", range="previous-month", group="usage_type", grain="weekly")
+    by_label = open_explorer(run_page, "finance", range="Previous month", group="Usage type", grain="Weekly")
+    for at in (by_key, by_label):
+        assert (at.selectbox(key="range").value, at.selectbox(key="group").value) == ("previous-month", "usage_type")
+        assert not [i.value for i in at.info if "Ignored invalid value" in i.value]
+    assert by_label.query_params["range"] == "previous-month"  # rewritten to the key
+    assert breakdown(by_key).equals(breakdown(by_label))
