@@ -1,13 +1,17 @@
 """DAIVI Lakehouse Explorer: the entry point (page config, sign-in, navigation, shared sidebar)."""
 
+from pathlib import Path
+
 import streamlit as st
 
 from daivi_ui.context import init_app
 from daivi_ui.navigation import HOME, views_for
 
-# A narrower sidebar (250 px, still hidden on small screens) leaves a 900 px window room for the controls.
-st.set_page_config(page_title="DAIVI Lakehouse Explorer", page_icon=":material/database:", layout="wide",
-                   initial_sidebar_state=250)
+# The favicon is a local file: a `:material/…:` icon makes the browser fetch it from Google's font host,
+# and a page must ask no host but this app for anything (intranets, privacy, embedded pages).
+FAVICON = str(Path(__file__).parent / "static" / "favicon.png")
+st.set_page_config(page_title="DAIVI Lakehouse Explorer", page_icon=FAVICON, layout="wide",
+                   initial_sidebar_state=250)  # narrower (and still hidden on small screens): room for a 900 px window's controls
 
 context = init_app()
 
@@ -16,4 +20,5 @@ for view in views_for(context.grants):
     pages.setdefault(view.section, []).append(st.Page(view.path, title=view.title, icon=view.icon, url_path=view.url_path))
 
 page = st.navigation(pages, position="hidden" if context.embed else "sidebar")
+st.set_page_config(page_icon=FAVICON)  # after navigation, which would set each page's own icon as the favicon
 page.run()

@@ -33,7 +33,7 @@ def url_values(key: str) -> list[str]:
 
 def invalid_url_value_notice(values: Iterable[str], label: str) -> None:
     """The notice for URL values a view ignores; the values shown literally (they come from whoever wrote the link)."""
-    shown = ", ".join(f"“{literal(v, 40)}”" for v in list(values)[:5])
+    shown = ", ".join(f"'{literal(v, 40)}'" for v in list(values)[:5])
     st.info(f"Ignored invalid value {shown} for **{literal(label)}** in the URL; using the default.", icon=":material/info:")
 
 

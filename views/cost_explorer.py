@@ -172,7 +172,7 @@ def invalid_dimension(what: str):
     def notice(value: str) -> None:
         if value.startswith("tag:"):
             found = ", ".join(tag_keys) or "none"
-            st.warning(f"Tag key “{literal(value[4:], 60)}” ({what}) does not occur in cost allocation tags between {start} and "
+            st.warning(f"Tag key '{literal(value[4:], 60)}' ({what}) does not occur in cost allocation tags between {start} and "
                        f"{end} (keys found: {literal(found)}); using the default.", icon=":material/sell:")
         else:
             invalid_url_value_notice([value], what)
@@ -227,7 +227,7 @@ with filters_box:
         with columns[i % 3]:
             if dim == "tag":
                 if url_values("ftag") and url_values("ftag")[0] not in tag_keys:
-                    st.warning(f"Tag key “{literal(url_values('ftag')[0], 60)}” does not occur in the range (keys found: "
+                    st.warning(f"Tag key '{literal(url_values('ftag')[0], 60)}' does not occur in the range (keys found: "
                                f"{literal(', '.join(tag_keys) or 'none')}); the tag filter is off.", icon=":material/sell:")
                 tag_key = st.selectbox("Tag key", tag_keys, index=None, placeholder="Filter by a tag…", key="ftag", bind=URL)
                 values_options: list[str] = []
@@ -267,7 +267,7 @@ with filters_box:
 unknown = [(f.dimension.label, v) for f in filters for v in f.values
            if v not in option_sets.get(f.dimension.name, set())]
 if unknown:
-    shown = "; ".join(f"{literal(label)}: “{literal(value, 60)}”" for label, value in unknown[:5])
+    shown = "; ".join(f"{literal(label)}: '{literal(value, 60)}'" for label, value in unknown[:5])
     more = f" and {len(unknown) - 5} more" if len(unknown) > 5 else ""
     st.warning(f"No cost in this range matches filter value {shown}{more}. Values are matched exactly, as plain text.",
                icon=":material/filter_alt_off:")
@@ -568,13 +568,13 @@ def draw_anomalies() -> None:
 
 def draw_forecast() -> None:
     st.markdown(ca.FORECAST_METHOD)
-    for fc, what in ((month_fc, f"{open_day:%B %Y}"), (quarter_fc, quarter_name)):
+    for period, fc, what in (("month", month_fc, f"{open_day:%B %Y}"), ("quarter", quarter_fc, quarter_name)):
         if fc is None:
             empty_state(f"Not enough history to forecast {what} (at least {ca.FORECAST_MIN_DAYS} days with the current filters).")
             continue
         st.markdown(f"**{what}**: {format_money(fc.actual)} through {fmt.day(fc.as_of)} + {format_money(fc.remaining)} forecast "
                     f"= **{format_money(fc.total)}** ({fc.level:.0%} interval {format_money(fc.low)} – {format_money(fc.high)}).")
-        st.plotly_chart(fig.build_forecast_figure(history, fc), key=f"forecast_{fc.period_start}_{fc.period_end}")
+        st.plotly_chart(fig.build_forecast_figure(history, fc), key=f"forecast_{period}")  # December ends a month and a quarter on one day
 
 
 def draw_budgets() -> None:

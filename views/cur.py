@@ -108,7 +108,7 @@ if url_period:
     try:
         q.require_period(url_period)
     except InvalidRequest:
-        st.info(f"Ignored invalid value “{literal(url_period, 40)}” for **billing period** in the URL (expected YYYY-MM); "
+        st.info(f"Ignored invalid value '{literal(url_period, 40)}' for **billing period** in the URL (expected YYYY-MM); "
                 f"showing {period}.", icon=":material/info:")
     else:
         if url_period not in available:

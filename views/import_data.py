@@ -27,7 +27,7 @@ from daivi_ui.errors import show_error
 from daivi_ui.state import URL, check_url_param
 from daivi_ui.text import literal
 
-ADMIN_ROLE = "admin"
+IMPORT_CAPABILITY = "import"
 MODES = ("Upload files", "Folder on the server")
 UPLOAD_TYPES = ["csv", "gz", "parquet", "json", "jsonl", "ndjson"]
 LAST_REPORT_KEY = "_import_last_report"
@@ -41,8 +41,9 @@ if ctx.settings.engine != "duckdb":
     st.info(f"Importing files builds the embedded DuckDB lakehouse. This app runs on the `{ctx.settings.engine}` engine, "
             "whose data lives in S3 and the Glue Data Catalog: load exports there instead.", icon=":material/info:")
     st.stop()
-if ctx.principal.role != ADMIN_ROLE:
-    st.warning(f"Importing replaces the data every user of this app sees, so it is reserved for the `{ADMIN_ROLE}` role. "
+if not ctx.grants.has_capability(IMPORT_CAPABILITY):
+    st.warning("Importing replaces the data every user of this app sees, so it is reserved for roles the grants file "
+               f"gives the `{IMPORT_CAPABILITY}` capability (the `admin` role in the demo). "
                f"You are signed in with role `{ctx.principal.role}`.", icon=":material/lock:")
     st.stop()
 

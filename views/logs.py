@@ -22,7 +22,7 @@ from daivi_ui.figures_logs import (
 )
 from daivi_ui.state import URL, check_url_param, labelled_choice
 from daivi_ui.tables import header, show_table
-from daivi_ui.text import literal
+from daivi_ui.text import code_literal, literal
 
 RANGE_LABELS = {"15m": "Last 15 minutes", "1h": "Last hour", "4h": "Last 4 hours", "24h": "Last 24 hours", "7d": "Last 7 days",
                 "custom": "Custom range (UTC)"}
@@ -303,7 +303,7 @@ with fields_col:
             st.caption(f"{with_field:,} of {total:,} events have {field}; top {len(values)} with exact counts.")
             for i, row in enumerate(values.itertuples(index=False)):
                 value, events = str(row.value), int(row.events)
-                label = f"[{literal(value)}]({inventory_url(value)})" if field == "host" and value in inventory_hosts else literal(value)
+                label = f"[{literal(value)}]({inventory_url(value)})" if field == "host" and value in inventory_hosts else code_literal(value)
                 text_col, plus_col, minus_col = st.columns([6, 1, 1], vertical_alignment="center", gap="xsmall")
                 text_col.markdown(f"{label}  \n:gray[{events:,} · {share_text(events, total)}]")
                 plus_col.button(":material/add:", key=f"include-{field}-{i}", help=f"Add {literal(f'{field}={value}')} to the search",

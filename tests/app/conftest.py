@@ -56,7 +56,12 @@ def page_text(at: AppTest) -> str:
         parts.append(f"{m.label} {m.value} {m.delta or ''}")
     for df in at.dataframe:
         parts.append(df.value.to_csv(index=False))
-    return "\n".join(parts)
+    return as_read("\n".join(parts))
+
+
+def as_read(markdown: str) -> str:
+    """Markdown source as a reader sees its characters: backslash escapes resolved, word joiners dropped."""
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown).replace("\u2060", "")
 
 
 def money_metric(at: AppTest, label: str) -> str:

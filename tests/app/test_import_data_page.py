@@ -36,7 +36,7 @@ def test_only_the_admin_role_may_import(persona, own_lakehouse):
     at.query_params["persona"] = persona
     at.run()
     assert not at.exception
-    assert "reserved for the `admin` role" in page_text(at)
+    assert "gives the `import` capability" in page_text(at)
     assert not at.button  # no form at all
 
 

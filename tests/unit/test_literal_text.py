@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
-from daivi_ui.text import FORMULA_PREFIXES, csv_bytes, literal
+from daivi_ui.text import FORMULA_PREFIXES, WORD_JOINER, code_literal, csv_bytes, literal
 
 MARKDOWN = MarkdownIt("commonmark")
 PAYLOADS = [
@@ -27,7 +27,7 @@ PAYLOADS = [
 def rendered_text(markdown: str) -> tuple[str, str]:
     """(html, text) of `markdown` as a CommonMark renderer shows it."""
     html = MARKDOWN.render(markdown)
-    text = re.sub(r"<[^>]+>", "", html).strip()
+    text = re.sub(r"<[^>]+>", "", html).strip().replace(WORD_JOINER, "")
     for entity, char in (("&lt;", "<"), ("&gt;", ">"), ("&quot;", '"'), ("&amp;", "&")):
         text = text.replace(entity, char)
     return html, text
@@ -61,6 +61,25 @@ def test_streamlit_directives_and_latex_are_always_escaped(value):
     escaped = literal(value)
     # Every `$` and `:` (LaTeX, :color[...], :material/...:, emoji codes) is preceded by a backslash.
     assert not re.search(r"(?<!\\)(\\\\)*[$:]", escaped.replace("\\$", "").replace("\\:", ""))
+
+
+@pytest.mark.parametrize("value", ["https://evil.example/p", "HTTP://EVIL.EXAMPLE", "www.evil.example", "WWW.evil.example",
+                                   "someone@evil.example", "ftp://x.example"])
+def test_urls_and_addresses_cannot_autolink(value):
+    # Streamlit links bare URLs, www. names and e-mail addresses in rendered text: a word joiner breaks each.
+    escaped = literal(value)
+    assert WORD_JOINER in escaped and escaped.replace(WORD_JOINER, "").replace("\\", "") == value
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=60))
+def test_a_code_span_shows_any_text_as_itself(value):
+    html, text = rendered_text(code_literal(value))
+    if not one_line(value):
+        return
+    assert html.count("<code>") == 1 and not re.search(r"<(a|img|em|strong)\b", html), html
+    # CommonMark strips one space from both ends of a padded code span and keeps the rest.
+    assert text == one_line(value)
 
 
 def test_long_values_are_cut():
