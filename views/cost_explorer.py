@@ -554,16 +554,21 @@ def draw_anomalies() -> None:
         same = {"account": "Accounts", "region": "Regions", "usage_type": "Usage types"}.get(anomaly_key)
         if same:
             anomaly_table = anomaly_table.drop(columns=same)
-        show_table(anomaly_table, key="anomalies", column_config={
+        picked = show_table(anomaly_table, key="anomalies", on_select="rerun", selection_mode="single-row", column_config={
             "Cost": money_column(),
             "Expected": money_column(help="Median of the previous days, times the event's days."),
             "Impact": money_column(),
             "Score": st.column_config.NumberColumn(format="%.1f", help="Robust z: scaled MADs from the median."),
         })
-        top_event = shown_events.iloc[0]
-        st.plotly_chart(fig.build_anomaly_figure(by_day, top_event["group"], top_event["first_day"], top_event["last_day"],
-                                                 labels_a.get(top_event["group"], top_event["group"])), key="anomaly_chart")
-        st.caption(f"Daily cost of the largest anomaly's {literal(anomaly_dim.label.lower())}, the event shaded.")
+        # One click charts an anomaly: the selected row, else the largest.
+        rows = picked.selection.rows if picked is not None else []
+        chosen = rows[0] if rows and rows[0] < len(shown_events) else 0
+        event = shown_events.iloc[chosen]
+        st.plotly_chart(fig.build_anomaly_figure(by_day, event["group"], event["first_day"], event["last_day"],
+                                                 labels_a.get(event["group"], event["group"])), key="anomaly_chart")
+        which = "the selected" if rows else "the largest"
+        st.caption(f"Daily cost of {which} anomaly's {literal(anomaly_dim.label.lower())}, the event shaded. "
+                   "Select a row to chart another.")
 
 
 def draw_forecast() -> None:
