@@ -20,7 +20,7 @@ from daivi_ui.figures_logs import (
     build_timeline_figure,
     selected_span,
 )
-from daivi_ui.state import URL, check_url_param, labelled_choice
+from daivi_ui.state import URL, check_url_param, labelled_choice, peek_choice
 from daivi_ui.tables import header, show_table
 from daivi_ui.text import code_literal, literal
 
@@ -147,7 +147,16 @@ check_url_param("from", is_url_datetime, "from (YYYY-MM-DDTHH:MM)")
 check_url_param("to", is_url_datetime, "to (YYYY-MM-DDTHH:MM)")
 
 # One row that wraps on a narrow screen: the search takes what the two fixed-width choices leave.
-search_col = range_col = anchor_col = st.container(horizontal=True, gap="small", vertical_alignment="bottom")
+# An embed shows the timeline first and folds the search and range into a one-line summary under it;
+# the page itself draws them in place (`st` is the page's own flow).
+if ctx.embed:
+    chart_area = st.container()
+    searched = st.session_state.get("q") or st.query_params.get("q") or ""
+    shown_range = RANGE_LABELS[peek_choice("range", RANGE_LABELS, DEFAULT_RANGE)]
+    controls = st.expander(f"{literal(searched, 60) if searched else 'All events'} · {shown_range} (UTC)", icon=":material/tune:")
+else:
+    chart_area = controls = st
+search_col = range_col = anchor_col = controls.container(horizontal=True, gap="small", vertical_alignment="bottom")
 search = search_col.text_input(
     "Search", key="q", bind=URL, on_change=reset_page, placeholder='error status>=500 NOT index=security "timed out"',
     help=SEARCH_HELP, icon=":material/search:", width="stretch",
@@ -172,7 +181,7 @@ try:
         # The From/To inputs always exist (so a zoom can set them and the URL follows); under a
         # preset they show its bounds, equal to their default, so they stay out of the URL.
         st.session_state["from"], st.session_state["to"] = preset.start, preset.end
-    from_col, to_col = st.columns(2)
+    from_col, to_col = controls.columns(2)
     start = from_col.datetime_input("From (UTC)", value=preset.start, key="from", bind=URL, step=60, disabled=not custom,
                                     on_change=reset_page)
     end = to_col.datetime_input("To (UTC)", value=preset.end, key="to", bind=URL, step=60, disabled=not custom,
@@ -182,13 +191,13 @@ try:
             st.info("Pick a start and an end for the custom range.", icon=":material/schedule:")
             st.stop()
         time_range, notice = q.bounded_range(start, end)
-        st.caption(f"Absolute range {time_range.label()}. Drag across the timeline to zoom; pick a preset to go back.")
+        controls.caption(f"Absolute range {time_range.label()}. Drag across the timeline to zoom; pick a preset to go back.")
     else:
         time_range = preset
         if anchor == "latest" and newest:
-            st.caption(f"Relative to the newest event, {newest:%Y-%m-%d %H:%M} UTC · {time_range.label()}")
+            controls.caption(f"Relative to the newest event, {newest:%Y-%m-%d %H:%M} UTC · {time_range.label()}")
         else:
-            st.caption(f"Relative to now · {time_range.label()}")
+            controls.caption(f"Relative to now · {time_range.label()}")
 except DaiviError as e:
     show_error(e)
     st.stop()
@@ -230,7 +239,7 @@ bucket_s = q.auto_bucket_seconds(time_range)
 try:
     summary = run(q.event_summary(event_filter)).iloc[0]
     total = int(summary["events"])
-    split_col, info_col = st.columns([1, 3], vertical_alignment="bottom")
+    split_col, info_col = chart_area.columns([1, 3], vertical_alignment="bottom")
     split_field = labelled_choice(split_col.selectbox, "Stack timeline by", FIELD_LABELS, key="split", default="severity")
     info_col.markdown(f"**{total:,} events** match · bars of {bucket_label(bucket_s)} · drag across the bars to zoom")
     if total == 0:
@@ -238,12 +247,12 @@ try:
         if newest and newest < time_range.start:
             # Exports lag: a range relative to now can lie entirely after the newest event.
             hint = (f"The newest event is at {newest:%Y-%m-%d %H:%M} UTC, before this range: "
-                    "set **Relative to** to `latest`, or widen the range.")
+                    "set **Relative to** to Newest event, or widen the range.")
         empty_state(f"No events match this search in this range. {hint}")
         show_query_stats(results)
         st.stop()
     timeline_df = run(q.timeline(event_filter, split_field, bucket_s))
-    st.plotly_chart(
+    chart_area.plotly_chart(
         build_timeline_figure(timeline_df, bucket_s, split_field, time_range.start, time_range.end),
         key="timeline", on_select=zoom_to_selection, selection_mode="box",
         config={"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "autoScale2d"]},
