@@ -120,3 +120,31 @@ def peek_choice(key: str, labels: Mapping[str, str], default: str) -> str:
         return _option_for(raw, labels) or default if raw is not None else default
     value = st.session_state.get(key)
     return value if value in labels else default
+
+
+def labelled_multichoice(widget: Callable, label: str, labels: Mapping[str, str], *, key: str, default: list[str],
+                         what: str | None = None, **kwargs) -> list[str]:
+    """A multiselect that shows labels while the URL keeps the option keys (`?cols=host,severity`).
+
+    Like `labelled_choice`: a URL that changed from outside wins (keys or labels, repeated or
+    comma-separated); unknown values get a notice; the default leaves no parameter.
+    """
+    seen_key = _SEEN.format(key)
+    raw = ",".join(st.query_params.get_all(key)) if key in st.query_params else None  # "" is "none chosen"
+    if raw != st.session_state.get(seen_key, "\x00unset"):
+        chosen = [_option_for(v, labels) for v in url_values(key)]
+        bad = [v for v, option in zip(url_values(key), chosen, strict=True) if option is None]
+        if bad:
+            invalid_url_value_notice(bad, what or label.lower())
+        st.session_state[key] = [o for o in dict.fromkeys(chosen) if o is not None] or list(default)
+        st.session_state[seen_key] = raw
+    value = widget(label, list(labels), format_func=labels.__getitem__, key=key, **kwargs)
+    written = None if list(value) == list(default) else ",".join(value)
+    if written is None:
+        if key in st.query_params:
+            del st.query_params[key]
+    elif st.query_params.get(key) != written:
+        st.query_params[key] = written
+    st.session_state[seen_key] = written
+    return list(value)
+

@@ -30,7 +30,7 @@ HEADERS: dict[str, str] = {
     "client_ip": "Client IP", "created_time": "Created (UTC)", "pct_used": "Used",
 }
 ACRONYMS = {"id": "ID", "ri": "RI", "sp": "SP", "az": "AZ", "gb": "GB", "ip": "IP", "arn": "ARN", "ou": "OU", "url": "URL",
-            "utc": "UTC", "sql": "SQL", "od": "on-demand", "pct": "%", "kms": "KMS", "ebs": "EBS", "ec2": "EC2"}
+            "utc": "UTC", "sql": "SQL", "http": "HTTP", "od": "on-demand", "pct": "%", "kms": "KMS", "ebs": "EBS", "ec2": "EC2"}
 PERCENT_STEP = 0.001  # Streamlit shows a percent column with (decimals of the step - 2) decimals: one
 
 

@@ -22,8 +22,8 @@ from daivi_ui import format as fmt
 from daivi_ui.components import csv_download, draw_open_tabs, empty_state, kpi, kpi_row, money_kpi, show_query_stats
 from daivi_ui.context import app_context
 from daivi_ui.errors import show_error
-from daivi_ui.state import URL, check_url_param, url_values
-from daivi_ui.tables import money_column, show_table
+from daivi_ui.state import URL, check_url_param, labelled_multichoice, url_values
+from daivi_ui.tables import header, money_column, show_table
 from daivi_ui.text import literal
 
 TABS = ("Overview", "Search", "Tag compliance", "Waste", "Detail", "History")
@@ -299,7 +299,8 @@ def draw_search() -> None:
         show_error(e)
         return
     c = st.columns([4, 1])
-    columns = c[0].multiselect("Columns", list(q.SEARCH_COLUMNS), default=list(q.DEFAULT_SEARCH_COLUMNS), key="cols", bind=URL, persist_state=KEEP)
+    columns = labelled_multichoice(c[0].multiselect, "Columns", {k: header(k) for k in q.SEARCH_COLUMNS}, key="cols",
+                                   default=list(q.DEFAULT_SEARCH_COLUMNS), persist_state=KEEP)
     page_size = c[1].selectbox("Rows per page", PAGE_SIZES, key="size", bind=URL, persist_state=KEEP)
     if not columns:
         st.info("Pick at least one column to show.", icon=":material/view_column:")

@@ -20,7 +20,7 @@ from daivi_ui.figures_logs import (
     build_timeline_figure,
     selected_span,
 )
-from daivi_ui.state import URL, check_url_param, labelled_choice, peek_choice
+from daivi_ui.state import URL, check_url_param, labelled_choice, labelled_multichoice, peek_choice
 from daivi_ui.tables import header, show_table
 from daivi_ui.text import code_literal, literal
 
@@ -129,7 +129,7 @@ newest = None if pd.isna(newest) else pd.Timestamp(newest).to_pydatetime()
 # --- controls ----------------------------------------------------------------------------------
 # Choices show labels ("Last 24 hours", "Host") while the URL keeps the short keys (`?range=24h&by=host`).
 
-URL_CHOICES = (("tab", TABS, "tab"), ("cols", q.EVENT_COLUMNS, "columns"))
+URL_CHOICES = (("tab", TABS, "tab"),)
 FIELD_LABELS = {f: header(f) for f in sl.FACET_FIELDS}
 for key, valid, label in URL_CHOICES:
     check_url_param(key, valid, label)
@@ -327,7 +327,8 @@ with main_col:
 
     if events_tab.open:
         with events_tab:
-            columns = st.multiselect("Columns", q.EVENT_COLUMNS, default=list(q.DEFAULT_EVENT_COLUMNS), key="cols", bind=URL)
+            columns = labelled_multichoice(st.multiselect, "Columns", {c: header(c) for c in q.EVENT_COLUMNS}, key="cols",
+                                           default=list(q.DEFAULT_EVENT_COLUMNS))
             shown_columns = list(dict.fromkeys(["event_time", *columns]))
             pageable = min(total, q.MAX_PAGED_ROWS)
             pages = max(1, math.ceil(pageable / q.PAGE_SIZE))
