@@ -54,11 +54,15 @@ def percent_column(label: str | None = None, **kwargs) -> dict:
     return st.column_config.NumberColumn(label, format="percent", step=PERCENT_STEP, **kwargs)
 
 
-def readable(df: pd.DataFrame) -> pd.DataFrame:
-    """Booleans as Yes/No and missing text as blanks (numbers and dates keep their types)."""
+def readable(df: pd.DataFrame, formatted: frozenset[str] = frozenset()) -> pd.DataFrame:
+    """Booleans as Yes/No and missing text as blanks; whole-number columns with gaps (an HTTP status that
+    a log line lacks) as text with blanks. Other numbers, dates and the `formatted` columns keep their types."""
     out = df.copy()
     for column in out.columns:
         series = out[column]
+        if column not in formatted and _whole_numbers_with_gaps(series):
+            out[column] = series.astype("Int64").astype(object).where(series.notna(), "")
+            continue
         if pd.api.types.is_bool_dtype(series) or (series.dtype == object and _holds_booleans(series)):
             out[column] = series.map(fmt.yes_no)
         elif series.dtype == object or isinstance(series.dtype, pd.StringDtype):
@@ -66,6 +70,16 @@ def readable(df: pd.DataFrame) -> pd.DataFrame:
                 continue  # charts in cells (line chart columns) and maps keep their values
             out[column] = series.map(lambda v: "" if fmt.blank(v) == "" else v)
     return out
+
+
+def _whole_numbers_with_gaps(series: pd.Series) -> bool:
+    """A nullable integer column, or a float one holding only whole numbers, with missing values."""
+    if not series.isna().any() or pd.api.types.is_bool_dtype(series):
+        return False
+    if pd.api.types.is_integer_dtype(series):
+        return True
+    values = series.dropna()
+    return pd.api.types.is_float_dtype(series) and not values.empty and bool((values == values.round()).all())
 
 
 def _holds_booleans(series: pd.Series) -> bool:
@@ -88,4 +102,5 @@ def labelled_config(df: pd.DataFrame, column_config: dict | None = None) -> dict
 def show_table(df: pd.DataFrame, *, key: str, column_config: dict | None = None, **kwargs):
     """`st.dataframe` with human headers, Yes/No and blanks; returns what `st.dataframe` returns."""
     kwargs.setdefault("hide_index", True)
-    return st.dataframe(readable(df), key=key, column_config=labelled_config(df, column_config), **kwargs)
+    return st.dataframe(readable(df, frozenset(column_config or ())), key=key, column_config=labelled_config(df, column_config),
+                        **kwargs)

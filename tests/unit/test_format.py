@@ -73,3 +73,15 @@ def test_csv_money_without_a_total_row_adds_up_to_the_rounded_sum():
     out = fmt.round_money_columns(df, fmt.money_columns(df))
     assert sorted(out["unblended_cost"].tolist()) == [0.33, 0.33, 0.34]  # sums to $1.00, as the exact amounts do
     assert out["line_items"].tolist() == [1, 2, 3]
+
+
+def test_tables_read_as_people_write_them():
+    from daivi_ui.tables import header, readable
+
+    df = pd.DataFrame({"http_status": [200.0, float("nan")], "attached": [True, None], "name": ["x", None],
+                       "unblended_cost": [1.5, float("nan")]})
+    out = readable(df, frozenset({"unblended_cost"}))
+    assert out["http_status"].tolist() == [200, ""] and out["attached"].tolist() == ["Yes", ""] and out["name"].tolist() == ["x", ""]
+    assert out["unblended_cost"].iloc[0] == 1.5  # a formatted money column keeps its numbers
+    assert [header(c) for c in ("account_id", "eligible_od_cost", "http_status", "week_change")] == [
+        "Account ID", "Eligible on-demand", "HTTP status", "Week change"]
