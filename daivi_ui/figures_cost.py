@@ -9,6 +9,7 @@ import plotly.express as px
 import plotly.graph_objects as go
 
 from daivi_data.cost_analysis import OTHERS, Forecast
+from daivi_ui.text import literal_labels
 
 CHART_TYPES = {"bar": "Stacked bar", "area": "Area", "line": "Line"}
 OTHERS_COLOR = "#B0B7C3"
@@ -43,6 +44,7 @@ def _layout(fig: go.Figure, height: int, y_title: str = "Cost (USD)") -> go.Figu
     return fig
 
 
+@literal_labels
 def build_cost_trend_figure(series: pd.DataFrame, order: list[str], chart: str = "bar", granularity: str = "daily",
                             labels: dict[str, str] | None = None, compact: bool = False) -> go.Figure:
     """Cost over time, one trace per group in `order` (largest first, 'Others' last).
@@ -75,6 +77,7 @@ def build_cost_trend_figure(series: pd.DataFrame, order: list[str], chart: str =
     return _layout(fig, COMPACT_HEIGHT_PX if compact else CHART_HEIGHT_PX)
 
 
+@literal_labels
 def build_facet_figure(series: pd.DataFrame, order1: list[str], order2: list[str], labels1: dict[str, str] | None = None,
                        labels2: dict[str, str] | None = None, compact: bool = False) -> go.Figure:
     """Two-level grouping as small multiples: one stacked bar chart per first-level group.
@@ -100,6 +103,7 @@ def build_facet_figure(series: pd.DataFrame, order1: list[str], order2: list[str
     return fig
 
 
+@literal_labels
 def build_sankey_figure(totals: pd.DataFrame, order1: list[str], order2: list[str], labels1: dict[str, str] | None = None,
                         labels2: dict[str, str] | None = None, title1: str = "", title2: str = "") -> go.Figure:
     """Two-level grouping as a Sankey: first-level groups flow into second-level groups.
@@ -151,6 +155,7 @@ def _translucent(color: str, alpha: float = 0.35) -> str:
     return f"rgba({r}, {g}, {b}, {alpha})"
 
 
+@literal_labels
 def build_movers_figure(increases: pd.DataFrame, decreases: pd.DataFrame, labels: dict[str, str] | None = None) -> go.Figure:
     """Horizontal bars of the largest increases (vermillion) and decreases (blue) between two periods."""
     labels = labels or {}
@@ -168,6 +173,7 @@ def build_movers_figure(increases: pd.DataFrame, decreases: pd.DataFrame, labels
     return fig
 
 
+@literal_labels
 def build_anomaly_figure(daily: pd.DataFrame, group: str, first_day: dt.date, last_day: dt.date, label: str = "") -> go.Figure:
     """One group's daily cost with the anomalous event shaded. `daily` has usage_date, group1, cost."""
     part = daily[daily["group1"] == group].sort_values("usage_date")
@@ -180,6 +186,7 @@ def build_anomaly_figure(daily: pd.DataFrame, group: str, first_day: dt.date, la
     return fig
 
 
+@literal_labels
 def build_forecast_figure(daily: pd.DataFrame, forecast: Forecast) -> go.Figure:
     """Cumulative cost of the period so far, the forecast to its end, and the interval drawn as a band."""
     part = daily[(daily["usage_date"] >= forecast.period_start) & (daily["usage_date"] <= forecast.as_of)].sort_values("usage_date")

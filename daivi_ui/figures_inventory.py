@@ -6,6 +6,7 @@ import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
 
+from daivi_ui.text import literal_labels
 from daivi_ui.vocabulary import account_label
 
 # Approximate location (lat, lon) of each AWS region's data centers, for the region map.
@@ -65,6 +66,7 @@ def label_accounts(frame: pd.DataFrame, names: dict[str, str] | None, column: st
     return out
 
 
+@literal_labels
 def build_count_bar_figure(counts: pd.DataFrame, dimension: str, title: str, top_n: int = TOP_N_BARS) -> go.Figure:
     """Horizontal bars of `resources` by `dimension`, the largest on top; the rest summed as 'other'."""
     totals = counts.groupby(dimension, dropna=False)["resources"].sum().sort_values(ascending=False)
@@ -98,6 +100,7 @@ def region_points(counts: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     return points.reset_index(drop=True), unplaced
 
 
+@literal_labels
 def build_region_map_figure(counts: pd.DataFrame) -> go.Figure:
     """Bubbles on a world map: resources per AWS region."""
     points, _ = region_points(counts)
@@ -112,6 +115,7 @@ def build_region_map_figure(counts: pd.DataFrame) -> go.Figure:
 TREND_TOP_TYPES = 8
 
 
+@literal_labels
 def build_trend_figure(trend: pd.DataFrame, top_n: int = TREND_TOP_TYPES) -> go.Figure:
     """Resources per snapshot, stacked by resource type (the `top_n` largest; the rest as 'other types')."""
     frame = trend.copy()
@@ -124,6 +128,7 @@ def build_trend_figure(trend: pd.DataFrame, top_n: int = TREND_TOP_TYPES) -> go.
     return _layout(fig)
 
 
+@literal_labels
 def build_compliance_figure(by: pd.DataFrame, dimension: str, title: str, top_n: int = TOP_N_BARS) -> go.Figure:
     """Compliance percent per account or type, the worst `top_n` first."""
     frame = by.head(top_n).iloc[::-1].copy()
@@ -138,6 +143,7 @@ def build_compliance_figure(by: pd.DataFrame, dimension: str, title: str, top_n:
     return _layout(fig, height=max(CHART_HEIGHT_PX, 24 * len(frame) + 80))
 
 
+@literal_labels
 def build_waste_figure(summary: pd.DataFrame, with_cost: bool) -> go.Figure:
     """Per waste category: the monthly savings at stake (or the resource count without CUR access)."""
     frame = summary.iloc[::-1].copy()
@@ -152,6 +158,7 @@ def build_waste_figure(summary: pd.DataFrame, with_cost: bool) -> go.Figure:
     return _layout(fig, height=300)
 
 
+@literal_labels
 def build_daily_cost_figure(daily: pd.DataFrame) -> go.Figure:
     """A resource's CUR cost per day, stacked by line item type."""
     fig = px.bar(daily, x="usage_date", y="cost", color="line_item_type", title="Daily cost (CUR, unblended)")
@@ -160,6 +167,7 @@ def build_daily_cost_figure(daily: pd.DataFrame) -> go.Figure:
     return _layout(fig, height=300)
 
 
+@literal_labels
 def build_severity_figure(counts: pd.DataFrame) -> go.Figure:
     """Log events of a host by severity."""
     order = ["DEBUG", "INFO", "WARN", "ERROR", "CRITICAL"]

@@ -17,9 +17,10 @@ from collections.abc import Iterable
 
 import pandas as pd
 
+from daivi_data.currency import DEFAULT_CURRENCY, money_prefix
+
 MINUS = "\u2212"  # a real minus sign: a hyphen is easy to miss in front of a dollar sign
 MISSING = "–"  # an en dash for "no figure"
-CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "CAD": "CA$", "AUD": "A$"}
 TIME_ZONE = "UTC"  # every date and timestamp of the lakehouses is UTC
 
 
@@ -33,11 +34,8 @@ def _is_missing(value) -> bool:
 
 
 def _symbol(currency: str) -> tuple[str, str]:
-    """(prefix, suffix) for a currency: "$" before USD amounts, " CHF" after a code without a symbol."""
-    code = (currency or "USD").upper()
-    if code in CURRENCY_SYMBOLS:
-        return CURRENCY_SYMBOLS[code], ""
-    return "", f" {code}"
+    """(prefix, suffix) for a currency, as the charts' axes write it: "$" for USD, "EUR " for others."""
+    return money_prefix((currency or DEFAULT_CURRENCY).upper()), ""
 
 
 def money(value, currency: str = "USD", cents: bool = True) -> str:

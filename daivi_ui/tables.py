@@ -11,6 +11,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from daivi_data.currency import DEFAULT_CURRENCY, column_format
 from daivi_ui import format as fmt
 
 # Words that are not just the column name with spaces: ids, acronyms, the cost bases' names.
@@ -45,8 +46,7 @@ def header(name: str) -> str:
 
 def money_column(label: str | None = None, currency: str = "USD", **kwargs) -> dict:
     """A money column: two decimals with the currency's sign."""
-    formats = {"USD": "dollar", "EUR": "euro", "JPY": "yen"}
-    return st.column_config.NumberColumn(label, format=formats.get((currency or "USD").upper(), f"%,.2f {currency}"), **kwargs)
+    return st.column_config.NumberColumn(label, format=column_format(currency or DEFAULT_CURRENCY), **kwargs)
 
 
 def percent_column(label: str | None = None, **kwargs) -> dict:

@@ -5,12 +5,15 @@ A thin page: widgets (all bound to the URL) -> billing queries -> cost_analysis 
 
 import datetime as dt
 import re
+from functools import partial
 
 import pandas as pd
 import streamlit as st
 
 from daivi_data import cost_analysis as ca
 from daivi_data.cost_analysis import FORECAST_LEVEL
+from daivi_data.currency import choose_currency, column_format, totals_text
+from daivi_data.data_span import anchor_day, empty_result_message
 from daivi_data.errors import AccessDenied, DaiviError, InvalidRequest
 from daivi_data.queries import billing
 from daivi_data.queries.billing import CostFilter, CostScope, Dimension
@@ -18,6 +21,7 @@ from daivi_ui import figures_cost as fig
 from daivi_ui import format as fmt
 from daivi_ui.components import csv_download, empty_state, kpi, kpi_row, money_kpi, show_query_stats
 from daivi_ui.context import app_context
+from daivi_ui.currency import in_currency
 from daivi_ui.errors import show_error
 from daivi_ui.state import URL, check_url_param, invalid_url_value_notice, labelled_choice, peek_choice, url_values
 from daivi_ui.tables import labelled_config, money_column, percent_column, readable, show_table
@@ -62,7 +66,8 @@ try:
     last_day = run(billing.data_end(min(info.latest_partition, ca.billing_period(yesterday))))["last_day"].iloc[0]
 except DaiviError as e:
     stop_with(e)
-as_of = min(pd.Timestamp(last_day).date(), yesterday) if pd.notna(last_day) else yesterday
+as_of = anchor_day(ctx.today, pd.Timestamp(last_day).date() if pd.notna(last_day) else None)
+last_day_text = f"{pd.Timestamp(last_day):%Y-%m-%d}" if pd.notna(last_day) else info.latest_partition
 
 # --- layout: an embed shows the figures first, its controls folded into a one-line summary ------
 DEFAULT_PRESET = "last-30-days"
@@ -150,6 +155,29 @@ except InvalidRequest as e:
 start, end = checked.start, checked.end
 st.session_state["_cost_shown_range"] = (start, end)
 
+# --- currency: every figure below is in one; a range billed in several shows each total apart --
+try:
+    by_currency = run(billing.currencies(start, end))
+except DaiviError as e:
+    stop_with(e)
+in_range = dict(zip(by_currency["currency"], by_currency["unblended_cost"], strict=True))
+choice = choose_currency(dict(zip(by_currency["currency"], by_currency["abs_cost"], strict=True)), st.query_params.get("currency"))
+if choice.notice:
+    st.info(literal(choice.notice), icon=":material/info:")
+currency = choice.currency
+if choice.several:
+    if st.query_params.get("currency") != currency:
+        st.query_params["currency"] = currency
+    currency = st.columns([1.4, 4.6])[0].selectbox(
+        "Currency", list(choice.available), key="currency", bind=URL,
+        help="Amounts in different currencies are never added: every figure on this page is in this one.")
+    st.caption(f"This range holds costs in {len(choice.available)} currencies; every figure below is in **{literal(currency)}**. "
+               f"Unblended per currency (not added): {literal(totals_text(in_range, format_money))}.")
+money = partial(format_money, currency=currency)
+money_format = column_format(currency)
+cost_kpi = partial(money_kpi, currency=currency)  # every figure below is in `currency`
+cost_column = partial(money_column, currency=currency)
+
 # --- dimensions (tag keys found in the range) -------------------------------------------------
 try:
     tag_keys = run(billing.tag_keys(start, end))["tag_key"].dropna().astype(str).tolist()
@@ -202,7 +230,7 @@ if group2_key == group_key:
 
 # --- filters ----------------------------------------------------------------------------------
 try:
-    options_df = run(billing.dimension_values(CostScope(start, end, basis)))
+    options_df = run(billing.dimension_values(CostScope(start, end, basis, currency=currency)))
 except DaiviError as e:
     stop_with(e)
 
@@ -272,7 +300,7 @@ if unknown:
     st.warning(f"No cost in this range matches filter value {shown}{more}. Values are matched exactly, as plain text.",
                icon=":material/filter_alt_off:")
 
-scope = CostScope(start, end, basis, tuple(filters))
+scope = CostScope(start, end, basis, tuple(filters), currency)
 compare_start, compare_end = ca.comparison_range(start, end, compare_mode)
 if checked.notice:
     st.info(checked.notice, icon=":material/event:")
@@ -285,8 +313,13 @@ except DaiviError as e:
 
 has_current = not totals.empty and (totals["cost"].abs() > 0).any()
 if not has_current:
-    what = "the selected filters" if filters else "your role"
-    empty_state(f"No cost between {start:%Y-%m-%d} and {end:%Y-%m-%d} for {what}. Widen the range or clear filters.")
+    nothing = f"No cost between {start:%Y-%m-%d} and {end:%Y-%m-%d}"
+    if filters:
+        empty_state(f"{nothing} for the selected filters. Widen the range or clear filters.")
+    else:
+        grant = ctx.grants.grant_for("daivi_billing", "cost_daily")
+        empty_state(empty_result_message(nothing, data_ends=last_day_text, asked_from=f"{start:%Y-%m-%d}",
+                                         role=ctx.principal.role, row_filtered=grant is None or bool(grant.row_filter)))
     show_query_stats(results)
     st.stop()
 
@@ -337,19 +370,19 @@ month_name, quarter_name = f"{open_day:%b}", f"Q{(open_day.month - 1) // 3 + 1} 
 
 def draw_kpis() -> None:
     row = kpi_row()
-    money_kpi(row, "Total", total, help=f"{range_label}.")
-    money_kpi(row, "Change", total - previous_total, delta=fmt.delta_percent(change) if change is not None else None,
-              delta_color="inverse", help=f"vs {ca.COMPARISONS[compare_mode].lower()}, {compare_label}: {format_money(previous_total)}.")
-    money_kpi(row, "Average per day", total / checked.days, help=f"Over the {checked.days} days of the range.")
+    cost_kpi(row, "Total", total, help=f"{range_label}.")
+    cost_kpi(row, "Change", total - previous_total, delta=fmt.delta_percent(change) if change is not None else None,
+              delta_color="inverse", help=f"vs {ca.COMPARISONS[compare_mode].lower()}, {compare_label}: {money(previous_total)}.")
+    cost_kpi(row, "Average per day", total / checked.days, help=f"Over the {checked.days} days of the range.")
     intervals = []
     for fc, what in ((month_fc, month_name), (quarter_fc, quarter_name)):
         if fc is None:
             kpi(row, f"Forecast {what}", fmt.MISSING, help="Not enough history (two weeks) to forecast.")
         else:
-            money_kpi(row, f"Forecast {what}", fc.total,
-                      help=f"End of {what}, {fc.level:.0%} interval {format_money(fc.low)} – {format_money(fc.high)}; "
-                           f"{format_money(fc.actual)} so far. See the Forecast tab for the method.")
-            intervals.append(f"{what} {fmt.money_short(fc.low)} – {fmt.money_short(fc.high)}")
+            cost_kpi(row, f"Forecast {what}", fc.total,
+                      help=f"End of {what}, {fc.level:.0%} interval {money(fc.low)} – {money(fc.high)}; "
+                           f"{money(fc.actual)} so far. See the Forecast tab for the method.")
+            intervals.append(f"{what} {fmt.money_short(fc.low, currency)} – {fmt.money_short(fc.high, currency)}")
     notes = [f"{range_label} vs {compare_label}", f"{billing.COST_BASIS_LABELS[basis].lower()} cost",
              f"data through {fmt.day(as_of)} (UTC)"]
     if intervals:
@@ -384,15 +417,18 @@ def draw_chart() -> None:
     if group2 is not None:
         view2 = labelled_choice(st.segmented_control, "Second level as", VIEW2_LABELS, key="view2", default="facets")
     if group2 is None:
-        st.plotly_chart(fig.build_cost_trend_figure(series, order1, chart, granularity, labels1, compact=ctx.embed), key="cost_chart",
+        st.plotly_chart(in_currency(fig.build_cost_trend_figure(series, order1, chart, granularity, labels1, compact=ctx.embed), currency),
+                        key="cost_chart",
                         on_select=filter_to_clicked_group if ctx.shows_everything else "ignore", selection_mode="points")
         if not ctx.embed:
             st.caption(f"Click a bar to filter the view to its {group.label.lower() if group.name != 'tag' else group.label}.")
     elif view2 == "sankey":
         pair_totals = series.groupby(["group1", "group2"], as_index=False)["cost"].sum()
-        st.plotly_chart(fig.build_sankey_figure(pair_totals, order1, order2, labels1, labels2, group.label, group2.label), key="cost_chart")
+        st.plotly_chart(in_currency(fig.build_sankey_figure(pair_totals, order1, order2, labels1, labels2, group.label, group2.label),
+                                    currency), key="cost_chart")
     else:
-        st.plotly_chart(fig.build_facet_figure(series, order1, order2, labels1, labels2, compact=ctx.embed), key="cost_chart")
+        st.plotly_chart(in_currency(fig.build_facet_figure(series, order1, order2, labels1, labels2, compact=ctx.embed), currency),
+                        key="cost_chart")
 
 
 def breakdown() -> pd.DataFrame:
@@ -436,7 +472,7 @@ def for_csv(table: pd.DataFrame) -> pd.DataFrame:
 def draw_table() -> None:
     table = breakdown()
     show_table(table, key="breakdown", column_config={
-        "Cost": money_column(), "Previous period": money_column(help=compare_label), "Change": money_column(),
+        "Cost": cost_column(), "Previous period": cost_column(help=compare_label), "Change": cost_column(),
         "Share": percent_column(), "Change %": percent_column(),
     })
     if not ctx.shows_everything:
@@ -476,18 +512,18 @@ tabs = st.tabs(list(TABS), key="tab", bind=URL, default=TABS[0])
 def draw_changes() -> None:
     increases, decreases, total_change = ca.top_movers(current_by_group, previous_by_group, n=5)
     st.markdown(f"**{literal(group.label)}** between {compare_label} and {range_label}: "
-                f"total change **{format_money(total_change)}**"
+                f"total change **{money(total_change)}**"
                 + (f" ({fmt.percent(change, signed=True)})" if change is not None else "") + ".")
     if increases.empty and decreases.empty:
         empty_state("No group changed between the two periods.")
     else:
-        st.plotly_chart(fig.build_movers_figure(increases, decreases, labels1), key="movers_chart")
+        st.plotly_chart(in_currency(fig.build_movers_figure(increases, decreases, labels1), currency), key="movers_chart")
         movers = pd.concat([increases, decreases], ignore_index=True)
         movers.insert(0, group.label, [labels1.get(g, g) for g in movers["group"]])
         show_table(
             movers.drop(columns="group"), key="movers",
             column_config={
-                "previous": money_column("Previous"), "current": money_column("Current"), "change": money_column("Change"),
+                "previous": cost_column("Previous"), "current": cost_column("Current"), "change": cost_column("Change"),
                 "change_pct": percent_column("Change %"),
                 "contribution_pp": st.column_config.NumberColumn("Contribution (pp)", format="%+.1f",
                                                                  help="Percentage points of the total % change."),
@@ -540,7 +576,7 @@ def draw_anomalies() -> None:
             for dim_name in billing.DRIVER_DIMENSIONS:
                 part = drivers[drivers["driver_dim"] == dim_name] if not drivers.empty else drivers
                 top[dim_name] = ", ".join(
-                    f"{account_labels.get(r.driver, r.driver) if dim_name == 'account' else r.driver} ({format_money(r.change)})"
+                    f"{account_labels.get(r.driver, r.driver) if dim_name == 'account' else r.driver} ({money(r.change)})"
                     for r in part.head(2).itertuples()
                 )
             days = f"{event.first_day}" if event.days == 1 else f"{event.first_day} → {event.last_day}"
@@ -555,17 +591,17 @@ def draw_anomalies() -> None:
         if same:
             anomaly_table = anomaly_table.drop(columns=same)
         picked = show_table(anomaly_table, key="anomalies", on_select="rerun", selection_mode="single-row", column_config={
-            "Cost": money_column(),
-            "Expected": money_column(help="Median of the previous days, times the event's days."),
-            "Impact": money_column(),
+            "Cost": cost_column(),
+            "Expected": cost_column(help="Median of the previous days, times the event's days."),
+            "Impact": cost_column(),
             "Score": st.column_config.NumberColumn(format="%.1f", help="Robust z: scaled MADs from the median."),
         })
         # One click charts an anomaly: the selected row, else the largest.
         rows = picked.selection.rows if picked is not None else []
         chosen = rows[0] if rows and rows[0] < len(shown_events) else 0
         event = shown_events.iloc[chosen]
-        st.plotly_chart(fig.build_anomaly_figure(by_day, event["group"], event["first_day"], event["last_day"],
-                                                 labels_a.get(event["group"], event["group"])), key="anomaly_chart")
+        st.plotly_chart(in_currency(fig.build_anomaly_figure(by_day, event["group"], event["first_day"], event["last_day"],
+                                                             labels_a.get(event["group"], event["group"])), currency), key="anomaly_chart")
         which = "the selected" if rows else "the largest"
         st.caption(f"Daily cost of {which} anomaly's {literal(anomaly_dim.label.lower())}, the event shaded. "
                    "Select a row to chart another.")
@@ -577,9 +613,10 @@ def draw_forecast() -> None:
         if fc is None:
             empty_state(f"Not enough history to forecast {what} (at least {ca.FORECAST_MIN_DAYS} days with the current filters).")
             continue
-        st.markdown(f"**{what}**: {format_money(fc.actual)} through {fmt.day(fc.as_of)} + {format_money(fc.remaining)} forecast "
-                    f"= **{format_money(fc.total)}** ({fc.level:.0%} interval {format_money(fc.low)} – {format_money(fc.high)}).")
-        st.plotly_chart(fig.build_forecast_figure(history, fc), key=f"forecast_{period}")  # December ends a month and a quarter on one day
+        st.markdown(f"**{what}**: {money(fc.actual)} through {fmt.day(fc.as_of)} + {money(fc.remaining)} forecast "
+                    f"= **{money(fc.total)}** ({fc.level:.0%} interval {money(fc.low)} – {money(fc.high)}).")
+        # Keyed by period: December ends a month and a quarter on one day.
+        st.plotly_chart(in_currency(fig.build_forecast_figure(history, fc), currency), key=f"forecast_{period}")
 
 
 def draw_budgets() -> None:
@@ -589,7 +626,7 @@ def draw_budgets() -> None:
     else:
         try:
             budget_rows = run(billing.budgets())
-            scope_costs = run(billing.budget_scope_costs(as_of, basis, ca.BUDGET_RUN_RATE_DAYS))
+            scope_costs = run(billing.budget_scope_costs(as_of, basis, ca.BUDGET_RUN_RATE_DAYS, currency))
         except AccessDenied:
             budget_rows = None
             st.info(f"Budgets are not available for your role (`{ctx.principal.role}`).", icon=":material/lock:")
@@ -621,9 +658,9 @@ def draw_budgets() -> None:
                 status["overrun_date"] = [fmt.day(d) if fmt.blank(d) else "" for d in status["overrun_date"]]
                 config = labelled_config(status, {
                     "budget_name": "Budget", "scope_type": "Scope", "scope_value": "Of", "status": "Status",
-                    "monthly_limit": money_column("Limit"), "actual": money_column("Actual (MTD)"),
+                    "monthly_limit": cost_column("Limit"), "actual": cost_column("Actual (MTD)"),
                     "pct_used": st.column_config.ProgressColumn("Used", format="percent", min_value=0.0, max_value=1.0),
-                    "projected": money_column("Projected month end"),
+                    "projected": cost_column("Projected month end"),
                     "overrun_date": "Projected overrun",
                 })
                 # Over-budget rows stand out by colour and by their words (never colour alone).
@@ -635,7 +672,7 @@ def draw_budgets() -> None:
 def budget_status_text(row) -> str:
     """A budget's status in words, with the amount over or the day it is projected to go over."""
     if row.actual > row.monthly_limit:
-        return f"Over budget by {format_money(row.actual - row.monthly_limit)}"
+        return f"Over budget by {money(row.actual - row.monthly_limit)}"
     if row.overrun_date is not None and not pd.isna(row.overrun_date):
         return f"Projected over on {fmt.day(row.overrun_date)}"
     return "On track"

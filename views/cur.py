@@ -11,11 +11,14 @@ the other choices in URL-bound widgets, so any view can be pasted into the wiki.
 from __future__ import annotations
 
 import hashlib
+from functools import partial
 
 import pandas as pd
 import streamlit as st
 
 from daivi_data import cur_analysis as ca
+from daivi_data.currency import choose_currency, totals_text
+from daivi_data.data_span import empty_result_message, line_items_per_period
 from daivi_data.errors import DaiviError, InvalidRequest
 from daivi_data.queries import Query
 from daivi_data.queries import cur as q
@@ -24,6 +27,7 @@ from daivi_ui import figures_cur as fig
 from daivi_ui import format as fmt
 from daivi_ui.components import draw_open_tabs, empty_state, kpi, kpi_row, money_kpi, show_query_stats
 from daivi_ui.context import app_context
+from daivi_ui.currency import in_currency
 from daivi_ui.errors import show_error
 from daivi_ui.state import URL, check_url_param, labelled_choice, peek_choice
 from daivi_ui.tables import money_column, percent_column, show_table
@@ -42,8 +46,9 @@ format_money = fmt.money
 
 def csv_download(df: pd.DataFrame, file_name: str, key: str, total_row: pd.Series | None = None) -> None:
     """The table as CSV with its money rounded to the cent, still adding up (to its total row, if any)."""
-    money = fmt.money_columns(df, also=ca.TRANSFER_CATEGORIES)
-    components.csv_download(fmt.round_money_columns(df, money, total_row), file_name, key=key)
+    amounts = fmt.money_columns(df, also=ca.TRANSFER_CATEGORIES)
+    # The CSV names its currency (a `currency` column), as every figure on the page is in it.
+    components.csv_download(fmt.round_money_columns(df, amounts, total_row), file_name, key=key, currency=currency)
 
 ctx = app_context()
 results = []  # every QueryResult behind what is drawn, for the stats line
@@ -71,29 +76,27 @@ chart_height = fig.COMPACT_HEIGHT_PX if ctx.embed else fig.CHART_HEIGHT_PX
 
 # --- billing period --------------------------------------------------------------------------
 
-def latest_period_hint() -> str:
-    """The newest period to list: this month, or the newest partition if the data runs later."""
-    latest = q.period_of(ctx.today)
+def period_span() -> tuple[str, int]:
+    """(last period, months) to list: every period the data has, however old, and the one in the URL."""
+    latest, partitions = None, 0
     try:
         info = ctx.connection.engine.table_info("daivi_cur", "cur")
-        if info.latest_partition and q.PERIOD_RE.match(info.latest_partition) and info.latest_partition > latest:
-            latest = info.latest_partition
+        latest, partitions = info.latest_partition, info.partitions
     except (AttributeError, DaiviError):
         pass  # engines without cheap metadata: this month is the anchor
-    return latest
+    return q.period_span_to_list(q.period_of(ctx.today), latest, partitions, st.query_params.get("period"))
 
 
 try:
-    period_totals = run(q.period_totals(latest_period_hint()))
+    period_totals = run(q.period_totals(*period_span()))
 except DaiviError as e:
     show_error(e)
     st.stop()
 period_totals = period_totals[period_totals["line_items"] > 0]
 if period_totals.empty:
-    empty_state("The CUR lakehouse has no line items you may see in the last "
-                f"{q.PERIODS_LOOKBACK} months. Import a CUR export, or ask for access to more accounts.")
+    empty_state("The CUR lakehouse has no line items you may see. Import a CUR export, or ask for access to more accounts.")
     st.stop()
-available = sorted(period_totals["billing_period"], reverse=True)
+available = sorted(set(period_totals["billing_period"]), reverse=True)
 
 
 def rows_may_be_hidden() -> bool:
@@ -103,7 +106,8 @@ def rows_may_be_hidden() -> bool:
 
 
 url_period = st.query_params.get("period")
-period = available[0]
+period_default = q.default_period(line_items_per_period(period_totals))
+period = period_default
 if url_period:
     try:
         q.require_period(url_period)
@@ -155,21 +159,41 @@ if period is None:
     show_query_stats(results)
     st.stop()
 
+# --- currency: every figure below is in one; a period billed in several shows each total apart ----
+period_rows = period_totals[period_totals["billing_period"] == period]
+in_period = dict(zip(period_rows["currency"], period_rows["unblended_cost"], strict=True))
+choice = choose_currency({c: abs(v) for c, v in in_period.items()}, st.query_params.get("currency"))
+if choice.notice:
+    st.info(literal(choice.notice), icon=":material/info:")
+currency = choice.currency
+if choice.several:
+    if st.query_params.get("currency") != currency:
+        st.query_params["currency"] = currency
+    currency = top.selectbox("Currency", list(choice.available), key="currency", bind=URL, width=120,
+                             help="Amounts in different currencies are never added: every figure on this page is in this one.")
+    st.caption(f"{period} is billed in {len(choice.available)} currencies; every figure below is in **{literal(currency)}**. "
+               f"Unblended per currency (not added): {literal(totals_text(in_period, format_money))}.")
+money = partial(format_money, currency=currency)
+MONEY = money_column(currency=currency)
+cost_kpi = partial(money_kpi, currency=currency)  # every figure below is in `currency`
+
 if ctx.shows("kpis") and not (ctx.embed and ctx.shows_everything):
     # The period's KPIs: on the page, and in an embed that asks for them (`show=kpis`).
     try:
-        summary = run(q.period_summary(period)).iloc[0]
+        summary = run(q.period_summary(period, currency)).iloc[0]
     except DaiviError as e:
         show_error(e)
         st.stop()
     with body:
         k = kpi_row()
-        money_kpi(k, "Unblended", summary["unblended_cost"], help=f"Billing period {period}, as invoiced.")
-        money_kpi(k, "Amortized", summary["amortized_cost"])
-        money_kpi(k, "Net unblended", summary["net_cost"])
-        money_kpi(k, "On-demand list", summary["public_cost"], help="Public on-demand (list) prices, without commitments.")
-        money_kpi(k, "Savings vs list", summary["public_cost"] - summary["amortized_cost"],
+        cost_kpi(k, "Unblended", summary["unblended_cost"], help=f"Billing period {period}, as invoiced.")
+        cost_kpi(k, "Amortized", summary["amortized_cost"])
+        cost_kpi(k, "Net unblended", summary["net_cost"])
+        cost_kpi(k, "On-demand list", summary["public_cost"], help="Public on-demand (list) prices, without commitments.")
+        cost_kpi(k, "Savings vs list", summary["public_cost"] - summary["amortized_cost"],
                   help="Public on-demand cost minus amortized cost: what commitments and discounts saved.")
+    families = q.export_families(getattr(ctx.connection.engine, "manifest", None) or {})
+    body.caption(f"Where each basis comes from ({' and '.join(sorted(families))}): {q.cost_basis_sources(families)}")
 
 check_url_param("tab", TABS, "tab")
 if ctx.shows_everything:
@@ -191,7 +215,7 @@ LEVEL_LABEL = {"account": "account_label", "service": "service_name", "usage": "
 
 def drill_path_from_url() -> q.DrillPath:
     values = {name: st.query_params.get(name) for name in q.DRILL_PARAMS[1:]}
-    return q.DrillPath(period, **values)
+    return q.DrillPath(period, **values, currency=currency)
 
 
 def breadcrumb(path: q.DrillPath) -> None:
@@ -242,18 +266,19 @@ def on_drill_choice(widget_key: str, path: q.DrillPath, level: str, df: pd.DataF
 
 
 def nothing_here_message(path: q.DrillPath) -> str:
-    chosen = [f"{name.replace('_', ' ')} **{value}**" for name, value in path.url_params().items() if name != "period"]
+    chosen = [f"{name.replace('_', ' ')} **{literal(value)}**" for name, value in path.url_params().items() if name != "period"]
     where = ", ".join(chosen) if chosen else "any account"
-    who = f" or your role (`{ctx.principal.role}`) may not see them" if rows_may_be_hidden() else ""
-    return f"No CUR line items in {path.period} for {where}: there are none{who}. Step back with the breadcrumb."
+    return empty_result_message(f"No CUR line items in {path.period} for {where}", data_ends=available[0], asked_from=path.period,
+                                role=ctx.principal.role, row_filtered=rows_may_be_hidden()) + " Step back with the breadcrumb."
 
 
 def draw_period_level(path: q.DrillPath) -> None:
     """The top of the drill path: unblended cost per billing period; clicking a bar opens that period."""
-    chart = fig.build_period_trend_figure(period_totals, "unblended_cost", f"Billing periods (unblended) · showing {path.period}",
+    in_currency_rows = period_totals[period_totals["currency"] == currency]
+    chart = fig.build_period_trend_figure(in_currency_rows, "unblended_cost", f"Billing periods (unblended) · showing {path.period}",
                                           fig.COMPACT_HEIGHT_PX, selected=path.period)
     # Keyed by the period shown, so a past click does not pull the view back after another choice.
-    event = st.plotly_chart(chart, key=f"period_chart_{path.period}", on_select="rerun", selection_mode="points")
+    event = st.plotly_chart(in_currency(chart, currency), key=f"period_chart_{path.period}", on_select="rerun", selection_mode="points")
     points = event.selection.points if event is not None else []
     chosen = points[0].get("x") if points else None
     if chosen in available and chosen != path.period:
@@ -284,7 +309,7 @@ def draw_drill_level(path: q.DrillPath) -> None:
         row = kpi_row()
         for name, col in (("Unblended", "unblended_cost"), ("Amortized", "amortized_cost"), ("Net", "net_cost"),
                           ("Public on-demand", "public_cost")):
-            money_kpi(row, f"{name} (these line items)", df[col].sum())
+            cost_kpi(row, f"{name} (these line items)", df[col].sum())
         csv_download(df, f"cur-line-items-{path.period}.csv", key="csv_line_items")
         return
 
@@ -308,7 +333,7 @@ def draw_drill_level(path: q.DrillPath) -> None:
     if not chart_wanted:
         pass
     elif chart_col:
-        st.plotly_chart(builder(df, label, chart_col, title, chart_height), key=f"drill_chart_{level}")
+        st.plotly_chart(in_currency(builder(df, label, chart_col, title, chart_height), currency), key=f"drill_chart_{level}")
     else:
         st.caption("Nothing at this level has a positive cost on any basis, so there is no chart; the table lists it.")
     if not table_wanted:
@@ -346,7 +371,7 @@ if getattr(drill_tab, "open", True) is not False:
             path = drill_path_from_url()
         except InvalidRequest as e:
             show_error(e)
-            st.button("Back to all accounts", key="drill_reset", on_click=set_drill_path, args=(q.DrillPath(period),))
+            st.button("Back to all accounts", key="drill_reset", on_click=set_drill_path, args=(q.DrillPath(period, currency=currency),))
         else:
             breadcrumb(path)
             try:
@@ -358,9 +383,10 @@ if getattr(drill_tab, "open", True) is not False:
 # --- invoice ---------------------------------------------------------------------------------
 
 def draw_invoice() -> None:
-    by_type = run(q.invoice_by_line_item_type(period))
+    by_type = run(q.invoice_by_line_item_type(period, currency))
     steps = ca.invoice_waterfall(by_type, "unblended_cost", net_column="net_cost")
-    st.plotly_chart(fig.build_waterfall_figure(steps, f"Invoice {period}: from usage to the total, then to the net total", chart_height),
+    st.plotly_chart(in_currency(fig.build_waterfall_figure(steps, f"Invoice {period}: from usage to the total, then to the net total",
+                                                        chart_height), currency),
                     key="invoice_waterfall")
     table = by_type.assign(step=by_type["line_item_type"].map(ca.waterfall_step)).sort_values(
         "step", key=lambda s: s.map(ca.WATERFALL_STEPS.index))
@@ -372,20 +398,20 @@ def draw_invoice() -> None:
     if not ctx.can_read("billing"):
         st.info("Your role may not read the billing lakehouse, so the CUR totals cannot be reconciled here.")
         return
-    billing = run(q.billing_by_record_type(period))
+    billing = run(q.billing_by_record_type(period, currency))
     rec = ca.reconcile_with_billing(by_type, billing)
     total = rec[rec["line_item_type"] == ca.TOTAL_STEP].iloc[0]
     c = kpi_row()
-    money_kpi(c, "CUR unblended", total["cur_unblended"])
-    money_kpi(c, "Billing lakehouse unblended", total["billing_unblended"])
-    money_kpi(c, "Difference (CUR − billing)", round(total["unblended_difference"], 2) + 0.0)
+    cost_kpi(c, "CUR unblended", total["cur_unblended"])
+    cost_kpi(c, "Billing lakehouse unblended", total["billing_unblended"])
+    cost_kpi(c, "Difference (CUR − billing)", round(total["unblended_difference"], 2) + 0.0)
     if billing.empty:
         st.warning(f"The billing lakehouse has no rows for {period}: nothing to reconcile against.")
     elif abs(total["unblended_difference"]) < ca.RECONCILE_TOLERANCE_USD and abs(total["amortized_difference"]) < ca.RECONCILE_TOLERANCE_USD:
         st.success(f"CUR and billing lakehouse agree for {period} (unblended and amortized, within a cent).")
     else:
-        st.warning(f"CUR and billing lakehouse differ for {period} by {format_money(round(total['unblended_difference'], 2) + 0.0)} unblended "
-                   f"and {format_money(round(total['amortized_difference'], 2) + 0.0)} amortized; the table shows which line item types.")
+        st.warning(f"CUR and billing lakehouse differ for {period} by {money(round(total['unblended_difference'], 2) + 0.0)} unblended "
+                   f"and {money(round(total['amortized_difference'], 2) + 0.0)} amortized; the table shows which line item types.")
     show_table(rec, key="reconcile_table", column_config={c: MONEY for c in rec.columns if c != "line_item_type"})
     csv_download(rec, f"cur-reconciliation-{period}.csv", key="csv_reconcile", total_row=rec["line_item_type"] == ca.TOTAL_STEP)
 
@@ -394,9 +420,9 @@ def draw_invoice() -> None:
 
 def draw_commitments() -> None:
     first = q.shift_period(period, -(COMMITMENT_TREND_MONTHS - 1))
-    daily = ca.with_coverage(run(q.coverage_by_day(first, period)))
-    utilization = ca.with_blanks(run(q.commitment_utilization(first, period)), ["account_name"])
-    breakdown = ca.with_blanks(run(q.coverage_by_account_family(period)), ["account_name"])
+    daily = ca.with_coverage(run(q.coverage_by_day(first, period, currency)))
+    utilization = ca.with_blanks(run(q.commitment_utilization(first, period, currency)), ["account_name"])
+    breakdown = ca.with_blanks(run(q.coverage_by_account_family(period, currency)), ["account_name"])
     this_period = ca.coverage_by(daily[daily["billing_period"] == period].assign(p=period), ["p"]) if not daily.empty else None
     util_period = ca.utilization_by(utilization[utilization["billing_period"] == period], ["commitment_type"]).set_index("commitment_type")
 
@@ -408,7 +434,7 @@ def draw_commitments() -> None:
     kpi(c, "SP coverage", fmt.percent(cov["sp_coverage"] if cov is not None else None))
     kpi(c, "RI utilization", fmt.percent(util_period["utilization"].get("RI")))
     kpi(c, "SP utilization", fmt.percent(util_period["utilization"].get("SP")))
-    money_kpi(c, "Eligible on-demand", cov["on_demand_cost"] if cov is not None else 0.0,
+    cost_kpi(c, "Eligible on-demand", cov["on_demand_cost"] if cov is not None else 0.0,
               help="On-demand spend that an RI or a Savings Plan could have covered.")
 
     if daily.empty:
@@ -466,19 +492,19 @@ def draw_commitments() -> None:
         show_table(uncovered, key="uncovered_table", column_config={"on_demand_cost": MONEY})
         csv_download(uncovered, f"cur-uncovered-{period}.csv", key="csv_uncovered")
 
-    latest = available[0]
+    latest = period_default
     st.subheader("Commitments expiring in the next 90 days")
-    st.caption(f"RIs and Savings Plans billed in {latest} (the latest period) whose term ends by "
+    st.caption(f"RIs and Savings Plans billed in {latest} (the latest full period) whose term ends by "
                f"{ctx.today + pd.Timedelta(days=90):%Y-%m-%d}.")
-    expiring = ca.with_expiry_buckets(run(q.commitments_expiring(latest, ctx.today, 90)), ctx.today)
+    expiring = ca.with_expiry_buckets(run(q.commitments_expiring(latest, ctx.today, 90, currency)), ctx.today)
     counts = expiring.groupby("expires_in")["arn"].count() if not expiring.empty else pd.Series(dtype=int)
     e = kpi_row()
     for bucket in ("≤ 30 days", "31–60 days", "61–90 days"):
         rows = expiring[expiring["expires_in"] == bucket] if not expiring.empty else expiring
         kpi(e, f"Expiring in {bucket}", f"{int(counts.get(bucket, 0))}",
-            f"{fmt.money_short(rows['monthly_cost'].sum() if not rows.empty else 0.0)} in {latest}",
+            f"{fmt.money_short(rows['monthly_cost'].sum() if not rows.empty else 0.0, currency)} in {latest}",
             delta_color="off", delta_arrow="off",
-            help=f"{format_money(rows['monthly_cost'].sum() if not rows.empty else 0.0)} committed in {latest}.")
+            help=f"{money(rows['monthly_cost'].sum() if not rows.empty else 0.0)} committed in {latest}.")
     if expiring.empty:
         empty_state("No RI or Savings Plan ends in the next 90 days.")
     else:
@@ -503,21 +529,21 @@ def draw_allocation() -> None:
                              {ca.SHARED_APART: "Apart", ca.SHARED_PROPORTIONAL: "Spread proportionally"}, key="shared",
                              default=ca.SHARED_APART, what="shared costs",
                              help="Apart: one row per shared cost. Spread proportionally: over the values by their direct cost.")
-    by_tag = run(q.cost_by_tag(period, tag_key))
+    by_tag = run(q.cost_by_tag(period, tag_key, currency))
     table = ca.chargeback(by_tag, cost_col, shared)
     period_total = float(by_tag[cost_col].sum())
     shared_total = float(by_tag.loc[by_tag["shared_cost"] != "", cost_col].sum())
     m = kpi_row()
-    money_kpi(m, f"Total ({q.COST_BASIS_LABELS[basis].lower()})", period_total)
+    cost_kpi(m, f"Total ({q.COST_BASIS_LABELS[basis].lower()})", period_total)
     kpi(m, "Untagged share", fmt.percent(ca.untagged_share(by_tag, cost_col)),
                 help=f"Share of the cost (shared costs excluded) whose line items carry no {tag_key}.")
-    money_kpi(m, "Shared costs", shared_total, help="Tax and the support plan: no team owns them.")
+    cost_kpi(m, "Shared costs", shared_total, help="Tax and the support plan: no team owns them.")
     kpi(m, "Values", f"{(table['direct_cost'] != 0).sum() - int((table['tag_value'] == ca.UNTAGGED).any()):,}")
     st.plotly_chart(fig.build_allocation_figure(table, f"Chargeback by {ca.tag_key_label(tag_key)} · {period}", chart_height),
                     key="allocation_chart")
     show_table(table, key="chargeback_table", column_config={
         "direct_cost": MONEY, "shared_cost": MONEY, "total": MONEY, "share_of_direct": PERCENT})
-    st.caption(f"Chargeback total {format_money(table['total'].sum())} = period total {format_money(period_total)}.")
+    st.caption(f"Chargeback total {money(table['total'].sum())} = period total {money(period_total)}.")
     csv_download(table, f"cur-chargeback-{period}.csv", key="csv_chargeback")
 
 
@@ -526,7 +552,7 @@ def draw_allocation() -> None:
 def draw_top_resources() -> None:
     check_url_param("top", [str(n) for n in q.TOP_RESOURCES_ALLOWED], "number of top resources")
     top_n = st.columns(4)[0].selectbox("Top resources", q.TOP_RESOURCES_ALLOWED, index=1, key="top", bind=URL)
-    daily = run(q.top_resources(period, basis, top_n))
+    daily = run(q.top_resources(period, basis, top_n, currency))
     table = ca.top_resources_table(daily)
     if table.empty:
         empty_state(f"No line item of {period} carries a resource id.")
@@ -537,7 +563,7 @@ def draw_top_resources() -> None:
                  column_config={
         "cost_rank": st.column_config.NumberColumn("#"),
         "resource_id": st.column_config.TextColumn("Resource", width="medium"),
-        "cost": money_column(f"Cost ({q.COST_BASIS_LABELS[basis].lower()})"),
+        "cost": money_column(f"Cost ({q.COST_BASIS_LABELS[basis].lower()})", currency=currency),
         "trend": st.column_config.LineChartColumn("Daily cost"),
         "week_change": percent_column("7-day change", help="Average daily cost of the last 7 days vs the 7 before."),
         "inventory": st.column_config.LinkColumn("Inventory", display_text="Open in inventory"),
@@ -549,14 +575,14 @@ def draw_top_resources() -> None:
 # --- data transfer ---------------------------------------------------------------------------
 
 def draw_transfer() -> None:
-    df = ca.with_blanks(run(q.data_transfer(period)), ["account_name"])
+    df = ca.with_blanks(run(q.data_transfer(period, currency)), ["account_name"])
     if df.empty:
         empty_state(f"No data transfer charges in {period}.")
         return
     by_category = df.groupby("category")["unblended_cost"].sum()
     m = kpi_row()
     for category in ca.TRANSFER_CATEGORIES:
-        money_kpi(m, category, by_category.get(category, 0.0))
+        cost_kpi(m, category, by_category.get(category, 0.0))
     by_service = ca.transfer_by(with_service_names(df), "service")
     st.plotly_chart(fig.build_transfer_figure(by_service, f"Data transfer by service · {period} (unblended)", chart_height),
                     key="transfer_chart")

@@ -276,7 +276,7 @@ def test_teamlead_drilling_into_another_teams_account_gets_a_clear_message(run_p
                                    AND line_item_usage_account_id NOT IN ({PAYMENTS}) LIMIT 1""", [latest_period]).fetchone()[0]
     at = open_cur(run_page, "teamlead", account=other)
     warnings = [as_read(w.value) for w in at.warning]
-    assert any(other in w and "may not see them" in w for w in warnings), warnings
+    assert any(other in w and "that your role (`" in w and "others may see" in w for w in warnings), warnings
     assert not any(other in str(d.value.to_csv()) for d in at.dataframe)
 
 

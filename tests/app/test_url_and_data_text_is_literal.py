@@ -16,7 +16,8 @@ from markdown_it import MarkdownIt
 
 from tests.app.conftest import page_text
 
-PAYLOAD = "[phish](https://evil.example/p) ![px](https://evil.example/i.png) <img src=https://evil.example/h.png> $x^2$ :red[r]"
+PAYLOAD = ('[phish](https://evil.example/p) ![px](https://evil.example/i.png) <img src=https://evil.example/h.png> $x^2$ :red[r] '
+           '<a href="https://evil.example/a">a</a>')
 VIEW_PARAMS = {
     "cost_explorer.py": ("range", "start", "end", "grain", "basis", "group", "group2", "chart", "compare", "tab", "ftag",
                          "f_tag", "m_tag", "top", "view2", "anomaly_by", "f_service", "f_account"),

@@ -33,9 +33,11 @@ def test_short_money_fits_a_kpi_tile():
 
 
 def test_money_names_its_currency():
-    assert fmt.money(1234.5, "EUR") == "€1,234.50"
-    assert fmt.money_short(-1234.5, "CHF") == "−1,234 CHF"
+    # As the charts' axes and the currency module write it: "$" for USD, the ISO code before other amounts.
+    assert fmt.money(1234.5, "EUR") == "EUR 1,234.50"
+    assert fmt.money_short(-1234.5, "CHF") == "−CHF 1,234"
     assert fmt.money(1, currency="usd") == "$1.00"
+    assert fmt.money(1, currency="<b>") == "XXX 1.00"  # a code from the data that is not ISO 4217 never reaches the screen
 
 
 def test_percent_has_one_format():
