@@ -10,7 +10,8 @@ from daivi_ui.navigation import HOME, views_for
 # The favicon is a local file: a `:material/…:` icon makes the browser fetch it from Google's font host,
 # and a page must ask no host but this app for anything (intranets, privacy, embedded pages).
 FAVICON = str(Path(__file__).parent / "static" / "favicon.png")
-st.set_page_config(page_title="DAIVI Lakehouse Explorer", page_icon=FAVICON, layout="wide")
+st.set_page_config(page_title="DAIVI Lakehouse Explorer", page_icon=FAVICON, layout="wide",
+                   initial_sidebar_state=250)  # narrower (and still hidden on small screens): room for a 900 px window's controls
 
 context = init_app()
 

@@ -68,6 +68,15 @@ def add_months(day: dt.date, months: int) -> dt.date:
     return dt.date(year, month, min(day.day, last))
 
 
+def open_day(as_of: dt.date) -> dt.date:
+    """The first day without complete data: its month and quarter are the open ones to forecast.
+
+    On the 1st of a month (as_of the last day of the previous one) the previous month is closed:
+    its cost is final, and the forecast moves on to the new month and quarter.
+    """
+    return as_of + dt.timedelta(days=1)
+
+
 LATE_BILLING_MONTHS = 1  # a charge may be billed in the period after its usage day (FOCUS ChargePeriod vs BillingPeriod)
 
 
@@ -108,7 +117,8 @@ def preset_range(preset: str, as_of: dt.date) -> tuple[dt.date, dt.date]:
     if preset == "year-to-date":
         return dt.date(as_of.year, 1, 1), as_of
     if preset == "previous-month":
-        first = add_months(month_start(as_of), -1)
+        # The last complete calendar month: on Dec 1 (as_of Nov 30) that is November, not October.
+        first = add_months(month_start(open_day(as_of)), -1)
         return first, month_end(first)
     raise InvalidRequest(f"Time range {preset!r} is not one of: {', '.join(PRESETS)}.")
 

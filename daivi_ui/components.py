@@ -7,9 +7,9 @@ from collections.abc import Callable, Iterable, Mapping
 import pandas as pd
 import streamlit as st
 
-from daivi_data.currency import money_prefix
 from daivi_data.engines import QueryResult
 from daivi_data.errors import DaiviError
+from daivi_ui import format as fmt
 from daivi_ui.errors import show_error
 from daivi_ui.text import csv_bytes
 
@@ -56,11 +56,8 @@ def empty_state(message: str) -> None:
 
 
 def format_money(value: float | None, currency: str = "USD") -> str:
-    if value is None or pd.isna(value):
-        return "–"
-    symbol = money_prefix(currency)
-    sign = "-" if value < 0 else ""
-    return f"{sign}{symbol}{abs(value):,.2f}"
+    """The exact amount (−$1,207.13); kept here for callers of the old name, see `daivi_ui.format`."""
+    return fmt.money(value, currency)
 
 
 def draw_open_tabs(tabs: Mapping[str, object], draw: Mapping[str, Callable[[], None]]) -> None:
@@ -70,9 +67,30 @@ def draw_open_tabs(tabs: Mapping[str, object], draw: Mapping[str, Callable[[], N
     """
     for label, draw_tab in draw.items():
         container = tabs[label]
-        if container.open:
+        if getattr(container, "open", True):  # a plain container (an embed without tabs) is always open
             with container:
                 try:
                     draw_tab()
                 except DaiviError as e:
                     show_error(e)
+
+
+KPI_MIN_WIDTH_PX = 160  # five tiles fit a 900 px embed; narrower screens wrap them onto a second line
+
+
+def kpi_row():
+    """A row of KPI tiles that wraps instead of cutting figures (an 800 px window, a 900 px iframe)."""
+    return st.container(horizontal=True, gap="small")
+
+
+def money_kpi(row, label: str, value: float | None, *, currency: str = "USD", delta: str | None = None,
+              help: str | None = None, **kwargs) -> None:
+    """A KPI tile with the amount short enough to fit ($324.3k) and the exact amount in its help."""
+    exact = fmt.money(value, currency)
+    row.metric(label, fmt.money_short(value, currency), delta, help=f"{exact}. {help}" if help else f"{exact}.",
+               border=True, width=KPI_MIN_WIDTH_PX, **kwargs)
+
+
+def kpi(row, label: str, value: str, delta: str | None = None, **kwargs) -> None:
+    """A KPI tile that is not money (a count, a percentage), the same size as `money_kpi`'s."""
+    row.metric(label, value, delta, border=True, width=KPI_MIN_WIDTH_PX, **kwargs)

@@ -9,24 +9,18 @@ import plotly.express as px
 import plotly.graph_objects as go
 
 from daivi_data.cost_analysis import OTHERS, Forecast
-from daivi_data.currency import money_prefix
 from daivi_ui.text import literal_labels
 
 CHART_TYPES = {"bar": "Stacked bar", "area": "Area", "line": "Line"}
 OTHERS_COLOR = "#B0B7C3"
-PALETTE = px.colors.qualitative.Plotly + px.colors.qualitative.Safe
+# Colour-blind-safe: Okabe & Ito's palette (without black, unreadable on a dark theme), then Tol's "safe"
+# colours (without its grey, which is Others'). Increases and decreases are vermillion and blue, never red/green.
+PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442"] + [
+    c for c in px.colors.qualitative.Safe if c.lower() not in ("#888888", "rgb(136, 136, 136)")]
+INCREASE, DECREASE = "#D55E00", "#0072B2"
+ALERT_FILL = "rgba(230, 159, 0, 0.25)"  # a row that needs attention (an overrun budget), beside its words
 CHART_HEIGHT_PX = 420
 COMPACT_HEIGHT_PX = 320
-
-
-def format_kpi_money(value: float, currency: str = "USD") -> str:
-    """A KPI figure short enough for five in a row: whole units, or millions with two decimals ('$' or 'EUR ')."""
-    sign = "-" if value < 0 else ""
-    prefix = money_prefix(currency)
-    value = abs(value)
-    if round(value) >= 1_000_000:
-        return f"{sign}{prefix}{value / 1_000_000:,.2f}M"
-    return f"{sign}{prefix}{round(value):,}"
 
 
 def group_colors(groups: list[str]) -> dict[str, str]:
@@ -66,14 +60,16 @@ def build_cost_trend_figure(series: pd.DataFrame, order: list[str], chart: str =
             continue
         name = labels.get(group, group)
         hover = f"{name}: $%{{y:,.2f}}<extra></extra>"
+        # legendgroup carries the group's key: a click on a bar reports it, and the page filters to it.
         if chart == "bar":
-            fig.add_bar(x=part["period"], y=part["cost"], name=name, marker_color=colors[group], hovertemplate=hover)
+            fig.add_bar(x=part["period"], y=part["cost"], name=name, marker_color=colors[group], hovertemplate=hover,
+                        legendgroup=str(group))
         elif chart == "area":
             fig.add_scatter(x=part["period"], y=part["cost"], name=name, mode="lines", stackgroup="cost",
-                            line={"color": colors[group], "width": 0.5}, hovertemplate=hover)
+                            line={"color": colors[group], "width": 0.5}, hovertemplate=hover, legendgroup=str(group))
         else:
             fig.add_scatter(x=part["period"], y=part["cost"], name=name, mode="lines+markers",
-                            line={"color": colors[group]}, marker={"size": 4}, hovertemplate=hover)
+                            line={"color": colors[group]}, marker={"size": 4}, hovertemplate=hover, legendgroup=str(group))
     if chart == "bar":
         fig.update_layout(barmode="relative")
     fig.update_layout(showlegend=True)  # plotly hides a one-series legend; the name still matters
@@ -115,7 +111,11 @@ def build_sankey_figure(totals: pd.DataFrame, order1: list[str], order2: list[st
     `totals` has columns group1, group2, cost (positive costs only: a Sankey cannot show credits).
     """
     labels1, labels2 = labels1 or {}, labels2 or {}
-    frame = totals[(totals["cost"] > 0) & totals["group1"].isin(order1) & totals["group2"].isin(order2)]
+    # Ten or more nodes a side make a tangle: the largest SANKEY_MAX_NODES flow on their own, the rest as Others.
+    order1, order2 = _capped(order1), _capped(order2)
+    frame = totals.assign(group1=_others_beyond(totals["group1"], order1), group2=_others_beyond(totals["group2"], order2))
+    frame = frame.groupby(["group1", "group2"], as_index=False)["cost"].sum()
+    frame = frame[(frame["cost"] > 0) & frame["group1"].isin(order1) & frame["group2"].isin(order2)]
     nodes1 = [g for g in order1 if g in set(frame["group1"])]
     nodes2 = [g for g in order2 if g in set(frame["group2"])]
     index1 = {g: i for i, g in enumerate(nodes1)}
@@ -133,6 +133,20 @@ def build_sankey_figure(totals: pd.DataFrame, order1: list[str], order2: list[st
     return fig
 
 
+SANKEY_MAX_NODES = 6
+
+
+def _capped(order: list[str]) -> list[str]:
+    """The first SANKEY_MAX_NODES groups of `order` (largest first), then Others when anything is left."""
+    named = [g for g in order if g != OTHERS]
+    return named[:SANKEY_MAX_NODES] + ([OTHERS] if len(named) > SANKEY_MAX_NODES or OTHERS in order else [])
+
+
+def _others_beyond(groups: pd.Series, kept: list[str]) -> pd.Series:
+    keep = set(kept)
+    return groups.map(lambda g: g if g in keep else OTHERS)
+
+
 def _translucent(color: str, alpha: float = 0.35) -> str:
     """'#RRGGBB' -> 'rgba(r, g, b, alpha)': Sankey links in their source's color, lighter than the nodes."""
     if not color.startswith("#") or len(color) != 7:
@@ -143,13 +157,13 @@ def _translucent(color: str, alpha: float = 0.35) -> str:
 
 @literal_labels
 def build_movers_figure(increases: pd.DataFrame, decreases: pd.DataFrame, labels: dict[str, str] | None = None) -> go.Figure:
-    """Horizontal bars of the largest increases (red) and decreases (green) between two periods."""
+    """Horizontal bars of the largest increases (vermillion) and decreases (blue) between two periods."""
     labels = labels or {}
     frame = pd.concat([increases, decreases], ignore_index=True).sort_values("change")
     names = [labels.get(g, g) for g in frame["group"]]
     fig = go.Figure(go.Bar(
         x=frame["change"], y=names, orientation="h",
-        marker_color=["#D62728" if c > 0 else "#2CA02C" for c in frame["change"]],
+        marker_color=[INCREASE if c > 0 else DECREASE for c in frame["change"]],
         customdata=frame[["previous", "current", "contribution_pp"]].to_numpy(),
         hovertemplate="%{y}: %{x:$,.2f}<br>from %{customdata[0]:$,.2f} to %{customdata[1]:$,.2f}"
                       "<br>%{customdata[2]:+.2f} pp of the total change<extra></extra>",
@@ -166,7 +180,7 @@ def build_anomaly_figure(daily: pd.DataFrame, group: str, first_day: dt.date, la
     fig = go.Figure(go.Scatter(x=part["usage_date"], y=part["cost"], mode="lines", name=label or group,
                                hovertemplate="%{x|%b %d}: $%{y:,.2f}<extra></extra>"))
     fig.add_vrect(x0=pd.Timestamp(first_day) - pd.Timedelta(hours=12), x1=pd.Timestamp(last_day) + pd.Timedelta(hours=12),
-                  fillcolor="#D62728", opacity=0.15, line_width=0)
+                  fillcolor=INCREASE, opacity=0.15, line_width=0)
     fig.update_layout(height=200, margin={"l": 10, "r": 10, "t": 10, "b": 10}, showlegend=False,
                       yaxis_tickprefix="$", yaxis_tickformat=",.0f")
     return fig
@@ -174,13 +188,20 @@ def build_anomaly_figure(daily: pd.DataFrame, group: str, first_day: dt.date, la
 
 @literal_labels
 def build_forecast_figure(daily: pd.DataFrame, forecast: Forecast) -> go.Figure:
-    """Cumulative cost of the period so far, and the forecast's end point with its interval."""
+    """Cumulative cost of the period so far, the forecast to its end, and the interval drawn as a band."""
     part = daily[(daily["usage_date"] >= forecast.period_start) & (daily["usage_date"] <= forecast.as_of)].sort_values("usage_date")
-    fig = go.Figure(go.Scatter(x=part["usage_date"], y=part["cost"].cumsum(), mode="lines", name="Actual (cumulative)"))
-    fig.add_scatter(x=[forecast.as_of, forecast.period_end], y=[forecast.actual, forecast.total], mode="lines+markers",
-                    line={"dash": "dash"}, name="Forecast",
-                    error_y={"type": "data", "symmetric": False, "array": [0, forecast.high - forecast.total],
-                             "arrayminus": [0, forecast.total - forecast.low]})
+    fig = go.Figure(go.Scatter(x=part["usage_date"], y=part["cost"].cumsum(), mode="lines", name="Actual (cumulative)",
+                               line={"color": PALETTE[0]}, hovertemplate="%{x|%b %d, %Y}: $%{y:,.2f}<extra>Actual</extra>"))
+    start = max(forecast.as_of, forecast.period_start - dt.timedelta(days=1))
+    ends = [start, forecast.period_end]
+    band = f"{forecast.level:.0%} interval"
+    fig.add_scatter(x=ends, y=[forecast.actual, forecast.high], mode="lines", line={"width": 0}, showlegend=False,
+                    hovertemplate="%{x|%b %d, %Y}: up to $%{y:,.2f}<extra>" + band + "</extra>")
+    fig.add_scatter(x=ends, y=[forecast.actual, forecast.low], mode="lines", line={"width": 0}, fill="tonexty",
+                    fillcolor="rgba(230, 159, 0, 0.25)", name=band,
+                    hovertemplate="%{x|%b %d, %Y}: from $%{y:,.2f}<extra>" + band + "</extra>")
+    fig.add_scatter(x=ends, y=[forecast.actual, forecast.total], mode="lines+markers", line={"dash": "dash", "color": PALETTE[1]},
+                    name="Forecast", hovertemplate="%{x|%b %d, %Y}: $%{y:,.2f}<extra>Forecast</extra>")
     fig.update_layout(height=260, margin={"l": 10, "r": 10, "t": 10, "b": 10}, yaxis_tickprefix="$", yaxis_tickformat=",.0f",
                       legend={"orientation": "h", "y": 1.1})
     return fig

@@ -11,8 +11,10 @@ from daivi_ui.text import literal_labels, plotly_text
 CHART_HEIGHT_PX = 380
 COMPACT_HEIGHT_PX = 280
 BAR_ROWS = 20
-POSITIVE, NEGATIVE, TOTAL = "#d62728", "#2ca02c", "#1f77b4"
-TRANSFER_COLORS = {"Inter-region": "#9467bd", "Internet egress": "#d62728", "Inter-AZ": "#ff7f0e", "Other transfer": "#7f7f7f"}
+# Colour-blind-safe (Okabe & Ito), as the Cost Explorer's: additions vermillion, deductions blue, totals dark blue.
+POSITIVE, NEGATIVE, TOTAL = "#D55E00", "#56B4E9", "#0072B2"
+RI_COLOR, SP_COLOR, ON_DEMAND_COLOR = "#0072B2", "#009E73", "#E69F00"
+TRANSFER_COLORS = {"Inter-region": "#CC79A7", "Internet egress": "#D55E00", "Inter-AZ": "#E69F00", "Other transfer": "#7f7f7f"}
 
 
 def _layout(fig: go.Figure, title: str, height: int) -> go.Figure:
@@ -72,9 +74,9 @@ def build_coverage_trend_figure(daily: pd.DataFrame, title: str, height: int = C
     """RI, SP and on-demand shares of eligible usage per day (stacked to 100 %)."""
     fig = go.Figure()
     on_demand = 1 - daily["coverage"]
-    for name, series, color in (("Reserved Instances", daily["ri_coverage"], "#1f77b4"),
-                                ("Savings Plans", daily["sp_coverage"], "#2ca02c"),
-                                ("On demand (not covered)", on_demand, "#d62728")):
+    for name, series, color in (("Reserved Instances", daily["ri_coverage"], RI_COLOR),
+                                ("Savings Plans", daily["sp_coverage"], SP_COLOR),
+                                ("On demand (not covered)", on_demand, ON_DEMAND_COLOR)):
         fig.add_trace(go.Scatter(x=daily["usage_date"], y=series, name=name, mode="lines", stackgroup="one",
                                  line={"color": color}, hovertemplate="%{x}<br>%{y:.1%}<extra>" + plotly_text(str(name)) + "</extra>"))
     fig.update_yaxes(tickformat=".0%", range=[0, 1])
@@ -85,7 +87,7 @@ def build_coverage_trend_figure(daily: pd.DataFrame, title: str, height: int = C
 def build_utilization_trend_figure(monthly: pd.DataFrame, title: str, height: int = COMPACT_HEIGHT_PX) -> go.Figure:
     """Utilization per period and commitment type (RI, SP)."""
     fig = go.Figure()
-    for kind, color in (("RI", "#1f77b4"), ("SP", "#2ca02c")):
+    for kind, color in (("RI", RI_COLOR), ("SP", SP_COLOR)):
         rows = monthly[monthly["commitment_type"] == kind]
         if rows.empty:
             continue

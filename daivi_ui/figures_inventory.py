@@ -7,6 +7,7 @@ import plotly.express as px
 import plotly.graph_objects as go
 
 from daivi_ui.text import literal_labels
+from daivi_ui.vocabulary import account_label
 
 # Approximate location (lat, lon) of each AWS region's data centers, for the region map.
 REGION_COORDINATES: dict[str, tuple[float, float]] = {
@@ -57,11 +58,11 @@ def _layout(fig: go.Figure, height: int = CHART_HEIGHT_PX) -> go.Figure:
 
 
 def label_accounts(frame: pd.DataFrame, names: dict[str, str] | None, column: str = "account_id") -> pd.DataFrame:
-    """`column` as '411111111101 payments-prod' where the account's name is known (ids stay unique)."""
+    """`column` as 'payments-prod (411111111101)' where the account's name is known (ids stay unique)."""
     if not names:
         return frame
     out = frame.copy()
-    out[column] = out[column].map(lambda a: f"{a} {names[a]}" if a in names else a)
+    out[column] = out[column].map(lambda a: account_label(a, names.get(a)))
     return out
 
 
@@ -173,7 +174,7 @@ def build_severity_figure(counts: pd.DataFrame) -> go.Figure:
     frame = counts.copy()
     frame["severity"] = pd.Categorical(frame["severity"], categories=order + sorted(set(frame["severity"]) - set(order)), ordered=True)
     frame = frame.sort_values("severity")
-    colors = {"DEBUG": "#9e9e9e", "INFO": "#1f77b4", "WARN": "#ff9800", "ERROR": "#d62728", "CRITICAL": "#7b1fa2"}
+    colors = {"DEBUG": "#9e9e9e", "INFO": "#0072B2", "WARN": "#E69F00", "ERROR": "#D55E00", "CRITICAL": "#CC79A7"}  # colour-blind-safe
     fig = px.bar(frame, x="severity", y="events", color="severity", color_discrete_map=colors, text="events",
                  title="Events by severity")
     fig.update_layout(showlegend=False)

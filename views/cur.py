@@ -22,21 +22,33 @@ from daivi_data.data_span import empty_result_message, line_items_per_period
 from daivi_data.errors import DaiviError, InvalidRequest
 from daivi_data.queries import Query
 from daivi_data.queries import cur as q
+from daivi_ui import components
 from daivi_ui import figures_cur as fig
-from daivi_ui.components import csv_download, draw_open_tabs, empty_state, format_money, show_query_stats
+from daivi_ui import format as fmt
+from daivi_ui.components import draw_open_tabs, empty_state, kpi, kpi_row, money_kpi, show_query_stats
 from daivi_ui.context import app_context
-from daivi_ui.currency import in_currency, money_column
+from daivi_ui.currency import in_currency
 from daivi_ui.errors import show_error
-from daivi_ui.state import URL, check_url_param
+from daivi_ui.state import URL, check_url_param, labelled_choice, peek_choice
+from daivi_ui.tables import money_column, percent_column, show_table
 from daivi_ui.text import literal
+from daivi_ui.vocabulary import account_label, service_name, with_service_names
 
 COMMITMENT_TREND_MONTHS = 3  # daily coverage costs one CUR month scan per month shown (~0.2 s each on large)
 TABS = ("Drill-down", "Invoice", "Commitments", "Allocation", "Top resources", "Data transfer")
 # Ratios before the dollar components they come from, so the narrow coverage tables show them first.
 COVERAGE_COLUMNS_FIRST = ("coverage", "ri_coverage", "sp_coverage", "on_demand_cost", "eligible_od_cost",
                           "ri_covered_od_cost", "sp_covered_od_cost", "on_demand_od_cost")
-MONEY = st.column_config.NumberColumn(format="dollar")
-PERCENT = st.column_config.NumberColumn(format="percent")
+MONEY = money_column()
+PERCENT = percent_column()
+format_money = fmt.money
+
+
+def csv_download(df: pd.DataFrame, file_name: str, key: str, total_row: pd.Series | None = None) -> None:
+    """The table as CSV with its money rounded to the cent, still adding up (to its total row, if any)."""
+    amounts = fmt.money_columns(df, also=ca.TRANSFER_CATEGORIES)
+    # The CSV names its currency (a `currency` column), as every figure on the page is in it.
+    components.csv_download(fmt.round_money_columns(df, amounts, total_row), file_name, key=key, currency=currency)
 
 ctx = app_context()
 results = []  # every QueryResult behind what is drawn, for the stats line
@@ -126,15 +138,22 @@ def on_period_chosen() -> None:
     set_drill_path(None, st.session_state["period_choice"])
 
 
+# An embed shows the figures first and folds the period and basis into a one-line summary under them.
+if ctx.embed:
+    body = st.container()
+    basis_shown = q.COST_BASIS_LABELS[peek_choice("basis", q.COST_BASIS_LABELS, "unblended")].lower()
+    controls = st.expander(f"Billing period {period or 'not chosen'} · {basis_shown} cost", icon=":material/tune:")
+else:
+    controls = st.container()
+    body = st.container()
+
 st.session_state["period_choice"] = period
-top = st.columns([1, 1, 2] if not ctx.embed else [1, 1, 1])
-top[0].selectbox("Billing period", available, key="period_choice", on_change=on_period_chosen, placeholder="Choose a period",
-                 help="The CUR partition every figure on this page reads.")
-check_url_param("basis", q.COST_BASES, "cost basis")
-# Bound widgets show their raw values: the URL holds the displayed text, so a format_func would break links.
-basis = top[1].selectbox("Cost basis", list(q.COST_BASES), key="basis", bind=URL,
-                         help="unblended: as invoiced. amortized: RI/SP fees spread over the usage they cover (effective cost). "
-                              "net: after discounts. public: public on-demand (list) prices, without commitments.")
+top = controls.container(horizontal=True, gap="small")  # wraps on a narrow screen instead of cutting labels
+top.selectbox("Billing period", available, key="period_choice", on_change=on_period_chosen, placeholder="Choose a period",
+                 help="The CUR partition every figure on this page reads.", width=150)
+basis = labelled_choice(top.selectbox, "Cost basis", q.COST_BASIS_LABELS, key="basis", default="unblended", width=230,
+                        help="Unblended: as invoiced. Amortized: RI/SP fees spread over the usage they cover (effective cost). "
+                             "Net: after discounts. Public on-demand: list prices, without commitments.")
 cost_col = q.COST_COLUMNS[basis]
 if period is None:
     show_query_stats(results)
@@ -150,32 +169,38 @@ currency = choice.currency
 if choice.several:
     if st.query_params.get("currency") != currency:
         st.query_params["currency"] = currency
-    currency = top[2].selectbox("Currency", list(choice.available), key="currency", bind=URL,
-                                help="Amounts in different currencies are never added: every figure on this page is in this one.")
+    currency = top.selectbox("Currency", list(choice.available), key="currency", bind=URL, width=120,
+                             help="Amounts in different currencies are never added: every figure on this page is in this one.")
     st.caption(f"{period} is billed in {len(choice.available)} currencies; every figure below is in **{literal(currency)}**. "
                f"Unblended per currency (not added): {literal(totals_text(in_period, format_money))}.")
 money = partial(format_money, currency=currency)
-MONEY = money_column(currency)
+MONEY = money_column(currency=currency)
+cost_kpi = partial(money_kpi, currency=currency)  # every figure below is in `currency`
 
-if not ctx.embed:
+if ctx.shows("kpis") and not (ctx.embed and ctx.shows_everything):
+    # The period's KPIs: on the page, and in an embed that asks for them (`show=kpis`).
     try:
         summary = run(q.period_summary(period, currency)).iloc[0]
     except DaiviError as e:
         show_error(e)
         st.stop()
-    k = st.columns(5)
-    k[0].metric("Unblended", money(summary["unblended_cost"]))
-    k[1].metric("Amortized", money(summary["amortized_cost"]))
-    k[2].metric("Net unblended", money(summary["net_cost"]))
-    k[3].metric("Public on-demand", money(summary["public_cost"]))
-    k[4].metric("Savings vs on-demand", money(summary["public_cost"] - summary["amortized_cost"]),
-                help="Public on-demand cost minus amortized cost: what commitments and discounts saved.")
+    with body:
+        k = kpi_row()
+        cost_kpi(k, "Unblended", summary["unblended_cost"], help=f"Billing period {period}, as invoiced.")
+        cost_kpi(k, "Amortized", summary["amortized_cost"])
+        cost_kpi(k, "Net unblended", summary["net_cost"])
+        cost_kpi(k, "On-demand list", summary["public_cost"], help="Public on-demand (list) prices, without commitments.")
+        cost_kpi(k, "Savings vs list", summary["public_cost"] - summary["amortized_cost"],
+                  help="Public on-demand cost minus amortized cost: what commitments and discounts saved.")
     families = q.export_families(getattr(ctx.connection.engine, "manifest", None) or {})
-    st.caption(f"Where each basis comes from ({' and '.join(sorted(families))}): {q.cost_basis_sources(families)}")
+    body.caption(f"Where each basis comes from ({' and '.join(sorted(families))}): {q.cost_basis_sources(families)}")
 
 check_url_param("tab", TABS, "tab")
-tabs = st.tabs(list(TABS), key="tab", bind=URL)
-drill_tab = tabs[0]
+if ctx.shows_everything:
+    tabs = body.tabs(list(TABS), key="tab", bind=URL)
+    drill_tab = tabs[0]
+else:  # an embed of some parts only: the drill-down level's chart and/or table, no tabs
+    tabs, drill_tab = [], body.container()
 
 
 def frame_key(*parts: object) -> str:
@@ -185,7 +210,7 @@ def frame_key(*parts: object) -> str:
 
 # --- drill-down ------------------------------------------------------------------------------
 
-LEVEL_LABEL = {"account": "account_label", "service": "service", "usage": "usage_label", "resource": "resource_id"}
+LEVEL_LABEL = {"account": "account_label", "service": "service_name", "usage": "usage_label", "resource": "resource_id"}
 
 
 def drill_path_from_url() -> q.DrillPath:
@@ -198,7 +223,7 @@ def breadcrumb(path: q.DrillPath) -> None:
     if path.account is not None:
         crumbs.append((f"Account {path.account}", "service"))
     if path.service is not None:
-        crumbs.append((path.service, "usage"))
+        crumbs.append((service_name(path.service), "usage"))
     if path.usage_type is not None:
         crumbs.append((path.usage_type + (f" / {path.operation}" if path.operation else ""), "resource"))
     if path.resource is not None:
@@ -215,7 +240,9 @@ def breadcrumb(path: q.DrillPath) -> None:
 def with_labels(level: str, df: pd.DataFrame) -> pd.DataFrame:
     df = df.copy()
     if level == "account":
-        df["account_label"] = df["account_id"] + " · " + df["account_name"].fillna("")
+        df["account_label"] = [account_label(a, n) for a, n in zip(df["account_id"], df["account_name"], strict=True)]
+    elif level == "service":  # the name everyone knows, the product code stays the key in the URL
+        df["service_name"] = df["service"].map(service_name)
     elif level == "usage":
         df["usage_label"] = df["usage_type"] + df["operation"].map(lambda o: f" / {o}" if o else "")
     return df
@@ -263,6 +290,7 @@ def draw_drill_level(path: q.DrillPath) -> None:
     level = path.level
     if level == "account" and not ctx.embed:
         draw_period_level(path)
+    chart_wanted, table_wanted = ctx.shows("chart"), ctx.shows("table")
     df = run(q.drill_level(path, basis))
     if df.empty:
         st.warning(nothing_here_message(path), icon=":material/search_off:")
@@ -272,17 +300,17 @@ def draw_drill_level(path: q.DrillPath) -> None:
     if level == "line_item":
         st.subheader(f"Line items of {literal(path.resource)}")
         if path.resource != q.NO_RESOURCE:
-            st.link_button("Open in inventory", ca.inventory_link(path.resource), icon=":material/inventory_2:")
+            st.link_button("Open in inventory", ctx.link("inventory", resource=path.resource), icon=":material/inventory_2:")
         shown = df.drop(columns=["line_item_id"]) if df["line_item_id"].isna().all() else df
-        st.dataframe(shown, hide_index=True, key=f"line_items_{frame_key(path)}", column_config={
+        show_table(shown, key=f"line_items_{frame_key(path)}", column_config={
             c: MONEY for c in ("unblended_cost", "amortized_cost", "net_cost", "public_cost")})
         if total_rows > len(df):
             st.caption(f"Showing the first {len(df):,} of {total_rows:,} line items (in time order); the CSV has the same rows.")
-        cols = st.columns(4)
-        for i, (name, col) in enumerate((("Unblended", "unblended_cost"), ("Amortized", "amortized_cost"),
-                                         ("Net", "net_cost"), ("Public on-demand", "public_cost"))):
-            cols[i].metric(f"{name} (these line items)", money(df[col].sum()))
-        csv_download(df, f"cur-line-items-{path.period}.csv", currency=currency, key="csv_line_items")
+        row = kpi_row()
+        for name, col in (("Unblended", "unblended_cost"), ("Amortized", "amortized_cost"), ("Net", "net_cost"),
+                          ("Public on-demand", "public_cost")):
+            cost_kpi(row, f"{name} (these line items)", df[col].sum())
+        csv_download(df, f"cur-line-items-{path.period}.csv", key="csv_line_items")
         return
 
     df = ca.with_blanks(df, ["account_name", "service", "usage_type", "operation", "resource_id"])
@@ -292,7 +320,7 @@ def draw_drill_level(path: q.DrillPath) -> None:
     title = f"{q.DRILL_LEVEL_TITLES[level]} · {q.COST_BASIS_LABELS[basis]} cost"
     check_url_param("chart", ("Bar", "Treemap"), "chart")
     chart_kind = st.segmented_control("Chart", ["Bar", "Treemap"], default="Bar", key="chart", bind=URL,
-                                      label_visibility="collapsed")
+                                      label_visibility="collapsed") if chart_wanted and ctx.shows_everything else "Bar"
     builder = fig.build_level_treemap_figure if chart_kind == "Treemap" else fig.build_level_bar_figure
     chart_col = cost_col
     if not (df[cost_col] > 0).any():
@@ -302,23 +330,27 @@ def draw_drill_level(path: q.DrillPath) -> None:
             st.caption(f"Nothing here costs more than $0 {q.COST_BASIS_LABELS[basis].lower()} "
                        f"(covered by commitments or credited); the chart shows the {chart_col.replace('_', ' ')}.")
             title = f"{q.DRILL_LEVEL_TITLES[level]} · {chart_col.replace('_', ' ')}"
-    if chart_col:
+    if not chart_wanted:
+        pass
+    elif chart_col:
         st.plotly_chart(in_currency(builder(df, label, chart_col, title, chart_height), currency), key=f"drill_chart_{level}")
     else:
         st.caption("Nothing at this level has a positive cost on any basis, so there is no chart; the table lists it.")
+    if not table_wanted:
+        return
 
     columns = {
-        "account": ["account_id", "account_name"], "service": ["service"], "usage": ["usage_type", "operation"],
+        "account": ["account_id", "account_name"], "service": ["service_name", "service"], "usage": ["usage_type", "operation"],
         "resource": ["resource_id"],
     }[level]
     shown = df[columns + [cost_col] + [c for c in q.COST_COLUMNS.values() if c != cost_col] + ["savings", "line_items"]]
     config = {c: MONEY for c in (*q.COST_COLUMNS.values(), "savings")}
     if level == "resource":
-        shown = shown.assign(inventory=[ca.inventory_link(r) if r != q.NO_RESOURCE else None for r in shown["resource_id"]])
+        shown = shown.assign(inventory=[ctx.link("inventory", resource=r) if r != q.NO_RESOURCE else None for r in shown["resource_id"]])
         config["inventory"] = st.column_config.LinkColumn("Inventory", display_text="Open in inventory")
     st.caption("Choose a row (or pick it below) to go one level down.")
     table_key = f"drill_table_{frame_key(path, basis)}"
-    event = st.dataframe(shown, hide_index=True, on_select="rerun", selection_mode="single-row", key=table_key,
+    event = show_table(shown, on_select="rerun", selection_mode="single-row", key=table_key,
                          column_config=config)
     if total_rows > len(df):
         st.caption(f"Showing the {len(df):,} largest of {total_rows:,} rows; the rest are in 'Others' on the chart only.")
@@ -326,14 +358,14 @@ def draw_drill_level(path: q.DrillPath) -> None:
     st.selectbox(f"Drill into {q.DRILL_LEVEL_TITLES[level].lower()[:-1] if level != 'usage' else 'usage type / operation'}",
                  df[label].tolist(), index=None, key=choice_key, placeholder="Choose…",
                  on_change=on_drill_choice, args=(choice_key, path, level, df))
-    csv_download(shown, f"cur-{level}-{path.period}.csv", currency=currency, key=f"csv_drill_{level}")
+    csv_download(shown, f"cur-{level}-{path.period}.csv", key=f"csv_drill_{level}")
     selected = event.selection.rows if event is not None else []
     if selected:
         set_drill_path(child_path(path, level, df.iloc[selected[0]]))
         st.rerun()
 
 
-if drill_tab.open is not False:
+if getattr(drill_tab, "open", True) is not False:
     with drill_tab:
         try:
             path = drill_path_from_url()
@@ -359,8 +391,8 @@ def draw_invoice() -> None:
     table = by_type.assign(step=by_type["line_item_type"].map(ca.waterfall_step)).sort_values(
         "step", key=lambda s: s.map(ca.WATERFALL_STEPS.index))
     table = table[["step", "line_item_type", "unblended_cost", "amortized_cost", "net_cost", "public_cost", "line_items"]]
-    st.dataframe(table, hide_index=True, key="invoice_table", column_config={c: MONEY for c in q.COST_COLUMNS.values()})
-    csv_download(table, f"cur-invoice-{period}.csv", currency=currency, key="csv_invoice")
+    show_table(table, key="invoice_table", column_config={c: MONEY for c in q.COST_COLUMNS.values()})
+    csv_download(table, f"cur-invoice-{period}.csv", key="csv_invoice")
 
     st.subheader("Reconciliation with the billing lakehouse")
     if not ctx.can_read("billing"):
@@ -369,10 +401,10 @@ def draw_invoice() -> None:
     billing = run(q.billing_by_record_type(period, currency))
     rec = ca.reconcile_with_billing(by_type, billing)
     total = rec[rec["line_item_type"] == ca.TOTAL_STEP].iloc[0]
-    c = st.columns(3)
-    c[0].metric("CUR unblended", money(total["cur_unblended"]))
-    c[1].metric("Billing lakehouse unblended", money(total["billing_unblended"]))
-    c[2].metric("Difference (CUR − billing)", money(round(total["unblended_difference"], 2) + 0.0))
+    c = kpi_row()
+    cost_kpi(c, "CUR unblended", total["cur_unblended"])
+    cost_kpi(c, "Billing lakehouse unblended", total["billing_unblended"])
+    cost_kpi(c, "Difference (CUR − billing)", round(total["unblended_difference"], 2) + 0.0)
     if billing.empty:
         st.warning(f"The billing lakehouse has no rows for {period}: nothing to reconcile against.")
     elif abs(total["unblended_difference"]) < ca.RECONCILE_TOLERANCE_USD and abs(total["amortized_difference"]) < ca.RECONCILE_TOLERANCE_USD:
@@ -380,8 +412,8 @@ def draw_invoice() -> None:
     else:
         st.warning(f"CUR and billing lakehouse differ for {period} by {money(round(total['unblended_difference'], 2) + 0.0)} unblended "
                    f"and {money(round(total['amortized_difference'], 2) + 0.0)} amortized; the table shows which line item types.")
-    st.dataframe(rec, hide_index=True, key="reconcile_table", column_config={c: MONEY for c in rec.columns if c != "line_item_type"})
-    csv_download(rec, f"cur-reconciliation-{period}.csv", currency=currency, key="csv_reconcile")
+    show_table(rec, key="reconcile_table", column_config={c: MONEY for c in rec.columns if c != "line_item_type"})
+    csv_download(rec, f"cur-reconciliation-{period}.csv", key="csv_reconcile", total_row=rec["line_item_type"] == ca.TOTAL_STEP)
 
 
 # --- commitments -----------------------------------------------------------------------------
@@ -394,19 +426,16 @@ def draw_commitments() -> None:
     this_period = ca.coverage_by(daily[daily["billing_period"] == period].assign(p=period), ["p"]) if not daily.empty else None
     util_period = ca.utilization_by(utilization[utilization["billing_period"] == period], ["commitment_type"]).set_index("commitment_type")
 
-    def ratio(value) -> str:
-        return "–" if value is None or pd.isna(value) else f"{value:.1%}"
-
-    c = [*st.columns(3), *st.columns(3)]
+    c = kpi_row()
     cov = this_period.iloc[0] if this_period is not None and not this_period.empty else None
-    c[0].metric("Coverage (RI + SP)", ratio(cov["coverage"] if cov is not None else None),
-                help="Eligible usage covered by a commitment, at public on-demand prices.")
-    c[1].metric("RI coverage", ratio(cov["ri_coverage"] if cov is not None else None))
-    c[2].metric("SP coverage", ratio(cov["sp_coverage"] if cov is not None else None))
-    c[3].metric("RI utilization", ratio(util_period["utilization"].get("RI")))
-    c[4].metric("SP utilization", ratio(util_period["utilization"].get("SP")))
-    c[5].metric("Eligible on-demand", money(cov["on_demand_cost"] if cov is not None else 0.0),
-                help="On-demand spend that an RI or a Savings Plan could have covered.")
+    kpi(c, "Coverage (RI + SP)", fmt.percent(cov["coverage"] if cov is not None else None),
+        help="Eligible usage covered by a commitment, at public on-demand prices.")
+    kpi(c, "RI coverage", fmt.percent(cov["ri_coverage"] if cov is not None else None))
+    kpi(c, "SP coverage", fmt.percent(cov["sp_coverage"] if cov is not None else None))
+    kpi(c, "RI utilization", fmt.percent(util_period["utilization"].get("RI")))
+    kpi(c, "SP utilization", fmt.percent(util_period["utilization"].get("SP")))
+    cost_kpi(c, "Eligible on-demand", cov["on_demand_cost"] if cov is not None else 0.0,
+              help="On-demand spend that an RI or a Savings Plan could have covered.")
 
     if daily.empty:
         empty_state(f"No commitment-eligible usage between {first} and {period}.")
@@ -423,10 +452,10 @@ def draw_commitments() -> None:
         monthly_util.pivot_table(index="billing_period", columns="commitment_type", values="utilization").add_suffix("_utilization").reset_index(),
         on="billing_period", how="outer") if not monthly_util.empty and not monthly_cov.empty else monthly_cov
     with st.expander("Coverage and utilization per period"):
-        st.dataframe(trend, hide_index=True, key="commit_trend_table", column_config={
+        show_table(trend, key="commit_trend_table", column_config={
             **{k: MONEY for k in (*ca.COVERAGE_COMPONENTS, "eligible_od_cost")},
             **{k: PERCENT for k in ("ri_coverage", "sp_coverage", "coverage", "RI_utilization", "SP_utilization")}})
-        csv_download(trend, f"cur-commitment-trend-{period}.csv", currency=currency, key="csv_commit_trend")
+        csv_download(trend, f"cur-commitment-trend-{period}.csv", key="csv_commit_trend")
 
     cov_cfg = {**{k: MONEY for k in (*ca.COVERAGE_COMPONENTS, "eligible_od_cost", "total_commitment", "unused_commitment", "used_commitment")},
                **{k: PERCENT for k in ("ri_coverage", "sp_coverage", "coverage", "utilization")}}
@@ -434,15 +463,15 @@ def draw_commitments() -> None:
     with left:
         st.subheader(f"Coverage by account · {period}")
         by_account = ca.coverage_by(breakdown, ["account_id", "account_name"]).sort_values("eligible_od_cost", ascending=False)
-        st.dataframe(by_account, hide_index=True, key="coverage_account_table", column_config=cov_cfg,
+        show_table(by_account, key="coverage_account_table", column_config=cov_cfg,
                      column_order=("account_id", "account_name", *COVERAGE_COLUMNS_FIRST))
-        csv_download(by_account, f"cur-coverage-by-account-{period}.csv", currency=currency, key="csv_cov_account")
+        csv_download(by_account, f"cur-coverage-by-account-{period}.csv", key="csv_cov_account")
     with right:
         st.subheader(f"Coverage by instance family · {period}")
         by_family = ca.coverage_by(breakdown, ["instance_family"]).sort_values("eligible_od_cost", ascending=False)
-        st.dataframe(by_family, hide_index=True, key="coverage_family_table", column_config=cov_cfg,
+        show_table(by_family, key="coverage_family_table", column_config=cov_cfg,
                      column_order=("instance_family", *COVERAGE_COLUMNS_FIRST))
-        csv_download(by_family, f"cur-coverage-by-family-{period}.csv", currency=currency, key="csv_cov_family")
+        csv_download(by_family, f"cur-coverage-by-family-{period}.csv", key="csv_cov_family")
 
     st.subheader(f"Utilization by account and family · {period}")
     util_table = ca.utilization_by(utilization[utilization["billing_period"] == period],
@@ -450,18 +479,18 @@ def draw_commitments() -> None:
     if util_table.empty:
         empty_state(f"No RI or Savings Plan fees in {period}.")
     else:
-        st.dataframe(util_table, hide_index=True, key="utilization_table", column_config=cov_cfg)
-        csv_download(util_table, f"cur-utilization-{period}.csv", currency=currency, key="csv_util")
+        show_table(util_table, key="utilization_table", column_config=cov_cfg)
+        csv_download(util_table, f"cur-utilization-{period}.csv", key="csv_util")
 
     st.subheader(f"Eligible on-demand spend not covered · {period}")
-    uncovered = (breakdown[breakdown["on_demand_cost"] > 0]
+    uncovered = (with_service_names(breakdown[breakdown["on_demand_cost"] > 0])
                  .groupby(["account_id", "account_name", "service", "instance_family"], as_index=False)["on_demand_cost"].sum()
                  .sort_values("on_demand_cost", ascending=False))
     if uncovered.empty:
         st.success("All eligible usage was covered by a commitment.")
     else:
-        st.dataframe(uncovered, hide_index=True, key="uncovered_table", column_config={"on_demand_cost": MONEY})
-        csv_download(uncovered, f"cur-uncovered-{period}.csv", currency=currency, key="csv_uncovered")
+        show_table(uncovered, key="uncovered_table", column_config={"on_demand_cost": MONEY})
+        csv_download(uncovered, f"cur-uncovered-{period}.csv", key="csv_uncovered")
 
     latest = period_default
     st.subheader("Commitments expiring in the next 90 days")
@@ -469,17 +498,18 @@ def draw_commitments() -> None:
                f"{ctx.today + pd.Timedelta(days=90):%Y-%m-%d}.")
     expiring = ca.with_expiry_buckets(run(q.commitments_expiring(latest, ctx.today, 90, currency)), ctx.today)
     counts = expiring.groupby("expires_in")["arn"].count() if not expiring.empty else pd.Series(dtype=int)
-    e = st.columns(3)
-    for i, bucket in enumerate(("≤ 30 days", "31–60 days", "61–90 days")):
+    e = kpi_row()
+    for bucket in ("≤ 30 days", "31–60 days", "61–90 days"):
         rows = expiring[expiring["expires_in"] == bucket] if not expiring.empty else expiring
-        e[i].metric(f"Expiring in {bucket}", f"{int(counts.get(bucket, 0))}",
-                    f"{money(rows['monthly_cost'].sum() if not rows.empty else 0.0)} committed in {latest}",
-                    delta_color="off", delta_arrow="off")
+        kpi(e, f"Expiring in {bucket}", f"{int(counts.get(bucket, 0))}",
+            f"{fmt.money_short(rows['monthly_cost'].sum() if not rows.empty else 0.0, currency)} in {latest}",
+            delta_color="off", delta_arrow="off",
+            help=f"{money(rows['monthly_cost'].sum() if not rows.empty else 0.0)} committed in {latest}.")
     if expiring.empty:
         empty_state("No RI or Savings Plan ends in the next 90 days.")
     else:
-        st.dataframe(expiring, hide_index=True, key="expiring_table", column_config={"monthly_cost": MONEY})
-        csv_download(expiring, f"cur-expiring-{latest}.csv", currency=currency, key="csv_expiring")
+        show_table(expiring, key="expiring_table", column_config={"monthly_cost": MONEY})
+        csv_download(expiring, f"cur-expiring-{latest}.csv", key="csv_expiring")
 
 
 # --- allocation ------------------------------------------------------------------------------
@@ -490,33 +520,31 @@ def draw_allocation() -> None:
         empty_state(f"No line item of {period} carries a tag: nothing to allocate by.")
         return
     options = keys["tag_key"].tolist()
-    check_url_param("tag_key", lambda v: v in options, "tag key")
     default = options.index("user_team") if "user_team" in options else 0
     c = st.columns([2, 2, 3])
-    tag_key = c[0].selectbox("Tag key", options, index=default, key="tag_key", bind=URL,
-                             help="Tag keys found on this period's line items (CUR 2.0 prefixes user tags with 'user_').")
-    check_url_param("shared", (ca.SHARED_APART, ca.SHARED_PROPORTIONAL), "shared costs")
-    shared = c[1].segmented_control("Shared costs (tax, support)", [ca.SHARED_APART, ca.SHARED_PROPORTIONAL],
-                                    default=ca.SHARED_APART, key="shared", bind=URL,
-                                    help="apart: one row per shared cost. proportional: spread over the values by their direct cost.")
-    shared = shared or ca.SHARED_APART
+    tag_key = labelled_choice(c[0].selectbox, "Tag key", {k: ca.tag_key_label(k) for k in options}, key="tag_key",
+                              default=options[default], what="tag key",
+                              help="Tag keys found on this period's line items (CUR 2.0 prefixes user tags with 'user_').")
+    shared = labelled_choice(c[1].segmented_control, "Shared costs (tax, support)",
+                             {ca.SHARED_APART: "Apart", ca.SHARED_PROPORTIONAL: "Spread proportionally"}, key="shared",
+                             default=ca.SHARED_APART, what="shared costs",
+                             help="Apart: one row per shared cost. Spread proportionally: over the values by their direct cost.")
     by_tag = run(q.cost_by_tag(period, tag_key, currency))
     table = ca.chargeback(by_tag, cost_col, shared)
     period_total = float(by_tag[cost_col].sum())
     shared_total = float(by_tag.loc[by_tag["shared_cost"] != "", cost_col].sum())
-    m = st.columns(4)
-    m[0].metric(f"Total ({q.COST_BASIS_LABELS[basis].lower()})", money(period_total))
-    m[1].metric("Untagged share", f"{ca.untagged_share(by_tag, cost_col):.1%}",
+    m = kpi_row()
+    cost_kpi(m, f"Total ({q.COST_BASIS_LABELS[basis].lower()})", period_total)
+    kpi(m, "Untagged share", fmt.percent(ca.untagged_share(by_tag, cost_col)),
                 help=f"Share of the cost (shared costs excluded) whose line items carry no {tag_key}.")
-    m[2].metric("Shared costs", money(shared_total), help="Tax and the support plan: no team owns them.")
-    m[3].metric("Values", f"{(table['direct_cost'] != 0).sum() - int((table['tag_value'] == ca.UNTAGGED).any()):,}")
-    st.plotly_chart(in_currency(fig.build_allocation_figure(table, f"Chargeback by {ca.tag_key_label(tag_key)} · {period}", chart_height),
-                                currency),
+    cost_kpi(m, "Shared costs", shared_total, help="Tax and the support plan: no team owns them.")
+    kpi(m, "Values", f"{(table['direct_cost'] != 0).sum() - int((table['tag_value'] == ca.UNTAGGED).any()):,}")
+    st.plotly_chart(fig.build_allocation_figure(table, f"Chargeback by {ca.tag_key_label(tag_key)} · {period}", chart_height),
                     key="allocation_chart")
-    st.dataframe(table, hide_index=True, key="chargeback_table", column_config={
+    show_table(table, key="chargeback_table", column_config={
         "direct_cost": MONEY, "shared_cost": MONEY, "total": MONEY, "share_of_direct": PERCENT})
     st.caption(f"Chargeback total {money(table['total'].sum())} = period total {money(period_total)}.")
-    csv_download(table, f"cur-chargeback-{period}.csv", currency=currency, key="csv_chargeback")
+    csv_download(table, f"cur-chargeback-{period}.csv", key="csv_chargeback")
 
 
 # --- top resources ---------------------------------------------------------------------------
@@ -529,19 +557,19 @@ def draw_top_resources() -> None:
     if table.empty:
         empty_state(f"No line item of {period} carries a resource id.")
         return
-    st.dataframe(table, hide_index=True, key="top_resources_table", column_order=(
+    table = with_service_names(table).assign(inventory=[ctx.link("inventory", resource=r) for r in table["resource_id"]])
+    show_table(table, key="top_resources_table", column_order=(
         "cost_rank", "resource_id", "cost", "trend", "week_change", "inventory", "service", "account_id", "region", "usage_type"),
                  column_config={
         "cost_rank": st.column_config.NumberColumn("#"),
         "resource_id": st.column_config.TextColumn("Resource", width="medium"),
-        "cost": st.column_config.NumberColumn(f"Cost ({q.COST_BASIS_LABELS[basis].lower()})", format="dollar"),
+        "cost": money_column(f"Cost ({q.COST_BASIS_LABELS[basis].lower()})", currency=currency),
         "trend": st.column_config.LineChartColumn("Daily cost"),
-        "week_change": st.column_config.NumberColumn("7-day change", format="percent",
-                                                     help="Average daily cost of the last 7 days vs the 7 before."),
+        "week_change": percent_column("7-day change", help="Average daily cost of the last 7 days vs the 7 before."),
         "inventory": st.column_config.LinkColumn("Inventory", display_text="Open in inventory"),
     })
     export = table.assign(trend=table["trend"].map(lambda t: " ".join(f"{v:.2f}" for v in t)))
-    csv_download(export, f"cur-top-resources-{period}.csv", currency=currency, key="csv_top")
+    csv_download(export, f"cur-top-resources-{period}.csv", key="csv_top")
 
 
 # --- data transfer ---------------------------------------------------------------------------
@@ -552,33 +580,32 @@ def draw_transfer() -> None:
         empty_state(f"No data transfer charges in {period}.")
         return
     by_category = df.groupby("category")["unblended_cost"].sum()
-    m = st.columns(4)
-    for i, category in enumerate(ca.TRANSFER_CATEGORIES):
-        m[i].metric(category, money(by_category.get(category, 0.0)))
-    by_service = ca.transfer_by(df, "service")
-    st.plotly_chart(in_currency(fig.build_transfer_figure(by_service, f"Data transfer by service · {period} (unblended)", chart_height),
-                                currency),
+    m = kpi_row()
+    for category in ca.TRANSFER_CATEGORIES:
+        cost_kpi(m, category, by_category.get(category, 0.0))
+    by_service = ca.transfer_by(with_service_names(df), "service")
+    st.plotly_chart(fig.build_transfer_figure(by_service, f"Data transfer by service · {period} (unblended)", chart_height),
                     key="transfer_chart")
     cfg = {c: MONEY for c in (*ca.TRANSFER_CATEGORIES, "total", "unblended_cost")}
     st.subheader("By service")
-    st.dataframe(by_service, hide_index=True, key="transfer_service_table", column_config=cfg)
-    csv_download(by_service, f"cur-transfer-by-service-{period}.csv", currency=currency, key="csv_transfer_service")
+    show_table(by_service, key="transfer_service_table", column_config=cfg)
+    csv_download(by_service, f"cur-transfer-by-service-{period}.csv", key="csv_transfer_service")
     st.subheader("By account")
-    accounts = df.assign(account=df["account_id"] + " · " + df["account_name"].fillna(""))
+    accounts = df.assign(account=[account_label(a, n) for a, n in zip(df["account_id"], df["account_name"], strict=True)])
     by_account = ca.transfer_by(accounts, "account")
-    st.dataframe(by_account, hide_index=True, key="transfer_account_table", column_config=cfg)
-    csv_download(by_account, f"cur-transfer-by-account-{period}.csv", currency=currency, key="csv_transfer_account")
+    show_table(by_account, key="transfer_account_table", column_config=cfg)
+    csv_download(by_account, f"cur-transfer-by-account-{period}.csv", key="csv_transfer_account")
     st.subheader("Inter-region routes")
     routes = (df[df["category"] == "Inter-region"].groupby(["from_region", "to_region"], as_index=False)[["unblended_cost", "usage_gb"]]
               .sum().sort_values("unblended_cost", ascending=False))
     if routes.empty:
         empty_state("No inter-region transfer in this period.")
     else:
-        st.dataframe(routes, hide_index=True, key="transfer_routes_table", column_config=cfg)
-        csv_download(routes, f"cur-transfer-routes-{period}.csv", currency=currency, key="csv_transfer_routes")
+        show_table(routes, key="transfer_routes_table", column_config=cfg)
+        csv_download(routes, f"cur-transfer-routes-{period}.csv", key="csv_transfer_routes")
 
 
-draw_open_tabs(dict(zip(TABS, tabs, strict=True)), {
+draw_open_tabs(dict(zip(TABS, tabs, strict=False)), {
     "Invoice": draw_invoice, "Commitments": draw_commitments, "Allocation": draw_allocation,
     "Top resources": draw_top_resources, "Data transfer": draw_transfer,
 })

@@ -9,6 +9,7 @@ from daivi_data.currency import totals_text
 from daivi_data.data_span import anchor_day, anchor_period, data_end_note, line_items_per_period, refresh_note, rows_without_account
 from daivi_data.errors import DaiviError
 from daivi_data.queries import billing, cur, overview, splunk
+from daivi_ui import format as fmt
 from daivi_ui.components import format_money, show_query_stats
 from daivi_ui.context import app_context
 from daivi_ui.errors import show_error
@@ -16,8 +17,10 @@ from daivi_ui.navigation import view_for_lakehouse
 from daivi_ui.text import literal
 
 ctx = app_context()
-now = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
-yesterday = now.date() - dt.timedelta(days=1)
+now = ctx.now
+yesterday = ctx.today - dt.timedelta(days=1)
+# The figure a card shows is the one its view opens with: the same range, basis and anchoring.
+VIEW_PARAMS = {"billing": {"range": "month-to-date"}, "splunk": {"range": "24h"}}
 
 if not ctx.embed:
     st.title("DAIVI Lakehouse Explorer")
@@ -55,8 +58,11 @@ def headline(key: str, latest: str | None, partitions: int) -> None:
         rows = run_card(overview.billing_month_to_date(as_of)).df  # one row per currency, the largest first
         row = rows.iloc[0] if not rows.empty else {"currency": "USD", "month_to_date": 0, "previous_month_to_date": 0}
         mtd, prev = or_zero(row["month_to_date"]), or_zero(row["previous_month_to_date"])
-        delta = f"{(mtd - prev) / prev:+.1%} vs same point last month" if prev else None
-        st.metric(f"Month to date (through {as_of:%b %d, %Y})", format_money(mtd, row["currency"]), delta, delta_color="inverse")
+        delta = fmt.delta_percent((mtd - prev) / prev) if prev else None
+        st.metric("Month to date", fmt.money_short(mtd, row["currency"]), delta, delta_color="inverse",
+                  help=f"{fmt.money(mtd, row['currency'])} unblended, vs {fmt.money(prev, row['currency'])} over the same days "
+                       "of the previous month: the Cost Explorer's Month to date range with its default comparison.")
+        st.caption(f"Unblended, through {fmt.day(as_of)} (UTC); the change is against the same days of last month.")
         if len(rows) > 1:
             st.caption("In other currencies (never added): " + literal(totals_text(
                 dict(zip(rows["currency"][1:], rows["month_to_date"][1:].map(or_zero), strict=True)), format_money)))
@@ -84,7 +90,8 @@ def headline(key: str, latest: str | None, partitions: int) -> None:
     else:
         newest = run_card(splunk.newest_event_time(dt.date.fromisoformat(latest) if latest else now.date())).df["newest"].iloc[0]
         newest = None if pd.isna(newest) else pd.Timestamp(newest).to_pydatetime()
-        anchor = min(now, newest.replace(microsecond=0) + dt.timedelta(seconds=1)) if newest else now
+        # Anchored as the Logs view's default range: up to the minute after the newest event.
+        anchor = min(now, newest.replace(second=0, microsecond=0) + dt.timedelta(minutes=1)) if newest else now
         row = run_card(overview.splunk_last_24h(anchor)).df.iloc[0]
         st.metric("Events in the last 24 h" if anchor == now else "Events in the last 24 h of the data", f"{int(row['events']):,}")
         st.caption(f"{int(or_zero(row['errors'])):,} errors from {int(row['hosts'])} hosts")
@@ -134,6 +141,6 @@ for i, key in enumerate(visible):
                        "to the export.", icon=":material/visibility_off:")
         view = view_for_lakehouse(key, ctx.grants)
         if view:
-            st.page_link(str(view.path), label=f"Open {view.title}", icon=view.icon)
+            st.page_link(str(view.path), label=f"Open {view.title}", icon=view.icon, query_params=VIEW_PARAMS.get(key))
 
 show_query_stats(results)

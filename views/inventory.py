@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 from functools import partial
-from urllib.parse import urlencode
 
 import pandas as pd
 import streamlit as st
@@ -20,10 +19,12 @@ from daivi_data.data_span import empty_result_message
 from daivi_data.errors import DaiviError, InvalidRequest
 from daivi_data.queries import inventory as q
 from daivi_ui import figures_inventory as fig
-from daivi_ui.components import csv_download, draw_open_tabs, empty_state, format_money, show_query_stats
+from daivi_ui import format as fmt
+from daivi_ui.components import csv_download, draw_open_tabs, empty_state, kpi, kpi_row, money_kpi, show_query_stats
 from daivi_ui.context import app_context
 from daivi_ui.errors import show_error
-from daivi_ui.state import URL, check_url_param, url_values
+from daivi_ui.state import URL, check_url_param, labelled_multichoice, url_values
+from daivi_ui.tables import header, money_column, show_table
 from daivi_ui.text import literal
 
 TABS = ("Overview", "Search", "Tag compliance", "Waste", "Detail", "History")
@@ -85,12 +86,6 @@ def no_resources_message() -> str:
                                 role=ctx.principal.role, row_filtered=grant is None or bool(grant.row_filter))
 
 
-def persona_suffix() -> dict[str, str]:
-    """Carry the demo persona into links to other views (demo sign-in lives in the URL)."""
-    persona = st.session_state.get("persona")
-    return {"persona": persona} if ctx.principal.source == "demo" and persona else {}
-
-
 if not ctx.embed:
     st.title("Inventory")
     st.caption("Every AWS resource of the organization from the daily inventory snapshots: what runs where, "
@@ -133,19 +128,27 @@ def show_detail_tab() -> None:
         st.session_state[TAB_KEY] = "Detail"
 
 
-controls = st.columns([1, 1, 2])
-snapshot = controls[0].date_input("Snapshot", value=available[-1], key="snapshot", bind=URL, format="YYYY-MM-DD",
+# An embed shows the figures first and folds the snapshot choice into a one-line summary under them.
+if ctx.embed:
+    body = st.container()
+    shown_snapshot = st.session_state.get("snapshot") or st.query_params.get("snapshot") or available[-1]
+    controls_box = st.expander(f"Inventory snapshot {shown_snapshot} (UTC day)", icon=":material/tune:")
+else:
+    controls_box, body = st.container(), st.container()
+controls = controls_box.container(horizontal=True, gap="small")  # wraps on a narrow screen instead of cutting dates
+snapshot = controls.date_input("Snapshot", value=available[-1], key="snapshot", bind=URL, format="YYYY-MM-DD",
                                   min_value=MIN_DATE, max_value=MAX_DATE,
-                                  help="Day of the inventory snapshot everything below shows.")
+                                  help="Day (UTC) of the inventory snapshot everything below shows.", width=160)
 compare_default = ia.default_compare_date(available, snapshot, COMPARE_DAYS_BACK) or available[0]
-since = controls[1].date_input("Compare with", value=compare_default, key="since", bind=URL, format="YYYY-MM-DD",
+since = controls.date_input("Compare with", value=compare_default, key="since", bind=URL, format="YYYY-MM-DD",
                                min_value=MIN_DATE, max_value=MAX_DATE,
-                               help="An earlier snapshot: the overview counts what was created, deleted or changed since.")
+                               help="An earlier snapshot: the overview counts what was created, deleted or changed since.",
+                               width=160)
 # Drawn on every run (not inside the Detail tab), so that a row picked in Search can set it and the
 # URL follows: a bound widget's programmatic value reaches the URL only if it was drawn the run before.
-controls[2].text_input("Open a resource", key=RESOURCE_KEY, bind=URL, placeholder="resource id, e.g. i-0123456789abcdef0",
+controls.text_input("Open a resource", width="stretch", key=RESOURCE_KEY, bind=URL, placeholder="resource id, e.g. i-0123456789abcdef0",
                        on_change=show_detail_tab, help="Opens the resource's detail: attributes, tags, cost, logs.")
-st.caption(f"{len(available)} snapshots from **{available[0]}** to **{available[-1]}**.")
+controls_box.caption(f"{len(available)} daily snapshots (UTC) from **{available[0]}** to **{available[-1]}**.")
 
 if snapshot not in counts_by_date:
     before, after = ia.nearest_snapshots(available, snapshot)
@@ -160,8 +163,11 @@ linked = (url_values(RESOURCE_KEY) or url_values(HOST_KEY) or [""])[0]
 if linked and not url_values(TAB_KEY) and st.session_state.get("_inventory_linked") != linked:
     st.session_state[TAB_KEY] = "Detail"
 st.session_state["_inventory_linked"] = linked or st.session_state.get("_inventory_linked")
-tabs = st.tabs(list(TABS), key=TAB_KEY, bind=URL, default="Overview")
-tab = dict(zip(TABS, tabs, strict=True))
+if ctx.shows_everything:
+    tabs = body.tabs(list(TABS), key=TAB_KEY, bind=URL, default="Overview")
+    tab = dict(zip(TABS, tabs, strict=True))
+else:  # an embed of some parts only (`show=kpis,chart`): the overview's, without tabs
+    tab = {"Overview": body.container()}
 
 
 def account_names() -> dict[str, str]:
@@ -197,25 +203,33 @@ def draw_overview() -> None:
     if counts.empty:
         empty_state(no_resources_message())
         return
-    k = st.columns(5)
-    k[0].metric("Resources", f"{int(counts['resources'].sum()):,}")
-    k[1].metric("Resource types", f"{counts['resource_type'].nunique():,}")
-    k[2].metric("Accounts", f"{counts['account_id'].nunique():,}")
-    k[3].metric("Regions", f"{counts['region'].nunique():,}")
+    diff, changes = None, None
     if since in counts_by_date and since != snapshot:
         before, after = (since, snapshot) if since < snapshot else (snapshot, since)
         pair = run(q.snapshot_changes(before, after))
         diff = analysed("diff", (before, after), lambda: diff_of(pair, before, after))
         changes = ia.count_changes(diff)
-        k[4].metric(f"Since {before:%b %d}", f"+{changes['created']:,} / −{changes['deleted']:,}",
-                    f"{changes['changed']:,} changed", delta_color="off", delta_arrow="off")
-    else:
-        diff = None
-        k[4].metric("Change", "–", "pick an earlier snapshot to compare", delta_color="off", delta_arrow="off")
+    if ctx.shows("kpis"):
+        k = kpi_row()
+        kpi(k, "Resources", f"{int(counts['resources'].sum()):,}")
+        kpi(k, "Resource types", f"{counts['resource_type'].nunique():,}")
+        kpi(k, "Accounts", f"{counts['account_id'].nunique():,}")
+        kpi(k, "Regions", f"{counts['region'].nunique():,}")
+        if changes is not None:
+            kpi(k, f"Since {before:%b %d}", f"+{changes['created']:,} / −{changes['deleted']:,}",
+                f"{changes['changed']:,} changed", delta_color="off", delta_arrow="off")
+        else:
+            kpi(k, "Change", fmt.MISSING, "pick an earlier snapshot", delta_color="off", delta_arrow="off")
+    if diff is None:
         if since not in counts_by_date:
             st.info(f"No snapshot on {since} to compare with; pick one between {available[0]} and {available[-1]}.",
                     icon=":material/event_busy:")
 
+    if not ctx.shows_everything and ctx.shows("table"):
+        by_type = counts.groupby("resource_type", as_index=False)["resources"].sum().sort_values("resources", ascending=False)
+        show_table(by_type, key="overview_counts")
+    if not ctx.shows("chart"):
+        return
     trend = run(q.trend_by_type(max(available[0], snapshot - dt.timedelta(days=TREND_DAYS)), snapshot))
     names = account_names()
     figures = analysed("overview_figures", (snapshot, available[0], tuple(sorted(names.items()))), lambda: {
@@ -236,12 +250,12 @@ def draw_overview() -> None:
         right.caption(f"Not on the map: {literal(', '.join(unplaced))} (no fixed location).")
     st.plotly_chart(figures["trend"], key="fig_trend")
 
-    if diff is not None:
+    if diff is not None and ctx.shows_everything:
         with st.expander(f"What changed between {before} and {after} ({len(diff):,} resources)", expanded=False):
             if diff.empty:
                 st.write("Nothing: the two snapshots hold the same resources with the same attributes.")
             else:
-                st.dataframe(head_for_screen(diff), hide_index=True, key="overview_diff")
+                show_table(head_for_screen(diff), key="overview_diff")
                 csv_download(diff, f"inventory-changes-{before}-{after}.csv", key="dl_overview_diff")
 
 
@@ -293,7 +307,8 @@ def draw_search() -> None:
         show_error(e)
         return
     c = st.columns([4, 1])
-    columns = c[0].multiselect("Columns", list(q.SEARCH_COLUMNS), default=list(q.DEFAULT_SEARCH_COLUMNS), key="cols", bind=URL, persist_state=KEEP)
+    columns = labelled_multichoice(c[0].multiselect, "Columns", {k: header(k) for k in q.SEARCH_COLUMNS}, key="cols",
+                                   default=list(q.DEFAULT_SEARCH_COLUMNS), persist_state=KEEP)
     page_size = c[1].selectbox("Rows per page", PAGE_SIZES, key="size", bind=URL, persist_state=KEEP)
     if not columns:
         st.info("Pick at least one column to show.", icon=":material/view_column:")
@@ -313,7 +328,7 @@ def draw_search() -> None:
     shown = for_display(df if "resource_id" in columns else df.drop(columns="resource_id"))
     st.caption(f"Rows {(page - 1) * page_size + 1:,}–{(page - 1) * page_size + len(df):,} of {total:,}. "
                "Select a row to open its detail.")
-    st.dataframe(shown, hide_index=True, key="search_table", on_select=partial(open_selected_resource, "search_table"),
+    show_table(shown, key="search_table", on_select=partial(open_selected_resource, "search_table"),
                  selection_mode="single-row")
 
     max_rows = ctx.settings.max_result_rows
@@ -345,27 +360,28 @@ def draw_compliance() -> None:
         empty_state(no_resources_message())
         return
     violators = evaluated[~evaluated["compliant"]]
-    k = st.columns(3)
-    k[0].metric("Compliant", f"{ia.compliance_pct(evaluated):.1f}%")
-    k[1].metric("Resources checked", f"{len(evaluated):,}")
-    k[2].metric("Violations", f"{len(violators):,}")
+    k = kpi_row()
+    kpi(k, "Compliant", f"{ia.compliance_pct(evaluated):.1f}%")
+    kpi(k, "Resources checked", f"{len(evaluated):,}")
+    kpi(k, "Violations", f"{len(violators):,}")
     left, right = st.columns(2)
     left.plotly_chart(fig.build_compliance_figure(fig.label_accounts(by_account, account_names()), "account_id",
                                                   "Compliance by account (worst first)"), key="fig_cmp_acct")
     right.plotly_chart(fig.build_compliance_figure(by_type, "resource_type", "Compliance by type (worst first)"), key="fig_cmp_type")
     with st.expander("Compliance tables"):
         left, right = st.columns(2)
-        left.dataframe(by_account, hide_index=True, key="cmp_by_account",
-                       column_config={"compliance_pct": st.column_config.NumberColumn("compliance %", format="%.1f")})
-        right.dataframe(by_type, hide_index=True, key="cmp_by_type",
-                        column_config={"compliance_pct": st.column_config.NumberColumn("compliance %", format="%.1f")})
+        compliance = {"compliance_pct": st.column_config.NumberColumn("Compliance", format="%.1f%%")}
+        with left:
+            show_table(by_account, key="cmp_by_account", column_config=compliance)
+        with right:
+            show_table(by_type, key="cmp_by_type", column_config=compliance)
     st.subheader("Violators")
     if violators.empty:
         st.success("Every resource carries the required tags.")
         return
     # what is wrong first: ids can be long ARNs and would push it out of view
     shown = violators[["resource_id", "missing", "invalid", "account_id", "resource_type", "resource_name"]]
-    st.dataframe(head_for_screen(shown), hide_index=True, key="violators")
+    show_table(head_for_screen(shown), key="violators")
     csv_download(shown, f"tag-violators-{snapshot}.csv", key="dl_violators")
 
 
@@ -380,11 +396,11 @@ def draw_waste() -> None:
     if not with_cost:
         st.info("Your role may not read the CUR lakehouse, so the waste finder shows **no cost estimate**: "
                 "the list below is what to look at, not what it costs.", icon=":material/money_off:")
-    k = st.columns(3)
-    k[0].metric("Findings", f"{len(findings):,}")
-    k[1].metric("Resources", f"{findings['resource_id'].nunique():,}" if len(findings) else "0")
+    k = kpi_row()
+    kpi(k, "Findings", f"{len(findings):,}")
+    kpi(k, "Resources", f"{findings['resource_id'].nunique():,}" if len(findings) else "0")
     stake = ia.total_at_stake(findings)
-    k[2].metric("Total at stake per month", format_money(stake) if stake is not None else "no cost data",
+    (money_kpi if stake is not None else kpi)(k, "At stake per month", stake if stake is not None else "no cost data",
                 help="Estimated monthly savings: last 30 days of CUR unblended cost for each resource, counted once "
                      "per resource (gp3 saves 20% of a gp2 volume's cost, a newer generation about 10%).")
     if findings.empty:
@@ -392,15 +408,14 @@ def draw_waste() -> None:
         return
     st.plotly_chart(fig.build_waste_figure(summary, with_cost), key="fig_waste")
     st.caption("Select a row to open the resource's detail.")
-    money = {"monthly_cost": st.column_config.NumberColumn("cost (30 d)", format="$%.2f"),
-             "monthly_savings": st.column_config.NumberColumn("savings / month", format="$%.2f")}
+    money = {"monthly_cost": money_column("Cost (30 days)"), "monthly_savings": money_column("Savings per month")}
     for row in summary.itertuples():
         part = findings[findings["category"] == row.category]
         if part.empty:
             continue
         title = f"{row.category_label}: {row.resources:,}"
         if with_cost:
-            title += f" · {format_money(row.monthly_savings)} / month"
+            title += f" · {fmt.money(row.monthly_savings)} / month"
         with st.expander(title):
             shown = part.drop(columns=["category", "category_label", "savings_fraction"])
             if not with_cost:
@@ -408,7 +423,7 @@ def draw_waste() -> None:
             table_key = f"waste_{row.category}"
             shown = head_for_screen(shown)
             st.session_state[f"_ids_{table_key}"] = list(shown["resource_id"])
-            st.dataframe(shown, hide_index=True, key=table_key, column_config=money, on_select=partial(open_selected_resource, table_key),
+            show_table(shown, key=table_key, column_config=money, on_select=partial(open_selected_resource, table_key),
                          selection_mode="single-row")
     csv_download(findings, f"inventory-waste-{snapshot}.csv", key="dl_waste")
 
@@ -461,11 +476,13 @@ def draw_detail() -> None:
     attrs = r.drop(labels=["tags"] + (["configuration"] if "configuration" in r.index else []))
     attr_frame = pd.DataFrame({"attribute": attrs.index, "value": [("" if ia.is_missing(v) else str(v)) for v in attrs.values]})
     left.markdown("**Attributes**")
-    left.dataframe(attr_frame, hide_index=True, key="detail_attrs", height=35 * (len(attr_frame) + 1) + 3)
+    with left:
+        show_table(attr_frame, key="detail_attrs", height=35 * (len(attr_frame) + 1) + 3)
     tags = ia.as_tag_dict(r["tags"])
     right.markdown("**Tags**")
     if tags:
-        right.dataframe(pd.DataFrame({"key": list(tags), "value": list(tags.values())}), hide_index=True, key="detail_tags")
+        with right:
+            show_table(pd.DataFrame({"key": list(tags), "value": list(tags.values())}), key="detail_tags")
     else:
         right.write("No tags.")
     right.markdown("**Configuration**")
@@ -485,7 +502,7 @@ def draw_detail() -> None:
         if daily.empty:
             st.write(f"No CUR line items for this resource id in the 30 days ending {snapshot}.")
         else:
-            st.metric(f"CUR unblended cost, 30 days to {snapshot}", format_money(float(daily["cost"].sum())))
+            st.metric(f"CUR unblended cost, 30 days to {snapshot}", fmt.money(float(daily["cost"].sum())))
             st.plotly_chart(fig.build_daily_cost_figure(daily), key="fig_detail_cost")
     else:
         st.caption("Cost is not shown: your role may not read the CUR lakehouse.")
@@ -509,11 +526,12 @@ def draw_detail() -> None:
             total = int(counts["events"].sum())
             right.caption(f"The latest {len(events):,} events ({first_day} to {last_day}) of the {total:,} this host logged "
                           f"in the {q.EVENTS_WINDOW_DAYS} days ending {snapshot}.")
-            right.dataframe(events, hide_index=True, key="detail_events", height=260)
-            link = "./logs?" + urlencode({"q": f"host={name}", "range": "24h", **persona_suffix()})
+            with right:
+                show_table(events, key="detail_events", height=260)
+            link = ctx.link("logs", q=f"host={name}", range="24h")
             right.markdown(f"[Open these logs in the Logs view]({link})")
     with st.expander("How it changed over the snapshots"):
-        st.dataframe(ia.history_changes(history), hide_index=True, key="detail_history")
+        show_table(ia.history_changes(history), key="detail_history")
 
 
 # --- History ------------------------------------------------------------------------------------
@@ -542,7 +560,7 @@ def draw_history() -> None:
     if kind == "Account":
         state = run(q.search_export(when, q.ResourceFilter(accounts=(subject,)), tuple(q.SEARCH_COLUMNS), ctx.settings.max_result_rows))
         st.markdown(f"**Account {literal(subject)} on {when}**: {len(state):,} resources.")
-        st.dataframe(for_display(head_for_screen(state)), hide_index=True, key="hist_state")
+        show_table(for_display(head_for_screen(state)), key="hist_state")
         csv_download(state.pipe(for_display), f"inventory-{subject}-{when}.csv", key="dl_hist_state")
         if vs == when:
             return
@@ -560,10 +578,9 @@ def draw_history() -> None:
         else:
             row = on_day.iloc[0].drop(labels=["snapshot_date"])
             st.markdown(f"**{literal(subject)} on {when}**")
-            st.dataframe(pd.DataFrame({"attribute": row.index, "value": [ia.display_value(v) for v in row.values]}),
-                         hide_index=True, key="hist_state")
+            show_table(pd.DataFrame({"attribute": row.index, "value": [ia.display_value(v) for v in row.values]}), key="hist_state")
         st.markdown("**Changes over the snapshots**")
-        st.dataframe(ia.history_changes(history), hide_index=True, key="hist_timeline")
+        show_table(ia.history_changes(history), key="hist_timeline")
         if vs == when:
             return
         pair = history[dates.isin([when, vs])]
@@ -573,12 +590,12 @@ def draw_history() -> None:
     st.markdown(f"**Diff {before} → {after}**: {counts['created']:,} created, {counts['deleted']:,} deleted, "
                 f"{counts['changed']:,} changed.")
     if not diff.empty:
-        st.dataframe(head_for_screen(diff), hide_index=True, key="hist_diff")
+        show_table(head_for_screen(diff), key="hist_diff")
         csv_download(diff, f"inventory-diff-{before}-{after}.csv", key="dl_hist_diff")
 
 
 DRAW = {"Overview": draw_overview, "Search": draw_search, "Tag compliance": draw_compliance, "Waste": draw_waste,
         "Detail": draw_detail, "History": draw_history}
-draw_open_tabs(tab, DRAW)
+draw_open_tabs(tab, {name: DRAW[name] for name in tab})
 
 show_query_stats(results)

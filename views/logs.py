@@ -2,7 +2,7 @@
 
 import datetime as dt
 import math
-import urllib.parse
+import re
 
 import pandas as pd
 import streamlit as st
@@ -20,12 +20,15 @@ from daivi_ui.figures_logs import (
     build_timeline_figure,
     selected_span,
 )
-from daivi_ui.state import URL, check_url_param
+from daivi_ui.state import URL, check_url_param, labelled_choice, labelled_multichoice, peek_choice
+from daivi_ui.tables import header, show_table
 from daivi_ui.text import code_literal, literal
 
-RANGE_OPTIONS = (*q.RELATIVE_RANGES, "custom")
+RANGE_LABELS = {"15m": "Last 15 minutes", "1h": "Last hour", "4h": "Last 4 hours", "24h": "Last 24 hours", "7d": "Last 7 days",
+                "custom": "Custom range (UTC)"}
+RANGE_OPTIONS = tuple(RANGE_LABELS)
 DEFAULT_RANGE = "24h"
-ANCHORS = ("latest", "now")
+ANCHOR_LABELS = {"latest": "Newest event", "now": "Now"}
 PANEL_FIELDS = ("index", "sourcetype", "host", "severity", "status", "user")
 NO_FIELD = "none"
 EXTRA_FIELD_OPTIONS = (NO_FIELD, *(f for f in sl.FACET_FIELDS if f not in PANEL_FIELDS))
@@ -115,7 +118,7 @@ if not info.exists or not info.latest_partition:
     st.stop()
 
 
-now = ceil_minute(dt.datetime.now(dt.UTC).replace(tzinfo=None))
+now = ceil_minute(ctx.now)
 try:
     newest = run(q.newest_event_time(dt.date.fromisoformat(info.latest_partition)))["newest"].iloc[0]
 except DaiviError as e:
@@ -124,15 +127,10 @@ except DaiviError as e:
 newest = None if pd.isna(newest) else pd.Timestamp(newest).to_pydatetime()
 
 # --- controls ----------------------------------------------------------------------------------
-# URL-bound selectboxes carry no format_func: Streamlit stores the *formatted* option in the URL,
-# which would break links such as ./logs?range=24h.
+# Choices show labels ("Last 24 hours", "Host") while the URL keeps the short keys (`?range=24h&by=host`).
 
-URL_CHOICES = (
-    ("range", RANGE_OPTIONS, "time range"), ("anchor", ANCHORS, "relative to"), ("tab", TABS, "tab"),
-    ("split", sl.FACET_FIELDS, "stack timeline by"), ("field", EXTRA_FIELD_OPTIONS, "another field"),
-    ("stat", tuple(q.STATS), "statistic"), ("of", sl.FACET_FIELDS, "of field"), ("by", sl.FACET_FIELDS, "by field"),
-    ("cols", q.EVENT_COLUMNS, "columns"),
-)
+URL_CHOICES = (("tab", TABS, "tab"),)
+FIELD_LABELS = {f: header(f) for f in sl.FACET_FIELDS}
 for key, valid, label in URL_CHOICES:
     check_url_param(key, valid, label)
 
@@ -148,18 +146,30 @@ def is_url_datetime(text: str) -> bool:
 check_url_param("from", is_url_datetime, "from (YYYY-MM-DDTHH:MM)")
 check_url_param("to", is_url_datetime, "to (YYYY-MM-DDTHH:MM)")
 
-search_col, range_col, anchor_col = st.columns([5, 1.3, 1.6], vertical_alignment="bottom")
+# One row that wraps on a narrow screen: the search takes what the two fixed-width choices leave.
+# An embed shows the timeline first and folds the search and range into a one-line summary under it;
+# the page itself draws them in place (`st` is the page's own flow).
+if ctx.embed:
+    chart_area = st.container()
+    searched = st.session_state.get("q") or st.query_params.get("q") or ""
+    shown_range = RANGE_LABELS[peek_choice("range", RANGE_LABELS, DEFAULT_RANGE)]
+    controls = st.expander(f"{literal(searched, 60) if searched else 'All events'} · {shown_range} (UTC)", icon=":material/tune:")
+else:
+    chart_area = controls = st
+search_col = range_col = anchor_col = controls.container(horizontal=True, gap="small", vertical_alignment="bottom")
 search = search_col.text_input(
     "Search", key="q", bind=URL, on_change=reset_page, placeholder='error status>=500 NOT index=security "timed out"',
-    help=SEARCH_HELP, icon=":material/search:",
+    help=SEARCH_HELP, icon=":material/search:", width="stretch",
 )
-range_key = range_col.selectbox(
-    "Time range", RANGE_OPTIONS, index=RANGE_OPTIONS.index(DEFAULT_RANGE), key="range", bind=URL, on_change=range_changed,
-    help="Last 15m, 1h, 4h, 24h or 7d, or a custom absolute range (UTC).",
+range_key = labelled_choice(
+    range_col.selectbox, "Time range", RANGE_LABELS, key="range", default=DEFAULT_RANGE, on_change=range_changed,
+    help="The last 15 minutes to 7 days, or a custom absolute range. All times are UTC.", width=190,
 )
-anchor = anchor_col.selectbox(
-    "Relative to", ANCHORS, key="anchor", bind=URL, on_change=reset_page, disabled=range_key == "custom",
-    help="`latest`: count back from the newest event (exports lag: the demo data ends yesterday); `now`: from the current time.",
+anchor = labelled_choice(
+    anchor_col.selectbox, "Relative to", ANCHOR_LABELS, key="anchor", default="latest", on_change=reset_page,
+    disabled=range_key == "custom",
+    help="Newest event: count back from the newest event (exports lag: the demo data ends yesterday). Now: from the current time.",
+    width=170,
 )
 anchor_time = ceil_minute(newest) if anchor == "latest" and newest else now
 
@@ -171,7 +181,7 @@ try:
         # The From/To inputs always exist (so a zoom can set them and the URL follows); under a
         # preset they show its bounds, equal to their default, so they stay out of the URL.
         st.session_state["from"], st.session_state["to"] = preset.start, preset.end
-    from_col, to_col = st.columns(2)
+    from_col, to_col = controls.columns(2)
     start = from_col.datetime_input("From (UTC)", value=preset.start, key="from", bind=URL, step=60, disabled=not custom,
                                     on_change=reset_page)
     end = to_col.datetime_input("To (UTC)", value=preset.end, key="to", bind=URL, step=60, disabled=not custom,
@@ -181,13 +191,13 @@ try:
             st.info("Pick a start and an end for the custom range.", icon=":material/schedule:")
             st.stop()
         time_range, notice = q.bounded_range(start, end)
-        st.caption(f"Absolute range {time_range.label()}. Drag across the timeline to zoom; pick a preset to go back.")
+        controls.caption(f"Absolute range {time_range.label()}. Drag across the timeline to zoom; pick a preset to go back.")
     else:
         time_range = preset
         if anchor == "latest" and newest:
-            st.caption(f"Relative to the newest event, {newest:%Y-%m-%d %H:%M} UTC · {time_range.label()}")
+            controls.caption(f"Relative to the newest event, {newest:%Y-%m-%d %H:%M} UTC · {time_range.label()}")
         else:
-            st.caption(f"Relative to now · {time_range.label()}")
+            controls.caption(f"Relative to now · {time_range.label()}")
 except DaiviError as e:
     show_error(e)
     st.stop()
@@ -207,27 +217,42 @@ except DaiviError as e:
     show_error(e)
     st.stop()
 
+# --- what the role may not see ------------------------------------------------------------------
+
+
+def indexes_hidden_from_role() -> list[str]:
+    """Splunk indexes the role's row filter leaves out (`index_name <> 'security'` in config/grants.toml)."""
+    grant = ctx.grants.grant_for("daivi_splunk", "events")
+    return re.findall(r"index_name\s*(?:<>|!=)\s*'([^']+)'", (grant.row_filter or "") if grant else "")
+
+
+# A search for an index the role cannot read says so, instead of a bare "no events match".
+asked_hidden = [i for i in indexes_hidden_from_role()
+                if re.search(rf"\bindex\s*=\s*\"?{re.escape(i)}\b", search or "", flags=re.IGNORECASE)]
+if asked_hidden:
+    st.info(f"Your role (`{ctx.principal.role}`) cannot read the **{', '.join(asked_hidden)}** index: its events are never "
+            "counted here. Ask the data platform team if you need them.", icon=":material/lock:")
+
 # --- summary and timeline ----------------------------------------------------------------------
 
 bucket_s = q.auto_bucket_seconds(time_range)
 try:
     summary = run(q.event_summary(event_filter)).iloc[0]
     total = int(summary["events"])
-    split_col, info_col = st.columns([1, 3], vertical_alignment="bottom")
-    split_field = split_col.selectbox("Stack timeline by", sl.FACET_FIELDS, index=sl.FACET_FIELDS.index("severity"),
-                                      key="split", bind=URL)
+    split_col, info_col = chart_area.columns([1, 3], vertical_alignment="bottom")
+    split_field = labelled_choice(split_col.selectbox, "Stack timeline by", FIELD_LABELS, key="split", default="severity")
     info_col.markdown(f"**{total:,} events** match · bars of {bucket_label(bucket_s)} · drag across the bars to zoom")
     if total == 0:
         hint = "Widen the range or remove a term."
         if newest and newest < time_range.start:
             # Exports lag: a range relative to now can lie entirely after the newest event.
             hint = (f"The newest event is at {newest:%Y-%m-%d %H:%M} UTC, before this range: "
-                    "set **Relative to** to `latest`, or widen the range.")
+                    "set **Relative to** to Newest event, or widen the range.")
         empty_state(f"No events match this search in this range. {hint}")
         show_query_stats(results)
         st.stop()
     timeline_df = run(q.timeline(event_filter, split_field, bucket_s))
-    st.plotly_chart(
+    chart_area.plotly_chart(
         build_timeline_figure(timeline_df, bucket_s, split_field, time_range.start, time_range.end),
         key="timeline", on_select=zoom_to_selection, selection_mode="box",
         config={"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "autoScale2d"]},
@@ -256,7 +281,8 @@ def share_text(part: int, whole: int) -> str:
 
 
 def inventory_url(host: str) -> str:
-    return "./inventory?" + urllib.parse.urlencode({"host": host})
+    """The host in the Inventory view, as the signed-in persona (a new tab would otherwise be the admin)."""
+    return ctx.link("inventory", host=host)
 
 
 fields_col, main_col = st.columns([1.35, 3], gap="medium")
@@ -265,7 +291,8 @@ fields_col, main_col = st.columns([1.35, 3], gap="medium")
 
 with fields_col:
     st.markdown("**Fields**")
-    extra = st.selectbox("Another field", EXTRA_FIELD_OPTIONS, key="field", bind=URL)
+    extra = labelled_choice(st.selectbox, "Another field", {f: "None" if f == NO_FIELD else header(f) for f in EXTRA_FIELD_OPTIONS},
+                            key="field", default=NO_FIELD)
     panel_fields = (*PANEL_FIELDS, *((extra,) if extra != NO_FIELD else ()))
     try:
         # One grouped query for every field: a single scan (and a single Athena bill).
@@ -300,7 +327,8 @@ with main_col:
 
     if events_tab.open:
         with events_tab:
-            columns = st.multiselect("Columns", q.EVENT_COLUMNS, default=list(q.DEFAULT_EVENT_COLUMNS), key="cols", bind=URL)
+            columns = labelled_multichoice(st.multiselect, "Columns", {c: header(c) for c in q.EVENT_COLUMNS}, key="cols",
+                                           default=list(q.DEFAULT_EVENT_COLUMNS))
             shown_columns = list(dict.fromkeys(["event_time", *columns]))
             pageable = min(total, q.MAX_PAGED_ROWS)
             pages = max(1, math.ceil(pageable / q.PAGE_SIZE))
@@ -333,17 +361,17 @@ with main_col:
             if page_df is not None:
                 table = page_df.copy()
                 column_config = {
-                    "event_time": st.column_config.DatetimeColumn("time (UTC)", format="YYYY-MM-DD HH:mm:ss"),
-                    "message": st.column_config.TextColumn("message", width="large"),
+                    "event_time": st.column_config.DatetimeColumn("Time (UTC)", format="YYYY-MM-DD HH:mm:ss"),
+                    "message": st.column_config.TextColumn("Message", width="large"),
                 }
                 order = list(shown_columns)
                 if "host" in shown_columns and inventory_hosts:
                     table["inventory"] = [inventory_url(h) if h in inventory_hosts else None for h in table["host"]]
-                    column_config["inventory"] = st.column_config.LinkColumn("inventory", display_text="open ↗",
+                    column_config["inventory"] = st.column_config.LinkColumn("Inventory", display_text="Open ↗",
                                                                               help="The host in the Inventory view")
                     order.insert(order.index("host") + 1, "inventory")
-                selection = st.dataframe(
-                    table, key="events_table", hide_index=True, column_order=order, column_config=column_config,
+                selection = show_table(
+                    table, key="events_table", column_order=order, column_config=column_config,
                     on_select="rerun", selection_mode="single-row",
                 )
                 rows = selection.selection.rows if selection else []
@@ -357,12 +385,13 @@ with main_col:
     if stats_tab.open:
         with stats_tab:
             stat_col, of_col, by_col = st.columns(3)
-            stat = stat_col.selectbox("Statistic", list(q.STATS), key="stat", bind=URL, help="count, dc (distinct count), avg, p95")
+            stat = labelled_choice(stat_col.selectbox, "Statistic", {k: v.capitalize() for k, v in q.STATS.items()}, key="stat",
+                                   default="count", help="Count of events, distinct count, average or 95th percentile.")
             numeric_first = (*sl.NUMERIC_FIELDS, *(f for f in sl.FACET_FIELDS if f not in sl.NUMERIC_FIELDS))
-            of_field = of_col.selectbox("of field", numeric_first, index=numeric_first.index("duration"), key="of", bind=URL,
-                                        disabled=stat == "count",
-                                        help="avg and p95 need a numeric field: status, bytes or duration (ms).")
-            by_field = by_col.selectbox("by field", sl.FACET_FIELDS, index=sl.FACET_FIELDS.index("host"), key="by", bind=URL)
+            of_field = labelled_choice(of_col.selectbox, "Of field", {f: FIELD_LABELS[f] for f in numeric_first}, key="of",
+                                       default="duration", disabled=stat == "count",
+                                       help="Average and 95th percentile need a numeric field: status, bytes or duration (ms).")
+            by_field = labelled_choice(by_col.selectbox, "By field", FIELD_LABELS, key="by", default="host")
             stat_label = "events" if stat == "count" else f"{q.STATS[stat]} of {of_field}"
             try:
                 table = run(q.stats_table(event_filter, stat, of_field, by_field))
@@ -372,8 +401,8 @@ with main_col:
                 show_error(e)
             else:
                 shown = table.drop(columns="stat") if stat == "count" else table  # count *is* the events column
-                st.dataframe(
-                    shown.rename(columns={"value": by_field, "stat": stat_label}), hide_index=True, key="stats_table",
+                show_table(
+                    shown.rename(columns={"value": by_field, "stat": stat_label}), key="stats_table",
                     column_config={stat_label: st.column_config.NumberColumn(format="%.2f" if stat in ("avg", "p95") else "%d")},
                 )
                 st.caption(f"Top {len(table)} {by_field} values by {stat_label}"

@@ -106,8 +106,8 @@ def draw_examples() -> None:
                          format_func=lambda k: f"{examples[k].title} ({', '.join(examples[k].lakehouses)})",
                          key="wb_example")
     # The callback reads the selection at click time, not the one rendered before it changed.
-    right.button("Load example", key="wb_load_example", on_click=lambda: load_into_editor(examples[ss["wb_example"]].sql),
-                 icon=":material/lightbulb:", use_container_width=True)
+    right.button("Load", key="wb_load_example", on_click=lambda: load_into_editor(examples[ss["wb_example"]].sql),
+                 icon=":material/lightbulb:", use_container_width=True, help="Put the example's SQL into the editor.")
     st.caption(examples[key].question)
 
 

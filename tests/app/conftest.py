@@ -62,3 +62,18 @@ def page_text(at: AppTest) -> str:
 def as_read(markdown: str) -> str:
     """Markdown source as a reader sees its characters: backslash escapes resolved, word joiners dropped."""
     return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown).replace("\u2060", "")
+
+
+def money_metric(at: AppTest, label: str) -> str:
+    """The exact amount of a money KPI (from its help), after checking the tile shows the same amount, short."""
+    from daivi_ui import format as fmt
+
+    for m in at.metric:
+        if m.label == label or m.label.startswith(label):
+            match = re.match(r"^([−-]?[^\d−-]*[\d,]+\.\d{2}(?: [A-Z]{3})?)\.", m.help or "")
+            assert match, f"the KPI {m.label!r} has no exact amount in its help: {m.help!r}"
+            exact = match.group(1)
+            amount = float(re.sub(r"[^\d.]", "", exact)) * (-1 if exact.startswith("−") else 1)
+            assert m.value == fmt.money_short(amount), (m.value, exact)
+            return exact
+    raise AssertionError(f"no metric {label!r}: {[m.label for m in at.metric]}")

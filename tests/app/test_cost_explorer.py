@@ -11,8 +11,9 @@ from streamlit.testing.v1 import AppTest
 
 from daivi_data import cost_analysis as ca
 from daivi_data.settings import PROJECT_ROOT
-from daivi_ui.figures_cost import format_kpi_money
-from tests.app.conftest import APP_TIMEOUT_S, page_text
+from daivi_ui.format import money as format_money
+from daivi_ui.format import money_short as format_kpi_money
+from tests.app.conftest import APP_TIMEOUT_S, money_metric, page_text
 from tests.helpers import PAYMENTS_ACCOUNT_IDS
 
 PAGE = "cost_explorer.py"
@@ -91,7 +92,7 @@ def test_table_and_total_equal_independent_sql(run_page, raw_duckdb, data_days, 
     accounts = PAYMENTS_ACCOUNT_IDS if persona == "teamlead" else ()
     expected = expected_by(raw_duckdb, expression, start, end, where, basis, accounts)
     assert_table_matches(breakdown(at), column, expected, int(params.get("top", 10)))
-    assert metric(at, "Total") == format_kpi_money(expected.sum())
+    assert money_metric(at, "Total") == format_money(expected.sum())
     prev_start, prev_end = ca.comparison_range(start, end)
     previous = expected_by(raw_duckdb, expression, prev_start, prev_end, where, basis, accounts).sum()
     assert breakdown(at).set_index(column).loc["Total", "Previous period"] == pytest.approx(previous, rel=1e-9)
@@ -102,7 +103,7 @@ def test_teamlead_total_is_the_payments_accounts_only(run_page, raw_duckdb, data
     at = open_explorer(run_page, "teamlead", group="account")
     start, end = ca.preset_range("last-30-days", data_days[1])
     expected = expected_by(raw_duckdb, "c.account_id", start, end, accounts=PAYMENTS_ACCOUNT_IDS)
-    assert metric(at, "Total") == format_kpi_money(expected.sum())
+    assert money_metric(at, "Total") == format_money(expected.sum())
     table = breakdown(at)
     shown_ids = {label[-13:-1] for label in table["Account"] if label != "Total"}
     assert shown_ids == set(PAYMENTS_ACCOUNT_IDS)
@@ -114,7 +115,7 @@ def test_account_filter_by_label_or_id(run_page, raw_duckdb, data_days):
     at = open_explorer(run_page, "finance", group="service", f_account=["411111111101", "payments-staging (411111111102)"])
     start, end = ca.preset_range("last-30-days", data_days[1])
     expected = expected_by(raw_duckdb, "c.service_name", start, end, "c.account_id IN ('411111111101', '411111111102')")
-    assert metric(at, "Total") == format_kpi_money(expected.sum())
+    assert money_metric(at, "Total") == format_money(expected.sum())
 
 
 def test_two_levels_sum_to_the_total(run_page, raw_duckdb, data_days):
@@ -269,3 +270,26 @@ def test_embed_mode_is_compact():
     assert not [t.value for t in at.title]
     assert "AWS cost by service" not in page_text(at)  # no intro line
     assert breakdown(at) is not None and at.get("plotly_chart")
+
+
+def test_start_and_end_follow_the_preset_and_a_custom_range_starts_from_them(run_page, data_days):
+    at = open_explorer(run_page, "finance")
+    at.selectbox(key="range").set_value("previous-month").run()
+    first, last = ca.preset_range("previous-month", data_days[1])
+    assert (at.text_input(key="start_shown").value, at.text_input(key="end_shown").value) == (str(first), str(last))
+    assert at.selectbox(key="range").format_func("previous-month") == "Previous month"  # the label on screen
+    assert at.query_params["range"] == "previous-month"  # the key in the URL, not the label
+    at.selectbox(key="range").set_value("custom").run()
+    assert not at.exception
+    assert (at.date_input(key="start").value, at.date_input(key="end").value) == (first, last)
+
+
+def test_old_links_open_whether_they_carry_keys_or_labels(run_page):
+    """Links made before labels (keys) and links copied while a label was in the URL both open the same view."""
+    by_key = open_explorer(run_page, "finance", range="previous-month", group="usage_type", grain="weekly")
+    by_label = open_explorer(run_page, "finance", range="Previous month", group="Usage type", grain="Weekly")
+    for at in (by_key, by_label):
+        assert (at.selectbox(key="range").value, at.selectbox(key="group").value) == ("previous-month", "usage_type")
+        assert not [i.value for i in at.info if "Ignored invalid value" in i.value]
+    assert by_label.query_params["range"] == "previous-month"  # rewritten to the key
+    assert breakdown(by_key).equals(breakdown(by_label))

@@ -4,6 +4,8 @@ ops has no CUR, and every kind of bad input gets a clear message."""
 
 from __future__ import annotations
 
+import urllib.parse
+
 import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -11,7 +13,8 @@ from streamlit.testing.v1 import AppTest
 from daivi_data import cur_analysis as ca
 from daivi_data.settings import PROJECT_ROOT
 from daivi_ui.components import format_money
-from tests.app.conftest import APP_TIMEOUT_S, as_read, page_text
+from daivi_ui.vocabulary import service_name
+from tests.app.conftest import APP_TIMEOUT_S, as_read, money_metric, page_text
 from tests.helpers import PAYMENTS_ACCOUNT_IDS
 
 PAGE = "cur.py"
@@ -66,7 +69,7 @@ def accounts_sql(raw, period: str, restrict: str = "TRUE") -> pd.Series:
 def test_period_total_and_accounts_equal_independent_sql(run_page, raw_duckdb, latest_period, persona, restrict):
     at = open_cur(run_page, persona)
     expected = accounts_sql(raw_duckdb, latest_period, restrict)
-    assert metric(at, "Unblended") == format_money(expected.sum())
+    assert money_metric(at, "Unblended") == format_money(expected.sum())
     table = table_with(at, "account_id").set_index("account_id")
     assert sorted(table.index) == sorted(expected.index)
     for account, cost in expected.items():
@@ -79,7 +82,7 @@ def test_drill_down_three_levels_and_back_by_the_breadcrumb(run_page, raw_duckdb
     at = open_cur(run_page, "finance", period=previous_period)
     account = table_with(at, "account_id").iloc[0]["account_id"]  # sorted by cost: the largest
     box = drill_choice(at)
-    box.select(next(o for o in box.options if o.startswith(account))).run()
+    box.select(next(o for o in box.options if o.endswith(f"({account})"))).run()
     assert at.query_params.get("account") == account and at.query_params.get("period") == previous_period
 
     services = table_with(at, "service")
@@ -89,7 +92,10 @@ def test_drill_down_three_levels_and_back_by_the_breadcrumb(run_page, raw_duckdb
     assert sorted(services["service"]) == sorted(expected.index)
     service = services.iloc[0]["service"]
     assert services.iloc[0]["unblended_cost"] == pytest.approx(expected.max(), abs=MONEY_TOLERANCE)
-    drill_choice(at).select(service).run()
+    # One vocabulary: the service's name on screen (as in Cost Explorer), its product code in the URL.
+    assert services.iloc[0]["service_name"] == service_name(service)
+    assert "Amazon Elastic Compute Cloud" in set(services["service_name"]) or "AmazonEC2" not in set(services["service"])
+    drill_choice(at).select(service_name(service)).run()
     assert at.query_params.get("service") == service
 
     usage = table_with(at, "usage_type")
@@ -101,7 +107,9 @@ def test_drill_down_three_levels_and_back_by_the_breadcrumb(run_page, raw_duckdb
     assert resources["line_items"].sum() == first["line_items"]
     if "inventory" in resources.columns:
         linked = resources.dropna(subset=["inventory"])
-        assert all(link == ca.inventory_link(r) for r, link in zip(linked["resource_id"], linked["inventory"], strict=True))
+        # The link keeps the demo persona: a new tab must not become the admin.
+        assert all(urllib.parse.parse_qs(urllib.parse.urlparse(link).query) == {"resource": [r], "persona": ["finance"]}
+                   and link.startswith("./inventory?") for r, link in zip(linked["resource_id"], linked["inventory"], strict=True))
 
     crumbs = {b.key: b for b in at.button if b.key and b.key.startswith("crumb_")}
     assert set(crumbs) == {"crumb_account", "crumb_service", "crumb_usage", "crumb_resource"}
@@ -124,7 +132,7 @@ def test_line_items_at_the_end_of_the_path(run_page, raw_duckdb, previous_period
                   operation=operation, resource=resource)
     items = table_with(at, "line_item_type")
     assert len(items) == n
-    assert metric(at, "Unblended (these line items)") == format_money(cost)
+    assert money_metric(at, "Unblended (these line items)") == format_money(cost)
     links = [e for e in at.get("link_button")]
     assert [e.proto.url for e in links] == [ca.inventory_link(resource)]
 
@@ -133,8 +141,8 @@ def test_invoice_reconciles_with_the_billing_lakehouse(run_page, raw_duckdb, pre
     at = open_cur(run_page, "finance", period=previous_period, tab="Invoice")
     billing = raw_duckdb.execute("SELECT SUM(unblended_cost) FROM daivi_billing.cost_daily WHERE billing_period = ?",
                                  [previous_period]).fetchone()[0]
-    assert metric(at, "Billing lakehouse unblended") == format_money(billing)
-    assert metric(at, "Difference (CUR − billing)") == "$0.00"
+    assert money_metric(at, "Billing lakehouse unblended") == format_money(billing)
+    assert money_metric(at, "Difference (CUR − billing)") == "$0.00"
     assert any("agree" in as_read(s.value) for s in at.success)
     rec = table_with(at, "unblended_difference")
     assert rec["unblended_difference"].abs().max() < ca.RECONCILE_TOLERANCE_USD
@@ -154,7 +162,7 @@ def test_commitments_tab_shows_coverage_utilization_and_expiries(run_page, raw_d
     assert metric(at, "RI coverage") == f"{coverage['ri_coverage']:.1%}"
     assert metric(at, "SP utilization") == f"{utilization['SP']:.1%}"
     assert metric(at, "RI utilization") == f"{utilization['RI']:.1%}"
-    assert metric(at, "Eligible on-demand") == format_money(coverage["on_demand_cost"])
+    assert money_metric(at, "Eligible on-demand") == format_money(coverage["on_demand_cost"])
     assert [m.label for m in at.metric if m.label.startswith("Expiring in")] == [
         "Expiring in ≤ 30 days", "Expiring in 31–60 days", "Expiring in 61–90 days"]
 
@@ -184,7 +192,7 @@ def test_data_transfer_tab(run_page, raw_duckdb, previous_period):
     inter_az = raw_duckdb.execute("""SELECT SUM(line_item_unblended_cost) FROM daivi_cur.cur WHERE billing_period = ?
                                      AND product_transfer_type = 'IntraRegion' AND line_item_line_item_type = 'Usage'""",
                                   [previous_period]).fetchone()[0]
-    assert metric(at, "Inter-AZ") == format_money(inter_az)
+    assert money_metric(at, "Inter-AZ") == format_money(inter_az)
     assert "service" in table_with(at, "Internet egress").columns
 
 

@@ -1,7 +1,10 @@
 """Home through AppTest, per persona: the right cards, the right numbers, nothing forbidden."""
 
+import datetime as dt
+
 import pytest
 
+from daivi_ui import format as fmt
 from tests.app.conftest import as_read, page_text
 from tests.helpers import PAYMENTS_ACCOUNT_IDS, PERSONAS, demo_end_date
 
@@ -12,10 +15,6 @@ VISIBLE = {
     "ops": {"billing", "inventory", "splunk"},
     "teamlead": {"billing", "cur", "inventory", "splunk"},
 }
-
-
-def money(value: float) -> str:
-    return f"${value:,.2f}"
 
 
 @pytest.mark.parametrize("persona", PERSONAS)
@@ -37,7 +36,19 @@ def test_month_to_date_figure_equals_sql(run_page, raw_duckdb, persona, accounts
     ).fetchall()[0][0]
     at = run_page(persona)
     metric = next(m for m in at.metric if m.label.startswith("Month to date"))
-    assert metric.value == money(expected)
+    assert metric.value == fmt.money_short(expected)  # short enough for the card
+    assert metric.help.startswith(f"{fmt.money(expected)} unblended")  # the exact figure on hover
+
+
+def test_events_in_the_last_24_hours_are_anchored_like_the_logs_view(run_page, raw_duckdb):
+    """Home's 24 h count is the Logs view's default range: the 24 hours up to the newest event, not up to now."""
+    newest = raw_duckdb.execute("SELECT MAX(event_time) FROM daivi_splunk.events").fetchall()[0][0]
+    anchor = newest.replace(second=0, microsecond=0) + dt.timedelta(minutes=1)
+    expected = raw_duckdb.execute("SELECT COUNT(*) FROM daivi_splunk.events WHERE event_time >= ? AND event_time < ?",
+                                  [anchor - dt.timedelta(hours=24), anchor]).fetchall()[0][0]
+    at = run_page("admin")
+    metric = next(m for m in at.metric if m.label.startswith("Events in the last 24 h"))
+    assert metric.value == f"{expected:,}" and expected > 0
 
 
 def test_team_lead_sees_only_their_accounts_in_every_card(run_page, raw_duckdb):

@@ -175,14 +175,14 @@ def test_waste_lists_planted_resources_with_cost(small_lakehouse):
         shown |= set(df.value["resource_id"])
     ids = [i for v in planted.values() if isinstance(v, list) for i in v if isinstance(i, str)]
     assert ids and set(ids) <= shown
-    stake = metric(at, "Total at stake")
+    stake = metric(at, "At stake per month")
     assert stake.startswith("$") and stake != "$0.00"
 
 
 def test_ops_waste_has_no_cost_estimate_said_plainly():
     at = open_inventory("ops", tab="Waste")
     assert "no cost estimate" in " ".join(as_read(i.value) for i in at.info)
-    assert metric(at, "Total at stake") == "no cost data"
+    assert metric(at, "At stake per month") == "no cost data"
     for df in at.dataframe:
         assert "monthly_cost" not in df.value.columns and "monthly_savings" not in df.value.columns
 
@@ -298,5 +298,7 @@ def test_account_bars_carry_account_names_the_role_may_read(raw_duckdb, persona)
     account_chart = next(s for s in specs if s["layout"]["title"]["text"] == "Resources by account")
     labels = [str(y) for y in account_chart["data"][0]["y"]]
     names = dict(raw_duckdb.execute("SELECT account_id, account_name FROM daivi_billing.accounts").fetchall())
-    assert labels and all(label.split(" ", 1)[0] in names for label in labels if "others" not in label)
-    assert all(label == f"{label.split(' ', 1)[0]} {names[label.split(' ', 1)[0]]}" for label in labels if "others" not in label)
+    # As every view writes an account: "payments-prod (411111111101)".
+    ids = [label.rsplit("(", 1)[-1].rstrip(")") for label in labels if "others" not in label]
+    assert ids and all(i in names for i in ids)
+    assert all(label == f"{names[i]} ({i})" for label, i in zip([x for x in labels if "others" not in x], ids, strict=True))

@@ -259,5 +259,25 @@ def test_relative_to_now_explains_the_export_lag(run_page):
     at = run_page("admin", PAGE, range="15m", anchor="now")
     assert_clean(at)
     assert shown_total(at) == 0  # the demo data ends yesterday
-    assert any("The newest event is at" in str(i.value) and "latest" in str(i.value) for i in at.info)
+    assert any("The newest event is at" in str(i.value) and "Newest event" in str(i.value) for i in at.info)  # the option as shown
     assert "Relative to now" in page_text(at)
+
+
+def test_a_search_for_an_index_the_role_cannot_read_says_so(run_page):
+    """The team lead's grant leaves out the security index: searching it says so, not just "no events match"."""
+    at = run_page("teamlead", "logs.py", q="index=security", range="7d")
+    assert not at.exception
+    notices = [i.value for i in at.info]
+    assert any("cannot read the **security** index" in n and "team-lead-payments" in n for n in notices), notices
+    at = run_page("admin", "logs.py", q="index=security", range="7d")
+    assert not [i.value for i in at.info if "cannot read" in i.value]
+
+
+def test_event_columns_show_names_and_the_url_keeps_keys(run_page):
+    at = run_page("admin", PAGE, cols="event_time,http_status,host")
+    assert_clean(at)
+    box = at.multiselect(key="cols")
+    assert box.value == ["event_time", "http_status", "host"]
+    assert [box.format_func(v) for v in box.value] == ["Time (UTC)", "HTTP status", "Host"]
+    box.unselect("host").run()
+    assert at.query_params["cols"] == "event_time,http_status"  # keys, not the names shown

@@ -37,7 +37,7 @@ def test_group_by_and_filter_change_the_chart_and_the_url(page, app_url):
     services = legend(page)
     assert services and any("Compute" in s or "EC2" in s for s in services)
 
-    choose(page, "group", "region")
+    choose(page, "group", "Region")  # the label on screen; the URL keeps the key
     page.wait_for_function("() => window.location.search.includes('group=region')")
     wait_for_app(page)
     regions = legend(page)
@@ -64,7 +64,7 @@ def test_group_by_and_filter_change_the_chart_and_the_url(page, app_url):
     # The URL reproduces the view.
     open_explorer(page, page.url)
     assert legend(page) == ["us-east-1"]
-    assert page.locator(".st-key-group input").input_value() == "region"
+    assert page.locator(".st-key-group input").input_value() == "Region"
 
 
 def test_opening_the_anomalies_tab_lists_the_incidents_and_keeps_it_in_the_url(page, app_url, small_lakehouse):

@@ -31,6 +31,12 @@ def test_preset_ranges(preset, expected):
     assert ca.preset_range(preset, AS_OF) == expected
 
 
+def test_previous_month_on_the_first_of_a_month_is_the_month_just_ended():
+    """On Dec 1 the last complete day is Nov 30: "previous month" is November, the last complete calendar month."""
+    assert ca.preset_range("previous-month", dt.date(2026, 11, 30)) == (dt.date(2026, 11, 1), dt.date(2026, 11, 30))
+    assert ca.open_day(dt.date(2026, 11, 30)) == dt.date(2026, 12, 1)
+
+
 def test_full_month_presets_count_a_finished_month():
     assert ca.preset_range("last-3-months", dt.date(2026, 10, 31)) == (dt.date(2026, 8, 1), dt.date(2026, 10, 31))
 
@@ -284,9 +290,13 @@ def test_sankey_links_carry_the_positive_costs():
     assert sum(figure.data[0].link.value) == pytest.approx(12.0)  # the credit cannot be drawn as a flow
 
 
-@pytest.mark.parametrize(("value", "shown"), [(405603.34, "$405,603"), (1243843.34, "$1.24M"), (-13689.5, "-$13,690"), (0.4, "$0"),
-                                              (999_999.6, "$1.00M")])
-def test_kpi_money_stays_short(value, shown):
-    from daivi_ui.figures_cost import format_kpi_money
+def test_sankey_keeps_the_largest_groups_and_sums_the_rest_as_others():
+    from daivi_ui import figures_cost as fig
 
-    assert format_kpi_money(value) == shown
+    services = [f"svc{i:02d}" for i in range(12)]
+    regions = [f"region-{i}" for i in range(10)]
+    totals = pd.DataFrame([{"group1": s, "group2": r, "cost": 1.0 + i} for i, s in enumerate(services) for r in regions])
+    figure = fig.build_sankey_figure(totals, services[::-1], regions)
+    nodes = list(figure.data[0].node.label)
+    assert len(nodes) == 2 * (fig.SANKEY_MAX_NODES + 1) and nodes.count(ca.OTHERS) == 2
+    assert sum(figure.data[0].link.value) == pytest.approx(totals["cost"].sum())  # nothing dropped, only grouped

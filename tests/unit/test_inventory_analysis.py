@@ -251,5 +251,5 @@ def test_account_labels_add_names_where_known():
     from daivi_ui import figures_inventory as fig
 
     frame = pd.DataFrame({"account_id": ["1", "2"], "resources": [1, 2]})
-    assert fig.label_accounts(frame, {"1": "prod"})["account_id"].tolist() == ["1 prod", "2"]
+    assert fig.label_accounts(frame, {"1": "prod"})["account_id"].tolist() == ["prod (1)", "2"]  # as every view writes it
     assert fig.label_accounts(frame, {}) is frame
