@@ -23,7 +23,10 @@ def _jsonable(value: object) -> object:
 
 
 def write_audit_record(path: Path, *, principal: Principal, engine: str, query: Query, rows: int | None,
-                       elapsed_s: float, outcome: str, query_id: str = "") -> None:
+                       elapsed_s: float, outcome: str, query_id: str = "", via: str = "app",
+                       details: dict | None = None) -> None:
+    """Append one record. `via` says which front end asked (app, mcp); `details` holds what that front end adds
+    (for MCP: the tool, its arguments, bytes scanned and cost)."""
     record = {
         "time": dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds"),
         "principal": principal.user_id,
@@ -38,7 +41,10 @@ def write_audit_record(path: Path, *, principal: Principal, engine: str, query: 
         "elapsed_s": round(elapsed_s, 4),
         "outcome": outcome,
         "query_id": query_id,
+        "via": via,
     }
+    if details:
+        record["details"] = {k: _jsonable(v) for k, v in details.items()}
     line = json.dumps(record, default=str) + "\n"
     with _lock:
         path.parent.mkdir(parents=True, exist_ok=True)
