@@ -37,6 +37,7 @@ from daivi_data.mcp.tools import UNTRUSTED_NOTE, LakehouseTools
 from daivi_data.settings import Settings
 
 SERVER_NAME = "daivi-lakehouse"
+SERVER_VERSION = "0.1.0"  # pyproject's version
 INSTRUCTIONS = (
     "DAIVI Lakehouse Explorer: AWS cost (billing and CUR), resource inventory and Splunk logs, answered under the "
     "caller's own data grants. Start with list_catalog to see what the caller may read. Amounts are USD. "
@@ -81,7 +82,7 @@ def build_server(runner: McpRunner, identify: Identify, *, bearer: BearerSetting
         # The verifier checks the audience itself (it may be a client id rather than this URL).
         auth = AuthSettings(issuer_url=bearer.issuer, resource_server_url=bearer.resource_url,
                             required_scopes=list(bearer.required_scopes) or None, validate_token_resource=False)
-    server = MCPServer(SERVER_NAME, instructions=INSTRUCTIONS, token_verifier=token_verifier, auth=auth)
+    server = MCPServer(SERVER_NAME, version=SERVER_VERSION, instructions=INSTRUCTIONS, token_verifier=token_verifier, auth=auth)
     tools = LakehouseTools(runner, identify, max_bytes_scanned=max_bytes_scanned)
     for name in LakehouseTools.TOOLS:
         fn = getattr(tools, name)
