@@ -395,8 +395,9 @@ def detect_anomalies(daily: pd.DataFrame, start: dt.date, end: dt.date, window: 
         return pd.DataFrame(columns=columns)
     frame = daily.copy()
     frame["usage_date"] = [d.date() if isinstance(d, (pd.Timestamp, dt.datetime)) else d for d in frame["usage_date"]]
-    first_day = min(frame["usage_date"].min(), start)
-    calendar = pd.date_range(first_day, end, freq="D").date
+    # Days before the data begins are unknown, not zero: a baseline of zeros would flag the first
+    # weeks of every dataset (a lakehouse that starts in October, asked about September onwards).
+    calendar = pd.date_range(frame["usage_date"].min(), end, freq="D").date
     wide = frame.pivot_table(index="usage_date", columns="group", values="cost", aggfunc="sum").reindex(calendar).fillna(0.0)
     total_daily = wide.sum(axis=1)
     in_range = np.array([start <= d <= end for d in calendar])

@@ -187,6 +187,13 @@ def _auth_settings(section: object, environ: dict[str, str]) -> AuthSettings:
             "Setting `daivi.auth.alb_arn` must be an Application Load Balancer ARN "
             "(arn:aws:elasticloadbalancing:<region>:<account>:loadbalancer/app/<name>/<id>)."
         )
+    if auth.alb_arn and (auth.trusted_header or auth.trusted_name_header or auth.trusted_groups_header):
+        # With both, a request that bypasses the load balancer could name any user (an admin group
+        # included) in the plain header: behind an ALB, only its signed token identifies a user.
+        raise SettingsError(
+            "Settings `daivi.auth.alb_arn` and `daivi.auth.trusted_header` (or its name/groups headers) exclude each other: "
+            "behind an Application Load Balancer only its signed x-amzn-oidc-data token identifies a user. Remove the trusted headers."
+        )
     return auth
 
 

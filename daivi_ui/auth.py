@@ -20,6 +20,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import logging
+import math
 import re
 import threading
 import time
@@ -91,14 +92,20 @@ def alb_claims(token: str, alb_arn: str, *, fetch_key: Callable[[str, str], str]
         raise NotSignedIn("The sign-in header's signature is invalid; it was refused.") from None
     except jwt.PyJWTError:
         raise NotSignedIn("The sign-in header from the load balancer could not be verified; it was refused.") from None
-    expiry = claims.get("exp", header.get("exp"))
-    try:
-        expired = expiry is None or float(expiry) + CLOCK_SKEW_S < (now or time.time)()
-    except (TypeError, ValueError):
-        expired = True
-    if expired:
+    if not _is_in_future(claims.get("exp", header.get("exp")), (now or time.time)()):
         raise NotSignedIn("Your sign-in has expired. Reload the page to sign in again.")
     return claims
+
+
+def _is_in_future(expiry: object, now: float) -> bool:
+    """True for a finite number of seconds after `now` (less the clock skew); NaN, infinity, text or None are not."""
+    if isinstance(expiry, bool) or not isinstance(expiry, (int, float, str)):
+        return False
+    try:
+        seconds = float(expiry)
+    except ValueError:
+        return False
+    return math.isfinite(seconds) and seconds + CLOCK_SKEW_S >= now
 
 
 def _groups(value: object) -> tuple[str, ...]:
@@ -164,12 +171,13 @@ def _proxy_principal(settings: Settings, headers: Mapping[str, str], memo: Mutab
     auth = settings.auth
     if auth.alb_arn:
         token = headers.get(ALB_DATA_HEADER)
-        if token:
-            claims = session_alb_claims(token, auth.alb_arn, {} if memo is None else memo)
-            return principal_from_claims(settings, claims, "proxy")
-        if not auth.trusted_header:
+        if not token:
+            # Never a fallback to another header: a client that reaches the app directly sends no ALB token.
             raise NotSignedIn("No sign-in from the load balancer reached the app. Open the app through its load balancer URL.")
+        claims = session_alb_claims(token, auth.alb_arn, {} if memo is None else memo)
+        return principal_from_claims(settings, claims, "proxy")
     if auth.trusted_header:
+        warn_if_trusted_header_is_exposed()
         email = (headers.get(auth.trusted_header) or "").strip()
         if not email:
             raise NotSignedIn(f"No sign-in from the proxy reached the app (header {auth.trusted_header} is missing). "
@@ -182,6 +190,24 @@ def _proxy_principal(settings: Settings, headers: Mapping[str, str], memo: Mutab
         return principal_from_claims(settings, claims, "proxy")
     raise NotSignedIn("Sign-in through a proxy is on (`daivi.auth_mode = \"proxy\"`) but neither `daivi.auth.alb_arn` "
                       "nor `daivi.auth.trusted_header` is set. Ask the app's administrator.")
+
+
+LOOPBACK_ADDRESSES = ("127.0.0.1", "localhost", "::1")
+_exposure_warned = threading.Event()
+
+
+def warn_if_trusted_header_is_exposed() -> None:
+    """Once per process: a loud warning when trusted-header sign-in listens beyond loopback.
+
+    Anyone who reaches such a server directly can name any user in the header; it is
+    safe only behind a proxy that sets the header and is the only way in (docs/aws.md).
+    """
+    address = (st.get_option("server.address") or "").strip()
+    if address not in LOOPBACK_ADDRESSES and not _exposure_warned.is_set():
+        _exposure_warned.set()
+        log.warning("TRUSTED-HEADER SIGN-IN IS LISTENING ON %s: anyone who reaches this server without the proxy can "
+                    "sign in as any user. Bind it to loopback (server.address) or let only the proxy reach it.",
+                    address or "every interface")
 
 
 def signed_in_principal(settings: Settings) -> Principal:

@@ -8,7 +8,7 @@ from daivi_data.identity import Principal
 from daivi_data.settings import PROJECT_ROOT
 
 SEED = 7
-SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"
+FIXTURES = PROJECT_ROOT / "tests" / "fixtures"  # test data vendored with its licence: a plain clone runs every test
 PERSONAS = ("admin", "finance", "ops", "teamlead")
 PERSONA_ROLES = {"admin": "admin", "finance": "finance-analyst", "ops": "ops-engineer", "teamlead": "team-lead-payments"}
 PAYMENTS_ACCOUNT_IDS = ("411111111101", "411111111102", "411111111103", "411111111104", "411111111105")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from daivi_data.engines.base import Engine, QueryResult, QueryStats, TableInfo
-from daivi_data.governance import load_policy
+from daivi_data.governance import policy_store
 from daivi_data.settings import Settings
 
 __all__ = ["Engine", "QueryResult", "QueryStats", "TableInfo", "create_engine"]
@@ -17,4 +17,4 @@ def create_engine(settings: Settings) -> Engine:
         return AthenaEngine(settings)
     from daivi_data.engines.duckdb import DuckDBEngine
 
-    return DuckDBEngine(settings.lakehouse_path, load_policy(settings.grants_file), timeout_s=settings.query_timeout_s)
+    return DuckDBEngine(settings.lakehouse_path, policy_store(settings.grants_file), timeout_s=settings.query_timeout_s)

@@ -1,10 +1,23 @@
-"""The embedded engine: DuckDB in-process over the local Parquet lakehouse.
+"""The embedded engine: DuckDB in-process over the local Parquet lakehouse, governed by construction.
 
-Queries arrive in Athena dialect; each is parsed once, governed for the
-principal's role (see `governance.govern`), transpiled to DuckDB with sqlglot
-and cached by (SQL, role). Values are bound as DuckDB named parameters.
-The connection cannot touch files outside the lakehouse folder, so SQL cannot
-read around the grants even through a table function that slipped by.
+Queries arrive in Athena dialect. Each runs in three layers, any one of which
+would hold the grants on its own:
+
+1. `governance.govern` resolves every name by scope, qualifies catalog tables,
+   renames CTEs, allows only known scalar/aggregate/window functions and refuses
+   what the role may not read (with a message that names it);
+2. sqlglot writes DuckDB SQL from that tree, and `duckdb_guard` checks the text
+   as DuckDB's own parser reads it: only the role's relations and the query's CTEs,
+   only allow-listed functions, no table function but UNNEST;
+3. the SQL runs in the role's own DuckDB database (`RoleDatabase`), which holds
+   only the tables the role may read: fully granted tables as views over their
+   folders, restricted ones as pyarrow datasets already projected to the allowed
+   columns and filtered by the row filter, so no excluded row or column exists
+   in it. File access is then switched off and the configuration locked: the only
+   files it can open are the folders of tables the role may read whole, and its
+   own spill folder. No setting, no path, no other role's data is reachable.
+
+Translations are cached by (SQL, role grants); values are bound as DuckDB named parameters.
 """
 
 from __future__ import annotations
@@ -12,20 +25,27 @@ from __future__ import annotations
 import concurrent.futures
 import json
 import logging
+import os
+import shutil
+import tempfile
 import threading
 import time
+from collections import OrderedDict
 from functools import lru_cache
 from pathlib import Path
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
+import pyarrow.dataset as ds
 import sqlglot
 from sqlglot import exp
 
 from daivi_data import catalog
 from daivi_data.engines.base import QueryResult, QueryStats, TableInfo
+from daivi_data.engines.duckdb_guard import check_duckdb_sql
 from daivi_data.errors import AccessDenied, DataUnavailable, InvalidRequest, QueryFailed, QueryTimeout
-from daivi_data.governance import Policy, RoleGrants, govern
+from daivi_data.governance import Policy, PolicyStore, RoleGrants, govern
 from daivi_data.identity import Principal
 from daivi_data.queries import Query
 
@@ -35,7 +55,10 @@ MANIFEST = "manifest.json"
 DUCKDB_THREADS = 2
 INTERRUPT_RETRY_S = 0.05
 QUERY_WORKERS = 16  # queries run off the caller's thread so a late one can be abandoned on time
+MAX_ROLE_DATABASES = 16  # open per-role databases kept (least recently used closed first)
+ROLE_MEMORY_SHARE = 0.4  # of physical memory, per role database (DuckDB's default is 80% each)
 _HIVE_TYPES = {"billing_period": "VARCHAR", "snapshot_date": "DATE", "event_date": "DATE"}
+_ARROW_HIVE_TYPES = {"billing_period": pa.string(), "snapshot_date": pa.date32(), "event_date": pa.date32()}
 
 
 def read_manifest(root: Path) -> dict:
@@ -52,13 +75,18 @@ def read_manifest(root: Path) -> dict:
         raise DataUnavailable(f"The lakehouse manifest in {root} is unreadable. Rebuild it with `make demo`.") from None
 
 
+def governed_relations(grants: RoleGrants) -> frozenset[tuple[str, str]]:
+    """(database, table) of every relation a role's database holds."""
+    return frozenset((db, table.name) for db, table, _grant in grants.readable_tables())
+
+
 @lru_cache(maxsize=512)
 def translate(sql: str, grants: RoleGrants) -> tuple[str, tuple[str, ...]]:
-    """Athena SQL -> governed DuckDB SQL, and its parameter names (cached per SQL and role)."""
+    """Athena SQL -> governed, checked DuckDB SQL, and its parameter names (cached per SQL and role)."""
     try:
         statements = sqlglot.parse(sql, read="athena")
-    except sqlglot.errors.ParseError as e:
-        first = e.errors[0] if e.errors else {}
+    except (sqlglot.errors.ParseError, sqlglot.errors.TokenError) as e:
+        first = e.errors[0] if isinstance(e, sqlglot.errors.ParseError) and e.errors else {}
         where = f" at line {first.get('line')}, column {first.get('col')}" if first else ""
         raise QueryFailed(f"SQL syntax error{where}: {first.get('description', str(e))}.") from None
     # A trailing `; -- comment` parses as a comment-only Semicolon node: not a statement.
@@ -67,44 +95,111 @@ def translate(sql: str, grants: RoleGrants) -> tuple[str, tuple[str, ...]]:
         raise InvalidRequest("Exactly one SQL statement is allowed.")
     tree = govern(statements[0], grants)
     names = tuple(dict.fromkeys(p.name for p in tree.find_all(exp.Placeholder)))
-    return tree.sql(dialect="duckdb"), names
+    duck_sql = tree.sql(dialect="duckdb")
+    check_duckdb_sql(duck_sql, governed_relations(grants))
+    return duck_sql, names
+
+
+def _memory_limit() -> str:
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError):
+        return "4GB"
+    return f"{max(1, int(total * ROLE_MEMORY_SHARE / 2**20))}MB"
+
+
+class RoleDatabase:
+    """A DuckDB database that holds one role's governed relations and can reach nothing else."""
+
+    def __init__(self, root: Path, grants: RoleGrants, policy: Policy):
+        self.grants = grants
+        self.relations = governed_relations(grants)
+        self._spill = tempfile.mkdtemp(prefix="daivi-duckdb-")
+        self._datasets: dict[str, ds.Dataset] = {}  # registered per cursor: DuckDB keeps registrations per connection
+        con = duckdb.connect(":memory:", config={"threads": DUCKDB_THREADS, "temp_directory": self._spill,
+                                                 "memory_limit": _memory_limit()})
+        readable_folders = []
+        for db, table, grant in grants.readable_tables():
+            folder = (root / db / table.name).resolve()
+            if not any(folder.rglob("*.parquet")):
+                continue  # a missing table: queries on it fail with a clear message
+            con.execute(f'CREATE SCHEMA IF NOT EXISTS "{db}"')
+            view = f'"{db}"."{table.name}"'  # identifiers come from the catalog
+            if grant.is_full:
+                readable_folders.append(str(folder) + os.sep)
+                con.execute(f"CREATE VIEW {view} AS SELECT * FROM {_parquet_scan(folder, table)}")  # noqa: S608
+            else:
+                name = f"__governed__{db}__{table.name}"
+                self._datasets[name] = _governed_dataset(folder, table, grant, policy)
+                con.register(name, self._datasets[name])
+                con.execute(f'CREATE VIEW {view} AS SELECT * FROM "{name}"')  # noqa: S608
+        # Athena's `5 / 2` is 2; DuckDB's is 2.5 unless told otherwise.
+        con.execute("SET GLOBAL integer_division = true")
+        folders = ", ".join("'" + f.replace("'", "''") + "'" for f in readable_folders)
+        con.execute(f"SET GLOBAL allowed_directories = [{folders}]")
+        con.execute("SET GLOBAL enable_external_access = false")
+        con.execute("SET GLOBAL lock_configuration = true")
+        self._con = con
+
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        """A new cursor that sees the role's relations (and nothing more)."""
+        cursor = self._con.cursor()
+        for name, dataset in self._datasets.items():
+            cursor.register(name, dataset)
+        return cursor
+
+    def close(self) -> None:
+        self._con.close()
+        shutil.rmtree(self._spill, ignore_errors=True)
+
+
+def _parquet_scan(folder: Path, table: catalog.Table) -> str:
+    pattern = str(folder / ("**/*.parquet" if table.partition_keys else "*.parquet")).replace("'", "''")
+    if not table.partition_keys:
+        return f"read_parquet('{pattern}')"
+    types = ", ".join(f"'{k}': '{_HIVE_TYPES[k]}'" for k in table.partition_keys)
+    return f"read_parquet('{pattern}', hive_partitioning = true, hive_types = {{{types}}})"
+
+
+def _governed_dataset(folder: Path, table: catalog.Table, grant, policy: Policy) -> ds.Dataset:
+    """The table's files as a pyarrow dataset: allowed columns only, rows filtered before anyone sees them."""
+    partitioning = None
+    if table.partition_keys:
+        partitioning = ds.partitioning(pa.schema([(k, _ARROW_HIVE_TYPES[k]) for k in table.partition_keys]), flavor="hive")
+    full = ds.dataset(folder, format="parquet", partitioning=partitioning)
+    excluded = set(grant.excluded_columns)
+    schema = pa.schema([f for f in full.schema if f.name not in excluded])
+    dataset = ds.dataset(folder, format="parquet", partitioning=partitioning, schema=schema)
+    if grant.row_filter:
+        dataset = dataset.filter(policy.row_filter(grant.row_filter).arrow_expression(schema))
+    return dataset
 
 
 class DuckDBEngine:
     name = "duckdb"
 
-    def __init__(self, root: Path, policy: Policy, timeout_s: float = 60.0):
+    def __init__(self, root: Path, policy: Policy | PolicyStore, timeout_s: float = 60.0):
         self.root = Path(root)
-        self.policy = policy
+        self.policy = policy  # a store (re-read on change) or a fixed Policy: both answer `.current()`
         self.timeout_s = timeout_s
         self.manifest = read_manifest(self.root)
-        self._con = self._connect()
+        self._databases: OrderedDict[RoleGrants, RoleDatabase] = OrderedDict()
+        self._databases_lock = threading.Lock()
         self._workers = concurrent.futures.ThreadPoolExecutor(max_workers=QUERY_WORKERS, thread_name_prefix="duckdb-query")
 
-    def _connect(self) -> duckdb.DuckDBPyConnection:
-        con = duckdb.connect(":memory:", config={"threads": DUCKDB_THREADS})
-        for lh in catalog.LAKEHOUSES.values():
-            con.execute(f'CREATE SCHEMA IF NOT EXISTS "{lh.default_database}"')
-            for table in lh.tables:
-                folder = self.root / lh.default_database / table.name
-                files = list(folder.rglob("*.parquet"))[:1]
-                if not files:
-                    continue  # a missing table: queries on it fail with a clear message
-                pattern = str(folder / ("**/*.parquet" if table.partition_keys else "*.parquet")).replace("'", "''")
-                hive = ""
-                if table.partition_keys:
-                    types = ", ".join(f"'{k}': '{_HIVE_TYPES[k]}'" for k in table.partition_keys)
-                    hive = f", hive_partitioning = true, hive_types = {{{types}}}"
-                # Identifiers come from the catalog; the path is quoted above.
-                view = f'"{lh.default_database}"."{table.name}"'
-                con.execute(f"CREATE VIEW {view} AS SELECT * FROM read_parquet('{pattern}'{hive})")  # noqa: S608
-        # Athena's `5 / 2` is 2; DuckDB's is 2.5 unless told otherwise.
-        con.execute("SET GLOBAL integer_division = true")
-        root = str(self.root.resolve()).replace("'", "''")
-        con.execute(f"SET GLOBAL allowed_directories = ['{root}']")
-        con.execute("SET GLOBAL enable_external_access = false")
-        con.execute("SET GLOBAL lock_configuration = true")
-        return con
+    def _database(self, grants: RoleGrants, policy: Policy) -> RoleDatabase:
+        """The role's database for these exact grants (a new policy version gets a new one)."""
+        with self._databases_lock:
+            database = self._databases.get(grants)
+            if database is None:
+                stale = [g for g in self._databases if g.policy_version != grants.policy_version]
+                for old in stale:  # queries still running on them keep their cursor; new ones never see old grants
+                    self._databases.pop(old)
+                database = self._databases[grants] = RoleDatabase(self.root, grants, policy)
+                while len(self._databases) > MAX_ROLE_DATABASES:
+                    self._databases.popitem(last=False)
+            self._databases.move_to_end(grants)
+            return database
 
     def data_version(self) -> str:
         return f"duckdb:{self.root}:{self.manifest.get('generated_at', '')}"
@@ -116,11 +211,12 @@ class DuckDBEngine:
         return TableInfo(database, table, len(parts), parts[-1] if parts else None, exists)
 
     def run(self, query: Query, principal: Principal) -> QueryResult:
-        grants = self.policy.for_role(principal.role)
+        policy = self.policy.current()
+        grants = policy.for_role(principal.role)
         sql, names = translate(query.sql, grants)
         values = query.param_dict
         params = {n: list(values[n]) if isinstance(values[n], tuple) else values[n] for n in names}
-        cursor = self._con.cursor()
+        cursor = self._database(grants, policy).cursor()
         started = time.perf_counter()
         future = self._workers.submit(_fetch_df, cursor, sql, params)
         future.add_done_callback(lambda _: cursor.close())
@@ -134,7 +230,7 @@ class DuckDBEngine:
                 f"The query ran longer than {self.timeout_s:.0f} s and was stopped. Narrow the date range or add filters."
             ) from None
         except duckdb.PermissionException:
-            raise AccessDenied("The query tried to read outside the lakehouse.") from None
+            raise AccessDenied("The query tried to read outside your grants.") from None
         except (duckdb.IOException, duckdb.InvalidInputException) as e:
             log.warning("query %s failed reading the lakehouse: %s", query.name, e)
             raise DataUnavailable(

@@ -1,7 +1,7 @@
 """The real FOCUS 1.0 sample imports, and the app's own queries over it equal a direct computation from the CSV.
 
-Data: "FinOps Foundation, FOCUS Sample Data" (CC BY 4.0), read from
-../shared/data/focus-1.0/ — 1,000 anonymized rows from AWS, Microsoft and
+Data: "FinOps Foundation, FOCUS Sample Data" (CC BY 4.0), vendored in
+tests/fixtures/focus-1.0/ with its licence — 1,000 anonymized rows from AWS, Microsoft and
 Oracle with literal `NULL`s, JSON tags and 11-decimal costs. Expected values
 come from pandas over the CSV, independently of the importer.
 """
@@ -20,16 +20,16 @@ from daivi_data.ingest import run_import
 from daivi_data.queries import billing, make_query
 from daivi_data.queries import cur as q
 from daivi_data.settings import PROJECT_ROOT
-from tests.helpers import SHARED_DATA, principal
+from tests.helpers import FIXTURES, principal
 
-FOCUS_SAMPLE = SHARED_DATA / "focus-1.0" / "focus_sample.csv"
+FOCUS_SAMPLE = FIXTURES / "focus-1.0" / "focus_sample.csv"
 COST_TOLERANCE = 1e-9
 
 
 @pytest.fixture(scope="module")
 def focus_df() -> pd.DataFrame:
     if not FOCUS_SAMPLE.exists():
-        pytest.fail(f"The FOCUS sample is missing at {FOCUS_SAMPLE} (shared fixture data).")
+        pytest.fail(f"The FOCUS sample is missing at {FOCUS_SAMPLE} (vendored fixture with its licence).")
     return pd.read_csv(FOCUS_SAMPLE, na_values=["NULL"], keep_default_na=False, dtype={"SubAccountId": str, "BillingAccountId": str})
 
 
