@@ -1,9 +1,10 @@
 """Runs the MCP tools' queries: governed by the engine, cached per principal, audited per query, within a byte budget.
 
 The Streamlit-free counterpart of `daivi_data.connection`. The cache key holds
-the principal's cache key, the engine's data version, the query's name, SQL and
-bound values (and the row cap of open-ended SQL), so two principals never share
-an entry and a rebuilt lakehouse is never served stale. Entries live for
+the principal's cache key, the grants file's version, the engine's data version,
+the query's name, SQL and bound values (and the row cap of open-ended SQL), so
+two principals never share an entry, and neither edited grants nor a rebuilt
+lakehouse are ever served from a stale one. Entries live for
 `RESULT_TTL_S` and at most `MAX_CACHED_RESULTS` are kept (least recently used
 go first). A hit hands out a copy of the frame: a tool that reshapes its rows
 never changes what the next caller is served.
@@ -31,6 +32,7 @@ from daivi_data.audit import write_audit_record
 from daivi_data.engines import Engine, QueryResult
 from daivi_data.engines.base import format_bytes
 from daivi_data.errors import DaiviError, QueryFailed, SettingsError
+from daivi_data.governance import load_policy
 from daivi_data.identity import Principal
 from daivi_data.queries import Query
 from daivi_data.settings import Settings
@@ -78,13 +80,17 @@ class McpRunner:
 
     def run(self, query: Query, principal: Principal, call: ToolCall) -> QueryResult:
         """A named query's result for `principal`, from the cache when the same principal ran it recently."""
-        key = ("run", principal.cache_key, self.engine.data_version(), query.name, query.sql, query.params)
+        key = ("run", *self._scope(principal), query.name, query.sql, query.params)
         return self._audited(query, principal, call, key, lambda: self.engine.run(query, principal))
 
     def run_open_ended(self, query: Query, principal: Principal, max_rows: int, call: ToolCall) -> QueryResult:
         """The first `max_rows` rows of open-ended SQL (the SQL tool's), for `principal` only."""
-        key = ("open", principal.cache_key, self.engine.data_version(), query.name, query.sql, query.params, max_rows)
+        key = ("open", *self._scope(principal), query.name, query.sql, query.params, max_rows)
         return self._audited(query, principal, call, key, lambda: self.engine.run_open_ended(query, principal, max_rows))
+
+    def _scope(self, principal: Principal) -> tuple[str, str, str]:
+        """Whose, under which grants and over which data: the part of every cache key that is not the query."""
+        return principal.cache_key, load_policy(self.settings.grants_file).version, self.engine.data_version()
 
     def cached_entries(self) -> int:
         with self._lock:

@@ -125,3 +125,18 @@ def test_the_byte_budget_stops_a_calls_next_query(mcp_settings, budget, expect_r
         runner.run(bq.budgets(), principal, call)
     queries_run = 1 if expect_refused else 2
     assert call.bytes_scanned == queries_run * 10_000_000 and call.cost_usd == pytest.approx(queries_run * 0.05)
+
+
+def test_an_edited_grants_file_is_never_answered_from_the_old_cache(app_env, tmp_path):
+    from daivi_data.settings import load_settings
+
+    grants = tmp_path / "grants.toml"
+    grants.write_bytes(load_settings(secrets={}, environ=app_env).grants_file.read_bytes())
+    settings = load_settings(secrets={}, environ={**app_env, "DAIVI_GRANTS_FILE": str(grants),
+                                                  "DAIVI_AUDIT_LOG": str(tmp_path / "audit.jsonl")})
+    runner = McpRunner(settings, create_engine(settings))
+    principal = principal_for_persona(settings, "admin")
+    assert not runner.run(bq.accounts(), principal, ToolCall("t", {})).stats.cached
+    assert runner.run(bq.accounts(), principal, ToolCall("t", {})).stats.cached
+    grants.write_bytes(grants.read_bytes() + b"\n# reviewed\n")
+    assert not runner.run(bq.accounts(), principal, ToolCall("t", {})).stats.cached
