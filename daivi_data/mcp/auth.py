@@ -34,6 +34,8 @@ log = logging.getLogger(__name__)
 ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512")
 CLOCK_SKEW_S = 30
 JWKS_CACHE_S = 300
+JWKS_TIMEOUT_S = 10
+JWKS_REFRESH_COOLDOWN_S = 30  # an attacker's made-up key ids cannot make the server hammer the IdP
 MAX_TOKEN_CHARS = 16_000
 REQUIRED_CLAIMS = ("iss", "aud", "exp", "sub")
 SOURCE = "oidc"  # the principal's source: an OIDC identity, as in the app
@@ -64,7 +66,10 @@ class JwtTokenVerifier:
 
     def __init__(self, bearer: BearerSettings, *, jwks_client: jwt.PyJWKClient | None = None):
         self.bearer = bearer
-        self._jwks = jwks_client or jwt.PyJWKClient(bearer.jwks_url, cache_keys=True, lifespan=JWKS_CACHE_S, timeout=10)
+        # The key set is cached for JWKS_CACHE_S and an unknown `kid` refetches it at most once per cooldown.
+        # No per-key cache: PyJWT's never expires, so a key the IdP withdrew would go on verifying tokens.
+        self._jwks = jwks_client or jwt.PyJWKClient(bearer.jwks_url, cache_keys=False, lifespan=JWKS_CACHE_S,
+                                                    timeout=JWKS_TIMEOUT_S, cooldown_duration=JWKS_REFRESH_COOLDOWN_S)
 
     async def verify_token(self, token: str):  # -> AccessToken | None
         # PyJWKClient fetches the JWKS with blocking I/O (on a cache miss): keep it off the event loop.

@@ -135,15 +135,17 @@ class Idp:
         return jwt.encode(payload, signing, algorithm=algorithm, headers={"kid": self.kid})
 
 
-@pytest.fixture(scope="session")
-def idp() -> Iterator[Idp]:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    kid = uuid.uuid4().hex
-    jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(key.public_key()))
-    body = json.dumps({"keys": [{**jwk, "kid": kid, "use": "sig", "alg": "RS256"}]}).encode()
+def jwk_of(key: rsa.RSAPrivateKey, kid: str) -> dict:
+    return {**json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(key.public_key())), "kid": kid, "use": "sig", "alg": "RS256"}
+
+
+@contextlib.contextmanager
+def jwks_server(keys: list[dict]) -> Iterator[str]:
+    """A loopback HTTP server publishing `{"keys": keys}` (read on every request, so a test can rotate them); its URL."""
 
     class Jwks(http.server.BaseHTTPRequestHandler):
         def do_GET(self):  # noqa: N802 - the stdlib's name
+            body = json.dumps({"keys": keys}).encode()
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))
@@ -157,10 +159,18 @@ def idp() -> Iterator[Idp]:
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
     try:
-        yield Idp(key, kid, f"http://127.0.0.1:{httpd.server_address[1]}/jwks.json")
+        yield f"http://127.0.0.1:{httpd.server_address[1]}/jwks.json"
     finally:
         httpd.shutdown()
         thread.join(timeout=5)
+
+
+@pytest.fixture(scope="session")
+def idp() -> Iterator[Idp]:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    kid = uuid.uuid4().hex
+    with jwks_server([jwk_of(key, kid)]) as url:
+        yield Idp(key, kid, url)
 
 
 @dataclass

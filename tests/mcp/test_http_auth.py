@@ -109,3 +109,23 @@ def test_groups_claim_maps_to_a_role_like_the_app(runner, idp, mcp_settings):
         token = idp.token("someone@daivi.example", audience=served.bearer.audience, groups=["staff", "sre"])
         (result,) = served.call_tools(token, [("list_catalog", {})])
     assert answer(result)["caller"]["role"] == "ops-engineer"
+
+
+def test_a_key_the_idp_withdrew_no_longer_verifies_tokens(idp, monkeypatch):
+    import time
+
+    import jwt.jwk_set_cache
+
+    from daivi_data.mcp.auth import JWKS_CACHE_S, BearerSettings, JwtTokenVerifier
+    from tests.mcp.conftest import jwk_of, jwks_server
+
+    keys = [jwk_of(idp.key, idp.kid)]
+    with jwks_server(keys) as url:
+        bearer = BearerSettings(issuer=ISSUER, audience="https://daivi.test/mcp", jwks_url=url, resource_url="https://daivi.test/mcp")
+        verifier = JwtTokenVerifier(bearer)
+        token = idp.token(USERS["admin"], audience=bearer.audience)
+        assert verifier.claims_of(token)["email"] == USERS["admin"]
+        keys.clear()  # the IdP rotates the key out
+        later = time.monotonic() + JWKS_CACHE_S + 1
+        monkeypatch.setattr(jwt.jwk_set_cache, "time", type("Later", (), {"monotonic": staticmethod(lambda: later)}))
+        assert verifier.claims_of(token) is None
