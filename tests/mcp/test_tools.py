@@ -21,8 +21,8 @@ from daivi_data.queries import cur as cq
 from daivi_data.queries import inventory as iq
 from daivi_data.queries import splunk as sq
 from daivi_data.queries.billing import CostScope, Dimension
-from tests.helpers import PAYMENTS_ACCOUNT_IDS, PERSONAS
-from tests.mcp.conftest import answer, call_tool, call_tools, refusal
+from tests.helpers import PAYMENTS_ACCOUNT_IDS, PERSONA_ROLES, PERSONAS
+from tests.mcp.conftest import USERS, answer, call_tool, call_tools, refusal
 
 # What each persona's grants let them read (config/grants.toml), written out by hand.
 READS = {
@@ -65,16 +65,26 @@ def test_the_server_lists_every_tool_with_schemas_and_a_description_of_its_units
     assert listed["cost_by_dimension"].input_schema["properties"]["limit"]["maximum"] == 500
 
 
-@pytest.mark.parametrize("persona", PERSONAS)
-def test_each_tool_answers_each_persona_or_names_what_their_role_may_not_read(persona_server, persona):
-    names = list(TOOL_NEEDS)
-    results = call_tools(persona_server(persona), [(name, DEFAULT_ARGS.get(name, {})) for name in names])
-    for name, result in zip(names, results, strict=True):
+EVERY_TOOL = [(name, DEFAULT_ARGS.get(name, {})) for name in TOOL_NEEDS]
+
+
+def assert_answered_or_denied(persona: str, role: str, results) -> None:
+    for (name, _), result in zip(EVERY_TOOL, results, strict=True):
         if TOOL_NEEDS[name] <= READS[persona]:
-            body = answer(result)
-            assert body["caller"]["email"].endswith("@daivi.example"), name
+            assert answer(result)["caller"]["role"] == role, name
         else:
             assert "Access denied" in refusal(result), name
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_each_tool_answers_each_persona_or_names_what_their_role_may_not_read(persona_server, persona):
+    assert_answered_or_denied(persona, PERSONA_ROLES[persona], call_tools(persona_server(persona), EVERY_TOOL))
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_each_tool_answers_each_token_user_over_http(http_mcp, idp, persona):
+    token = idp.token(USERS[persona], audience=http_mcp.bearer.audience)
+    assert_answered_or_denied(persona, PERSONA_ROLES[persona], http_mcp.call_tools(token, EVERY_TOOL))
 
 
 def principal(settings, persona):
