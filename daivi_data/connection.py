@@ -4,9 +4,11 @@ Pages call `connection.run(query, principal)`; the SQL workbench calls
 `connection.run_open_ended(query, principal, max_rows)` for user SQL whose
 result size nobody bounded (on Athena a PyAthena cursor that reads only the
 first rows and can cancel). Results are cached with `st.cache_data`; the cache
-key always holds the principal's cache key and the engine's data version, so
-two users never share a cached result and a rebuilt lakehouse is never served
-from a stale entry. Every call, cached or not, is written to the audit log.
+key always holds the principal's cache key, the engine's data version and the
+grants' policy version, so two users never share a cached result, a rebuilt
+lakehouse is never served from a stale entry and nothing computed under edited
+grants is served after the edit. Every call — ok, cached, denied, refused,
+failed or timed out — is written to the audit log.
 """
 
 from __future__ import annotations
@@ -18,9 +20,10 @@ from collections.abc import Callable
 import streamlit as st
 from streamlit.connections import BaseConnection
 
-from daivi_data.audit import write_audit_record
+from daivi_data.audit import outcome_of, write_audit_record
 from daivi_data.engines import Engine, QueryResult, create_engine
 from daivi_data.errors import DaiviError
+from daivi_data.governance import policy_store
 from daivi_data.identity import Principal
 from daivi_data.queries import Query
 from daivi_data.settings import Settings, load_settings
@@ -36,6 +39,7 @@ _executed = threading.local()
 def _run_cached(
     principal_key: str,
     data_version: str,
+    policy_version: str,
     query_name: str,
     sql: str,
     params: tuple,
@@ -43,7 +47,7 @@ def _run_cached(
     _query: Query,
     _principal: Principal,
 ) -> QueryResult:
-    # The hashed arguments above are the cache key: principal, data, and the
+    # The hashed arguments above are the cache key: principal, data, grants, and the
     # query's full text and values. `_principal` is unhashed only because
     # `principal_key` already determines it (role included).
     _executed.flag = True
@@ -54,6 +58,7 @@ def _run_cached(
 def _run_open_ended_cached(
     principal_key: str,
     data_version: str,
+    policy_version: str,
     query_name: str,
     sql: str,
     params: tuple,
@@ -80,32 +85,40 @@ class LakehouseConnection(BaseConnection[Engine]):
         return self._instance
 
     def run(self, query: Query, principal: Principal) -> QueryResult:
-        """Run a named query as `principal`, from the cache when the same principal ran it before."""
+        """Run a named query as `principal`, from the cache when the same principal ran it before under the same grants."""
         engine = self.engine
-        return self._audited(query, principal, lambda: _run_cached(
-            principal.cache_key, engine.data_version(), query.name, query.sql, query.params, engine, query, principal))
+        return self._audited(query, principal, lambda version: _run_cached(
+            principal.cache_key, engine.data_version(), version, query.name, query.sql, query.params, engine, query, principal))
 
     def run_open_ended(self, query: Query, principal: Principal, max_rows: int) -> QueryResult:
         """The first `max_rows` rows of open-ended SQL (the workbench's) as `principal`; cached for that principal only."""
         engine = self.engine
-        return self._audited(query, principal, lambda: _run_open_ended_cached(
-            principal.cache_key, engine.data_version(), query.name, query.sql, query.params, max_rows,
+        return self._audited(query, principal, lambda version: _run_open_ended_cached(
+            principal.cache_key, engine.data_version(), version, query.name, query.sql, query.params, max_rows,
             engine, query, principal))
 
-    def _audited(self, query: Query, principal: Principal, call: Callable[[], QueryResult]) -> QueryResult:
-        """`call()`, with one audit record whatever happens (ok, cached or the error's type)."""
-        engine = self.engine
+    def record_refusal(self, query: Query, principal: Principal, error: DaiviError) -> None:
+        """An audit line for a query refused before it reached the engine (the workbench's SQL guard)."""
+        self._write(query, principal, rows=None, elapsed_s=0.0, outcome=outcome_of(error), error=error)
+
+    def _audited(self, query: Query, principal: Principal, call: Callable[[str], QueryResult]) -> QueryResult:
+        """`call(policy_version)`, with one audit record whatever happens."""
         _executed.flag = False
         started = time.perf_counter()
+        version = ""
         try:
-            result = call()
+            version = policy_store(self.settings.grants_file).current().version
+            result = call(version)
         except DaiviError as e:
-            write_audit_record(self.settings.audit_log, principal=principal, engine=engine.name, query=query,
-                               rows=None, elapsed_s=time.perf_counter() - started, outcome=f"error:{type(e).__name__}")
+            self._write(query, principal, rows=None, elapsed_s=time.perf_counter() - started, outcome=outcome_of(e),
+                        error=e, policy_version=version)
             raise
         cached = not _executed.flag
         result.stats.cached = cached
-        write_audit_record(self.settings.audit_log, principal=principal, engine=engine.name, query=query,
-                           rows=result.stats.rows, elapsed_s=time.perf_counter() - started,
-                           outcome="cached" if cached else "ok", query_id=result.stats.query_id)
+        self._write(query, principal, rows=result.stats.rows, elapsed_s=time.perf_counter() - started,
+                    outcome="cached" if cached else "ok", query_id=result.stats.query_id, policy_version=version)
         return result
+
+    def _write(self, query: Query, principal: Principal, **fields) -> None:
+        write_audit_record(self.settings.audit_log, principal=principal, engine=self.engine.name, query=query,
+                           to_stdout=self.settings.audit_stdout, **fields)

@@ -83,6 +83,7 @@ class Settings:
     query_timeout_s: float = 60.0
     max_result_rows: int = 100_000
     audit_log: Path = PROJECT_ROOT / "data" / "audit.jsonl"
+    audit_stdout: bool = False  # also print each audit line to stdout (containers: CloudWatch keeps it)
     required_tags: dict[str, tuple[str, ...]] = field(
         default_factory=lambda: {"team": (), "environment": ("prod", "staging", "dev", "sandbox", "shared"), "cost-center": ()}
     )
@@ -143,6 +144,7 @@ _SCALARS: dict[str, type] = {
     "query_timeout_s": float,
     "max_result_rows": int,
     "audit_log": Path,
+    "audit_stdout": bool,
 }
 _ATHENA_SCALARS: dict[str, type] = {
     "region": str,

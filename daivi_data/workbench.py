@@ -85,6 +85,11 @@ class CheckedSql:
         return make_query(QUERY_NAME, self.sql)
 
 
+def adhoc_query(text: str) -> Query:
+    """User SQL as a `Query`, unparsed: it may be what the guard just refused (the audit log records it as typed)."""
+    return Query(QUERY_NAME, text)
+
+
 @lru_cache(maxsize=256)  # the page re-checks the same text on every rerun (chart options, history clicks)
 def check_sql(text: str | None, grants: RoleGrants | None = None, row_limit: int = WORKBENCH_ROW_LIMIT) -> CheckedSql:
     """Parse and check user SQL; raise EmptySql, SqlSyntaxError, RefusedStatement, AccessDenied or InvalidRequest."""

@@ -17,7 +17,7 @@ from daivi_data import catalog_browser
 from daivi_data.engines.base import format_bytes
 from daivi_data.errors import DaiviError
 from daivi_data.saved_queries import DEFAULT_KEY, saved_queries_for
-from daivi_data.workbench import MAX_SQL_CHARS, WORKBENCH_ROW_LIMIT, EmptySql, check_sql, date_only_columns, limit_result
+from daivi_data.workbench import MAX_SQL_CHARS, WORKBENCH_ROW_LIMIT, EmptySql, adhoc_query, check_sql, date_only_columns, limit_result
 from daivi_ui.components import csv_download, empty_state
 from daivi_ui.context import app_context
 from daivi_ui.errors import show_error
@@ -198,6 +198,7 @@ def draw_editor() -> None:
         st.info(str(e), icon=":material/edit:")
         return
     except DaiviError as e:
+        ctx.connection.record_refusal(adhoc_query(active), ctx.principal, e)
         show_error(e)
         remember(active, f"refused: {e.title.lower()}")
         return

@@ -43,7 +43,8 @@ def test_audit_log_records_failures(settings, tmp_path):
         connection.run(make_query("t.forbidden", "SELECT COUNT(*) FROM daivi_splunk.events WHERE event_date = current_date"),
                        principal("finance"))
     record = json.loads(audit.read_text().splitlines()[-1])
-    assert record["outcome"] == "error:AccessDenied" and record["rows"] is None
+    assert record["outcome"] == "denied" and record["rows"] is None
+    assert record["error"]["type"] == "AccessDenied" and "daivi_splunk.events" in record["error"]["message"]
 
 
 def test_missing_lakehouse_says_what_to_do(tmp_path, settings):
