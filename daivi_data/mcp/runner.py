@@ -28,7 +28,7 @@ from dataclasses import dataclass, field, replace
 
 import boto3
 
-from daivi_data.audit import write_audit_record
+from daivi_data.audit import outcome_of, write_audit_record
 from daivi_data.engines import Engine, QueryResult
 from daivi_data.engines.base import format_bytes
 from daivi_data.errors import DaiviError, QueryFailed, SettingsError
@@ -116,11 +116,15 @@ class McpRunner:
             while len(self._cache) > self.max_entries:
                 self._cache.popitem(last=False)
 
+    def record_refusal(self, query: Query, principal: Principal, call: ToolCall, error: DaiviError) -> None:
+        """An audit line for a query refused before it reached the engine (the SQL tool's guard)."""
+        self._audit(query, principal, call, None, 0.0, outcome_of(error), error=error)
+
     def _audited(self, query: Query, principal: Principal, call: ToolCall, key: tuple,
                  execute: Callable[[], QueryResult]) -> QueryResult:
         started = time.perf_counter()
-        result = self._cached(key)
         try:
+            result = self._cached(key)
             if result is None:
                 self._check_budget(call)
                 result = execute()
@@ -129,7 +133,7 @@ class McpRunner:
                 with self._lock:
                     self.executed += 1
         except DaiviError as e:
-            self._audit(query, principal, call, None, time.perf_counter() - started, f"error:{type(e).__name__}")
+            self._audit(query, principal, call, None, time.perf_counter() - started, outcome_of(e), error=e)
             raise
         stats = result.stats
         call.queries += 1
@@ -150,14 +154,20 @@ class McpRunner:
             )
 
     def _audit(self, query: Query, principal: Principal, call: ToolCall, result: QueryResult | None,
-               elapsed_s: float, outcome: str) -> None:
+               elapsed_s: float, outcome: str, error: DaiviError | None = None) -> None:
         stats = result.stats if result is not None else None
+        fresh = stats is not None and not stats.cached
         details = {"tool": call.tool, "arguments": call.arguments,
-                   "bytes_scanned": stats.bytes_scanned if stats and not stats.cached else 0,
-                   "cost_usd": stats.cost_usd if stats and not stats.cached else 0.0}
+                   "bytes_scanned": (stats.bytes_scanned or 0) if fresh else 0,
+                   "cost_usd": (stats.cost_usd or 0.0) if fresh else 0.0}
+        try:
+            version = load_policy(self.settings.grants_file).version
+        except DaiviError:
+            version = ""  # a broken grants file: the query already failed closed, say so without a version
         write_audit_record(self.settings.audit_log, principal=principal, engine=self.engine.name, query=query,
                            rows=stats.rows if stats else None, elapsed_s=elapsed_s, outcome=outcome,
-                           query_id=stats.query_id if stats else "", via="mcp", details=details)
+                           query_id=stats.query_id if stats else "", error=error, policy_version=version, via="mcp",
+                           details=details, to_stdout=self.settings.audit_stdout)
 
 
 def check_workgroup_cutoff(settings: Settings, max_bytes: int, session: boto3.Session | None = None) -> int:

@@ -54,7 +54,7 @@ from daivi_data.queries import cur as cq
 from daivi_data.queries import inventory as iq
 from daivi_data.queries import splunk as sq
 from daivi_data.queries.billing import CostFilter, CostScope, Dimension
-from daivi_data.workbench import check_sql, limit_result
+from daivi_data.workbench import adhoc_query, check_sql, limit_result
 
 log = logging.getLogger(__name__)
 
@@ -755,10 +755,14 @@ class LakehouseTools:
         at most row_limit rows, the engine's time limit and, on Athena, a bytes-scanned limit per call (a query
         over a partitioned table must filter on its partition key). Costs in the lakehouses are USD."""
         c = self.begin(ctx)
-        checked = check_sql(sql, c.grants, row_limit)
-        warnings = [w.message() for w in checked.partition_warnings]
-        if warnings and self.runner.engine.name == "athena":
-            raise InvalidRequest(" ".join(warnings) + " The MCP server refuses unpartitioned scans on Athena.")
+        try:
+            checked = check_sql(sql, c.grants, row_limit)
+            warnings = [w.message() for w in checked.partition_warnings]
+            if warnings and self.runner.engine.name == "athena":
+                raise InvalidRequest(" ".join(warnings) + " The MCP server refuses unpartitioned scans on Athena.")
+        except DaiviError as e:
+            self.runner.record_refusal(adhoc_query(sql), c.principal, c.call, e)
+            raise
         result = self.runner.run_open_ended(checked.query(), c.principal, checked.max_rows, c.call)
         df, truncated = limit_result(result.df, checked)
         return SqlResult(**c.envelope(), sql=checked.sql, tables=list(checked.tables), columns=[str(x) for x in df.columns],

@@ -77,11 +77,12 @@ def test_every_query_is_audited_with_the_tool_and_its_arguments(persona_server, 
     assert all("bytes_scanned" in r["details"] and "cost_usd" in r["details"] for r in records)
 
 
-def test_a_refused_query_is_audited_as_an_error(persona_server, mcp_settings):
-    result = call_tool(persona_server("finance"), "run_sql", {"sql": "SELECT * FROM daivi_splunk.events"})
-    assert result.is_error
-    # The guard refused it before any query ran: nothing ran, so nothing is audited as run.
-    assert not [r for r in read_audit(mcp_settings) if r.get("details", {}).get("tool") == "run_sql" and r["outcome"] == "ok"]
+def test_a_refused_query_is_audited_with_its_sql_and_why(persona_server, mcp_settings):
+    sql = "SELECT * FROM daivi_splunk.events"
+    assert call_tool(persona_server("finance"), "run_sql", {"sql": sql}).is_error
+    (record,) = [r for r in read_audit(mcp_settings) if r.get("details", {}).get("tool") == "run_sql"]
+    assert record["outcome"] == "denied" and record["sql"] == sql and record["via"] == "mcp"
+    assert record["error"]["type"] == "AccessDenied" and record["policy_version"]
 
 
 def test_the_apps_audit_records_say_app(tmp_path, mcp_settings):
