@@ -129,3 +129,13 @@ def test_a_key_the_idp_withdrew_no_longer_verifies_tokens(idp, monkeypatch):
         later = time.monotonic() + JWKS_CACHE_S + 1
         monkeypatch.setattr(jwt.jwk_set_cache, "time", type("Later", (), {"monotonic": staticmethod(lambda: later)}))
         assert verifier.claims_of(token) is None
+
+
+def test_without_a_verified_token_in_the_request_a_tool_refuses_rather_than_guess(runner, mcp_settings):
+    from daivi_data.mcp.server import bearer_identity, build_server
+    from tests.mcp.conftest import call_tool
+
+    # A server wired for bearer identities but reached without the HTTP auth layer (in-process): no token, no data.
+    result = call_tool(build_server(runner, bearer_identity(mcp_settings)), "run_sql", {"sql": "SELECT 1 AS x"})
+    assert "Not signed in" in refusal(result)
+    assert runner.executed == 0
