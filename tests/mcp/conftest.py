@@ -140,12 +140,13 @@ def jwk_of(key: rsa.RSAPrivateKey, kid: str) -> dict:
 
 
 @contextlib.contextmanager
-def jwks_server(keys: list[dict]) -> Iterator[str]:
-    """A loopback HTTP server publishing `{"keys": keys}` (read on every request, so a test can rotate them); its URL."""
+def json_server(document: dict) -> Iterator[str]:
+    """A loopback HTTP server answering every GET with `document` as JSON (serialised per request, so a test can
+    change it); its base URL."""
 
-    class Jwks(http.server.BaseHTTPRequestHandler):
+    class Json(http.server.BaseHTTPRequestHandler):
         def do_GET(self):  # noqa: N802 - the stdlib's name
-            body = json.dumps({"keys": keys}).encode()
+            body = json.dumps(document).encode()
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))
@@ -155,14 +156,21 @@ def jwks_server(keys: list[dict]) -> Iterator[str]:
         def log_message(self, *args):
             pass
 
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Jwks)
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Json)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}/jwks.json"
+        yield f"http://127.0.0.1:{httpd.server_address[1]}"
     finally:
         httpd.shutdown()
         thread.join(timeout=5)
+
+
+@contextlib.contextmanager
+def jwks_server(keys: list[dict]) -> Iterator[str]:
+    """The URL of a JWKS publishing `keys` (a list the test may change to rotate keys)."""
+    with json_server({"keys": keys}) as base:
+        yield f"{base}/jwks.json"
 
 
 @pytest.fixture(scope="session")
