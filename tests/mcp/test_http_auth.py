@@ -66,9 +66,12 @@ def test_a_bad_token_is_refused_with_401(http_mcp, idp, kind):
     assert token not in response.text
 
 
-def test_a_token_without_the_required_scope_is_refused(http_mcp, idp):
+def test_a_token_without_the_required_scope_is_refused_with_the_scope_to_ask_for(http_mcp, idp):
     token = idp.token(USERS["admin"], audience=http_mcp.bearer.audience, scope="openid email")
-    assert post_initialize(http_mcp, token).status_code == 401
+    response = post_initialize(http_mcp, token)
+    assert response.status_code == 403
+    assert 'error="insufficient_scope"' in response.headers["www-authenticate"]
+    assert "daivi.read" in response.headers["www-authenticate"]
 
 
 def test_a_valid_token_opens_a_session_with_every_tool(http_mcp, idp):
