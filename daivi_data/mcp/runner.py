@@ -4,8 +4,8 @@ The Streamlit-free counterpart of `daivi_data.connection`. The cache key holds
 the principal's cache key, the grants file's version, the engine's data version,
 the query's name, SQL and bound values (and the row cap of open-ended SQL), so
 two principals never share an entry, and neither edited grants nor a rebuilt
-lakehouse are ever served from a stale one. Entries live for
-`RESULT_TTL_S` and at most `MAX_CACHED_RESULTS` are kept (least recently used
+lakehouse are ever served from a stale one. Entries live for the app's
+`cache_ttl_s` and at most its `cache_max_entries` are kept (least recently used
 go first). A hit hands out a copy of the frame: a tool that reshapes its rows
 never changes what the next caller is served.
 
@@ -37,8 +37,6 @@ from daivi_data.identity import Principal
 from daivi_data.queries import Query
 from daivi_data.settings import Settings
 
-RESULT_TTL_S = 600
-MAX_CACHED_RESULTS = 500
 DEFAULT_MAX_BYTES_SCANNED = 10 * 1000**3  # 10 GB per tool call on Athena (about $0.05 at $5/TB)
 
 
@@ -71,12 +69,16 @@ class McpRunner:
 
     settings: Settings
     engine: Engine
-    ttl_s: float = RESULT_TTL_S
-    max_entries: int = MAX_CACHED_RESULTS
+    ttl_s: float | None = None  # default: the app's cache_ttl_s setting
+    max_entries: int | None = None  # default: the app's cache_max_entries setting
     clock: Callable[[], float] = time.monotonic
     _cache: OrderedDict = field(default_factory=OrderedDict, init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
     executed: int = field(default=0, init=False)  # queries the engine ran (not served from the cache)
+
+    def __post_init__(self) -> None:
+        self.ttl_s = self.settings.cache_ttl_s if self.ttl_s is None else self.ttl_s
+        self.max_entries = self.settings.cache_max_entries if self.max_entries is None else self.max_entries
 
     def run(self, query: Query, principal: Principal, call: ToolCall) -> QueryResult:
         """A named query's result for `principal`, from the cache when the same principal ran it recently."""
