@@ -10,6 +10,7 @@ import streamlit as st
 from daivi_data.engines import QueryResult
 from daivi_data.errors import DaiviError
 from daivi_ui.errors import show_error
+from daivi_ui.text import csv_bytes
 
 
 def show_query_stats(results: Iterable[QueryResult]) -> None:
@@ -32,9 +33,15 @@ def show_query_stats(results: Iterable[QueryResult]) -> None:
     st.caption(text)
 
 
-def csv_download(df: pd.DataFrame, file_name: str, label: str = "Download CSV", key: str | None = None) -> None:
-    st.download_button(label, df.to_csv(index=False).encode("utf-8"), file_name=file_name, mime="text/csv",
-                       key=key or f"download-{file_name}", icon=":material/download:")
+def csv_download(df: pd.DataFrame | Callable[[], pd.DataFrame], file_name: str, label: str = "Download CSV",
+                 key: str | None = None, help: str | None = None) -> None:
+    """A CSV button whose file is made when it is clicked (a rerun does not turn 20k rows into text).
+
+    `df` may be a function, for an export whose query should run only on the click. Every
+    download goes through `csv_bytes`: text cells that a spreadsheet would run as formulas are neutralized.
+    """
+    st.download_button(label, data=lambda: csv_bytes(df() if callable(df) else df), file_name=file_name, mime="text/csv",
+                       key=key or f"download-{file_name}", icon=":material/download:", on_click="ignore", help=help)
 
 
 def empty_state(message: str) -> None:

@@ -18,6 +18,7 @@ from daivi_ui.components import csv_download, empty_state, format_money, show_qu
 from daivi_ui.context import app_context
 from daivi_ui.errors import show_error
 from daivi_ui.state import URL, check_url_param, url_values
+from daivi_ui.text import literal
 
 ACCOUNT_OPTION = re.compile(r"\((\d{12})\)\s*$")
 
@@ -126,8 +127,8 @@ def tag_key_missing_notice(param: str, what: str) -> None:
     bad = [v for v in url_values(param) if v.startswith("tag:") and v not in dimension_keys]
     if bad:
         found = ", ".join(tag_keys) or "none"
-        st.warning(f"Tag key {bad[0][4:]!r} ({what}) does not occur in cost allocation tags between {start} and {end} "
-                   f"(keys found: {found}); using the default.", icon=":material/sell:")
+        st.warning(f"Tag key “{literal(bad[0][4:], 60)}” ({what}) does not occur in cost allocation tags between {start} and {end} "
+                   f"(keys found: {literal(found)}); using the default.", icon=":material/sell:")
 
 
 tag_key_missing_notice("group", "group by")
@@ -178,8 +179,8 @@ with st.expander(f"Filters{f' ({active} active)' if active else ''}", expanded=b
             if dim == "tag":
                 check_url_param("m_tag", MODES, "tag filter mode")
                 if url_values("ftag") and url_values("ftag")[0] not in tag_keys:
-                    st.warning(f"Tag key {url_values('ftag')[0][:60]!r} does not occur in the range (keys found: "
-                               f"{', '.join(tag_keys) or 'none'}); the tag filter is off.", icon=":material/sell:")
+                    st.warning(f"Tag key “{literal(url_values('ftag')[0], 60)}” does not occur in the range (keys found: "
+                               f"{literal(', '.join(tag_keys) or 'none')}); the tag filter is off.", icon=":material/sell:")
                 tag_key = st.selectbox("Tag key", tag_keys, index=None, placeholder="Filter by a tag…", key="ftag", bind=URL)
                 values_options: list[str] = []
                 if tag_key:
@@ -219,7 +220,7 @@ with st.expander(f"Filters{f' ({active} active)' if active else ''}", expanded=b
 unknown = [(f.dimension.label, v) for f in filters for v in f.values
            if v not in option_sets.get(f.dimension.name, set())]
 if unknown:
-    shown = "; ".join(f"{label}: {value[:60]!r}" for label, value in unknown[:5])
+    shown = "; ".join(f"{literal(label)}: “{literal(value, 60)}”" for label, value in unknown[:5])
     more = f" and {len(unknown) - 5} more" if len(unknown) > 5 else ""
     st.warning(f"No cost in this range matches filter value {shown}{more}. Values are matched exactly, as plain text.",
                icon=":material/filter_alt_off:")
@@ -359,7 +360,7 @@ tabs = st.tabs(list(TABS), key="tab", bind=URL, default=TABS[0])
 
 def draw_changes() -> None:
     increases, decreases, total_change = ca.top_movers(current_by_group, previous_by_group, n=5)
-    st.markdown(f"**{group.label}** between {compare_label} and {start:%b %d} – {end:%b %d, %Y}: "
+    st.markdown(f"**{literal(group.label)}** between {compare_label} and {start:%b %d} – {end:%b %d, %Y}: "
                 f"total change **{format_money(total_change)}**"
                 + (f" ({change:+.1%})" if change is not None else "") + ".")
     if increases.empty and decreases.empty:
@@ -398,7 +399,7 @@ def draw_anomalies() -> None:
     if not ctx.embed:
         st.caption(ca.ANOMALY_METHOD)
     if events.empty:
-        empty_state(f"No anomalies by {anomaly_dim.label.lower()} between {detect_start} and {end}.")
+        empty_state(f"No anomalies by {literal(anomaly_dim.label.lower())} between {detect_start} and {end}.")
     else:
         shown_events = events.head(10)
         labels_a = labels_for(anomaly_dim)
@@ -445,7 +446,7 @@ def draw_anomalies() -> None:
         top_event = shown_events.iloc[0]
         st.plotly_chart(fig.build_anomaly_figure(by_day, top_event["group"], top_event["first_day"], top_event["last_day"],
                                                  labels_a.get(top_event["group"], top_event["group"])), key="anomaly_chart")
-        st.caption(f"Daily cost of the largest anomaly's {anomaly_dim.label.lower()}, the event shaded.")
+        st.caption(f"Daily cost of the largest anomaly's {literal(anomaly_dim.label.lower())}, the event shaded.")
 
 
 def draw_forecast() -> None:

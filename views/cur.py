@@ -24,6 +24,7 @@ from daivi_ui.components import csv_download, draw_open_tabs, empty_state, forma
 from daivi_ui.context import app_context
 from daivi_ui.errors import show_error
 from daivi_ui.state import URL, check_url_param
+from daivi_ui.text import literal
 
 COMMITMENT_TREND_MONTHS = 3  # daily coverage costs one CUR month scan per month shown (~0.2 s each on large)
 TABS = ("Drill-down", "Invoice", "Commitments", "Allocation", "Top resources", "Data transfer")
@@ -96,11 +97,11 @@ if url_period:
     try:
         q.require_period(url_period)
     except InvalidRequest:
-        st.info(f"Ignored invalid value {url_period[:40]!r} for **billing period** in the URL (expected YYYY-MM); "
+        st.info(f"Ignored invalid value “{literal(url_period, 40)}” for **billing period** in the URL (expected YYYY-MM); "
                 f"showing {period}.", icon=":material/info:")
     else:
         if url_period not in available:
-            st.warning(f"No CUR line items for billing period **{url_period}**{' that your role may see' if rows_may_be_hidden() else ''}. "
+            st.warning(f"No CUR line items for billing period **{literal(url_period, 40)}**{' that your role may see' if rows_may_be_hidden() else ''}. "
                        f"Periods with data: {available[-1]} to {available[0]}. Choose one below.",
                        icon=":material/event_busy:")
             period = None
@@ -183,10 +184,10 @@ def breadcrumb(path: q.DrillPath) -> None:
     with st.container(horizontal=True, gap="small", key="breadcrumb"):
         for i, (label, level) in enumerate(crumbs):
             last = i == len(crumbs) - 1
-            short = label if len(label) <= 60 else label[:57] + "…"
+            short = literal(label, 57)
             st.button(short, key=f"crumb_{level}", disabled=last, type="tertiary" if not last else "secondary",
                       icon=":material/chevron_right:" if i else ":material/home:",
-                      on_click=set_drill_path, args=(path.up_to(level),), help=label if short != label else None)
+                      on_click=set_drill_path, args=(path.up_to(level),), help=literal(label, 2_000) if len(label) > 57 else None)
 
 
 def with_labels(level: str, df: pd.DataFrame) -> pd.DataFrame:
@@ -246,7 +247,7 @@ def draw_drill_level(path: q.DrillPath) -> None:
     total_rows = int(df["total_rows"].iloc[0])
     df = df.drop(columns="total_rows")
     if level == "line_item":
-        st.subheader(f"Line items of {path.resource}")
+        st.subheader(f"Line items of {literal(path.resource)}")
         if path.resource != q.NO_RESOURCE:
             st.link_button("Open in inventory", ca.inventory_link(path.resource), icon=":material/inventory_2:")
         shown = df.drop(columns=["line_item_id"]) if df["line_item_id"].isna().all() else df

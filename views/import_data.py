@@ -25,6 +25,7 @@ from daivi_data.ingest.detect import SUPPORTED
 from daivi_ui.context import app_context
 from daivi_ui.errors import show_error
 from daivi_ui.state import URL, check_url_param
+from daivi_ui.text import literal
 
 ADMIN_ROLE = "admin"
 MODES = ("Upload files", "Folder on the server")
@@ -142,10 +143,10 @@ def show_report(report: ImportReport) -> None:
     if any(Path(s.path).name == FOCUS_SAMPLE_NAME for s in report.sources):
         st.caption(FOCUS_SAMPLE_ATTRIBUTION)
     for warning in report.warnings:
-        st.warning(warning, icon=":material/flag:")
+        st.warning(literal(warning, 2_000), icon=":material/flag:")
     for table, groups in sorted(report.rejected.items()):
         for r in groups:
-            with st.expander(f"{r.count:,} row(s) rejected from {table}: {r.reason}"):
+            with st.expander(f"{r.count:,} row(s) rejected from {literal(table)}: {literal(r.reason)}"):
                 st.code("\n".join(r.sample), language=None, wrap_lines=True)
     if report.skipped_files:
         with st.expander(f"{len(report.skipped_files)} file(s) skipped"):
@@ -181,5 +182,5 @@ if last:
     if outcome == "ok":
         st.success(f"Imported into `{target}`. Every view now shows this data.", icon=":material/check_circle:")
     else:
-        st.error(f"**Import stopped.** {message} The previous lakehouse was not changed.", icon=":material/error:")
+        st.error(f"**Import stopped.** {literal(message, 2_000)} The previous lakehouse was not changed.", icon=":material/error:")
     show_report(report)

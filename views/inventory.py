@@ -19,10 +19,11 @@ from daivi_data import inventory_analysis as ia
 from daivi_data.errors import DaiviError, InvalidRequest
 from daivi_data.queries import inventory as q
 from daivi_ui import figures_inventory as fig
-from daivi_ui.components import draw_open_tabs, empty_state, format_money, show_query_stats
+from daivi_ui.components import csv_download, draw_open_tabs, empty_state, format_money, show_query_stats
 from daivi_ui.context import app_context
 from daivi_ui.errors import show_error
 from daivi_ui.state import URL, check_url_param, url_values
+from daivi_ui.text import literal
 
 TABS = ("Overview", "Search", "Tag compliance", "Waste", "Detail", "History")
 PAGE_SIZES = (25, 50, 100, 200)
@@ -65,12 +66,6 @@ def head_for_screen(df: pd.DataFrame) -> pd.DataFrame:
         return df
     st.caption(f"Showing the first {MAX_TABLE_ROWS:,} of {len(df):,} rows; the CSV has them all.")
     return df.head(MAX_TABLE_ROWS)
-
-
-def csv_download(df: pd.DataFrame, file_name: str, key: str, label: str = "Download CSV") -> None:
-    """A CSV button whose file is made when it is clicked: a rerun does not turn 20k rows into text."""
-    st.download_button(label, data=lambda: df.to_csv(index=False).encode("utf-8"), file_name=file_name, mime="text/csv",
-                       key=key, icon=":material/download:", on_click="ignore")
 
 
 def as_dates(values) -> list[dt.date]:
@@ -230,7 +225,7 @@ def draw_overview() -> None:
     right.plotly_chart(figures["map"], key="fig_map", config=fig.MAP_PLOTLY_CONFIG)
     _, unplaced = fig.region_points(counts)
     if unplaced:
-        right.caption(f"Not on the map: {', '.join(unplaced)} (no fixed location).")
+        right.caption(f"Not on the map: {literal(', '.join(unplaced))} (no fixed location).")
     st.plotly_chart(figures["trend"], key="fig_trend")
 
     if diff is not None:
@@ -316,14 +311,12 @@ def draw_search() -> None:
     max_rows = ctx.settings.max_result_rows
     query = q.search_export(snapshot, flt, tuple(columns), max_rows)
 
-    def export_csv() -> bytes:
+    def export() -> pd.DataFrame:
         # Runs when the button is clicked: the whole result, not the page on screen.
-        full = ctx.run(query).df.head(max_rows)
-        return for_display(full).to_csv(index=False).encode("utf-8")
+        return for_display(ctx.run(query).df.head(max_rows))
 
-    label = f"Download all {min(total, max_rows):,} rows (CSV)"
-    top[1].download_button(label, data=export_csv, file_name=f"inventory-{snapshot}.csv", mime="text/csv",
-                           key="dl_search", icon=":material/download:", on_click="ignore")
+    with top[1]:
+        csv_download(export, f"inventory-{snapshot}.csv", f"Download all {min(total, max_rows):,} rows (CSV)", key="dl_search")
     if total > max_rows:
         top[1].caption(f"The export stops at {max_rows:,} rows (setting `daivi.max_result_rows`).")
 
@@ -418,13 +411,13 @@ def resolve_host(host: str) -> str | None:
     """The resource id for a host name: one match opens it, several ask which one, none says so."""
     matches = run(q.resources_by_host(snapshot, host))
     if matches.empty:
-        st.warning(f"No resource named **{host}** on {snapshot}. Check the host name, or pick another snapshot.",
+        st.warning(f"No resource named **{literal(host)}** on {snapshot}. Check the host name, or pick another snapshot.",
                    icon=":material/search_off:")
         return None
     if len(matches) == 1:
         return str(matches["resource_id"][0])
     labels = {r.resource_id: f"{r.resource_id} · {r.resource_type} · {r.account_id}" for r in matches.itertuples()}
-    return st.selectbox(f"{len(matches)} resources are named {host}", list(labels), format_func=labels.get, key="host_pick")
+    return st.selectbox(f"{len(matches)} resources are named {literal(host)}", list(labels), format_func=labels.get, key="host_pick")
 
 
 def draw_detail() -> None:
@@ -444,17 +437,17 @@ def draw_detail() -> None:
     history = run(q.resource_history(resource_id, available[0], available[-1]))
     if detail.empty:
         if history.empty:
-            st.warning(f"No resource with id **{resource_id}** in any snapshot your role can see "
+            st.warning(f"No resource with id **{literal(resource_id)}** in any snapshot your role can see "
                        f"({available[0]} to {available[-1]}). Check the id.", icon=":material/search_off:")
         else:
             seen = as_dates(history["snapshot_date"])
-            st.warning(f"**{resource_id}** is not in the {snapshot} snapshot. It was seen from {seen[0]} to {seen[-1]}: "
+            st.warning(f"**{literal(resource_id)}** is not in the {snapshot} snapshot. It was seen from {seen[0]} to {seen[-1]}: "
                        "pick one of those dates as the snapshot.", icon=":material/event_busy:")
         return
     r = detail.iloc[0]
     seen = as_dates(history["snapshot_date"])
-    st.subheader(f"{r['resource_name'] or r['resource_id']}")
-    st.caption(f"`{r['resource_type']}` · account `{r['account_id']}` · {r['region']} · state **{r['state']}** · "
+    st.subheader(literal(r['resource_name'] or r['resource_id']))
+    st.caption(f"{literal(r['resource_type'])} · account {literal(r['account_id'])} · {literal(r['region'])} · state **{literal(r['state'])}** · "
                f"first seen {seen[0]}, last seen {seen[-1]} (within {available[0]} – {available[-1]})")
     left, right = st.columns(2)
     attrs = r.drop(labels=["tags"] + (["configuration"] if "configuration" in r.index else []))
@@ -498,7 +491,7 @@ def draw_detail() -> None:
     else:
         counts = run(q.host_event_counts(name, snapshot))
         if counts.empty:
-            st.write(f"No events from host **{name}** in the {q.EVENTS_WINDOW_DAYS} days ending {snapshot}.")
+            st.write(f"No events from host **{literal(name)}** in the {q.EVENTS_WINDOW_DAYS} days ending {snapshot}.")
         else:
             left, right = st.columns([1, 2])
             left.plotly_chart(fig.build_severity_figure(counts), key="fig_detail_sev")
@@ -540,7 +533,7 @@ def draw_history() -> None:
             return
     if kind == "Account":
         state = run(q.search_export(when, q.ResourceFilter(accounts=(subject,)), tuple(q.SEARCH_COLUMNS), ctx.settings.max_result_rows))
-        st.markdown(f"**Account {subject} on {when}**: {len(state):,} resources.")
+        st.markdown(f"**Account {literal(subject)} on {when}**: {len(state):,} resources.")
         st.dataframe(for_display(head_for_screen(state)), hide_index=True, key="hist_state")
         csv_download(state.pipe(for_display), f"inventory-{subject}-{when}.csv", key="dl_hist_state")
         if vs == when:
@@ -549,16 +542,16 @@ def draw_history() -> None:
     else:
         history = run(q.resource_history(subject, available[0], available[-1]))
         if history.empty:
-            st.warning(f"No resource with id **{subject}** in any snapshot your role can see.", icon=":material/search_off:")
+            st.warning(f"No resource with id **{literal(subject)}** in any snapshot your role can see.", icon=":material/search_off:")
             return
         dates = pd.to_datetime(history["snapshot_date"]).dt.date
         on_day = history[dates == when]
         if on_day.empty:
             seen = as_dates(history["snapshot_date"])
-            st.info(f"**{subject}** did not exist on {when} (seen {seen[0]} to {seen[-1]}).", icon=":material/event_busy:")
+            st.info(f"**{literal(subject)}** did not exist on {when} (seen {seen[0]} to {seen[-1]}).", icon=":material/event_busy:")
         else:
             row = on_day.iloc[0].drop(labels=["snapshot_date"])
-            st.markdown(f"**{subject} on {when}**")
+            st.markdown(f"**{literal(subject)} on {when}**")
             st.dataframe(pd.DataFrame({"attribute": row.index, "value": [ia.display_value(v) for v in row.values]}),
                          hide_index=True, key="hist_state")
         st.markdown("**Changes over the snapshots**")

@@ -10,7 +10,7 @@ import streamlit as st
 from daivi_data import search_language as sl
 from daivi_data.errors import DaiviError
 from daivi_data.queries import splunk as q
-from daivi_ui.components import empty_state, show_query_stats
+from daivi_ui.components import csv_download, empty_state, show_query_stats
 from daivi_ui.context import app_context
 from daivi_ui.errors import show_error
 from daivi_ui.figures_logs import (
@@ -21,6 +21,7 @@ from daivi_ui.figures_logs import (
     selected_span,
 )
 from daivi_ui.state import URL, check_url_param
+from daivi_ui.text import literal
 
 RANGE_OPTIONS = (*q.RELATIVE_RANGES, "custom")
 DEFAULT_RANGE = "24h"
@@ -284,12 +285,12 @@ with fields_col:
             st.caption(f"{with_field:,} of {total:,} events have {field}; top {len(values)} with exact counts.")
             for i, row in enumerate(values.itertuples(index=False)):
                 value, events = str(row.value), int(row.events)
-                label = f"[{value}]({inventory_url(value)})" if field == "host" and value in inventory_hosts else f"`{value}`"
+                label = f"[{literal(value)}]({inventory_url(value)})" if field == "host" and value in inventory_hosts else literal(value)
                 text_col, plus_col, minus_col = st.columns([6, 1, 1], vertical_alignment="center", gap="xsmall")
                 text_col.markdown(f"{label}  \n:gray[{events:,} · {share_text(events, total)}]")
-                plus_col.button(":material/add:", key=f"include-{field}-{i}", help=f"Add {field}={value} to the search",
+                plus_col.button(":material/add:", key=f"include-{field}-{i}", help=f"Add {literal(f'{field}={value}')} to the search",
                                 on_click=add_clause, args=(field, value, False), type="tertiary")
-                minus_col.button(":material/remove:", key=f"exclude-{field}-{i}", help=f"Exclude: {field}!={value}",
+                minus_col.button(":material/remove:", key=f"exclude-{field}-{i}", help=f"Exclude: {literal(f'{field}!={value}')}",
                                  on_click=add_clause, args=(field, value, True), type="tertiary")
 
 # --- events, stats, error rate -----------------------------------------------------------------
@@ -320,15 +321,10 @@ with main_col:
             principal, connection = ctx.principal, ctx.connection
             export_query = q.events_page(event_filter, shown_columns, max(export_rows, 1), 0)
 
-            def export_csv() -> bytes:
-                # Runs on click only, so the page never pays for the export query up front.
-                return connection.run(export_query, principal).df.to_csv(index=False).encode("utf-8")
-
-            export_col.download_button(
-                f"Export CSV ({export_rows:,} newest rows)", export_csv, file_name="daivi-logs.csv", mime="text/csv",
-                key="export", icon=":material/download:", on_click="ignore",
-                help=f"Exports at most {q.EXPORT_MAX_ROWS:,} events, newest first. Narrow the search for older ones.",
-            )
+            with export_col:  # the export query runs on click only, so the page never pays for it up front
+                csv_download(lambda: connection.run(export_query, principal).df, "daivi-logs.csv",
+                             f"Export CSV ({export_rows:,} newest rows)", key="export",
+                             help=f"Exports at most {q.EXPORT_MAX_ROWS:,} events, newest first. Narrow the search for older ones.")
             caption = f"Events {first + 1:,}–{first + (0 if page_df is None else len(page_df)):,} of {total:,}, newest first."
             if total > q.MAX_PAGED_ROWS:
                 caption += f" Paging reaches the newest {q.MAX_PAGED_ROWS:,}; narrow the search or the range for older events."
@@ -353,7 +349,7 @@ with main_col:
                 rows = selection.selection.rows if selection else []
                 if rows:
                     event = table.iloc[rows[0]]
-                    st.markdown(f"**Raw event** · {pd.Timestamp(event['event_time']):%Y-%m-%d %H:%M:%S} · host `{event['host']}`")
+                    st.markdown(f"**Raw event** · {pd.Timestamp(event['event_time']):%Y-%m-%d %H:%M:%S} · host {literal(event['host'])}")
                     st.code(str(event["message"]), language=None, wrap_lines=True)
                 else:
                     st.caption("Select a row to read its raw message.")

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 import duckdb
 
 from daivi_data.errors import AccessDenied
-from daivi_data.governance.functions import DUCKDB_FUNCTIONS
+from daivi_data.governance.functions import DUCKDB_FUNCTIONS, SESSION_NAMES
 
 ALLOWED_TABLE_FUNCTIONS = frozenset({"unnest"})
 # DuckDB table references that show metadata or pivot by values the query does not name.
@@ -86,6 +86,9 @@ def check_duckdb_sql(sql: str, relations: frozenset[tuple[str, str]]) -> None:
                 raise AccessDenied("Only lakehouse tables can be queried (table functions are not allowed).")
         elif kind in DENIED_TABLE_REFS:
             raise AccessDenied("Only lakehouse tables can be queried (no PIVOT, SHOW, DESCRIBE or SUMMARIZE).")
+        names = node.get("column_names") if node.get("class") == "COLUMN_REF" else None
+        if names and len(names) == 1 and str(names[0]).lower() in SESSION_NAMES:
+            raise AccessDenied(f"{node['column_names'][0]} is not available in governed queries.")
         if "function_name" in node:
             name = str(node["function_name"]).lower()
             if node.get("schema") or node.get("catalog") or name not in DUCKDB_FUNCTIONS:

@@ -56,6 +56,17 @@ ATHENA_EXTRA_FUNCTIONS = frozenset({
 })
 
 
+# Bare names DuckDB (and Trino) answer with session state when no column has that name.
+SESSION_NAMES = frozenset({"user", "session_user", "current_user", "current_role", "system_user", "current_catalog",
+                           "current_schema", "current_schemas", "current_database", "current_path"})
+
+
+def check_session_name(node: exp.Column) -> None:
+    """Raise AccessDenied for a bare column reference that would read session state (`SELECT session_user`)."""
+    if not node.table and node.name.lower() in SESSION_NAMES:
+        raise AccessDenied(f"{node.name} is not available in governed queries.")
+
+
 def check_function(node: exp.Func) -> None:
     """Raise AccessDenied unless `node` is an allowed function call."""
     if isinstance(node, _DENIED_CLASSES):

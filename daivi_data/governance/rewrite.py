@@ -26,7 +26,7 @@ from sqlglot import exp
 
 from daivi_data import catalog
 from daivi_data.errors import AccessDenied, InvalidRequest
-from daivi_data.governance.functions import check_function
+from daivi_data.governance.functions import check_function, check_session_name
 from daivi_data.governance.policy import RoleGrants
 
 _TABLE_INDEX = {(lh.default_database, t.name): t for lh in catalog.LAKEHOUSES.values() for t in lh.tables}
@@ -40,7 +40,7 @@ FROM_ITEMS = (exp.Table, exp.Subquery, exp.Unnest, exp.Values)
 _NOT_READ_ONLY = tuple(getattr(exp, name) for name in (
     "DDL", "DML", "Command", "Into", "Pragma", "Set", "Describe", "Drop", "Alter", "Copy", "Use", "Transaction",
     "Commit", "Rollback", "Merge", "Cache", "Uncache", "Refresh", "Analyze", "Attach", "Detach", "Export", "Install",
-    "LoadData", "Show", "Summarize", "Pivot", "Unpivot") if hasattr(exp, name))
+    "LoadData", "Show", "Summarize", "Pivot", "Unpivot", "Lock") if hasattr(exp, name))
 
 
 def require_read_only(tree: exp.Expression) -> None:
@@ -85,6 +85,8 @@ class _Resolver:
             _require_from_item(node.this)
         if isinstance(node, exp.Func):
             check_function(node)
+        if isinstance(node, exp.Column):
+            check_session_name(node)
         for key, child in node.args.items():
             if key == "with_" and with_ is not None:
                 continue
@@ -101,6 +103,9 @@ class _Resolver:
             # A CTE's body sees the CTEs before it, and itself only in a WITH RECURSIVE.
             body_scope = {**visible, name: generated} if with_.args.get("recursive") else visible
             self.visit(cte.this, body_scope)
+            reads_itself = any(t.name == generated for t in cte.this.find_all(exp.Table))
+            if reads_itself and not isinstance(cte.this, exp.Union):
+                raise InvalidRequest(f"The recursive CTE {cte.alias_or_name!r} must be an anchor query UNION ALL a recursive query.")
             alias = cte.args.get("alias")
             columns = alias.args.get("columns") if alias is not None else None
             cte.set("alias", exp.TableAlias(this=exp.to_identifier(generated), columns=columns))

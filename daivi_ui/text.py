@@ -1,0 +1,56 @@
+"""The one escaping path for text that comes from a URL or from data.
+
+Streamlit renders Markdown in notices, captions, subheaders and widget labels:
+links, images (which the browser fetches), LaTeX, `:color[...]` directives and
+emoji codes. A value from the URL or from the lakehouse (a resource name, a log
+field, a tag) goes through `literal()` before it reaches any of them, so it
+shows as the characters it is and nothing else. Downloads go through
+`csv_bytes()`, which neutralizes cells a spreadsheet would run as a formula.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+
+import pandas as pd
+
+# CommonMark lets any ASCII punctuation be escaped with a backslash; Streamlit's own
+# directives (`:red[…]`, `:material/…:`, emoji `:smile:`) and LaTeX (`$…$`) are made of it too.
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~:$&=\"'^%@;,/?])")
+# Line breaks and other control characters: a value is shown on one line (no heading, list or code block).
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]+")
+MAX_LITERAL_CHARS = 500  # a notice quotes a value; it does not reprint a whole log event
+
+# OWASP CSV injection: a cell starting with one of these is a formula to Excel, LibreOffice and Sheets.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+
+
+def literal(value: object, max_chars: int = MAX_LITERAL_CHARS) -> str:
+    """`value` as Markdown that shows exactly its characters: every special character escaped, on one line."""
+    text = _CONTROL.sub(" ", str(value)).strip()
+    if len(text) > max_chars:
+        text = text[:max_chars] + "…"
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+
+
+def neutralize_formula(value: object) -> object:
+    """A text cell that would start a spreadsheet formula, prefixed with a quote (OWASP); anything else as is."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+def csv_bytes(df: pd.DataFrame) -> bytes:
+    """`df` as UTF-8 CSV with every text cell and header that could run as a formula neutralized.
+
+    Numbers stay numbers: only text cells are touched (a negative amount is a number, not a formula).
+    """
+    safe = df.copy()
+    safe.columns = [neutralize_formula(str(c)) for c in safe.columns]
+    for column in safe.columns:
+        series = safe[column]
+        if series.dtype == object or pd.api.types.is_string_dtype(series):
+            safe[column] = series.map(neutralize_formula)
+    # Text quoted always: pandas leaves a lone carriage return unquoted, which splits the row in a spreadsheet.
+    return safe.to_csv(index=False, quoting=csv.QUOTE_NONNUMERIC).encode("utf-8")
