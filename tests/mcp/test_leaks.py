@@ -69,7 +69,7 @@ LEAK_ATTEMPTS = [
 
 
 def leak_corpus() -> list[str]:
-    """Every statement the SQL tool is tried with: this file's attempts (extend with the governance corpus)."""
+    """This file's own attempts; the governance issue's corpus runs through the SQL tool in its own test below."""
     return list(LEAK_ATTEMPTS)
 
 
@@ -177,3 +177,38 @@ def test_no_tool_returns_a_team_lead_another_ous_rows(persona_server, raw_duckdb
         assert '"security"' not in text, (name, args)
         seen_payments |= found & set(PAYMENTS_ACCOUNT_IDS)
     assert seen_payments == set(PAYMENTS_ACCOUNT_IDS)  # the scan looked at real answers, not empty ones
+
+
+def test_the_governance_corpus_through_the_sql_tool_shows_a_team_lead_only_their_data(persona_server, small_lakehouse,
+                                                                                        mcp_settings, raw_duckdb):
+    """Every case of tests/fixtures/governance/leak_corpus.sql, as a team lead, through MCP's run_sql.
+
+    `refuse` cases are refused; an accepted statement must be one the role's own data can answer, and returns
+    exactly its rows (the same JSON conversion on both sides); none carries another OU's account id.
+    """
+    from daivi_data.mcp.results import records
+    from tests.sql.test_governance_property import build_oracle, load_corpus, oracle_result
+
+    cases = load_corpus(small_lakehouse)
+    oracle = build_oracle(small_lakehouse, mcp_settings.grants_file, ROLE)
+    results = call_tools(persona_server("teamlead"), [("run_sql", {"sql": c.sql, "row_limit": 1000}) for c in cases])
+    others = other_ou_accounts(raw_duckdb)
+    answered = 0
+    for case, result in zip(cases, results, strict=True):
+        if case.expect == "refuse" or result.is_error:
+            assert result.is_error, f"not refused ({case.kind}):\n{case.sql}"
+            continue
+        answered += 1
+        body = result.structured_content
+        assert not set(ACCOUNT_ID.findall(json.dumps(body["rows"]))) & others, case.sql
+        want = oracle_result(oracle, case.sql)
+        assert want is not None, f"rows its own data cannot give ({case.kind}):\n{case.sql}"
+        if body["truncated"]:
+            assert len(want) > len(body["rows"]), case.sql
+        elif re.search(r"\b(LIMIT|OFFSET|FETCH|TABLESAMPLE)\b", case.sql, re.IGNORECASE):
+            assert len(body["rows"]) == min(len(want), len(body["rows"])), case.sql  # an arbitrary subset: count only
+        else:
+            assert canonical([tuple(r.values()) for r in body["rows"]]) == canonical(
+                [tuple(r.values()) for r in records(want)]), f"other rows than its own data gives ({case.kind}):\n{case.sql}"
+    legitimate = sum(1 for c in cases if c.kind == "legitimate")
+    assert answered >= legitimate  # the tool answers, so the checks above looked at real rows
