@@ -20,6 +20,10 @@ import pandas as pd
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~:$&=\"'^%@;,/?])")
 # Line breaks and other control characters: a value is shown on one line (no heading, list or code block).
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]+")
+# Streamlit turns bare URLs, `www.` names and e-mail addresses in rendered text into links, escaped or
+# not; an invisible word joiner inside each (after `:`, before `.` and `@`) leaves them plain text.
+_AUTOLINK_TRIGGERS = re.compile(r"(?<=:)(?=//)|(?i:(?<=www))(?=\.)|(?=@)")
+WORD_JOINER = "\u2060"
 MAX_LITERAL_CHARS = 500  # a notice quotes a value; it does not reprint a whole log event
 
 # OWASP CSV injection: a cell starting with one of these is a formula to Excel, LibreOffice and Sheets.
@@ -27,11 +31,11 @@ FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\
 
 
 def literal(value: object, max_chars: int = MAX_LITERAL_CHARS) -> str:
-    """`value` as Markdown that shows exactly its characters: every special character escaped, on one line."""
+    """`value` as Markdown that shows exactly its characters: special characters escaped, on one line, never a link."""
     text = _CONTROL.sub(" ", str(value)).strip()
     if len(text) > max_chars:
         text = text[:max_chars] + "…"
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", _AUTOLINK_TRIGGERS.sub(WORD_JOINER, text))
 
 
 def neutralize_formula(value: object) -> object:

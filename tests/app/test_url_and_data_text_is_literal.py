@@ -69,8 +69,7 @@ def test_values_a_view_quotes_back_show_as_text(run_page, view, params):
 
 # --- text from imported data ----------------------------------------------------------------------
 
-@pytest.fixture
-def hostile_lakehouse(tmp_path, monkeypatch):
+def build_hostile_lakehouse(tmp_path):
     """A lakehouse imported from exports whose names, tags, hosts and messages are payloads."""
     from daivi_data.ingest import run_import
     from tests.unit.test_ingest_formats import config_item, splunk_events, write_config_snapshot, write_splunk_jsonl
@@ -82,6 +81,12 @@ def hostile_lakehouse(tmp_path, monkeypatch):
     write_splunk_jsonl(tmp_path / "exports" / "splunk" / "export.jsonl", events)
     lakehouse = tmp_path / "lh"
     run_import([tmp_path / "exports"], lakehouse)
+    return lakehouse
+
+
+@pytest.fixture
+def hostile_lakehouse(tmp_path, monkeypatch):
+    lakehouse = build_hostile_lakehouse(tmp_path)
     monkeypatch.setenv("DAIVI_LAKEHOUSE_PATH", str(lakehouse))
     return lakehouse
 

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
-from daivi_ui.text import FORMULA_PREFIXES, csv_bytes, literal
+from daivi_ui.text import FORMULA_PREFIXES, WORD_JOINER, csv_bytes, literal
 
 MARKDOWN = MarkdownIt("commonmark")
 PAYLOADS = [
@@ -27,7 +27,7 @@ PAYLOADS = [
 def rendered_text(markdown: str) -> tuple[str, str]:
     """(html, text) of `markdown` as a CommonMark renderer shows it."""
     html = MARKDOWN.render(markdown)
-    text = re.sub(r"<[^>]+>", "", html).strip()
+    text = re.sub(r"<[^>]+>", "", html).strip().replace(WORD_JOINER, "")
     for entity, char in (("&lt;", "<"), ("&gt;", ">"), ("&quot;", '"'), ("&amp;", "&")):
         text = text.replace(entity, char)
     return html, text
@@ -61,6 +61,14 @@ def test_streamlit_directives_and_latex_are_always_escaped(value):
     escaped = literal(value)
     # Every `$` and `:` (LaTeX, :color[...], :material/...:, emoji codes) is preceded by a backslash.
     assert not re.search(r"(?<!\\)(\\\\)*[$:]", escaped.replace("\\$", "").replace("\\:", ""))
+
+
+@pytest.mark.parametrize("value", ["https://evil.example/p", "HTTP://EVIL.EXAMPLE", "www.evil.example", "WWW.evil.example",
+                                   "someone@evil.example", "ftp://x.example"])
+def test_urls_and_addresses_cannot_autolink(value):
+    # Streamlit links bare URLs, www. names and e-mail addresses in rendered text: a word joiner breaks each.
+    escaped = literal(value)
+    assert WORD_JOINER in escaped and escaped.replace(WORD_JOINER, "").replace("\\", "") == value
 
 
 def test_long_values_are_cut():
