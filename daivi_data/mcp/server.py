@@ -28,6 +28,8 @@ from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import ToolAnnotations
 from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
 
 from daivi_data.errors import DaiviError
 from daivi_data.identity import Principal
@@ -69,6 +71,14 @@ def bearer_identity(settings: Settings) -> Identify:
     return identify
 
 
+HEALTH_PATH = "/healthz"
+
+
+async def _health(_request: Request) -> Response:
+    # For the load balancer's health check: says the process serves, and nothing about data or users.
+    return PlainTextResponse("ok")
+
+
 def _description(fn: Callable) -> str:
     return f"{inspect.cleandoc(fn.__doc__ or '')}\n\n{UNTRUSTED_NOTE}"
 
@@ -83,6 +93,7 @@ def build_server(runner: McpRunner, identify: Identify, *, bearer: BearerSetting
         auth = AuthSettings(issuer_url=bearer.issuer, resource_server_url=bearer.resource_url,
                             required_scopes=list(bearer.required_scopes) or None, validate_token_resource=False)
     server = MCPServer(SERVER_NAME, version=SERVER_VERSION, instructions=INSTRUCTIONS, token_verifier=token_verifier, auth=auth)
+    server.custom_route(HEALTH_PATH, methods=["GET"], include_in_schema=False)(_health)  # HTTP only; no token needed
     tools = LakehouseTools(runner, identify, max_bytes_scanned=max_bytes_scanned)
     for name in LakehouseTools.TOOLS:
         fn = getattr(tools, name)
@@ -91,5 +102,5 @@ def build_server(runner: McpRunner, identify: Identify, *, bearer: BearerSetting
 
 
 def http_app(server: MCPServer, host: str) -> Starlette:
-    """The streamable HTTP app at /mcp (stateless, JSON answers), with the protected-resource metadata route."""
+    """The streamable HTTP app at /mcp (stateless, JSON answers), the protected-resource metadata and /healthz."""
     return server.streamable_http_app(stateless_http=True, json_response=True, host=host)

@@ -31,6 +31,11 @@ def test_protected_resource_metadata_names_the_authorization_server(http_mcp):
     assert metadata["scopes_supported"] == ["daivi.read"]
 
 
+def test_the_health_check_needs_no_token_and_says_nothing_else(http_mcp):
+    response = httpx2.get(f"{http_mcp.base}/healthz", timeout=30)
+    assert (response.status_code, response.text) == (200, "ok")
+
+
 def test_no_token_is_401_with_where_to_sign_in(http_mcp):
     response = post_initialize(http_mcp, None)
     assert response.status_code == 401
