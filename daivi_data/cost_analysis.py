@@ -68,13 +68,20 @@ def add_months(day: dt.date, months: int) -> dt.date:
     return dt.date(year, month, min(day.day, last))
 
 
+LATE_BILLING_MONTHS = 1  # a charge may be billed in the period after its usage day (FOCUS ChargePeriod vs BillingPeriod)
+
+
 def billing_periods_between(start: dt.date, end: dt.date) -> tuple[str, ...]:
-    """Every 'YYYY-MM' partition that holds a day of [start, end]: the partition predicate."""
+    """Every 'YYYY-MM' partition that may hold a day of [start, end]: the partition predicate.
+
+    `cost_daily` is partitioned by the CUR billing period that billed a charge, so the
+    period after the range is read too (a late charge sits there, on its own usage day).
+    """
     if start > end:
         raise InvalidRequest(f"Start date {start} is after end date {end}.")
     periods = []
     cursor = month_start(start)
-    while cursor <= end:
+    while cursor <= add_months(month_start(end), LATE_BILLING_MONTHS):
         periods.append(billing_period(cursor))
         cursor = add_months(cursor, 1)
     return tuple(periods)

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable, Mapping
 import pandas as pd
 import streamlit as st
 
+from daivi_data.currency import money_prefix
 from daivi_data.engines import QueryResult
 from daivi_data.errors import DaiviError
 from daivi_ui.errors import show_error
@@ -34,13 +35,19 @@ def show_query_stats(results: Iterable[QueryResult]) -> None:
 
 
 def csv_download(df: pd.DataFrame | Callable[[], pd.DataFrame], file_name: str, label: str = "Download CSV",
-                 key: str | None = None, help: str | None = None) -> None:
+                 key: str | None = None, help: str | None = None, currency: str | None = None) -> None:
     """A CSV button whose file is made when it is clicked (a rerun does not turn 20k rows into text).
 
     `df` may be a function, for an export whose query should run only on the click. Every
     download goes through `csv_bytes`: text cells that a spreadsheet would run as formulas are neutralized.
+    Amounts in `currency` carry it in a `currency` column, so a CSV never loses which currency it is in.
     """
-    st.download_button(label, data=lambda: csv_bytes(df() if callable(df) else df), file_name=file_name, mime="text/csv",
+
+    def frame() -> pd.DataFrame:
+        data = df() if callable(df) else df
+        return data.assign(currency=currency) if currency is not None and "currency" not in data.columns else data
+
+    st.download_button(label, data=lambda: csv_bytes(frame()), file_name=file_name, mime="text/csv",
                        key=key or f"download-{file_name}", icon=":material/download:", on_click="ignore", help=help)
 
 
@@ -51,7 +58,7 @@ def empty_state(message: str) -> None:
 def format_money(value: float | None, currency: str = "USD") -> str:
     if value is None or pd.isna(value):
         return "–"
-    symbol = "$" if currency == "USD" else f"{currency} "
+    symbol = money_prefix(currency)
     sign = "-" if value < 0 else ""
     return f"{sign}{symbol}{abs(value):,.2f}"
 

@@ -21,7 +21,7 @@ from daivi_data.queries import Query
 from daivi_data.settings import Settings, load_settings
 from daivi_ui.errors import stop_with_error
 from daivi_ui.state import URL, check_url_param
-from daivi_ui.text import literal
+from daivi_ui.text import code_literal, literal
 
 _CONTEXT_KEY = "_daivi_context"
 DEFAULT_PERSONA = "admin"
@@ -109,7 +109,7 @@ def init_app() -> AppContext:
     if not embed:
         with st.sidebar:
             label = "demo persona" if principal.source == "demo" else principal.source
-            st.caption(f"Signed in as **{literal(principal.display_name)}** ({literal(principal.email)}) · role {literal(principal.role)} · {label}")
+            st.caption(f"Signed in as **{literal(principal.display_name)}** ({literal(principal.email)}) · role {code_literal(principal.role)} · {label}")
             st.caption(f"Engine: `{settings.engine}`")
     context = AppContext(settings, principal, grants, connection, embed)
     st.session_state[_CONTEXT_KEY] = context

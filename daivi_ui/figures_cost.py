@@ -9,6 +9,8 @@ import plotly.express as px
 import plotly.graph_objects as go
 
 from daivi_data.cost_analysis import OTHERS, Forecast
+from daivi_data.currency import money_prefix
+from daivi_ui.text import literal_labels
 
 CHART_TYPES = {"bar": "Stacked bar", "area": "Area", "line": "Line"}
 OTHERS_COLOR = "#B0B7C3"
@@ -17,13 +19,14 @@ CHART_HEIGHT_PX = 420
 COMPACT_HEIGHT_PX = 320
 
 
-def format_kpi_money(value: float) -> str:
-    """A KPI figure short enough for five in a row: whole dollars, or millions with two decimals."""
+def format_kpi_money(value: float, currency: str = "USD") -> str:
+    """A KPI figure short enough for five in a row: whole units, or millions with two decimals ('$' or 'EUR ')."""
     sign = "-" if value < 0 else ""
+    prefix = money_prefix(currency)
     value = abs(value)
     if round(value) >= 1_000_000:
-        return f"{sign}${value / 1_000_000:,.2f}M"
-    return f"{sign}${round(value):,}"
+        return f"{sign}{prefix}{value / 1_000_000:,.2f}M"
+    return f"{sign}{prefix}{round(value):,}"
 
 
 def group_colors(groups: list[str]) -> dict[str, str]:
@@ -47,6 +50,7 @@ def _layout(fig: go.Figure, height: int, y_title: str = "Cost (USD)") -> go.Figu
     return fig
 
 
+@literal_labels
 def build_cost_trend_figure(series: pd.DataFrame, order: list[str], chart: str = "bar", granularity: str = "daily",
                             labels: dict[str, str] | None = None, compact: bool = False) -> go.Figure:
     """Cost over time, one trace per group in `order` (largest first, 'Others' last).
@@ -77,6 +81,7 @@ def build_cost_trend_figure(series: pd.DataFrame, order: list[str], chart: str =
     return _layout(fig, COMPACT_HEIGHT_PX if compact else CHART_HEIGHT_PX)
 
 
+@literal_labels
 def build_facet_figure(series: pd.DataFrame, order1: list[str], order2: list[str], labels1: dict[str, str] | None = None,
                        labels2: dict[str, str] | None = None, compact: bool = False) -> go.Figure:
     """Two-level grouping as small multiples: one stacked bar chart per first-level group.
@@ -102,6 +107,7 @@ def build_facet_figure(series: pd.DataFrame, order1: list[str], order2: list[str
     return fig
 
 
+@literal_labels
 def build_sankey_figure(totals: pd.DataFrame, order1: list[str], order2: list[str], labels1: dict[str, str] | None = None,
                         labels2: dict[str, str] | None = None, title1: str = "", title2: str = "") -> go.Figure:
     """Two-level grouping as a Sankey: first-level groups flow into second-level groups.
@@ -135,6 +141,7 @@ def _translucent(color: str, alpha: float = 0.35) -> str:
     return f"rgba({r}, {g}, {b}, {alpha})"
 
 
+@literal_labels
 def build_movers_figure(increases: pd.DataFrame, decreases: pd.DataFrame, labels: dict[str, str] | None = None) -> go.Figure:
     """Horizontal bars of the largest increases (red) and decreases (green) between two periods."""
     labels = labels or {}
@@ -152,6 +159,7 @@ def build_movers_figure(increases: pd.DataFrame, decreases: pd.DataFrame, labels
     return fig
 
 
+@literal_labels
 def build_anomaly_figure(daily: pd.DataFrame, group: str, first_day: dt.date, last_day: dt.date, label: str = "") -> go.Figure:
     """One group's daily cost with the anomalous event shaded. `daily` has usage_date, group1, cost."""
     part = daily[daily["group1"] == group].sort_values("usage_date")
@@ -164,6 +172,7 @@ def build_anomaly_figure(daily: pd.DataFrame, group: str, first_day: dt.date, la
     return fig
 
 
+@literal_labels
 def build_forecast_figure(daily: pd.DataFrame, forecast: Forecast) -> go.Figure:
     """Cumulative cost of the period so far, and the forecast's end point with its interval."""
     part = daily[(daily["usage_date"] >= forecast.period_start) & (daily["usage_date"] <= forecast.as_of)].sort_values("usage_date")

@@ -6,6 +6,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from daivi_data.cur_analysis import TRANSFER_CATEGORIES, top_n_with_others
+from daivi_ui.text import literal_labels, plotly_text
 
 CHART_HEIGHT_PX = 380
 COMPACT_HEIGHT_PX = 280
@@ -20,6 +21,7 @@ def _layout(fig: go.Figure, title: str, height: int) -> go.Figure:
     return fig
 
 
+@literal_labels
 def build_level_bar_figure(df: pd.DataFrame, label: str, value: str, title: str, height: int = CHART_HEIGHT_PX) -> go.Figure:
     """Horizontal bars of one drill level: the BAR_ROWS largest rows and the rest as 'Others'."""
     data = top_n_with_others(df, label, value, BAR_ROWS)
@@ -30,6 +32,7 @@ def build_level_bar_figure(df: pd.DataFrame, label: str, value: str, title: str,
     return _layout(fig, title, max(height, 22 * len(data) + 80))
 
 
+@literal_labels
 def build_level_treemap_figure(df: pd.DataFrame, label: str, value: str, title: str, height: int = CHART_HEIGHT_PX) -> go.Figure:
     """Treemap of one drill level (only positive costs can be areas; credits show in the table)."""
     data = df[df[value] > 0]
@@ -38,6 +41,7 @@ def build_level_treemap_figure(df: pd.DataFrame, label: str, value: str, title: 
     return _layout(fig, title, height)
 
 
+@literal_labels
 def build_period_trend_figure(periods: pd.DataFrame, value: str, title: str, height: int = COMPACT_HEIGHT_PX,
                               selected: str | None = None) -> go.Figure:
     """Cost per billing period; the period on screen (`selected`) stands out."""
@@ -49,6 +53,7 @@ def build_period_trend_figure(periods: pd.DataFrame, value: str, title: str, hei
     return _layout(fig, title, height)
 
 
+@literal_labels
 def build_waterfall_figure(steps: pd.DataFrame, title: str, height: int = CHART_HEIGHT_PX) -> go.Figure:
     """Invoice waterfall: each step's amount relative to the previous, totals (invoice, net) as absolute bars."""
     fig = go.Figure(go.Waterfall(
@@ -62,6 +67,7 @@ def build_waterfall_figure(steps: pd.DataFrame, title: str, height: int = CHART_
     return _layout(fig, title, height)
 
 
+@literal_labels
 def build_coverage_trend_figure(daily: pd.DataFrame, title: str, height: int = CHART_HEIGHT_PX) -> go.Figure:
     """RI, SP and on-demand shares of eligible usage per day (stacked to 100 %)."""
     fig = go.Figure()
@@ -70,11 +76,12 @@ def build_coverage_trend_figure(daily: pd.DataFrame, title: str, height: int = C
                                 ("Savings Plans", daily["sp_coverage"], "#2ca02c"),
                                 ("On demand (not covered)", on_demand, "#d62728")):
         fig.add_trace(go.Scatter(x=daily["usage_date"], y=series, name=name, mode="lines", stackgroup="one",
-                                 line={"color": color}, hovertemplate="%{x}<br>%{y:.1%}<extra>" + name + "</extra>"))
+                                 line={"color": color}, hovertemplate="%{x}<br>%{y:.1%}<extra>" + plotly_text(str(name)) + "</extra>"))
     fig.update_yaxes(tickformat=".0%", range=[0, 1])
     return _layout(fig, title, height)
 
 
+@literal_labels
 def build_utilization_trend_figure(monthly: pd.DataFrame, title: str, height: int = COMPACT_HEIGHT_PX) -> go.Figure:
     """Utilization per period and commitment type (RI, SP)."""
     fig = go.Figure()
@@ -83,13 +90,14 @@ def build_utilization_trend_figure(monthly: pd.DataFrame, title: str, height: in
         if rows.empty:
             continue
         fig.add_trace(go.Bar(x=rows["billing_period"], y=rows["utilization"], name=kind, marker_color=color,
-                             hovertemplate="%{x}<br>%{y:.1%}<extra>" + kind + "</extra>"))
+                             hovertemplate="%{x}<br>%{y:.1%}<extra>" + plotly_text(str(kind)) + "</extra>"))
     fig.update_yaxes(tickformat=".0%", range=[0, 1.05])
     fig.update_xaxes(type="category")
     fig.update_layout(barmode="group")
     return _layout(fig, title, height)
 
 
+@literal_labels
 def build_allocation_figure(table: pd.DataFrame, title: str, height: int = CHART_HEIGHT_PX) -> go.Figure:
     """Chargeback total per tag value; untagged and shared rows in grey so they stand out from owned cost."""
     data = top_n_with_others(table, "tag_value", "total", BAR_ROWS).iloc[::-1]
@@ -100,6 +108,7 @@ def build_allocation_figure(table: pd.DataFrame, title: str, height: int = CHART
     return _layout(fig, title, max(height, 22 * len(data) + 80))
 
 
+@literal_labels
 def build_transfer_figure(by_service: pd.DataFrame, title: str, height: int = CHART_HEIGHT_PX) -> go.Figure:
     """Stacked bars: data transfer cost per service, one colour per category."""
     data = by_service.head(BAR_ROWS).iloc[::-1]
@@ -108,7 +117,7 @@ def build_transfer_figure(by_service: pd.DataFrame, title: str, height: int = CH
         if category in data and data[category].abs().sum() > 0:
             fig.add_trace(go.Bar(x=data[category], y=data["service"], name=category, orientation="h",
                                  marker_color=TRANSFER_COLORS[category],
-                                 hovertemplate="%{y}<br>$%{x:,.2f}<extra>" + category + "</extra>"))
+                                 hovertemplate="%{y}<br>$%{x:,.2f}<extra>" + plotly_text(str(category)) + "</extra>"))
     fig.update_layout(barmode="stack")
     fig.update_xaxes(tickprefix="$", separatethousands=True)
     return _layout(fig, title, max(height, 26 * len(data) + 100))

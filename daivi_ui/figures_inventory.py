@@ -6,6 +6,8 @@ import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
 
+from daivi_ui.text import literal_labels
+
 # Approximate location (lat, lon) of each AWS region's data centers, for the region map.
 REGION_COORDINATES: dict[str, tuple[float, float]] = {
     "us-east-1": (38.9, -77.4),  # N. Virginia
@@ -63,6 +65,7 @@ def label_accounts(frame: pd.DataFrame, names: dict[str, str] | None, column: st
     return out
 
 
+@literal_labels
 def build_count_bar_figure(counts: pd.DataFrame, dimension: str, title: str, top_n: int = TOP_N_BARS) -> go.Figure:
     """Horizontal bars of `resources` by `dimension`, the largest on top; the rest summed as 'other'."""
     totals = counts.groupby(dimension, dropna=False)["resources"].sum().sort_values(ascending=False)
@@ -96,6 +99,7 @@ def region_points(counts: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     return points.reset_index(drop=True), unplaced
 
 
+@literal_labels
 def build_region_map_figure(counts: pd.DataFrame) -> go.Figure:
     """Bubbles on a world map: resources per AWS region."""
     points, _ = region_points(counts)
@@ -110,6 +114,7 @@ def build_region_map_figure(counts: pd.DataFrame) -> go.Figure:
 TREND_TOP_TYPES = 8
 
 
+@literal_labels
 def build_trend_figure(trend: pd.DataFrame, top_n: int = TREND_TOP_TYPES) -> go.Figure:
     """Resources per snapshot, stacked by resource type (the `top_n` largest; the rest as 'other types')."""
     frame = trend.copy()
@@ -122,6 +127,7 @@ def build_trend_figure(trend: pd.DataFrame, top_n: int = TREND_TOP_TYPES) -> go.
     return _layout(fig)
 
 
+@literal_labels
 def build_compliance_figure(by: pd.DataFrame, dimension: str, title: str, top_n: int = TOP_N_BARS) -> go.Figure:
     """Compliance percent per account or type, the worst `top_n` first."""
     frame = by.head(top_n).iloc[::-1].copy()
@@ -136,6 +142,7 @@ def build_compliance_figure(by: pd.DataFrame, dimension: str, title: str, top_n:
     return _layout(fig, height=max(CHART_HEIGHT_PX, 24 * len(frame) + 80))
 
 
+@literal_labels
 def build_waste_figure(summary: pd.DataFrame, with_cost: bool) -> go.Figure:
     """Per waste category: the monthly savings at stake (or the resource count without CUR access)."""
     frame = summary.iloc[::-1].copy()
@@ -150,6 +157,7 @@ def build_waste_figure(summary: pd.DataFrame, with_cost: bool) -> go.Figure:
     return _layout(fig, height=300)
 
 
+@literal_labels
 def build_daily_cost_figure(daily: pd.DataFrame) -> go.Figure:
     """A resource's CUR cost per day, stacked by line item type."""
     fig = px.bar(daily, x="usage_date", y="cost", color="line_item_type", title="Daily cost (CUR, unblended)")
@@ -158,6 +166,7 @@ def build_daily_cost_figure(daily: pd.DataFrame) -> go.Figure:
     return _layout(fig, height=300)
 
 
+@literal_labels
 def build_severity_figure(counts: pd.DataFrame) -> go.Figure:
     """Log events of a host by severity."""
     order = ["DEBUG", "INFO", "WARN", "ERROR", "CRITICAL"]

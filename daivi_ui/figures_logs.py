@@ -11,6 +11,8 @@ import datetime as dt
 import pandas as pd
 import plotly.graph_objects as go
 
+from daivi_ui.text import literal_labels, plotly_text
+
 SEVERITY_ORDER = ("DEBUG", "INFO", "WARN", "ERROR", "CRITICAL")
 SEVERITY_COLORS = {
     "DEBUG": "#9aa5b1",
@@ -53,6 +55,7 @@ def _color(value: str, i: int, split_field: str) -> str:
     return PALETTE[i % len(PALETTE)]
 
 
+@literal_labels
 def build_timeline_figure(df: pd.DataFrame, bucket_s: int, split_field: str, start: dt.datetime, end: dt.datetime) -> go.Figure:
     """Stacked bars of events per bucket, one trace per value of the split field; drag to select a span."""
     fig = go.Figure()
@@ -66,7 +69,7 @@ def build_timeline_figure(df: pd.DataFrame, bucket_s: int, split_field: str, sta
             fig.add_trace(go.Bar(
                 x=x, y=part["events"], name=str(value), width=width_ms, marker_color=_color(str(value), i, split_field),
                 marker_line_width=0, customdata=part["bucket"],
-                hovertemplate=f"%{{customdata|%Y-%m-%d %H:%M:%S}} + {bucket_label(bucket_s)}<br>{value}: %{{y:,}} events<extra></extra>",
+                hovertemplate=f"%{{customdata|%Y-%m-%d %H:%M:%S}} + {bucket_label(bucket_s)}<br>{plotly_text(str(value))}: %{{y:,}} events<extra></extra>",
             ))
     fig.update_layout(
         barmode="stack", bargap=0, height=TIMELINE_HEIGHT_PX, margin=dict(l=10, r=10, t=10, b=10),
@@ -78,6 +81,7 @@ def build_timeline_figure(df: pd.DataFrame, bucket_s: int, split_field: str, sta
     return fig
 
 
+@literal_labels
 def build_stats_timechart_figure(df: pd.DataFrame, stat_label: str, bucket_s: int) -> go.Figure:
     """One line per value of the by-field: the statistic per bucket."""
     fig = go.Figure()
@@ -88,7 +92,7 @@ def build_stats_timechart_figure(df: pd.DataFrame, stat_label: str, bucket_s: in
             fig.add_trace(go.Scatter(
                 x=part["bucket"], y=part["stat"], name=str(value), mode="lines+markers", marker_size=4,
                 line_color=_color(str(value), i, ""),
-                hovertemplate=f"%{{x|%Y-%m-%d %H:%M}}<br>{value}: %{{y:,.2f}}<extra></extra>",
+                hovertemplate=f"%{{x|%Y-%m-%d %H:%M}}<br>{plotly_text(str(value))}: %{{y:,.2f}}<extra></extra>",
             ))
     fig.update_layout(
         height=CHART_HEIGHT_PX, margin=dict(l=10, r=10, t=10, b=10), hovermode="x unified",
@@ -97,6 +101,7 @@ def build_stats_timechart_figure(df: pd.DataFrame, stat_label: str, bucket_s: in
     return fig
 
 
+@literal_labels
 def build_error_rate_figure(df: pd.DataFrame, bucket_s: int) -> go.Figure:
     """The 5xx share of HTTP responses and the ERROR/CRITICAL share of events, per bucket, in percent."""
     fig = go.Figure()

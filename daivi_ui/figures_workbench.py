@@ -6,6 +6,8 @@ import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
 
+from daivi_ui.text import literal_labels
+
 CHART_KINDS = ("bar", "line", "scatter")
 MAX_CHART_ROWS = 5_000  # a browser stays responsive; the table and CSV still have every row
 
@@ -14,6 +16,7 @@ def numeric_columns(df: pd.DataFrame) -> list[str]:
     return [c for c in df.columns if pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c])]
 
 
+@literal_labels
 def build_quick_chart(df: pd.DataFrame, x: str, y: str, color: str | None = None, kind: str = "bar") -> go.Figure:
     """A bar, line or scatter chart of `y` over `x`, one trace per `color` value."""
     data = df.head(MAX_CHART_ROWS)

@@ -18,7 +18,7 @@ class View:
     url_path: str
     lakehouses: tuple[str, ...]  # shown when the principal may read any of these
     section: str = "Views"
-    roles: tuple[str, ...] = ()  # when set, only these roles see the view
+    capability: str = ""  # when set, only roles the grants file gives this capability see the view
 
     @property
     def path(self) -> Path:
@@ -33,9 +33,10 @@ VIEWS: tuple[View, ...] = (
     View("inventory.py", "Inventory", ":material/inventory_2:", "inventory", ("inventory",)),
     View("logs.py", "Logs", ":material/manage_search:", "logs", ("splunk",)),
     View("workbench.py", "SQL workbench", ":material/terminal:", "workbench", ("billing", "cur", "inventory", "splunk"), section="Tools"),
-    # Replacing the embedded lakehouse affects everyone: the page itself admits admins on DuckDB only.
+    # Replacing the embedded lakehouse affects everyone: the page itself admits only roles with the
+    # `import` capability (config/grants.toml), on DuckDB only.
     View("import_data.py", "Import data", ":material/upload_file:", "import", ("billing", "cur", "inventory", "splunk"),
-         section="Tools", roles=("admin",)),
+         section="Tools", capability="import"),
 )
 
 
@@ -45,7 +46,7 @@ def views_for(grants: RoleGrants) -> list[View]:
         v for v in VIEWS
         if v.path.exists()
         and any(grants.can_read_lakehouse(lh) for lh in v.lakehouses)
-        and (not v.roles or grants.role in v.roles)
+        and (not v.capability or grants.has_capability(v.capability))
     ]
 
 

@@ -33,5 +33,5 @@ def check_url_param(key: str, valid: Iterable[str] | Callable[[str], bool], labe
     is_valid = valid if callable(valid) else set(map(str, valid)).__contains__
     bad = [v for v in values if not is_valid(v)]
     if bad:
-        shown = ", ".join(f"“{literal(v, 40)}”" for v in bad[:5])
+        shown = ", ".join(f"'{literal(v, 40)}'" for v in bad[:5])
         st.info(f"Ignored invalid value {shown} for **{literal(label or key)}** in the URL; using the default.", icon=":material/info:")

@@ -5,17 +5,21 @@ A thin page: widgets (all bound to the URL) -> billing queries -> cost_analysis 
 
 import datetime as dt
 import re
+from functools import partial
 
 import pandas as pd
 import streamlit as st
 
 from daivi_data import cost_analysis as ca
+from daivi_data.currency import choose_currency, column_format, totals_text
+from daivi_data.data_span import anchor_day, empty_result_message
 from daivi_data.errors import AccessDenied, DaiviError, InvalidRequest
 from daivi_data.queries import billing
 from daivi_data.queries.billing import CostFilter, CostScope, Dimension
 from daivi_ui import figures_cost as fig
 from daivi_ui.components import csv_download, empty_state, format_money, show_query_stats
 from daivi_ui.context import app_context
+from daivi_ui.currency import in_currency
 from daivi_ui.errors import show_error
 from daivi_ui.state import URL, check_url_param, url_values
 from daivi_ui.text import literal
@@ -57,7 +61,8 @@ try:
     last_day = run(billing.data_end(min(info.latest_partition, ca.billing_period(yesterday))))["last_day"].iloc[0]
 except DaiviError as e:
     stop_with(e)
-as_of = min(pd.Timestamp(last_day).date(), yesterday) if pd.notna(last_day) else yesterday
+as_of = anchor_day(ctx.today, pd.Timestamp(last_day).date() if pd.notna(last_day) else None)
+last_day_text = f"{pd.Timestamp(last_day):%Y-%m-%d}" if pd.notna(last_day) else info.latest_partition
 
 # --- time, basis ------------------------------------------------------------------------------
 DEFAULT_PRESET = "last-30-days"
@@ -105,6 +110,27 @@ except InvalidRequest as e:
     stop_with(e)
 start, end = checked.start, checked.end
 
+# --- currency: every figure below is in one; a range billed in several shows each total apart --
+try:
+    by_currency = run(billing.currencies(start, end))
+except DaiviError as e:
+    stop_with(e)
+in_range = dict(zip(by_currency["currency"], by_currency["unblended_cost"], strict=True))
+choice = choose_currency(dict(zip(by_currency["currency"], by_currency["abs_cost"], strict=True)), st.query_params.get("currency"))
+if choice.notice:
+    st.info(literal(choice.notice), icon=":material/info:")
+currency = choice.currency
+if choice.several:
+    if st.query_params.get("currency") != currency:
+        st.query_params["currency"] = currency
+    currency = st.columns([1.4, 4.6])[0].selectbox(
+        "Currency", list(choice.available), key="currency", bind=URL,
+        help="Amounts in different currencies are never added: every figure on this page is in this one.")
+    st.caption(f"This range holds costs in {len(choice.available)} currencies; every figure below is in **{literal(currency)}**. "
+               f"Unblended per currency (not added): {literal(totals_text(in_range, format_money))}.")
+money = partial(format_money, currency=currency)
+money_format = column_format(currency)
+
 # --- dimensions (tag keys found in the range) -------------------------------------------------
 try:
     tag_keys = run(billing.tag_keys(start, end))["tag_key"].dropna().astype(str).tolist()
@@ -127,7 +153,7 @@ def tag_key_missing_notice(param: str, what: str) -> None:
     bad = [v for v in url_values(param) if v.startswith("tag:") and v not in dimension_keys]
     if bad:
         found = ", ".join(tag_keys) or "none"
-        st.warning(f"Tag key “{literal(bad[0][4:], 60)}” ({what}) does not occur in cost allocation tags between {start} and {end} "
+        st.warning(f"Tag key '{literal(bad[0][4:], 60)}' ({what}) does not occur in cost allocation tags between {start} and {end} "
                    f"(keys found: {literal(found)}); using the default.", icon=":material/sell:")
 
 
@@ -155,7 +181,7 @@ if group2_key == group_key:
 
 # --- filters ----------------------------------------------------------------------------------
 try:
-    options_df = run(billing.dimension_values(CostScope(start, end, basis)))
+    options_df = run(billing.dimension_values(CostScope(start, end, basis, currency=currency)))
 except DaiviError as e:
     stop_with(e)
 
@@ -179,7 +205,7 @@ with st.expander(f"Filters{f' ({active} active)' if active else ''}", expanded=b
             if dim == "tag":
                 check_url_param("m_tag", MODES, "tag filter mode")
                 if url_values("ftag") and url_values("ftag")[0] not in tag_keys:
-                    st.warning(f"Tag key “{literal(url_values('ftag')[0], 60)}” does not occur in the range (keys found: "
+                    st.warning(f"Tag key '{literal(url_values('ftag')[0], 60)}' does not occur in the range (keys found: "
                                f"{literal(', '.join(tag_keys) or 'none')}); the tag filter is off.", icon=":material/sell:")
                 tag_key = st.selectbox("Tag key", tag_keys, index=None, placeholder="Filter by a tag…", key="ftag", bind=URL)
                 values_options: list[str] = []
@@ -220,12 +246,12 @@ with st.expander(f"Filters{f' ({active} active)' if active else ''}", expanded=b
 unknown = [(f.dimension.label, v) for f in filters for v in f.values
            if v not in option_sets.get(f.dimension.name, set())]
 if unknown:
-    shown = "; ".join(f"{literal(label)}: “{literal(value, 60)}”" for label, value in unknown[:5])
+    shown = "; ".join(f"{literal(label)}: '{literal(value, 60)}'" for label, value in unknown[:5])
     more = f" and {len(unknown) - 5} more" if len(unknown) > 5 else ""
     st.warning(f"No cost in this range matches filter value {shown}{more}. Values are matched exactly, as plain text.",
                icon=":material/filter_alt_off:")
 
-scope = CostScope(start, end, basis, tuple(filters))
+scope = CostScope(start, end, basis, tuple(filters), currency)
 compare_start, compare_end = ca.comparison_range(start, end, compare_mode)
 if checked.notice:
     st.info(checked.notice, icon=":material/event:")
@@ -238,8 +264,13 @@ except DaiviError as e:
 
 has_current = not totals.empty and (totals["cost"].abs() > 0).any()
 if not has_current:
-    what = "the selected filters" if filters else "your role"
-    empty_state(f"No cost between {start:%Y-%m-%d} and {end:%Y-%m-%d} for {what}. Widen the range or clear filters.")
+    nothing = f"No cost between {start:%Y-%m-%d} and {end:%Y-%m-%d}"
+    if filters:
+        empty_state(f"{nothing} for the selected filters. Widen the range or clear filters.")
+    else:
+        grant = ctx.grants.grant_for("daivi_billing", "cost_daily")
+        empty_state(empty_result_message(nothing, data_ends=last_day_text, asked_from=f"{start:%Y-%m-%d}",
+                                         role=ctx.principal.role, row_filtered=grant is None or bool(grant.row_filter)))
     show_query_stats(results)
     st.stop()
 
@@ -282,19 +313,19 @@ compare_label = f"{compare_start:%b %d, %Y} – {compare_end:%b %d, %Y}"
 range_label = f"{start:%b %d, %Y} – {end:%b %d, %Y}"
 month_name, quarter_name = f"{as_of:%B}", f"Q{(as_of.month - 1) // 3 + 1} {as_of.year}"
 kpis = st.columns(5)
-kpis[0].metric("Total", fig.format_kpi_money(total), border=True, help=f"{range_label}: {format_money(total)}.")
-kpis[1].metric("Change", fig.format_kpi_money(total - previous_total), f"{change:+.1%}" if change is not None else None,
+kpis[0].metric("Total", fig.format_kpi_money(total, currency), border=True, help=f"{range_label}: {money(total)}.")
+kpis[1].metric("Change", fig.format_kpi_money(total - previous_total, currency), f"{change:+.1%}" if change is not None else None,
                delta_color="inverse", border=True,
-               help=f"vs {ca.COMPARISONS[compare_mode].lower()}, {compare_label}: {format_money(previous_total)}.")
-kpis[2].metric("Average per day", fig.format_kpi_money(total / checked.days), border=True, help=f"Over the {checked.days} days of the range.")
+               help=f"vs {ca.COMPARISONS[compare_mode].lower()}, {compare_label}: {money(previous_total)}.")
+kpis[2].metric("Average per day", fig.format_kpi_money(total / checked.days, currency), border=True, help=f"Over the {checked.days} days of the range.")
 for column, fc, what in ((kpis[3], month_fc, month_name), (kpis[4], quarter_fc, quarter_name)):
     if fc is None:
         column.metric(f"Forecast {what}", "–", border=True, help="Not enough history (two weeks) to forecast.")
     else:
-        column.metric(f"Forecast {what}", fig.format_kpi_money(fc.total), border=True,
-                      help=f"End of {what}: {format_money(fc.total)}, {fc.level:.0%} interval {format_money(fc.low)} – "
-                           f"{format_money(fc.high)}; {format_money(fc.actual)} so far. See the Forecast tab for the method.")
-        column.caption(f"{fc.level:.0%}: {fig.format_kpi_money(fc.low)} – {fig.format_kpi_money(fc.high)}")
+        column.metric(f"Forecast {what}", fig.format_kpi_money(fc.total, currency), border=True,
+                      help=f"End of {what}: {money(fc.total)}, {fc.level:.0%} interval {money(fc.low)} – "
+                           f"{money(fc.high)}; {money(fc.actual)} so far. See the Forecast tab for the method.")
+        column.caption(f"{fc.level:.0%}: {fig.format_kpi_money(fc.low, currency)} – {fig.format_kpi_money(fc.high, currency)}")
 notes = [f"{range_label} vs {compare_label}", f"{billing.COST_BASIS_LABELS[basis].lower()} cost", f"data through {as_of:%b %d, %Y}"]
 if not previous_total:
     notes.append("no cost in the comparison period (before the data starts?), so no % change")
@@ -310,12 +341,14 @@ if group2 is not None:
     check_url_param("view2", ("facets", "sankey"), "second-level view")
     view2 = st.segmented_control("Second level as", ["facets", "sankey"], default="facets", required=True, key="view2", bind=URL)
 if group2 is None:
-    st.plotly_chart(fig.build_cost_trend_figure(series, order1, chart, granularity, labels1, compact=ctx.embed), key="cost_chart")
+    st.plotly_chart(in_currency(fig.build_cost_trend_figure(series, order1, chart, granularity, labels1, compact=ctx.embed), currency),
+                    key="cost_chart")
 elif view2 == "sankey":
     pair_totals = series.groupby(["group1", "group2"], as_index=False)["cost"].sum()
     st.plotly_chart(fig.build_sankey_figure(pair_totals, order1, order2, labels1, labels2, group.label, group2.label), key="cost_chart")
 else:
-    st.plotly_chart(fig.build_facet_figure(series, order1, order2, labels1, labels2, compact=ctx.embed), key="cost_chart")
+    st.plotly_chart(in_currency(fig.build_facet_figure(series, order1, order2, labels1, labels2, compact=ctx.embed), currency),
+                    key="cost_chart")
 show_query_stats(results)
 
 # --- breakdown table --------------------------------------------------------------------------
@@ -337,19 +370,19 @@ table = table.drop(columns="group").rename(columns={
 st.dataframe(
     table, hide_index=True, key="breakdown",
     column_config={
-        "Cost": st.column_config.NumberColumn(format="dollar"),
-        "Previous period": st.column_config.NumberColumn(format="dollar", help=compare_label),
-        "Change": st.column_config.NumberColumn(format="dollar"),
+        "Cost": st.column_config.NumberColumn(format=money_format),
+        "Previous period": st.column_config.NumberColumn(format=money_format, help=compare_label),
+        "Change": st.column_config.NumberColumn(format=money_format),
         "Share": st.column_config.NumberColumn(format="percent"),
         "Change %": st.column_config.NumberColumn(format="percent"),
     },
 )
 export = st.columns(4)
 with export[0]:
-    csv_download(table, f"cost-breakdown-{start}-{end}.csv", "Table as CSV", key="download_table")
+    csv_download(table, f"cost-breakdown-{start}-{end}.csv", "Table as CSV", currency=currency, key="download_table")
 with export[1]:
     series_out = series.assign(period=series["period"].dt.date).rename(columns={"group1": group.key, "group2": group2.key if group2 else "group2"})
-    csv_download(series_out, f"cost-series-{granularity}-{start}-{end}.csv", "Series as CSV", key="download_series")
+    csv_download(series_out, f"cost-series-{granularity}-{start}-{end}.csv", "Series as CSV", currency=currency, key="download_series")
 
 # --- what changed, anomalies, forecast, budgets -----------------------------------------------
 TABS = ("What changed", "Anomalies", "Forecast", "Budgets")
@@ -361,20 +394,20 @@ tabs = st.tabs(list(TABS), key="tab", bind=URL, default=TABS[0])
 def draw_changes() -> None:
     increases, decreases, total_change = ca.top_movers(current_by_group, previous_by_group, n=5)
     st.markdown(f"**{literal(group.label)}** between {compare_label} and {start:%b %d} – {end:%b %d, %Y}: "
-                f"total change **{format_money(total_change)}**"
+                f"total change **{money(total_change)}**"
                 + (f" ({change:+.1%})" if change is not None else "") + ".")
     if increases.empty and decreases.empty:
         empty_state("No group changed between the two periods.")
     else:
-        st.plotly_chart(fig.build_movers_figure(increases, decreases, labels1), key="movers_chart")
+        st.plotly_chart(in_currency(fig.build_movers_figure(increases, decreases, labels1), currency), key="movers_chart")
         movers = pd.concat([increases, decreases], ignore_index=True)
         movers.insert(0, group.label, [labels1.get(g, g) for g in movers["group"]])
         st.dataframe(
             movers.drop(columns="group"), hide_index=True, key="movers",
             column_config={
-                "previous": st.column_config.NumberColumn("Previous", format="dollar"),
-                "current": st.column_config.NumberColumn("Current", format="dollar"),
-                "change": st.column_config.NumberColumn("Change", format="dollar"),
+                "previous": st.column_config.NumberColumn("Previous", format=money_format),
+                "current": st.column_config.NumberColumn("Current", format=money_format),
+                "change": st.column_config.NumberColumn("Change", format=money_format),
                 "change_pct": st.column_config.NumberColumn("Change %", format="percent"),
                 "contribution_pp": st.column_config.NumberColumn("Contribution (pp)", format="%+.2f",
                                                                  help="Percentage points of the total % change."),
@@ -423,7 +456,7 @@ def draw_anomalies() -> None:
             for dim_name in billing.DRIVER_DIMENSIONS:
                 part = drivers[drivers["driver_dim"] == dim_name] if not drivers.empty else drivers
                 top[dim_name] = ", ".join(
-                    f"{account_labels.get(r.driver, r.driver) if dim_name == 'account' else r.driver} ({format_money(r.change)})"
+                    f"{account_labels.get(r.driver, r.driver) if dim_name == 'account' else r.driver} ({money(r.change)})"
                     for r in part.head(2).itertuples()
                 )
             days = f"{event.first_day}" if event.days == 1 else f"{event.first_day} → {event.last_day}"
@@ -438,26 +471,27 @@ def draw_anomalies() -> None:
         if same:
             anomaly_table = anomaly_table.drop(columns=same)
         st.dataframe(anomaly_table, hide_index=True, key="anomalies", column_config={
-            "Cost": st.column_config.NumberColumn(format="dollar"),
-            "Expected": st.column_config.NumberColumn(format="dollar", help="Median of the previous days, times the event's days."),
-            "Impact": st.column_config.NumberColumn(format="dollar"),
+            "Cost": st.column_config.NumberColumn(format=money_format),
+            "Expected": st.column_config.NumberColumn(format=money_format, help="Median of the previous days, times the event's days."),
+            "Impact": st.column_config.NumberColumn(format=money_format),
             "Score": st.column_config.NumberColumn(format="%.1f", help="Robust z: scaled MADs from the median."),
         })
         top_event = shown_events.iloc[0]
-        st.plotly_chart(fig.build_anomaly_figure(by_day, top_event["group"], top_event["first_day"], top_event["last_day"],
-                                                 labels_a.get(top_event["group"], top_event["group"])), key="anomaly_chart")
+        st.plotly_chart(in_currency(fig.build_anomaly_figure(by_day, top_event["group"], top_event["first_day"], top_event["last_day"],
+                                                             labels_a.get(top_event["group"], top_event["group"])), currency),
+                        key="anomaly_chart")
         st.caption(f"Daily cost of the largest anomaly's {literal(anomaly_dim.label.lower())}, the event shaded.")
 
 
 def draw_forecast() -> None:
     st.markdown(ca.FORECAST_METHOD)
-    for fc, what in ((month_fc, f"{as_of:%B %Y}"), (quarter_fc, f"Q{(as_of.month - 1) // 3 + 1} {as_of.year}")):
+    for period, fc, what in (("month", month_fc, f"{as_of:%B %Y}"), ("quarter", quarter_fc, f"Q{(as_of.month - 1) // 3 + 1} {as_of.year}")):
         if fc is None:
             empty_state(f"Not enough history to forecast {what} (at least {ca.FORECAST_MIN_DAYS} days with the current filters).")
             continue
-        st.markdown(f"**{what}**: {format_money(fc.actual)} through {fc.as_of:%b %d} + {format_money(fc.remaining)} forecast "
-                    f"= **{format_money(fc.total)}** ({fc.level:.0%} interval {format_money(fc.low)} – {format_money(fc.high)}).")
-        st.plotly_chart(fig.build_forecast_figure(history, fc), key=f"forecast_{fc.period_end}")
+        st.markdown(f"**{what}**: {money(fc.actual)} through {fc.as_of:%b %d} + {money(fc.remaining)} forecast "
+                    f"= **{money(fc.total)}** ({fc.level:.0%} interval {money(fc.low)} – {money(fc.high)}).")
+        st.plotly_chart(in_currency(fig.build_forecast_figure(history, fc), currency), key=f"forecast_{period}")  # December ends a month and a quarter on one day
 
 
 def draw_budgets() -> None:
@@ -467,7 +501,7 @@ def draw_budgets() -> None:
     else:
         try:
             budget_rows = run(billing.budgets())
-            scope_costs = run(billing.budget_scope_costs(as_of, basis, ca.BUDGET_RUN_RATE_DAYS))
+            scope_costs = run(billing.budget_scope_costs(as_of, basis, ca.BUDGET_RUN_RATE_DAYS, currency))
         except AccessDenied:
             budget_rows = None
             st.info(f"Budgets are not available for your role (`{ctx.principal.role}`).", icon=":material/lock:")
@@ -496,10 +530,10 @@ def draw_budgets() -> None:
                                  "scope_type", "scope_value"]]
                 st.dataframe(status, hide_index=True, key="budgets", column_config={
                     "budget_name": "Budget", "scope_type": "Scope", "scope_value": "Of",
-                    "monthly_limit": st.column_config.NumberColumn("Limit", format="dollar"),
-                    "actual": st.column_config.NumberColumn("Actual (MTD)", format="dollar"),
+                    "monthly_limit": st.column_config.NumberColumn("Limit", format=money_format),
+                    "actual": st.column_config.NumberColumn("Actual (MTD)", format=money_format),
                     "pct_used": st.column_config.ProgressColumn("Used", format="percent", min_value=0.0, max_value=1.0),
-                    "projected": st.column_config.NumberColumn("Projected month end", format="dollar"),
+                    "projected": st.column_config.NumberColumn("Projected month end", format=money_format),
                     "overrun_date": st.column_config.DateColumn("Projected overrun"),
                     "status": "Status",
                 })

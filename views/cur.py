@@ -11,17 +11,21 @@ the other choices in URL-bound widgets, so any view can be pasted into the wiki.
 from __future__ import annotations
 
 import hashlib
+from functools import partial
 
 import pandas as pd
 import streamlit as st
 
 from daivi_data import cur_analysis as ca
+from daivi_data.currency import choose_currency, totals_text
+from daivi_data.data_span import empty_result_message, line_items_per_period
 from daivi_data.errors import DaiviError, InvalidRequest
 from daivi_data.queries import Query
 from daivi_data.queries import cur as q
 from daivi_ui import figures_cur as fig
 from daivi_ui.components import csv_download, draw_open_tabs, empty_state, format_money, show_query_stats
 from daivi_ui.context import app_context
+from daivi_ui.currency import in_currency, money_column
 from daivi_ui.errors import show_error
 from daivi_ui.state import URL, check_url_param
 from daivi_ui.text import literal
@@ -60,29 +64,27 @@ chart_height = fig.COMPACT_HEIGHT_PX if ctx.embed else fig.CHART_HEIGHT_PX
 
 # --- billing period --------------------------------------------------------------------------
 
-def latest_period_hint() -> str:
-    """The newest period to list: this month, or the newest partition if the data runs later."""
-    latest = q.period_of(ctx.today)
+def period_span() -> tuple[str, int]:
+    """(last period, months) to list: every period the data has, however old, and the one in the URL."""
+    latest, partitions = None, 0
     try:
         info = ctx.connection.engine.table_info("daivi_cur", "cur")
-        if info.latest_partition and q.PERIOD_RE.match(info.latest_partition) and info.latest_partition > latest:
-            latest = info.latest_partition
+        latest, partitions = info.latest_partition, info.partitions
     except (AttributeError, DaiviError):
         pass  # engines without cheap metadata: this month is the anchor
-    return latest
+    return q.period_span_to_list(q.period_of(ctx.today), latest, partitions, st.query_params.get("period"))
 
 
 try:
-    period_totals = run(q.period_totals(latest_period_hint()))
+    period_totals = run(q.period_totals(*period_span()))
 except DaiviError as e:
     show_error(e)
     st.stop()
 period_totals = period_totals[period_totals["line_items"] > 0]
 if period_totals.empty:
-    empty_state("The CUR lakehouse has no line items you may see in the last "
-                f"{q.PERIODS_LOOKBACK} months. Import a CUR export, or ask for access to more accounts.")
+    empty_state("The CUR lakehouse has no line items you may see. Import a CUR export, or ask for access to more accounts.")
     st.stop()
-available = sorted(period_totals["billing_period"], reverse=True)
+available = sorted(set(period_totals["billing_period"]), reverse=True)
 
 
 def rows_may_be_hidden() -> bool:
@@ -92,12 +94,13 @@ def rows_may_be_hidden() -> bool:
 
 
 url_period = st.query_params.get("period")
-period = available[0]
+period_default = q.default_period(line_items_per_period(period_totals))
+period = period_default
 if url_period:
     try:
         q.require_period(url_period)
     except InvalidRequest:
-        st.info(f"Ignored invalid value “{literal(url_period, 40)}” for **billing period** in the URL (expected YYYY-MM); "
+        st.info(f"Ignored invalid value '{literal(url_period, 40)}' for **billing period** in the URL (expected YYYY-MM); "
                 f"showing {period}.", icon=":material/info:")
     else:
         if url_period not in available:
@@ -137,19 +140,38 @@ if period is None:
     show_query_stats(results)
     st.stop()
 
+# --- currency: every figure below is in one; a period billed in several shows each total apart ----
+period_rows = period_totals[period_totals["billing_period"] == period]
+in_period = dict(zip(period_rows["currency"], period_rows["unblended_cost"], strict=True))
+choice = choose_currency({c: abs(v) for c, v in in_period.items()}, st.query_params.get("currency"))
+if choice.notice:
+    st.info(literal(choice.notice), icon=":material/info:")
+currency = choice.currency
+if choice.several:
+    if st.query_params.get("currency") != currency:
+        st.query_params["currency"] = currency
+    currency = top[2].selectbox("Currency", list(choice.available), key="currency", bind=URL,
+                                help="Amounts in different currencies are never added: every figure on this page is in this one.")
+    st.caption(f"{period} is billed in {len(choice.available)} currencies; every figure below is in **{literal(currency)}**. "
+               f"Unblended per currency (not added): {literal(totals_text(in_period, format_money))}.")
+money = partial(format_money, currency=currency)
+MONEY = money_column(currency)
+
 if not ctx.embed:
     try:
-        summary = run(q.period_summary(period)).iloc[0]
+        summary = run(q.period_summary(period, currency)).iloc[0]
     except DaiviError as e:
         show_error(e)
         st.stop()
     k = st.columns(5)
-    k[0].metric("Unblended", format_money(summary["unblended_cost"]))
-    k[1].metric("Amortized", format_money(summary["amortized_cost"]))
-    k[2].metric("Net unblended", format_money(summary["net_cost"]))
-    k[3].metric("Public on-demand", format_money(summary["public_cost"]))
-    k[4].metric("Savings vs on-demand", format_money(summary["public_cost"] - summary["amortized_cost"]),
+    k[0].metric("Unblended", money(summary["unblended_cost"]))
+    k[1].metric("Amortized", money(summary["amortized_cost"]))
+    k[2].metric("Net unblended", money(summary["net_cost"]))
+    k[3].metric("Public on-demand", money(summary["public_cost"]))
+    k[4].metric("Savings vs on-demand", money(summary["public_cost"] - summary["amortized_cost"]),
                 help="Public on-demand cost minus amortized cost: what commitments and discounts saved.")
+    families = q.export_families(getattr(ctx.connection.engine, "manifest", None) or {})
+    st.caption(f"Where each basis comes from ({' and '.join(sorted(families))}): {q.cost_basis_sources(families)}")
 
 check_url_param("tab", TABS, "tab")
 tabs = st.tabs(list(TABS), key="tab", bind=URL)
@@ -168,7 +190,7 @@ LEVEL_LABEL = {"account": "account_label", "service": "service", "usage": "usage
 
 def drill_path_from_url() -> q.DrillPath:
     values = {name: st.query_params.get(name) for name in q.DRILL_PARAMS[1:]}
-    return q.DrillPath(period, **values)
+    return q.DrillPath(period, **values, currency=currency)
 
 
 def breadcrumb(path: q.DrillPath) -> None:
@@ -217,18 +239,19 @@ def on_drill_choice(widget_key: str, path: q.DrillPath, level: str, df: pd.DataF
 
 
 def nothing_here_message(path: q.DrillPath) -> str:
-    chosen = [f"{name.replace('_', ' ')} **{value}**" for name, value in path.url_params().items() if name != "period"]
+    chosen = [f"{name.replace('_', ' ')} **{literal(value)}**" for name, value in path.url_params().items() if name != "period"]
     where = ", ".join(chosen) if chosen else "any account"
-    who = f" or your role (`{ctx.principal.role}`) may not see them" if rows_may_be_hidden() else ""
-    return f"No CUR line items in {path.period} for {where}: there are none{who}. Step back with the breadcrumb."
+    return empty_result_message(f"No CUR line items in {path.period} for {where}", data_ends=available[0], asked_from=path.period,
+                                role=ctx.principal.role, row_filtered=rows_may_be_hidden()) + " Step back with the breadcrumb."
 
 
 def draw_period_level(path: q.DrillPath) -> None:
     """The top of the drill path: unblended cost per billing period; clicking a bar opens that period."""
-    chart = fig.build_period_trend_figure(period_totals, "unblended_cost", f"Billing periods (unblended) · showing {path.period}",
+    in_currency_rows = period_totals[period_totals["currency"] == currency]
+    chart = fig.build_period_trend_figure(in_currency_rows, "unblended_cost", f"Billing periods (unblended) · showing {path.period}",
                                           fig.COMPACT_HEIGHT_PX, selected=path.period)
     # Keyed by the period shown, so a past click does not pull the view back after another choice.
-    event = st.plotly_chart(chart, key=f"period_chart_{path.period}", on_select="rerun", selection_mode="points")
+    event = st.plotly_chart(in_currency(chart, currency), key=f"period_chart_{path.period}", on_select="rerun", selection_mode="points")
     points = event.selection.points if event is not None else []
     chosen = points[0].get("x") if points else None
     if chosen in available and chosen != path.period:
@@ -258,8 +281,8 @@ def draw_drill_level(path: q.DrillPath) -> None:
         cols = st.columns(4)
         for i, (name, col) in enumerate((("Unblended", "unblended_cost"), ("Amortized", "amortized_cost"),
                                          ("Net", "net_cost"), ("Public on-demand", "public_cost"))):
-            cols[i].metric(f"{name} (these line items)", format_money(df[col].sum()))
-        csv_download(df, f"cur-line-items-{path.period}.csv", key="csv_line_items")
+            cols[i].metric(f"{name} (these line items)", money(df[col].sum()))
+        csv_download(df, f"cur-line-items-{path.period}.csv", currency=currency, key="csv_line_items")
         return
 
     df = ca.with_blanks(df, ["account_name", "service", "usage_type", "operation", "resource_id"])
@@ -280,7 +303,7 @@ def draw_drill_level(path: q.DrillPath) -> None:
                        f"(covered by commitments or credited); the chart shows the {chart_col.replace('_', ' ')}.")
             title = f"{q.DRILL_LEVEL_TITLES[level]} · {chart_col.replace('_', ' ')}"
     if chart_col:
-        st.plotly_chart(builder(df, label, chart_col, title, chart_height), key=f"drill_chart_{level}")
+        st.plotly_chart(in_currency(builder(df, label, chart_col, title, chart_height), currency), key=f"drill_chart_{level}")
     else:
         st.caption("Nothing at this level has a positive cost on any basis, so there is no chart; the table lists it.")
 
@@ -303,7 +326,7 @@ def draw_drill_level(path: q.DrillPath) -> None:
     st.selectbox(f"Drill into {q.DRILL_LEVEL_TITLES[level].lower()[:-1] if level != 'usage' else 'usage type / operation'}",
                  df[label].tolist(), index=None, key=choice_key, placeholder="Choose…",
                  on_change=on_drill_choice, args=(choice_key, path, level, df))
-    csv_download(shown, f"cur-{level}-{path.period}.csv", key=f"csv_drill_{level}")
+    csv_download(shown, f"cur-{level}-{path.period}.csv", currency=currency, key=f"csv_drill_{level}")
     selected = event.selection.rows if event is not None else []
     if selected:
         set_drill_path(child_path(path, level, df.iloc[selected[0]]))
@@ -316,7 +339,7 @@ if drill_tab.open is not False:
             path = drill_path_from_url()
         except InvalidRequest as e:
             show_error(e)
-            st.button("Back to all accounts", key="drill_reset", on_click=set_drill_path, args=(q.DrillPath(period),))
+            st.button("Back to all accounts", key="drill_reset", on_click=set_drill_path, args=(q.DrillPath(period, currency=currency),))
         else:
             breadcrumb(path)
             try:
@@ -328,45 +351,46 @@ if drill_tab.open is not False:
 # --- invoice ---------------------------------------------------------------------------------
 
 def draw_invoice() -> None:
-    by_type = run(q.invoice_by_line_item_type(period))
+    by_type = run(q.invoice_by_line_item_type(period, currency))
     steps = ca.invoice_waterfall(by_type, "unblended_cost", net_column="net_cost")
-    st.plotly_chart(fig.build_waterfall_figure(steps, f"Invoice {period}: from usage to the total, then to the net total", chart_height),
+    st.plotly_chart(in_currency(fig.build_waterfall_figure(steps, f"Invoice {period}: from usage to the total, then to the net total",
+                                                        chart_height), currency),
                     key="invoice_waterfall")
     table = by_type.assign(step=by_type["line_item_type"].map(ca.waterfall_step)).sort_values(
         "step", key=lambda s: s.map(ca.WATERFALL_STEPS.index))
     table = table[["step", "line_item_type", "unblended_cost", "amortized_cost", "net_cost", "public_cost", "line_items"]]
     st.dataframe(table, hide_index=True, key="invoice_table", column_config={c: MONEY for c in q.COST_COLUMNS.values()})
-    csv_download(table, f"cur-invoice-{period}.csv", key="csv_invoice")
+    csv_download(table, f"cur-invoice-{period}.csv", currency=currency, key="csv_invoice")
 
     st.subheader("Reconciliation with the billing lakehouse")
     if not ctx.can_read("billing"):
         st.info("Your role may not read the billing lakehouse, so the CUR totals cannot be reconciled here.")
         return
-    billing = run(q.billing_by_record_type(period))
+    billing = run(q.billing_by_record_type(period, currency))
     rec = ca.reconcile_with_billing(by_type, billing)
     total = rec[rec["line_item_type"] == ca.TOTAL_STEP].iloc[0]
     c = st.columns(3)
-    c[0].metric("CUR unblended", format_money(total["cur_unblended"]))
-    c[1].metric("Billing lakehouse unblended", format_money(total["billing_unblended"]))
-    c[2].metric("Difference (CUR − billing)", format_money(round(total["unblended_difference"], 2) + 0.0))
+    c[0].metric("CUR unblended", money(total["cur_unblended"]))
+    c[1].metric("Billing lakehouse unblended", money(total["billing_unblended"]))
+    c[2].metric("Difference (CUR − billing)", money(round(total["unblended_difference"], 2) + 0.0))
     if billing.empty:
         st.warning(f"The billing lakehouse has no rows for {period}: nothing to reconcile against.")
     elif abs(total["unblended_difference"]) < ca.RECONCILE_TOLERANCE_USD and abs(total["amortized_difference"]) < ca.RECONCILE_TOLERANCE_USD:
         st.success(f"CUR and billing lakehouse agree for {period} (unblended and amortized, within a cent).")
     else:
-        st.warning(f"CUR and billing lakehouse differ for {period} by {format_money(round(total['unblended_difference'], 2) + 0.0)} unblended "
-                   f"and {format_money(round(total['amortized_difference'], 2) + 0.0)} amortized; the table shows which line item types.")
+        st.warning(f"CUR and billing lakehouse differ for {period} by {money(round(total['unblended_difference'], 2) + 0.0)} unblended "
+                   f"and {money(round(total['amortized_difference'], 2) + 0.0)} amortized; the table shows which line item types.")
     st.dataframe(rec, hide_index=True, key="reconcile_table", column_config={c: MONEY for c in rec.columns if c != "line_item_type"})
-    csv_download(rec, f"cur-reconciliation-{period}.csv", key="csv_reconcile")
+    csv_download(rec, f"cur-reconciliation-{period}.csv", currency=currency, key="csv_reconcile")
 
 
 # --- commitments -----------------------------------------------------------------------------
 
 def draw_commitments() -> None:
     first = q.shift_period(period, -(COMMITMENT_TREND_MONTHS - 1))
-    daily = ca.with_coverage(run(q.coverage_by_day(first, period)))
-    utilization = ca.with_blanks(run(q.commitment_utilization(first, period)), ["account_name"])
-    breakdown = ca.with_blanks(run(q.coverage_by_account_family(period)), ["account_name"])
+    daily = ca.with_coverage(run(q.coverage_by_day(first, period, currency)))
+    utilization = ca.with_blanks(run(q.commitment_utilization(first, period, currency)), ["account_name"])
+    breakdown = ca.with_blanks(run(q.coverage_by_account_family(period, currency)), ["account_name"])
     this_period = ca.coverage_by(daily[daily["billing_period"] == period].assign(p=period), ["p"]) if not daily.empty else None
     util_period = ca.utilization_by(utilization[utilization["billing_period"] == period], ["commitment_type"]).set_index("commitment_type")
 
@@ -381,7 +405,7 @@ def draw_commitments() -> None:
     c[2].metric("SP coverage", ratio(cov["sp_coverage"] if cov is not None else None))
     c[3].metric("RI utilization", ratio(util_period["utilization"].get("RI")))
     c[4].metric("SP utilization", ratio(util_period["utilization"].get("SP")))
-    c[5].metric("Eligible on-demand", format_money(cov["on_demand_cost"] if cov is not None else 0.0),
+    c[5].metric("Eligible on-demand", money(cov["on_demand_cost"] if cov is not None else 0.0),
                 help="On-demand spend that an RI or a Savings Plan could have covered.")
 
     if daily.empty:
@@ -402,7 +426,7 @@ def draw_commitments() -> None:
         st.dataframe(trend, hide_index=True, key="commit_trend_table", column_config={
             **{k: MONEY for k in (*ca.COVERAGE_COMPONENTS, "eligible_od_cost")},
             **{k: PERCENT for k in ("ri_coverage", "sp_coverage", "coverage", "RI_utilization", "SP_utilization")}})
-        csv_download(trend, f"cur-commitment-trend-{period}.csv", key="csv_commit_trend")
+        csv_download(trend, f"cur-commitment-trend-{period}.csv", currency=currency, key="csv_commit_trend")
 
     cov_cfg = {**{k: MONEY for k in (*ca.COVERAGE_COMPONENTS, "eligible_od_cost", "total_commitment", "unused_commitment", "used_commitment")},
                **{k: PERCENT for k in ("ri_coverage", "sp_coverage", "coverage", "utilization")}}
@@ -412,13 +436,13 @@ def draw_commitments() -> None:
         by_account = ca.coverage_by(breakdown, ["account_id", "account_name"]).sort_values("eligible_od_cost", ascending=False)
         st.dataframe(by_account, hide_index=True, key="coverage_account_table", column_config=cov_cfg,
                      column_order=("account_id", "account_name", *COVERAGE_COLUMNS_FIRST))
-        csv_download(by_account, f"cur-coverage-by-account-{period}.csv", key="csv_cov_account")
+        csv_download(by_account, f"cur-coverage-by-account-{period}.csv", currency=currency, key="csv_cov_account")
     with right:
         st.subheader(f"Coverage by instance family · {period}")
         by_family = ca.coverage_by(breakdown, ["instance_family"]).sort_values("eligible_od_cost", ascending=False)
         st.dataframe(by_family, hide_index=True, key="coverage_family_table", column_config=cov_cfg,
                      column_order=("instance_family", *COVERAGE_COLUMNS_FIRST))
-        csv_download(by_family, f"cur-coverage-by-family-{period}.csv", key="csv_cov_family")
+        csv_download(by_family, f"cur-coverage-by-family-{period}.csv", currency=currency, key="csv_cov_family")
 
     st.subheader(f"Utilization by account and family · {period}")
     util_table = ca.utilization_by(utilization[utilization["billing_period"] == period],
@@ -427,7 +451,7 @@ def draw_commitments() -> None:
         empty_state(f"No RI or Savings Plan fees in {period}.")
     else:
         st.dataframe(util_table, hide_index=True, key="utilization_table", column_config=cov_cfg)
-        csv_download(util_table, f"cur-utilization-{period}.csv", key="csv_util")
+        csv_download(util_table, f"cur-utilization-{period}.csv", currency=currency, key="csv_util")
 
     st.subheader(f"Eligible on-demand spend not covered · {period}")
     uncovered = (breakdown[breakdown["on_demand_cost"] > 0]
@@ -437,25 +461,25 @@ def draw_commitments() -> None:
         st.success("All eligible usage was covered by a commitment.")
     else:
         st.dataframe(uncovered, hide_index=True, key="uncovered_table", column_config={"on_demand_cost": MONEY})
-        csv_download(uncovered, f"cur-uncovered-{period}.csv", key="csv_uncovered")
+        csv_download(uncovered, f"cur-uncovered-{period}.csv", currency=currency, key="csv_uncovered")
 
-    latest = available[0]
+    latest = period_default
     st.subheader("Commitments expiring in the next 90 days")
-    st.caption(f"RIs and Savings Plans billed in {latest} (the latest period) whose term ends by "
+    st.caption(f"RIs and Savings Plans billed in {latest} (the latest full period) whose term ends by "
                f"{ctx.today + pd.Timedelta(days=90):%Y-%m-%d}.")
-    expiring = ca.with_expiry_buckets(run(q.commitments_expiring(latest, ctx.today, 90)), ctx.today)
+    expiring = ca.with_expiry_buckets(run(q.commitments_expiring(latest, ctx.today, 90, currency)), ctx.today)
     counts = expiring.groupby("expires_in")["arn"].count() if not expiring.empty else pd.Series(dtype=int)
     e = st.columns(3)
     for i, bucket in enumerate(("≤ 30 days", "31–60 days", "61–90 days")):
         rows = expiring[expiring["expires_in"] == bucket] if not expiring.empty else expiring
         e[i].metric(f"Expiring in {bucket}", f"{int(counts.get(bucket, 0))}",
-                    f"{format_money(rows['monthly_cost'].sum() if not rows.empty else 0.0)} committed in {latest}",
+                    f"{money(rows['monthly_cost'].sum() if not rows.empty else 0.0)} committed in {latest}",
                     delta_color="off", delta_arrow="off")
     if expiring.empty:
         empty_state("No RI or Savings Plan ends in the next 90 days.")
     else:
         st.dataframe(expiring, hide_index=True, key="expiring_table", column_config={"monthly_cost": MONEY})
-        csv_download(expiring, f"cur-expiring-{latest}.csv", key="csv_expiring")
+        csv_download(expiring, f"cur-expiring-{latest}.csv", currency=currency, key="csv_expiring")
 
 
 # --- allocation ------------------------------------------------------------------------------
@@ -476,22 +500,23 @@ def draw_allocation() -> None:
                                     default=ca.SHARED_APART, key="shared", bind=URL,
                                     help="apart: one row per shared cost. proportional: spread over the values by their direct cost.")
     shared = shared or ca.SHARED_APART
-    by_tag = run(q.cost_by_tag(period, tag_key))
+    by_tag = run(q.cost_by_tag(period, tag_key, currency))
     table = ca.chargeback(by_tag, cost_col, shared)
     period_total = float(by_tag[cost_col].sum())
     shared_total = float(by_tag.loc[by_tag["shared_cost"] != "", cost_col].sum())
     m = st.columns(4)
-    m[0].metric(f"Total ({q.COST_BASIS_LABELS[basis].lower()})", format_money(period_total))
+    m[0].metric(f"Total ({q.COST_BASIS_LABELS[basis].lower()})", money(period_total))
     m[1].metric("Untagged share", f"{ca.untagged_share(by_tag, cost_col):.1%}",
                 help=f"Share of the cost (shared costs excluded) whose line items carry no {tag_key}.")
-    m[2].metric("Shared costs", format_money(shared_total), help="Tax and the support plan: no team owns them.")
+    m[2].metric("Shared costs", money(shared_total), help="Tax and the support plan: no team owns them.")
     m[3].metric("Values", f"{(table['direct_cost'] != 0).sum() - int((table['tag_value'] == ca.UNTAGGED).any()):,}")
-    st.plotly_chart(fig.build_allocation_figure(table, f"Chargeback by {ca.tag_key_label(tag_key)} · {period}", chart_height),
+    st.plotly_chart(in_currency(fig.build_allocation_figure(table, f"Chargeback by {ca.tag_key_label(tag_key)} · {period}", chart_height),
+                                currency),
                     key="allocation_chart")
     st.dataframe(table, hide_index=True, key="chargeback_table", column_config={
         "direct_cost": MONEY, "shared_cost": MONEY, "total": MONEY, "share_of_direct": PERCENT})
-    st.caption(f"Chargeback total {format_money(table['total'].sum())} = period total {format_money(period_total)}.")
-    csv_download(table, f"cur-chargeback-{period}.csv", key="csv_chargeback")
+    st.caption(f"Chargeback total {money(table['total'].sum())} = period total {money(period_total)}.")
+    csv_download(table, f"cur-chargeback-{period}.csv", currency=currency, key="csv_chargeback")
 
 
 # --- top resources ---------------------------------------------------------------------------
@@ -499,7 +524,7 @@ def draw_allocation() -> None:
 def draw_top_resources() -> None:
     check_url_param("top", [str(n) for n in q.TOP_RESOURCES_ALLOWED], "number of top resources")
     top_n = st.columns(4)[0].selectbox("Top resources", q.TOP_RESOURCES_ALLOWED, index=1, key="top", bind=URL)
-    daily = run(q.top_resources(period, basis, top_n))
+    daily = run(q.top_resources(period, basis, top_n, currency))
     table = ca.top_resources_table(daily)
     if table.empty:
         empty_state(f"No line item of {period} carries a resource id.")
@@ -516,32 +541,33 @@ def draw_top_resources() -> None:
         "inventory": st.column_config.LinkColumn("Inventory", display_text="Open in inventory"),
     })
     export = table.assign(trend=table["trend"].map(lambda t: " ".join(f"{v:.2f}" for v in t)))
-    csv_download(export, f"cur-top-resources-{period}.csv", key="csv_top")
+    csv_download(export, f"cur-top-resources-{period}.csv", currency=currency, key="csv_top")
 
 
 # --- data transfer ---------------------------------------------------------------------------
 
 def draw_transfer() -> None:
-    df = ca.with_blanks(run(q.data_transfer(period)), ["account_name"])
+    df = ca.with_blanks(run(q.data_transfer(period, currency)), ["account_name"])
     if df.empty:
         empty_state(f"No data transfer charges in {period}.")
         return
     by_category = df.groupby("category")["unblended_cost"].sum()
     m = st.columns(4)
     for i, category in enumerate(ca.TRANSFER_CATEGORIES):
-        m[i].metric(category, format_money(by_category.get(category, 0.0)))
+        m[i].metric(category, money(by_category.get(category, 0.0)))
     by_service = ca.transfer_by(df, "service")
-    st.plotly_chart(fig.build_transfer_figure(by_service, f"Data transfer by service · {period} (unblended)", chart_height),
+    st.plotly_chart(in_currency(fig.build_transfer_figure(by_service, f"Data transfer by service · {period} (unblended)", chart_height),
+                                currency),
                     key="transfer_chart")
     cfg = {c: MONEY for c in (*ca.TRANSFER_CATEGORIES, "total", "unblended_cost")}
     st.subheader("By service")
     st.dataframe(by_service, hide_index=True, key="transfer_service_table", column_config=cfg)
-    csv_download(by_service, f"cur-transfer-by-service-{period}.csv", key="csv_transfer_service")
+    csv_download(by_service, f"cur-transfer-by-service-{period}.csv", currency=currency, key="csv_transfer_service")
     st.subheader("By account")
     accounts = df.assign(account=df["account_id"] + " · " + df["account_name"].fillna(""))
     by_account = ca.transfer_by(accounts, "account")
     st.dataframe(by_account, hide_index=True, key="transfer_account_table", column_config=cfg)
-    csv_download(by_account, f"cur-transfer-by-account-{period}.csv", key="csv_transfer_account")
+    csv_download(by_account, f"cur-transfer-by-account-{period}.csv", currency=currency, key="csv_transfer_account")
     st.subheader("Inter-region routes")
     routes = (df[df["category"] == "Inter-region"].groupby(["from_region", "to_region"], as_index=False)[["unblended_cost", "usage_gb"]]
               .sum().sort_values("unblended_cost", ascending=False))
@@ -549,7 +575,7 @@ def draw_transfer() -> None:
         empty_state("No inter-region transfer in this period.")
     else:
         st.dataframe(routes, hide_index=True, key="transfer_routes_table", column_config=cfg)
-        csv_download(routes, f"cur-transfer-routes-{period}.csv", key="csv_transfer_routes")
+        csv_download(routes, f"cur-transfer-routes-{period}.csv", currency=currency, key="csv_transfer_routes")
 
 
 draw_open_tabs(dict(zip(TABS, tabs, strict=True)), {

@@ -27,7 +27,7 @@ from daivi_ui.errors import show_error
 from daivi_ui.state import URL, check_url_param
 from daivi_ui.text import literal
 
-ADMIN_ROLE = "admin"
+IMPORT_CAPABILITY = "import"
 MODES = ("Upload files", "Folder on the server")
 UPLOAD_TYPES = ["csv", "gz", "parquet", "json", "jsonl", "ndjson"]
 LAST_REPORT_KEY = "_import_last_report"
@@ -41,8 +41,9 @@ if ctx.settings.engine != "duckdb":
     st.info(f"Importing files builds the embedded DuckDB lakehouse. This app runs on the `{ctx.settings.engine}` engine, "
             "whose data lives in S3 and the Glue Data Catalog: load exports there instead.", icon=":material/info:")
     st.stop()
-if ctx.principal.role != ADMIN_ROLE:
-    st.warning(f"Importing replaces the data every user of this app sees, so it is reserved for the `{ADMIN_ROLE}` role. "
+if not ctx.grants.has_capability(IMPORT_CAPABILITY):
+    st.warning("Importing replaces the data every user of this app sees, so it is reserved for roles the grants file "
+               f"gives the `{IMPORT_CAPABILITY}` capability (the `admin` role in the demo). "
                f"You are signed in with role `{ctx.principal.role}`.", icon=":material/lock:")
     st.stop()
 
@@ -94,10 +95,18 @@ with st.expander("Options"):
              "billing period), because counting both would double the cost.")
     max_rejected_pct = st.slider("Stop when more than this share of a table's rows is rejected", 1, 100, 50, key="max_rejected",
                                  format="%d%%")
+    merge = st.checkbox(
+        "Merge into the current data", key="merge",
+        help="Replace only the billing periods, snapshot days and event days these files cover; every other period "
+             "and table stays as it is. The same as `python -m daivi_data.ingest ... --merge`.")
 
-st.warning(f"The import replaces the whole lakehouse at `{target}` for every user. Tables you do not import "
-           "(e.g. Splunk events) will be empty afterwards. The current data stays until the import has fully succeeded.",
-           icon=":material/warning:")
+if merge:
+    st.info(f"The import replaces, in the lakehouse at `{target}`, only the periods and days these files cover; "
+            "everything else stays. The current data stays until the import has fully succeeded.", icon=":material/merge:")
+else:
+    st.warning(f"The import replaces the whole lakehouse at `{target}` for every user. Tables you do not import "
+               "(e.g. Splunk events) will be empty afterwards. The current data stays until the import has fully succeeded.",
+               icon=":material/warning:")
 start = st.button("Import", type="primary", key="start_import", icon=":material/upload_file:")
 
 
@@ -130,7 +139,10 @@ def show_report(report: ImportReport) -> None:
     if not tables.empty:
         st.dataframe(tables, hide_index=True, key="import_tables")
         absent = [t for t in MAIN_TABLES if t not in report.tables]
-        if absent:
+        if report.merged:
+            st.caption("Merged: " + "; ".join(f"`{t}` {len(report.replaced_partitions.get(t, []))} partition(s) replaced, "
+                                              f"{len(kept)} kept" for t, kept in sorted(report.kept_partitions.items())) + ".")
+        elif absent:
             st.caption("Not in this import, so empty now: " + ", ".join(f"`{t}`" for t in absent) + ".")
     first, last = report.date_range
     if first:
@@ -158,7 +170,7 @@ if start:
     try:
         sources = sources_from_form(workdir)
         bar = st.progress(0.0, text="Starting…")
-        options = ImportOptions(skip_duplicates=skip_duplicates, max_rejected_fraction=max_rejected_pct / 100)
+        options = ImportOptions(skip_duplicates=skip_duplicates, max_rejected_fraction=max_rejected_pct / 100, merge=merge)
         report = run_import(sources, target, options,
                             progress=lambda fraction, message: bar.progress(min(max(fraction, 0.0), 1.0), text=message))
     except ImportFailed as e:

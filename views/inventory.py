@@ -16,6 +16,7 @@ import pandas as pd
 import streamlit as st
 
 from daivi_data import inventory_analysis as ia
+from daivi_data.data_span import empty_result_message
 from daivi_data.errors import DaiviError, InvalidRequest
 from daivi_data.queries import inventory as q
 from daivi_ui import figures_inventory as fig
@@ -75,6 +76,13 @@ def as_dates(values) -> list[dt.date]:
 def configuration_readable() -> bool:
     grant = ctx.grants.grant_for("daivi_inventory", "resources")
     return grant is not None and "configuration" not in grant.excluded_columns
+
+
+def no_resources_message() -> str:
+    """Whether nobody has resources on the snapshot day or the role's row filter hides them."""
+    grant = ctx.grants.grant_for("daivi_inventory", "resources")
+    return empty_result_message(f"No resource on {snapshot}", data_ends=info.latest_partition, asked_from=f"{snapshot}",
+                                role=ctx.principal.role, row_filtered=grant is None or bool(grant.row_filter))
 
 
 def persona_suffix() -> dict[str, str]:
@@ -187,7 +195,7 @@ def waste_of(candidates: pd.DataFrame, costs: pd.DataFrame | None, days: int) ->
 def draw_overview() -> None:
     counts = run(q.counts_by_dimension(snapshot))
     if counts.empty:
-        empty_state(f"No resource visible to your role on {snapshot}.")
+        empty_state(no_resources_message())
         return
     k = st.columns(5)
     k[0].metric("Resources", f"{int(counts['resources'].sum()):,}")
@@ -334,7 +342,7 @@ def draw_compliance() -> None:
     values = run(query)
     evaluated, by_account, by_type = analysed("compliance", (snapshot, tuple(required.items())), lambda: compliance_of(values, required, tag_columns))
     if evaluated.empty:
-        empty_state(f"No resource visible to your role on {snapshot}.")
+        empty_state(no_resources_message())
         return
     violators = evaluated[~evaluated["compliant"]]
     k = st.columns(3)

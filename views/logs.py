@@ -21,7 +21,7 @@ from daivi_ui.figures_logs import (
     selected_span,
 )
 from daivi_ui.state import URL, check_url_param
-from daivi_ui.text import literal
+from daivi_ui.text import code_literal, literal
 
 RANGE_OPTIONS = (*q.RELATIVE_RANGES, "custom")
 DEFAULT_RANGE = "24h"
@@ -285,7 +285,7 @@ with fields_col:
             st.caption(f"{with_field:,} of {total:,} events have {field}; top {len(values)} with exact counts.")
             for i, row in enumerate(values.itertuples(index=False)):
                 value, events = str(row.value), int(row.events)
-                label = f"[{literal(value)}]({inventory_url(value)})" if field == "host" and value in inventory_hosts else literal(value)
+                label = f"[{literal(value)}]({inventory_url(value)})" if field == "host" and value in inventory_hosts else code_literal(value)
                 text_col, plus_col, minus_col = st.columns([6, 1, 1], vertical_alignment="center", gap="xsmall")
                 text_col.markdown(f"{label}  \n:gray[{events:,} · {share_text(events, total)}]")
                 plus_col.button(":material/add:", key=f"include-{field}-{i}", help=f"Add {literal(f'{field}={value}')} to the search",

@@ -1,8 +1,9 @@
 """The billing lakehouse, derived from the generated CUR.
 
 `cost_daily` is an aggregate of the CUR partition just written (read back from
-its Parquet files), so billing totals equal CUR sums for the same keys by
-construction. Amortized cost follows CUR semantics (see `AMORTIZED_SQL`).
+its Parquet files) by the same derivation an import uses
+(`ingest.billing.cost_daily_sql`), so billing totals equal CUR sums for the
+same keys by construction, demo or imported.
 `accounts` comes from `org.py`; `budgets` are sized from the last full month of
 cost so that some of them are overrun at the current run rate.
 """
@@ -13,56 +14,18 @@ import pyarrow as pa
 
 from daivi_data.demo.org import ACCOUNTS, OUS
 from daivi_data.demo.pricing import SERVICE_NAMES
-
-AMORTIZED_SQL = """CASE line_item_line_item_type
-    WHEN 'SavingsPlanCoveredUsage' THEN savings_plan_savings_plan_effective_cost
-    WHEN 'SavingsPlanNegation' THEN 0
-    WHEN 'SavingsPlanRecurringFee' THEN savings_plan_total_commitment_to_date - savings_plan_used_commitment
-    WHEN 'DiscountedUsage' THEN reservation_effective_cost
-    WHEN 'RIFee' THEN reservation_unused_amortized_upfront_fee_for_billing_period + reservation_unused_recurring_fee
-    ELSE line_item_unblended_cost END"""
+from daivi_data.ingest import billing as ingest_billing
+from daivi_data.ingest._sql import lit
 
 # CUR tag key -> cost allocation tag name in billing.
 TAG_KEYS = (("user_team", "team"), ("user_environment", "environment"), ("user_cost_center", "cost_center"),
             ("user_application", "application"))
 
 
-def service_names_table() -> pa.Table:
-    return pa.table({"service_code": list(SERVICE_NAMES), "service_name": list(SERVICE_NAMES.values())})
-
-
 def cost_daily_sql(cur_glob: str) -> str:
-    tag_cols = ",\n  ".join(f"resource_tags['{k}'] AS t_{v}" for k, v in TAG_KEYS)
-    entries = ", ".join(f"{{'key': '{v}', 'value': t_{v}}}" for _k, v in TAG_KEYS)
-    tag_names = ", ".join(f"t_{v}" for _k, v in TAG_KEYS)
-    return f"""
-WITH cur AS (
-  SELECT
-    CAST(line_item_usage_start_date AS DATE) AS usage_date,
-    line_item_usage_account_id AS account_id,
-    line_item_product_code AS service_code,
-    coalesce(nullif(product_region_code, ''), 'global') AS region,
-    line_item_usage_type AS usage_type,
-    line_item_line_item_type AS record_type,
-    line_item_unblended_cost AS unblended,
-    {AMORTIZED_SQL} AS amortized,
-    line_item_net_unblended_cost AS net,
-    line_item_usage_amount AS qty,
-    {tag_cols}
-  FROM read_parquet('{cur_glob}')
-), agg AS (
-  SELECT usage_date, account_id, service_code, region, usage_type, record_type, {tag_names},
-         sum(unblended) AS unblended_cost, sum(amortized) AS amortized_cost, sum(net) AS net_unblended_cost,
-         sum(qty) AS usage_quantity
-  FROM cur
-  GROUP BY ALL
-)
-SELECT usage_date, account_id, agg.service_code, coalesce(s.service_name, agg.service_code) AS service_name,
-       region, usage_type, record_type, unblended_cost, amortized_cost, net_unblended_cost, usage_quantity,
-       'USD' AS currency,
-       map_from_entries(list_filter([{entries}], lambda e: e.value IS NOT NULL)) AS tags
-FROM agg LEFT JOIN service_names s ON s.service_code = agg.service_code
-"""  # noqa: S608
+    """The billing derivation that imports use too (`ingest.billing.cost_daily_sql`), over one written CUR partition."""
+    relation = f"read_parquet({lit(cur_glob)}, hive_partitioning = true, hive_types = {{'billing_period': VARCHAR}})"
+    return ingest_billing.cost_daily_sql(relation, dict(TAG_KEYS))
 
 
 COST_DAILY_ORDER = "usage_date, account_id, service_code, region, usage_type, record_type, CAST(tags AS VARCHAR)"

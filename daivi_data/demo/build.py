@@ -233,7 +233,6 @@ def _write_cur_and_billing(con, writer: _Writer, fleet: Fleet, seed: int, period
         "idx": pa.array([r["idx"] for r in fleet.reservations], pa.int16()),
         "arn": pa.array([r["arn"] for r in fleet.reservations], pa.string()),
         "end_time": pa.array([r["end_time"] for r in fleet.reservations], pa.string())}))
-    con.register("service_names", billing.service_names_table())
     current = periods[-1][0]
     for period, first, last in periods:
         fact = gen.month_facts(first, last)

@@ -1,18 +1,20 @@
-"""The billing lakehouse derived from imported CUR line items, when no daily billing export is given.
+"""The billing lakehouse derived from CUR line items: ONE derivation, used by the demo and by imports.
 
 `cost_daily` is the daily sum of the line items by the billing dimensions
 (day, account, service, region, usage type, line item type, currency and
-cost allocation tags), the same grain and keys as the demo generator's
-derivation (`demo.billing.cost_daily_sql`), with service names from the
-demo's `SERVICE_NAMES`. Where real exports need more than generated data,
-this one differs on purpose: the currency is the line item's (mixed
-currencies stay apart instead of all becoming USD), every user-defined CUR
-tag becomes a cost allocation tag (`user_team` -> `team`; the demo keeps its
-four known keys), and amortized cost is the CUR view's formula
-(`queries.cur.AMORTIZED_COST_SQL`, which also zeroes RI upfront fees and SP
-upfront fees), so the Cost Explorer and the CUR view agree to the cent.
-Its `billing_period` is the month of the usage day, which is what the Cost
-Explorer prunes on.
+cost allocation tags), with Cost Explorer's service names
+(`demo.pricing.SERVICE_NAMES`). The currency is the line item's (mixed
+currencies stay apart), amortized cost is the CUR view's formula
+(`queries.cur.AMORTIZED_COST_SQL`), and `billing_period` is the line item's
+own CUR billing period, not the month of its usage day: a charge billed in
+October for a September day (FOCUS ChargePeriodStart vs BillingPeriodStart)
+stays in October's invoice on both sides, so the CUR view's reconciliation
+agrees to the cent. Date-range queries over `cost_daily` read the period
+after their range too (`cost_analysis.billing_periods_between`), so such a
+late charge still shows on its usage day.
+
+Cost allocation tags: every user-defined CUR tag (`user_team` -> `team`) for
+imports; the demo passes its four known keys.
 `accounts` lists the accounts seen, with their CUR names; `budgets` is
 written empty: an export holds no budgets.
 
@@ -40,13 +42,21 @@ def _service_name_case() -> str:
     return f"CASE line_item_product_code {whens} END"
 
 
-def cost_daily_sql(cur_relation: str) -> str:
-    """SELECT producing `daivi_billing.cost_daily` (catalog column order) from CUR rows in `cur_relation`."""
-    tags = (
+def _tags_sql(tag_keys: dict[str, str] | None) -> str:
+    """Cost allocation tags from `resource_tags`: the given {CUR key: tag name}, or every `user_` key."""
+    if tag_keys is not None:
+        entries = ", ".join(f"{{'key': {lit(name)}, 'value': resource_tags[{lit(key)}]}}" for key, name in tag_keys.items())
+        return f"map_from_entries(list_filter([{entries}], lambda e: COALESCE(e.value, '') <> ''))"
+    return (
         "map_from_entries(list_transform(list_filter(map_entries(resource_tags), "
         f"lambda e: starts_with(e.key, {lit(USER_TAG_PREFIX)}) AND COALESCE(e.value, '') <> ''), "
         f"lambda e: {{'key': e.key[{len(USER_TAG_PREFIX) + 1}:], 'value': e.value}}))"
     )
+
+
+def cost_daily_sql(cur_relation: str, tag_keys: dict[str, str] | None = None) -> str:
+    """SELECT producing `daivi_billing.cost_daily` (catalog column order) from CUR rows in `cur_relation`,
+    which must expose the `billing_period` partition column."""
     return f"""
 SELECT
   CAST(line_item_usage_start_date AS DATE) AS usage_date,
@@ -61,8 +71,8 @@ SELECT
   SUM(COALESCE(line_item_net_unblended_cost, line_item_unblended_cost, 0)) AS net_unblended_cost,
   SUM(COALESCE(line_item_usage_amount, 0)) AS usage_quantity,
   COALESCE(line_item_currency_code, 'USD') AS currency,
-  {tags} AS tags,
-  strftime(CAST(line_item_usage_start_date AS DATE), '%Y-%m') AS billing_period
+  {_tags_sql(tag_keys)} AS tags,
+  CAST(billing_period AS VARCHAR) AS billing_period
 FROM {cur_relation}
 GROUP BY ALL
 """
@@ -113,11 +123,13 @@ def export_select(reader: str, types: dict[str, str]) -> str:
     exprs.setdefault("service_name", exprs["service_code"])
     exprs.setdefault("region", "'global'")
     exprs.setdefault("record_type", "'Usage'")
-    exprs.setdefault("currency", "'USD'")
+    exprs["currency"] = f"upper({exprs['currency']})" if "currency" in exprs else "'USD'"
     exprs.setdefault("tags", "CAST(MAP() AS MAP(VARCHAR, VARCHAR))")
     for basis in ("amortized_cost", "net_unblended_cost"):
         exprs.setdefault(basis, exprs["unblended_cost"])
-    exprs["billing_period"] = f"strftime({exprs['usage_date']}, '%Y-%m')"
+    month = f"strftime({exprs['usage_date']}, '%Y-%m')"
+    # The export's own billing period when it has one (a late charge stays in the invoice that billed it).
+    exprs["billing_period"] = f"COALESCE({exprs['billing_period']}, {month})" if "billing_period" in exprs else month
     extra = {"_source_file": "filename", "_raw_date": as_varchar(ident("usage_date")), "_raw_cost": as_varchar(ident("unblended_cost"))}
     inner = f"SELECT\n  {catalog_select(COST_DAILY, exprs, extra)}\nFROM {reader}"
     return f"""

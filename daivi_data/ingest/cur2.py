@@ -74,6 +74,8 @@ def cur_projection(
         elif col.type == "varchar":
             exprs[col.name] = as_varchar(ref)
     exprs["resource_tags"] = tags_sql
+    if "line_item_currency_code" in exprs:  # ISO 4217 in capitals: the views filter on it
+        exprs["line_item_currency_code"] = f"upper({exprs['line_item_currency_code']})"
     start = exprs.get("bill_billing_period_start_date")
     from_row = f"strftime({start}, '%Y-%m')" if start else "NULL"
     exprs["billing_period"] = f"COALESCE({from_row}, {period_from_path_sql})"

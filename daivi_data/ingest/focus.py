@@ -126,7 +126,7 @@ def build_select(reader: str, types: dict[str, str]) -> str:
         "line_item_availability_zone": col("AvailabilityZone"),
         "line_item_resource_id": col("ResourceId"),
         "line_item_usage_amount": f"COALESCE({num('ConsumedQuantity')}, {num('PricingQuantity')})",
-        "line_item_currency_code": col("BillingCurrency"),
+        "line_item_currency_code": f"upper({col('BillingCurrency')})",  # ISO 4217, as the views filter on it
         "line_item_unblended_rate": col("ContractedUnitPrice"),
         "line_item_unblended_cost": billed,
         "line_item_blended_cost": billed,

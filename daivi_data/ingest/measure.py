@@ -1,11 +1,12 @@
-"""Measure the import's peak memory on a large generated CUR 2.0 export (not part of the tests).
+"""Measure the import's peak memory on a large generated export (not part of the tests).
 
 `python -m daivi_data.ingest.measure --rows 3000000 --work /tmp/ingest-measure` writes a
 CUR 2.0 Data Export (gzip CSV, `data/BILLING_PERIOD=YYYY-MM/`, several files a
 period as AWS splits them) of synthetic line items with incompressible ids and
-costs, then imports it in a child process and prints the input size, rows,
-elapsed time and the child's peak resident memory (ru_maxrss). Run it on a
-quiet machine: it is a measurement, not a test.
+costs; `--splunk-mb 200` writes a Splunk JSON-lines export of about that size
+instead. Either is imported in a child process, which prints the input size,
+rows, elapsed time and the child's peak resident memory (ru_maxrss). Run it on
+a quiet machine: it is a measurement, not a test.
 """
 
 # SQL here is generated from constants only.
@@ -79,20 +80,50 @@ def write_export(work: Path, rows: int) -> list[Path]:
     return files
 
 
+SPLUNK_EVENT_BYTES = 576  # one line of `write_splunk_jsonl`, on average
+
+
+def write_splunk_jsonl(target: Path, megabytes: float) -> Path:
+    """A Splunk search export (`{"preview":false,"result":{...}}` per line) of access-log events, about `megabytes` big."""
+    events = int(megabytes * 1e6 / SPLUNK_EVENT_BYTES)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect()
+    con.execute(f"""
+COPY (
+ SELECT false AS preview, {{
+   '_time': strftime(TIMESTAMP '2026-11-01' + INTERVAL (i) SECOND, '%Y-%m-%dT%H:%M:%S.000+00:00'),
+   '_raw': '10.0.' || (i % 250) || '.' || (i % 199) || ' - user' || (i % 97) || ' [01/Nov/2026:00:00:00 +0000] "GET /api/v1/items/'
+           || md5(i::VARCHAR) || ' HTTP/1.1" ' || (CASE WHEN i % 50 = 0 THEN 503 ELSE 200 END) || ' ' || (i % 5000)
+           || ' "-" "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36"',
+   'host': 'web-' || (i % 40), 'source': '/var/log/nginx/access.log', 'sourcetype': 'access_combined', 'index': 'web',
+   'status': (CASE WHEN i % 50 = 0 THEN '503' ELSE '200' END), 'method': 'GET', 'uri_path': '/api/v1/items/' || md5(i::VARCHAR),
+   'clientip': '10.0.' || (i % 250) || '.' || (i % 199), 'bytes': (i % 5000)::VARCHAR, 'linecount': '1',
+   'splunk_server': 'idx-' || (i % 3)
+ }} AS result
+ FROM range({events}) t(i)
+) TO {lit(str(target))} (FORMAT json)""")
+    con.close()
+    return target
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m daivi_data.ingest.measure")
     parser.add_argument("--rows", type=int, default=3_000_000)
     parser.add_argument("--work", type=Path, default=Path("/tmp/daivi-ingest-measure"))
     parser.add_argument("--memory-limit", default="512MB")
     parser.add_argument("--keep", action="store_true", help="keep the generated export and lakehouse")
+    parser.add_argument("--splunk-mb", type=float, default=0, help="measure a Splunk JSON-lines export of this size instead")
     args = parser.parse_args(argv)
     if args.work.exists():
         shutil.rmtree(args.work)
     args.work.mkdir(parents=True)
     started = time.perf_counter()
-    files = write_export(args.work, args.rows)
+    if args.splunk_mb:
+        files = [write_splunk_jsonl(args.work / "exports" / "splunk-export.json", args.splunk_mb)]
+    else:
+        files = write_export(args.work, args.rows)
     size_mb = sum(f.stat().st_size for f in files) / 1e6
-    print(f"generated {len(files)} gzip CSV files, {size_mb:,.0f} MB compressed, in {time.perf_counter() - started:.0f} s")
+    print(f"generated {len(files)} file(s), {size_mb:,.0f} MB, in {time.perf_counter() - started:.0f} s")
     started = time.perf_counter()
     done = subprocess.run([sys.executable, "-m", "daivi_data.ingest", str(args.work / "exports"), "--out", str(args.work / "lakehouse"),
                            "--memory-limit", args.memory_limit], capture_output=True, text=True)
@@ -102,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
     if done.returncode:
         print(done.stderr, file=sys.stderr)
         return done.returncode
-    print(f"import: {size_mb:,.0f} MB of gzip CSV in {elapsed:.0f} s; peak RSS of the importing process {peak_mb:,.0f} MB "
+    print(f"import: {size_mb:,.0f} MB of {'Splunk JSON lines' if args.splunk_mb else 'gzip CSV'} in {elapsed:.0f} s; peak RSS of the importing process {peak_mb:,.0f} MB "
           f"(DuckDB memory_limit {args.memory_limit})")
     if not args.keep:
         shutil.rmtree(args.work)

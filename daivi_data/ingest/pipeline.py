@@ -25,11 +25,12 @@ from pathlib import Path
 
 import duckdb
 
+from daivi_data.cost_analysis import LATE_BILLING_MONTHS
 from daivi_data.ingest import billing, config_snapshot, cur2, focus, legacy_cur, resources_csv, splunk
 from daivi_data.ingest._sql import ident, lit, reader_sql
 from daivi_data.ingest.detect import FORMAT_TITLES, SourceFile, detect_sources
 from daivi_data.ingest.report import REJECT_SAMPLE_ROWS, ImportFailed, ImportReport, RejectedRows, SourceSummary, TableSummary
-from daivi_data.ingest.writer import LakehouseWriter, check_target
+from daivi_data.ingest.writer import MANIFEST, LakehouseWriter, check_target, read_manifest
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +40,7 @@ EVENTS = "daivi_splunk.events"
 COST_DAILY = "daivi_billing.cost_daily"
 ACCOUNTS = "daivi_billing.accounts"
 BUDGETS = "daivi_billing.budgets"
+ALL_TABLES = (COST_DAILY, ACCOUNTS, BUDGETS, CUR, RESOURCES, EVENTS)
 OUTSIDE_PERIODS = "usage date outside every billing period of the import"
 # (date expression for the report's range, over the final table)
 DATE_COLUMNS = {
@@ -47,6 +49,8 @@ DATE_COLUMNS = {
     RESOURCES: "snapshot_date",
     EVENTS: "event_date",
 }
+# The column row filters by account use (config/grants.toml): rows without it are visible to unfiltered roles only.
+ACCOUNT_COLUMNS = {CUR: "line_item_usage_account_id", COST_DAILY: "account_id", RESOURCES: "account_id", EVENTS: "account_id"}
 STAGING_ROW_GROUP = 16_384
 PARTITION_FLUSH_ROWS = 65_536
 Progress = Callable[[float, str], None]
@@ -59,6 +63,9 @@ class ImportOptions:
     memory_limit: str = "512MB"
     threads: int = 2
     import_day: dt.date = field(default_factory=lambda: dt.datetime.now(dt.UTC).date())
+    merge: bool = False  # replace only the partitions the input covers; keep the rest of `out` as it is
+    origin: str = ""  # where the input came from, for the manifest and Home (e.g. an s3:// URI); default: the paths
+    source_state: dict = field(default_factory=dict)  # what was fetched ({uri: {etag, last_modified}}), kept in the manifest
 
 
 def run_import(sources: list[Path], out: Path, options: ImportOptions | None = None,
@@ -78,6 +85,8 @@ def run_import(sources: list[Path], out: Path, options: ImportOptions | None = N
         raise
     report.skipped_files = detection.skipped
     report.sources = [SourceSummary(str(f.path), FORMAT_TITLES[f.format], f.table) for f in detection.files]
+    previous = Path(out).resolve() if options.merge and (out / MANIFEST).exists() else None
+    report.merged = previous is not None
     writer = LakehouseWriter(out)
     con = None
     try:
@@ -86,6 +95,11 @@ def run_import(sources: list[Path], out: Path, options: ImportOptions | None = N
         for f in detection.files:
             by_table.setdefault(f.table, []).append(f)
         tables = sorted(by_table, key=lambda t: (t == EVENTS, t))  # events last: they borrow accounts from inventory
+        rewritten = _tables_rewritten(set(by_table))
+        if previous is not None:
+            for table in ALL_TABLES:
+                if table not in rewritten:
+                    writer.carry_over_table(previous, table)
         for i, table in enumerate(tables):
             say(0.05 + 0.6 * i / len(tables), f"Reading {len(by_table[table])} file(s) into {table}")
             selects = _staging_selects(con, by_table[table], options)
@@ -94,30 +108,21 @@ def run_import(sources: list[Path], out: Path, options: ImportOptions | None = N
             say(0.05 + 0.6 * (i + 0.5) / len(tables), f"Validating {table}")
             valid = _validate(con, table, staging, report, options)
             writer.write_table(con, table, _final_select(table, staging, valid, writer, by_table))
-        derived: dict[str, str] = {}
-        if CUR in by_table or COST_DAILY in by_table:
-            say(0.75, "Deriving the billing lakehouse")
-            if COST_DAILY not in by_table:
-                writer.write_table(con, COST_DAILY, billing.cost_daily_sql(_table_relation(writer, CUR)))
-                derived[COST_DAILY] = CUR
-            if CUR in by_table:
-                writer.write_table(con, ACCOUNTS, billing.accounts_sql(_table_relation(writer, CUR)))
-                derived[ACCOUNTS] = CUR
-            else:
-                writer.write_table(con, ACCOUNTS, billing.accounts_from_billing_sql(_table_relation(writer, COST_DAILY)))
-                derived[ACCOUNTS] = COST_DAILY
-            writer.write_table(con, BUDGETS, billing.empty_budgets_sql())
-            derived[BUDGETS] = ""
+            report.replaced_partitions[table] = writer.new_partitions(table)
+            if previous is not None:
+                report.kept_partitions[table] = writer.carry_over_partitions(previous, table)
+        derived = _derive_billing(con, writer, by_table, previous, report) if CUR in by_table or COST_DAILY in by_table else {}
         say(0.9, "Summarizing")
         for table in [*tables, *derived]:
             report.tables[table] = _summarize(con, writer, table)
+            _report_rows_without_account(con, writer, table, report)
             report.tables[table].derived_from = derived.get(table) or None
-            if table == BUDGETS:
+            if table == BUDGETS and previous is None:
                 report.tables[table].note = "empty: exports hold no budgets"
         report.peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         report.elapsed_s = time.perf_counter() - started
         con.close()
-        writer.commit({"report": report.to_dict(), "sources": [s.path for s in report.sources]})
+        writer.commit(_manifest(report, previous, options, [*tables, *derived]))
     except ImportFailed as e:
         _abandon(con, writer)
         log.warning("import into %s stopped: %s", out, e)
@@ -132,6 +137,72 @@ def run_import(sources: list[Path], out: Path, options: ImportOptions | None = N
         raise
     say(1.0, "Done")
     return report
+
+
+def _tables_rewritten(inputs: set[str]) -> set[str]:
+    """Tables the import writes (in full or in part): its inputs, and the billing tables derived from them."""
+    rewritten = set(inputs)
+    if CUR in inputs or COST_DAILY in inputs:
+        rewritten |= {COST_DAILY, ACCOUNTS, BUDGETS}
+    return rewritten
+
+
+def _derive_billing(con: duckdb.DuckDBPyConnection, writer: LakehouseWriter, by_table: dict[str, list[SourceFile]],
+                    previous: Path | None, report: ImportReport) -> dict[str, str]:
+    """Billing tables from the imported CUR (or billing export): {table: what it was derived from}.
+
+    On a merge, `cost_daily` is derived for the CUR periods the input covers only (it is keyed by
+    the same billing period), the previous `accounts` gain the new accounts (names, OUs and owners
+    of known accounts stay), and the previous budgets stay.
+    """
+    derived: dict[str, str] = {}
+    if COST_DAILY not in by_table:
+        periods = [p.split("=", 1)[1] for p in report.replaced_partitions[CUR]]
+        new_cur = f"(SELECT * FROM {_table_relation(writer, CUR)} WHERE list_contains({_list(periods)}, CAST(billing_period AS VARCHAR)))"
+        writer.write_table(con, COST_DAILY, billing.cost_daily_sql(new_cur))
+        derived[COST_DAILY] = CUR
+        report.replaced_partitions[COST_DAILY] = writer.new_partitions(COST_DAILY)
+        if previous is not None:
+            report.kept_partitions[COST_DAILY] = writer.carry_over_partitions(previous, COST_DAILY)
+    source = CUR if CUR in by_table else COST_DAILY
+    accounts = (billing.accounts_sql if source == CUR else billing.accounts_from_billing_sql)(_table_relation(writer, source))
+    old_accounts = previous / "daivi_billing" / "accounts" if previous is not None else None
+    if old_accounts is not None and old_accounts.is_dir():
+        old = f"read_parquet({lit(str(old_accounts / '*.parquet'))})"
+        added = f"SELECT * FROM ({accounts}) WHERE account_id NOT IN (SELECT account_id FROM {old})"
+        if _rows(con, f"SELECT COUNT(*) FROM ({added})")[0][0]:
+            writer.write_table(con, ACCOUNTS, f"SELECT * FROM (SELECT * FROM {old} UNION ALL {added}) ORDER BY account_id")
+        else:
+            writer.carry_over_table(previous, ACCOUNTS)  # nothing new: the same file, byte for byte
+    else:
+        writer.write_table(con, ACCOUNTS, accounts)
+    derived[ACCOUNTS] = source
+    if previous is None or not writer.carry_over_table(previous, BUDGETS):
+        writer.write_table(con, BUDGETS, billing.empty_budgets_sql())
+    derived[BUDGETS] = ""
+    return derived
+
+
+def _list(values: list[str]) -> str:
+    return "[" + ", ".join(lit(v) for v in values) + "]::VARCHAR[]"
+
+
+def _manifest(report: ImportReport, previous: Path | None, options: ImportOptions, tables: list[str]) -> dict:
+    """The new lakehouse's manifest: this import's report, and per table when it was last refreshed and from where.
+
+    A merge keeps the previous manifest's entries for the tables it did not touch, and its
+    record of fetched sources (`source_state`) for the sources it did not fetch again.
+    """
+    before = read_manifest(previous) if previous is not None else {}
+    now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    origin = options.origin or ", ".join(sorted({s.path for s in report.sources}))
+    refreshed = dict(before.get("refreshed", {})) if previous is not None else {}
+    for table in tables:
+        refreshed[table] = {"at": now, "origin": origin, "partitions": report.replaced_partitions.get(table, []),
+                            "rows_without_account": report.rows_without_account.get(table, 0)}
+    state = {**before.get("source_state", {}), **options.source_state} if previous is not None else dict(options.source_state)
+    return {"report": report.to_dict(), "sources": [s.path for s in report.sources], "merged": previous is not None,
+            "refreshed": refreshed, "source_state": state}
 
 
 def _abandon(con: duckdb.DuckDBPyConnection | None, writer: LakehouseWriter) -> None:
@@ -255,7 +326,11 @@ def _validate(con: duckdb.DuckDBPyConnection, table: str, staging: Path, report:
         periods = [r[0] for r in _rows(con, f"SELECT DISTINCT billing_period FROM {stg} WHERE billing_period IS NOT NULL ORDER BY 1")]
         period_list = "[" + ", ".join(lit(p) for p in periods) + "]"
         usage_month = "strftime(line_item_usage_start_date, '%Y-%m')"
-        outside = f"({valid} AND NOT list_contains({period_list}, {usage_month}))"
+        # A charge billed in the period after its usage day (FOCUS: ChargePeriodStart in September,
+        # BillingPeriodStart October) is a late charge of that invoice, not a bad date.
+        late = (f"strftime(CAST(billing_period || '-01' AS DATE) - INTERVAL {LATE_BILLING_MONTHS} MONTH, '%Y-%m') "
+                f"<= {usage_month} AND {usage_month} <= billing_period")
+        outside = f"({valid} AND NOT list_contains({period_list}, {usage_month}) AND NOT ({late}))"
         reason = (f"CASE WHEN _reject_reason IS NOT NULL THEN _reject_reason "
                   f"WHEN {outside} THEN {lit(OUTSIDE_PERIODS + ' (' + ', '.join(periods) + ')')} END")
         valid = f"({valid} AND NOT {outside})"
@@ -342,7 +417,7 @@ def _check_cur(con: duckdb.DuckDBPyConnection, stg: str, valid: str, report: Imp
         WHERE {where_valid} AND strftime(line_item_usage_start_date, '%Y-%m') <> billing_period""")[0][0]
     if own:
         report.warnings.append(f"{own:,} line item(s) have a usage date in another month than their own billing period "
-                               "(kept: the date lies in another billing period of this import).")
+                               "(kept in the period that billed them; Cost Explorer shows them on their usage day).")
     has_gap = "_effective_gap" in {r[0] for r in _rows(con, f"DESCRIBE SELECT * FROM {stg}")}
     if has_gap:
         n, s = _rows(con, f"SELECT COUNT(*), SUM(_effective_gap) FROM {stg} WHERE {where_valid} AND ABS(_effective_gap) > 1e-9")[0]
@@ -361,7 +436,7 @@ def _final_select(table: str, staging: Path, valid: str, writer: LakehouseWriter
     columns = [c.name for c in _catalog_table(database, name).columns]
     stg = f"read_parquet({lit(str(staging))})"
     cols = ", ".join(ident(c) for c in columns)
-    if table == EVENTS and RESOURCES in by_table:
+    if table == EVENTS and (RESOURCES in by_table or writer.table_dir(RESOURCES).is_dir()):  # imported now, or kept by a merge
         # Hosts join to inventory names: fill the account of events whose export did not carry it.
         hosts = (f"(SELECT resource_name, MIN(account_id) AS host_account FROM {_table_relation(writer, RESOURCES)} "
                  "WHERE resource_name IS NOT NULL GROUP BY resource_name)")
@@ -375,6 +450,22 @@ def _final_select(table: str, staging: Path, valid: str, writer: LakehouseWriter
 def _table_relation(writer: LakehouseWriter, table: str) -> str:
     folder = writer.table_dir(table)
     return f"read_parquet({lit(str(folder / '**' / '*.parquet'))}, hive_partitioning = true, union_by_name = true)"
+
+
+def _report_rows_without_account(con: duckdb.DuckDBPyConnection, writer: LakehouseWriter, table: str,
+                                 report: ImportReport) -> None:
+    """Rows with no account id pass no row filter by account: only roles that see every row see them. Say so."""
+    column = ACCOUNT_COLUMNS.get(table)
+    if column is None:
+        return
+    n = _rows(con, f"SELECT COUNT(*) FROM {_table_relation(writer, table)} WHERE {ident(column)} IS NULL")[0][0]
+    if not n:
+        return
+    report.rows_without_account[table] = n
+    why = " (the export has none and their host is not an inventory resource)" if table == EVENTS else ""
+    report.warnings.append(
+        f"{n:,} row(s) of {table} carry no account id{why}: a role whose grant filters rows by account can never see them; "
+        "only roles that see every row (admin) do.")
 
 
 def _summarize(con: duckdb.DuckDBPyConnection, writer: LakehouseWriter, table: str) -> TableSummary:

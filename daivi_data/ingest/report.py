@@ -46,6 +46,10 @@ class ImportReport:
     tables: dict[str, TableSummary] = field(default_factory=dict)
     rejected: dict[str, list[RejectedRows]] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    rows_without_account: dict[str, int] = field(default_factory=dict)  # table -> rows no account row filter lets through
+    replaced_partitions: dict[str, list[str]] = field(default_factory=dict)  # table -> partitions this import wrote
+    kept_partitions: dict[str, list[str]] = field(default_factory=dict)  # table -> partitions a merge kept as they were
+    merged: bool = False  # merged into an existing lakehouse (`--merge`) rather than replacing it
     out: str = ""
     peak_rss_mb: float | None = None
     elapsed_s: float | None = None
@@ -93,6 +97,9 @@ class ImportReport:
             for r in groups:
                 lines.append(f"Rejected from {table}: {r.count:,} rows: {r.reason}")
                 lines.extend(f"    e.g. {s}" for s in r.sample)
+        for table, kept in sorted(self.kept_partitions.items()):
+            lines.append(f"Merged into {table}: replaced {len(self.replaced_partitions.get(table, []))} partition(s), "
+                         f"kept {len(kept)} as they were")
         lines.extend(f"Warning: {w}" for w in self.warnings)
         if self.peak_rss_mb is not None:
             lines.append(f"Peak memory (RSS): {self.peak_rss_mb:,.0f} MB · {self.elapsed_s or 0:.1f} s")

@@ -14,10 +14,12 @@ from dataclasses import dataclass
 
 from daivi_data.catalog import require_identifier
 from daivi_data.cost_analysis import billing_periods_between
+from daivi_data.currency import DEFAULT_CURRENCY, require_currency
 from daivi_data.errors import InvalidRequest
 from daivi_data.queries import Query, make_query
 
 UNTAGGED = "(untagged)"
+CURRENCY_CLAUSE = f"COALESCE(c.currency, '{DEFAULT_CURRENCY}') = :currency"
 NO_OU = "(no OU)"
 
 # Public dimension name -> (label, SQL over `c` = cost_daily and `a` = accounts).
@@ -134,14 +136,17 @@ class CostScope:
     end: dt.date
     basis: str = "unblended"
     filters: tuple[CostFilter, ...] = ()
+    currency: str | None = None  # every sum in one currency; None only where the data holds one
 
     def __post_init__(self):
         if self.start > self.end:
             raise InvalidRequest(f"Start date {self.start} is after end date {self.end}.")
         require_identifier(self.basis, COST_BASES, "Cost basis")
+        if self.currency is not None:
+            require_currency(self.currency)
 
     def with_range(self, start: dt.date, end: dt.date) -> CostScope:
-        return CostScope(start, end, self.basis, self.filters)
+        return CostScope(start, end, self.basis, self.filters, self.currency)
 
     @property
     def needs_accounts(self) -> bool:
@@ -160,6 +165,9 @@ def _where(scope: CostScope, start: dt.date, end: dt.date) -> tuple[str, dict[st
         params[f"filter_{i}"] = f.values
         test = f"contains(:filter_{i}, {expression})"
         clauses.append(f"NOT {test}" if f.exclude else test)
+    if scope.currency is not None:
+        clauses.append(CURRENCY_CLAUSE)
+        params["currency"] = scope.currency
     return "\n  AND ".join(clauses), params
 
 
@@ -286,7 +294,7 @@ GROUP BY GROUPING SETS ((group1, usage_date, account_id), (group1, usage_date, r
 
 def dimension_values(scope: CostScope) -> Query:
     """Every value of every plain dimension in the range (unfiltered), largest cost first: filter options."""
-    where, params = _where(CostScope(scope.start, scope.end, scope.basis), scope.start, scope.end)
+    where, params = _where(CostScope(scope.start, scope.end, scope.basis, currency=scope.currency), scope.start, scope.end)
     cost = _cost(scope)
     sql = f"""
 SELECT service_name, account_id, ou, region, usage_type, record_type, SUM(cost) AS cost
@@ -352,8 +360,20 @@ def budgets() -> Query:
     )
 
 
-def budget_scope_costs(as_of: dt.date, basis: str, run_rate_days: int) -> Query:
-    """Month-to-date cost per account, OU, service and in total, and over the last `run_rate_days` days."""
+def currencies(start: dt.date, end: dt.date) -> Query:
+    """Each currency in the range with its cost (absolute unblended, to rank them) and rows: never summed across."""
+    return make_query("billing.currencies", f"""
+SELECT COALESCE(c.currency, '{DEFAULT_CURRENCY}') AS currency, SUM(ABS(c.unblended_cost)) AS abs_cost,
+  SUM(c.unblended_cost) AS unblended_cost, COUNT(*) AS rows
+FROM daivi_billing.cost_daily c
+WHERE contains(:periods, c.billing_period) AND c.usage_date BETWEEN :start_date AND :end_date
+GROUP BY 1
+ORDER BY 2 DESC
+""", periods=billing_periods_between(start, end), start_date=start, end_date=end)  # noqa: S608 - constants only
+
+
+def budget_scope_costs(as_of: dt.date, basis: str, run_rate_days: int, currency: str | None = None) -> Query:
+    """Month-to-date cost per account, OU, service and in total, and over the last `run_rate_days` days (in `currency`)."""
     cost = require_identifier(basis, COST_BASES, "Cost basis")
     month_start = as_of.replace(day=1)
     recent_start = as_of - dt.timedelta(days=run_rate_days - 1)
@@ -367,9 +387,10 @@ FROM (
   FROM daivi_billing.cost_daily c
   LEFT JOIN daivi_billing.accounts a ON a.account_id = c.account_id
   WHERE contains(:periods, c.billing_period)
-    AND c.usage_date BETWEEN :start_date AND :end_date
+    AND c.usage_date BETWEEN :start_date AND :end_date{f" AND {CURRENCY_CLAUSE}" if currency else ""}
 ) x
 GROUP BY GROUPING SETS ((account_id), (ou), (service_code), ())
 """  # noqa: S608
+    extra = {"currency": require_currency(currency)} if currency else {}
     return make_query("billing.budget_scope_costs", sql, periods=billing_periods_between(first, as_of),
-                      start_date=first, end_date=as_of, month_start=month_start, recent_start=recent_start)
+                      start_date=first, end_date=as_of, month_start=month_start, recent_start=recent_start, **extra)

@@ -27,6 +27,7 @@ import re
 from dataclasses import dataclass, replace
 
 from daivi_data.catalog import require_identifier
+from daivi_data.currency import DEFAULT_CURRENCY, require_currency
 from daivi_data.errors import InvalidRequest
 from daivi_data.queries import Query, make_query
 
@@ -39,7 +40,8 @@ MAX_TAG_KEY_CHARS = 128  # AWS's own limit on tag keys
 MAX_LEVEL_ROWS = 1000  # rows per drill level table (the rest are summed as "others" on screen)
 MAX_LINE_ITEMS = 1000
 TOP_RESOURCES_ALLOWED = (10, 25, 50, 100)
-PERIODS_LOOKBACK = 24  # months listed in the period overview
+PERIODS_LOOKBACK = 24  # months listed in the period overview at least (more when the data goes further back)
+STRAGGLER_SHARE = 0.02  # a period with fewer line items than this share of the largest one is not the default
 NO_RESOURCE = "(no resource id)"  # drill value for line items without a resource id
 
 USAGE_LINE_TYPES = ("Usage", "DiscountedUsage", "SavingsPlanCoveredUsage")
@@ -77,6 +79,40 @@ COST_BASIS_LABELS = {
     "public": "Public on-demand (list)",
 }
 COST_COLUMNS = {"unblended": "unblended_cost", "amortized": "amortized_cost", "net": "net_cost", "public": "public_cost"}
+# Which column of the source export each basis is computed from, per export family (said on screen).
+COST_BASIS_SOURCES: dict[str, dict[str, str]] = {
+    "CUR": {
+        "unblended": "line_item_unblended_cost",
+        "amortized": "reservation_effective_cost / savings_plan_savings_plan_effective_cost on covered usage, "
+                     "unused RI/SP fees, line_item_unblended_cost elsewhere",
+        "net": "line_item_net_unblended_cost",
+        "public": "pricing_public_on_demand_cost",
+    },
+    "FOCUS": {
+        "unblended": "BilledCost",
+        "amortized": "EffectiveCost of commitment rows, BilledCost elsewhere",
+        "net": "BilledCost",
+        "public": "ListCost",
+    },
+}
+
+
+def cost_basis_sources(formats: set[str]) -> str:
+    """'Unblended: line_item_unblended_cost · ...' for the export families the data came from ('CUR', 'FOCUS')."""
+    families = [f for f in COST_BASIS_SOURCES if f in formats] or ["CUR"]
+    parts = []
+    for basis, label in COST_BASIS_LABELS.items():
+        sources = " | ".join(f"{family}: {COST_BASIS_SOURCES[family][basis]}" if len(families) > 1 else COST_BASIS_SOURCES[family][basis]
+                             for family in families)
+        parts.append(f"{label}: {sources}")
+    return " · ".join(parts)
+
+
+def export_families(manifest: dict) -> set[str]:
+    """{'CUR', 'FOCUS'}: the cost export families an imported lakehouse holds (the demo generates CUR)."""
+    formats = {s.get("format", "") for s in manifest.get("report", {}).get("sources", []) if s.get("table") == CUR_TABLE}
+    families = {"FOCUS" if f == "FOCUS" else "CUR" for f in formats}
+    return families or {"CUR"}
 
 ALL_COSTS_SQL = f"""SUM({UNBLENDED_COST_SQL}) AS unblended_cost,
       SUM({AMORTIZED_COST_SQL}) AS amortized_cost,
@@ -135,6 +171,42 @@ def shift_period(period: str, months: int) -> str:
     return f"{index // 12:04d}-{index % 12 + 1:02d}"
 
 
+def period_span_to_list(this_month: str, latest_partition: str | None, partitions: int,
+                        requested: str | None = None) -> tuple[str, int]:
+    """(last period, number of months) the period overview must cover so that it lists every period the
+    data has, at any age: from this month (or the newest partition, if later) back past the oldest one.
+
+    Partition metadata gives the newest partition and how many there are; going back that many
+    months from the newest covers them all when they are consecutive, and a period asked for
+    by URL is always included, however old.
+    """
+    last = max(require_period(this_month), latest_partition) if latest_partition and PERIOD_RE.match(latest_partition) else this_month
+    first = shift_period(last, -(PERIODS_LOOKBACK - 1))
+    if latest_partition and PERIOD_RE.match(latest_partition):
+        first = min(first, shift_period(latest_partition, -(max(partitions, 1) - 1)))
+    if requested and PERIOD_RE.match(requested):
+        first = min(first, requested)
+    months = months_between(first, last) + 1
+    return last, months
+
+
+def months_between(first: str, last: str) -> int:
+    """Whole months from `first` to `last` ('2026-01' to '2026-03' is 2)."""
+    fy, fm = map(int, require_period(first).split("-"))
+    ly, lm = map(int, require_period(last).split("-"))
+    return (ly * 12 + lm) - (fy * 12 + fm)
+
+
+def default_period(line_items_by_period: dict[str, int]) -> str | None:
+    """The newest billing period that holds the bulk of the data: a period with only a few straggler
+    rows (a late charge billed a month after the rest of an export) is listed but not opened by default."""
+    if not line_items_by_period:
+        return None
+    largest = max(line_items_by_period.values())
+    bulk = [p for p, n in line_items_by_period.items() if n >= STRAGGLER_SHARE * largest]
+    return max(bulk)
+
+
 def _require_text(value: str, field: str, max_chars: int) -> str:
     if not isinstance(value, str) or value == "":
         raise InvalidRequest(f"{field} is empty.")
@@ -182,9 +254,12 @@ class DrillPath:
     usage_type: str | None = None
     operation: str | None = None
     resource: str | None = None
+    currency: str | None = None  # the page's currency (not a drill level): every sum in one currency
 
     def __post_init__(self) -> None:
         require_period(self.period)
+        if self.currency is not None:
+            require_currency(self.currency)
         if self.account is not None:
             require_account(self.account)
         if self.service is not None:
@@ -257,7 +332,19 @@ def _drill_filters(path: DrillPath) -> tuple[str, dict[str, object]]:
         else:
             clauses.append("line_item_resource_id = :resource")
             params["resource"] = path.resource
+    if path.currency is not None:
+        clauses.append(f"COALESCE(line_item_currency_code, '{DEFAULT_CURRENCY}') = :currency")
+        params["currency"] = path.currency
     return "\n        AND ".join(clauses), params
+
+
+def _in_currency(currency: str | None, column: str = "line_item_currency_code") -> str:
+    """The WHERE fragment that keeps one currency (a fixed column name; the code is bound), or nothing."""
+    return f" AND COALESCE({column}, '{DEFAULT_CURRENCY}') = :currency" if currency is not None else ""
+
+
+def _currency_param(currency: str | None) -> dict[str, str]:
+    return {"currency": require_currency(currency)} if currency is not None else {}
 
 
 def cost_basis_sql(basis: str) -> str:
@@ -268,7 +355,7 @@ def cost_basis_sql(basis: str) -> str:
 
 
 def period_totals(last_period: str, months: int = PERIODS_LOOKBACK) -> Query:
-    """Unblended cost and line items per billing period over the `months` periods up to `last_period`.
+    """Unblended cost and line items per billing period and currency over the `months` periods up to `last_period`.
 
     Runs on every page load, so it reads only the cost column: the other bases of
     one period come from `period_summary` (all four over 13 months cost ~10x more).
@@ -277,19 +364,20 @@ def period_totals(last_period: str, months: int = PERIODS_LOOKBACK) -> Query:
         "cur.period_totals",
         f"""
         SELECT billing_period,
+          COALESCE(line_item_currency_code, '{DEFAULT_CURRENCY}') AS currency,
           SUM({UNBLENDED_COST_SQL}) AS unblended_cost,
           COUNT(*) AS line_items
         FROM {CUR_TABLE}
         WHERE billing_period BETWEEN :first_period AND :last_period
-        GROUP BY billing_period
-        ORDER BY billing_period
+        GROUP BY 1, 2
+        ORDER BY 1, 2
         """,  # noqa: S608 - only this module's constants and allow-listed expressions; values are bound
         first_period=shift_period(last_period, -(months - 1)),
         last_period=require_period(last_period),
     )
 
 
-def period_summary(period: str) -> Query:
+def period_summary(period: str, currency: str | None = None) -> Query:
     """Every cost basis of one billing period, and how many accounts it spans."""
     return make_query(
         "cur.period_summary",
@@ -298,9 +386,10 @@ def period_summary(period: str) -> Query:
           COUNT(*) AS line_items,
           COUNT(DISTINCT line_item_usage_account_id) AS accounts
         FROM {CUR_TABLE}
-        WHERE billing_period = :period
+        WHERE billing_period = :period{_in_currency(currency)}
         """,  # noqa: S608 - only this module's constants and allow-listed expressions; values are bound
         period=require_period(period),
+        **_currency_param(currency),
     )
 
 
@@ -377,7 +466,7 @@ def line_items(path: DrillPath) -> Query:
     )
 
 
-def invoice_by_line_item_type(period: str) -> Query:
+def invoice_by_line_item_type(period: str, currency: str | None = None) -> Query:
     """Every basis per line item type: the waterfall's steps."""
     return make_query(
         "cur.invoice_by_line_item_type",
@@ -386,27 +475,29 @@ def invoice_by_line_item_type(period: str) -> Query:
           {ALL_COSTS_SQL},
           COUNT(*) AS line_items
         FROM {CUR_TABLE}
-        WHERE billing_period = :period
+        WHERE billing_period = :period{_in_currency(currency)}
         GROUP BY line_item_line_item_type
         """,  # noqa: S608 - only this module's constants and allow-listed expressions; values are bound
         period=require_period(period),
+        **_currency_param(currency),
     )
 
 
-def billing_by_record_type(period: str) -> Query:
+def billing_by_record_type(period: str, currency: str | None = None) -> Query:
     """The billing lakehouse's totals for the same period, per record type (the reconciliation's other side)."""
     return make_query(
         "cur.billing_by_record_type",
-        """
+        f"""
         SELECT record_type,
           SUM(unblended_cost) AS unblended_cost,
           SUM(amortized_cost) AS amortized_cost,
           SUM(net_unblended_cost) AS net_cost
         FROM daivi_billing.cost_daily
-        WHERE billing_period = :period
+        WHERE billing_period = :period{_in_currency(currency, 'currency')}
         GROUP BY record_type
         """,  # noqa: S608 - only this module's constants and allow-listed expressions; values are bound
         period=require_period(period),
+        **_currency_param(currency),
     )
 
 
@@ -423,7 +514,7 @@ _COVERAGE_FILTER_SQL = f"""(line_item_line_item_type IN ('DiscountedUsage', 'Sav
                OR ({ELIGIBLE_ON_DEMAND_SQL}))"""
 
 
-def coverage_by_day(first_period: str, last_period: str) -> Query:
+def coverage_by_day(first_period: str, last_period: str, currency: str | None = None) -> Query:
     """Commitment-eligible usage per day, in public on-demand dollars: covered by RI, by SP, and on demand."""
     if require_period(first_period) > require_period(last_period):
         raise InvalidRequest(f"First period {first_period} is after last period {last_period}.")
@@ -433,17 +524,18 @@ def coverage_by_day(first_period: str, last_period: str) -> Query:
         SELECT billing_period, CAST(line_item_usage_start_date AS DATE) AS usage_date,
           {_COVERAGE_COMPONENTS_SQL}
         FROM {CUR_TABLE}
-        WHERE billing_period BETWEEN :first_period AND :last_period
+        WHERE billing_period BETWEEN :first_period AND :last_period{_in_currency(currency)}
           AND {_COVERAGE_FILTER_SQL}
         GROUP BY billing_period, CAST(line_item_usage_start_date AS DATE)
         ORDER BY usage_date
         """,  # noqa: S608 - only this module's constants and allow-listed expressions; values are bound
         first_period=first_period,
         last_period=last_period,
+        **_currency_param(currency),
     )
 
 
-def coverage_by_account_family(period: str) -> Query:
+def coverage_by_account_family(period: str, currency: str | None = None) -> Query:
     """Commitment-eligible usage of one period per account, service and instance family."""
     return make_query(
         "cur.coverage_by_account_family",
@@ -454,15 +546,16 @@ def coverage_by_account_family(period: str) -> Query:
           {INSTANCE_FAMILY_SQL} AS instance_family,
           {_COVERAGE_COMPONENTS_SQL}
         FROM {CUR_TABLE}
-        WHERE billing_period = :period
+        WHERE billing_period = :period{_in_currency(currency)}
           AND {_COVERAGE_FILTER_SQL}
         GROUP BY line_item_usage_account_id, line_item_product_code, {INSTANCE_FAMILY_SQL}
         """,  # noqa: S608 - only this module's constants and allow-listed expressions; values are bound
         period=require_period(period),
+        **_currency_param(currency),
     )
 
 
-def commitment_utilization(first_period: str, last_period: str) -> Query:
+def commitment_utilization(first_period: str, last_period: str, currency: str | None = None) -> Query:
     """Commitment bought and used per period, kind (RI/SP), owning account and family.
 
     SP: the recurring fee lines carry the commitment of their hour/day and how much of
@@ -488,17 +581,18 @@ def commitment_utilization(first_period: str, last_period: str) -> Query:
                    ELSE COALESCE(savings_plan_total_commitment_to_date, 0) - COALESCE(savings_plan_used_commitment, 0) END)
             AS unused_commitment
         FROM {CUR_TABLE}
-        WHERE billing_period BETWEEN :first_period AND :last_period
+        WHERE billing_period BETWEEN :first_period AND :last_period{_in_currency(currency)}
           AND line_item_line_item_type IN ('RIFee', 'SavingsPlanRecurringFee')
         GROUP BY 1, 2, 3, 5
         ORDER BY 1, 2, 3, 5
         """,  # noqa: S608 - only this module's constants and allow-listed expressions; values are bound
         first_period=first_period,
         last_period=last_period,
+        **_currency_param(currency),
     )
 
 
-def commitments_expiring(period: str, today: dt.date, horizon_days: int = 90) -> Query:
+def commitments_expiring(period: str, today: dt.date, horizon_days: int = 90, currency: str | None = None) -> Query:
     """RIs and Savings Plans seen in `period` whose term ends between today and today + horizon.
 
     End times are ISO-8601 text in the CUR; their first ten characters compare as dates.
@@ -523,7 +617,7 @@ def commitments_expiring(period: str, today: dt.date, horizon_days: int = 90) ->
                      THEN COALESCE(reservation_amortized_upfront_fee_for_billing_period, 0) + COALESCE(line_item_unblended_cost, 0)
                      ELSE COALESCE(savings_plan_total_commitment_to_date, 0) END) AS monthly_cost
           FROM {CUR_TABLE}
-          WHERE billing_period = :period
+          WHERE billing_period = :period{_in_currency(currency)}
             AND line_item_line_item_type IN ('RIFee', 'SavingsPlanRecurringFee')
           GROUP BY 1, 2
         ) commitments
@@ -533,6 +627,7 @@ def commitments_expiring(period: str, today: dt.date, horizon_days: int = 90) ->
         period=require_period(period),
         from_day=today.isoformat(),
         to_day=(today + dt.timedelta(days=horizon_days)).isoformat(),
+        **_currency_param(currency),
     )
 
 
@@ -559,7 +654,7 @@ def tag_keys(period: str) -> Query:
     )
 
 
-def cost_by_tag(period: str, tag_key: str) -> Query:
+def cost_by_tag(period: str, tag_key: str, currency: str | None = None) -> Query:
     """Every basis per value of one tag key ('' = untagged), with shared costs (tax, support) kept apart."""
     return make_query(
         "cur.cost_by_tag",
@@ -569,15 +664,16 @@ def cost_by_tag(period: str, tag_key: str) -> Query:
           {ALL_COSTS_SQL},
           COUNT(*) AS line_items
         FROM {CUR_TABLE}
-        WHERE billing_period = :period
+        WHERE billing_period = :period{_in_currency(currency)}
         GROUP BY 1, 2
         """,  # noqa: S608 - only this module's constants and allow-listed expressions; values are bound
         period=require_period(period),
         tag_key=require_tag_key(tag_key),
+        **_currency_param(currency),
     )
 
 
-def top_resources(period: str, basis: str = "unblended", top_n: int = 25) -> Query:
+def top_resources(period: str, basis: str = "unblended", top_n: int = 25, currency: str | None = None) -> Query:
     """The `top_n` costliest resources of a period, one row per resource and day (their trend)."""
     if top_n not in TOP_RESOURCES_ALLOWED:
         raise InvalidRequest(f"Number of top resources {top_n!r} is not one of {', '.join(map(str, TOP_RESOURCES_ALLOWED))}.")
@@ -594,7 +690,7 @@ def top_resources(period: str, basis: str = "unblended", top_n: int = 25) -> Que
             SUM({cost}) AS cost,
             ROW_NUMBER() OVER (ORDER BY SUM({cost}) DESC, line_item_resource_id) AS cost_rank
           FROM {CUR_TABLE}
-          WHERE billing_period = :period AND COALESCE(line_item_resource_id, '') <> ''
+          WHERE billing_period = :period AND COALESCE(line_item_resource_id, '') <> ''{_in_currency(currency)}
           GROUP BY line_item_resource_id
         )
         SELECT r.cost_rank, r.resource_id, r.account_id, r.service, r.region, r.usage_type, r.cost,
@@ -602,17 +698,18 @@ def top_resources(period: str, basis: str = "unblended", top_n: int = 25) -> Que
           SUM({cost}) AS daily_cost
         FROM {CUR_TABLE} c
         JOIN per_resource r ON c.line_item_resource_id = r.resource_id
-        WHERE c.billing_period = :period AND r.cost_rank <= :top_n
+        WHERE c.billing_period = :period AND r.cost_rank <= :top_n{_in_currency(currency, 'c.line_item_currency_code')}
         GROUP BY r.cost_rank, r.resource_id, r.account_id, r.service, r.region, r.usage_type, r.cost,
           CAST(c.line_item_usage_start_date AS DATE)
         ORDER BY r.cost_rank, usage_date
         """,  # noqa: S608 - only this module's constants and allow-listed expressions; values are bound
         period=require_period(period),
         top_n=top_n,
+        **_currency_param(currency),
     )
 
 
-def data_transfer(period: str) -> Query:
+def data_transfer(period: str, currency: str | None = None) -> Query:
     """Data transfer cost and GB of a period by category (inter-region, internet egress, inter-AZ), service, account and route."""
     return make_query(
         "cur.data_transfer",
@@ -626,9 +723,10 @@ def data_transfer(period: str) -> Query:
           SUM(COALESCE(line_item_unblended_cost, 0)) AS unblended_cost,
           SUM(COALESCE(line_item_usage_amount, 0)) AS usage_gb
         FROM {CUR_TABLE}
-        WHERE billing_period = :period
+        WHERE billing_period = :period{_in_currency(currency)}
           AND {TRANSFER_FILTER_SQL}
         GROUP BY 1, 2, 3, 5, 6
         """,  # noqa: S608 - only this module's constants and allow-listed expressions; values are bound
         period=require_period(period),
+        **_currency_param(currency),
     )

@@ -23,13 +23,13 @@ def same_day_previous_month(day: dt.date) -> dt.date:
 
 
 def billing_month_to_date(as_of: dt.date) -> Query:
-    """Unblended cost from the 1st to `as_of`, and over the same days of the previous month."""
+    """Unblended cost from the 1st to `as_of`, and over the same days of the previous month, per currency (never added)."""
     month_start = as_of.replace(day=1)
     prev_start = previous_month_start(as_of)
     return make_query(
         "overview.billing_month_to_date",
         """
-        SELECT
+        SELECT COALESCE(currency, 'USD') AS currency,
           SUM(CASE WHEN usage_date >= :month_start THEN unblended_cost ELSE 0 END) AS month_to_date,
           SUM(CASE WHEN usage_date < :month_start AND usage_date <= :prev_same_day THEN unblended_cost ELSE 0 END)
             AS previous_month_to_date,
@@ -37,6 +37,8 @@ def billing_month_to_date(as_of: dt.date) -> Query:
         FROM daivi_billing.cost_daily
         WHERE billing_period IN (:period, :previous_period)
           AND usage_date BETWEEN :prev_start AND :as_of
+        GROUP BY 1
+        ORDER BY 2 DESC, 1
         """,
         month_start=month_start,
         prev_same_day=same_day_previous_month(as_of),
@@ -48,13 +50,17 @@ def billing_month_to_date(as_of: dt.date) -> Query:
 
 
 def cur_month_summary(as_of: dt.date) -> Query:
+    """Line items, unblended cost and accounts of the period of `as_of`, per currency (never added)."""
     return make_query(
         "overview.cur_month_summary",
         """
-        SELECT COUNT(*) AS line_items, SUM(line_item_unblended_cost) AS unblended_cost,
+        SELECT COALESCE(line_item_currency_code, 'USD') AS currency, COUNT(*) AS line_items,
+               SUM(line_item_unblended_cost) AS unblended_cost,
                COUNT(DISTINCT line_item_usage_account_id) AS accounts
         FROM daivi_cur.cur
         WHERE billing_period = :period
+        GROUP BY 1
+        ORDER BY 3 DESC, 1
         """,
         period=billing_period(as_of),
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -55,4 +56,9 @@ def page_text(at: AppTest) -> str:
         parts.append(f"{m.label} {m.value} {m.delta or ''}")
     for df in at.dataframe:
         parts.append(df.value.to_csv(index=False))
-    return "\n".join(parts)
+    return as_read("\n".join(parts))
+
+
+def as_read(markdown: str) -> str:
+    """Markdown source as a reader sees its characters: backslash escapes resolved, word joiners dropped."""
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown).replace("\u2060", "")

@@ -36,7 +36,7 @@ def test_only_the_admin_role_may_import(persona, own_lakehouse):
     at.query_params["persona"] = persona
     at.run()
     assert not at.exception
-    assert "reserved for the `admin` role" in page_text(at)
+    assert "gives the `import` capability" in page_text(at)
     assert not at.button  # no form at all
 
 
@@ -87,3 +87,21 @@ def test_a_missing_folder_is_a_clear_message(run_page, own_lakehouse):
     assert not at.exception
     assert "Not found on the server: /no/such/folder" in page_text(at)
 
+
+
+def test_admin_merges_a_new_period_into_the_current_data(run_page, own_lakehouse, tmp_path):
+    before = {p.relative_to(own_lakehouse): p.read_bytes() for p in (own_lakehouse / "daivi_cur").rglob("*.parquet")}
+    exports = tmp_path / "june"
+    write_cur2_csv(exports, "2024-06", [cur2_row("2024-06", i, cost=4.0) for i in range(3)])
+    at = run_page("admin", "import_data.py")
+    at.checkbox(key="merge").check().run()
+    assert "only the periods and days these files cover" in page_text(at)
+    at.segmented_control(key="mode").set_value("Folder on the server").run()
+    at.text_input(key="folder").set_value(str(exports)).run()
+    at.button(key="start_import").click().run()
+    assert not at.exception
+    text = page_text(at)
+    assert "Merged: `daivi_billing.cost_daily` 1 partition(s) replaced, 1 kept; `daivi_cur.cur` 1 partition(s) replaced, 1 kept" in text
+    after = {p.relative_to(own_lakehouse): p.read_bytes() for p in (own_lakehouse / "daivi_cur").rglob("*.parquet")}
+    assert all(after[p] == data for p, data in before.items())  # May, as it was
+    assert sorted(str(p) for p in after if "2024-06" in str(p))

@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from daivi_data.queries import inventory as q
 from daivi_data.settings import PROJECT_ROOT
-from tests.app.conftest import APP_TIMEOUT_S, page_text
+from tests.app.conftest import APP_TIMEOUT_S, as_read, page_text
 from tests.helpers import PAYMENTS_ACCOUNT_IDS, PERSONA_ROLES, PERSONAS
 
 PAYMENTS = "(" + ", ".join(f"'{a}'" for a in PAYMENTS_ACCOUNT_IDS) + ")"
@@ -30,7 +30,7 @@ def open_inventory(persona: str = "admin", embed: bool = False, **params: str | 
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     # a wrong persona would fall back to admin silently: make sure the role is the one asked for
-    signed_in = " ".join(c.value for c in at.sidebar.caption) if not embed else ""
+    signed_in = " ".join(as_read(c.value) for c in at.sidebar.caption) if not embed else ""
     assert embed or f"role `{PERSONA_ROLES[persona]}`" in signed_in, signed_in
     return at
 
@@ -58,7 +58,7 @@ def scalar(con, sql, *params):
 @pytest.mark.parametrize("tab", TABS)
 def test_every_tab_renders_for_every_persona(persona, tab):
     at = open_inventory(persona, tab=tab)
-    assert not at.error, [e.value for e in at.error]
+    assert not at.error, [as_read(e.value) for e in at.error]
     assert at.title[0].value == "Inventory"
     assert "queries ·" in page_text(at)  # query stats under the view
 
@@ -100,7 +100,7 @@ def test_teamlead_sees_no_other_account(snapshot):
 def _matches(at: AppTest) -> int | None:
     for md in at.markdown:
         if "resources match on" in md.value:
-            return count(md.value.split("**")[1])
+            return count(as_read(md.value).split("**")[1])
     return None
 
 
@@ -119,7 +119,7 @@ def test_tag_search_count_equals_independent_sql(raw_duckdb, snapshot):
 def test_search_with_metacharacters_is_literal_and_empty_result_says_so(raw_duckdb, snapshot):
     at = open_inventory("admin", tab="Search", q="%' OR 1=1 --")
     assert not at.error
-    assert "No resource on" in " ".join(i.value for i in at.info)
+    assert "No resource on" in " ".join(as_read(i.value) for i in at.info)
     at = open_inventory("admin", tab="Search", q="_")
     expected = scalar(raw_duckdb, "SELECT COUNT(*) FROM daivi_inventory.resources WHERE snapshot_date = ? AND "
                                   "(contains(lower(resource_id), '_') OR contains(lower(coalesce(resource_name, '')), '_') "
@@ -130,7 +130,7 @@ def test_search_with_metacharacters_is_literal_and_empty_result_says_so(raw_duck
 
 def test_bad_tag_syntax_gets_a_message():
     at = open_inventory("admin", tab="Search", tags="=payments")
-    assert any("no tag key" in e.value for e in at.error)
+    assert any("no tag key" in as_read(e.value) for e in at.error)
 
 
 def test_search_filters_columns_and_pages_from_the_url(raw_duckdb, snapshot):
@@ -181,7 +181,7 @@ def test_waste_lists_planted_resources_with_cost(small_lakehouse):
 
 def test_ops_waste_has_no_cost_estimate_said_plainly():
     at = open_inventory("ops", tab="Waste")
-    assert "no cost estimate" in " ".join(i.value for i in at.info)
+    assert "no cost estimate" in " ".join(as_read(i.value) for i in at.info)
     assert metric(at, "Total at stake") == "no cost data"
     for df in at.dataframe:
         assert "monthly_cost" not in df.value.columns and "monthly_savings" not in df.value.columns
@@ -204,7 +204,7 @@ def instance(raw_duckdb, snapshot) -> tuple[str, str]:
 def test_detail_from_resource_url_shows_cost_logs_and_configuration(raw_duckdb, snapshot, instance):
     rid, name = instance
     at = open_inventory("admin", resource=rid)  # no tab in the URL: ?resource= opens the detail
-    assert not at.error and at.subheader[0].value == name
+    assert not at.error and as_read(at.subheader[0].value) == name
     start, end, _, _ = q.cost_window(snapshot)
     expected = scalar(raw_duckdb, "SELECT SUM(line_item_unblended_cost) FROM daivi_cur.cur WHERE line_item_resource_id = ? "
                                   "AND line_item_usage_start_date >= ? AND line_item_usage_start_date < ?", rid, start, end)
@@ -219,7 +219,7 @@ def test_detail_from_resource_url_shows_cost_logs_and_configuration(raw_duckdb, 
 def test_detail_from_host_url(instance):
     rid, name = instance
     at = open_inventory("ops", host=name)
-    assert at.subheader[0].value == name
+    assert as_read(at.subheader[0].value) == name
     assert rid in page_text(at)
     assert "Cost is not shown: your role may not read the CUR" in page_text(at)
 
@@ -237,17 +237,17 @@ def test_finance_detail_without_configuration_or_logs(instance):
 
 def test_unknown_resource_id_gets_a_message():
     at = open_inventory("admin", resource="i-doesnotexist%'")
-    warnings = " ".join(w.value for w in at.warning)
+    warnings = " ".join(as_read(w.value) for w in at.warning)
     assert "No resource with id **i-doesnotexist%'**" in warnings
     at = open_inventory("admin", host="no-such-host")
-    assert "No resource named **no-such-host**" in " ".join(w.value for w in at.warning)
+    assert "No resource named **no-such-host**" in " ".join(as_read(w.value) for w in at.warning)
 
 
 def test_teamlead_cannot_open_another_accounts_resource(raw_duckdb, snapshot):
     rid = scalar(raw_duckdb, f"SELECT MIN(resource_id) FROM daivi_inventory.resources WHERE snapshot_date = ? AND account_id NOT IN {PAYMENTS}",
                  snapshot)
     at = open_inventory("teamlead", resource=rid)
-    assert "No resource with id" in " ".join(w.value for w in at.warning)
+    assert "No resource with id" in " ".join(as_read(w.value) for w in at.warning)
     assert not at.get("plotly_chart")
 
 
@@ -255,13 +255,13 @@ def test_teamlead_cannot_open_another_accounts_resource(raw_duckdb, snapshot):
 
 def test_snapshot_date_without_data_says_so():
     at = open_inventory("admin", snapshot="2010-01-04")
-    assert "No inventory snapshot on **2010-01-04**" in " ".join(w.value for w in at.warning)
+    assert "No inventory snapshot on **2010-01-04**" in " ".join(as_read(w.value) for w in at.warning)
     assert not at.metric
 
 
 def test_malformed_snapshot_in_url_is_ignored_with_a_notice(raw_duckdb, snapshot):
     at = open_inventory("admin", snapshot="yesterday'")
-    assert any("Ignored invalid value" in i.value for i in at.info)
+    assert any("Ignored invalid value" in as_read(i.value) for i in at.info)
     assert count(metric(at, "Resources")) == scalar(raw_duckdb, "SELECT COUNT(*) FROM daivi_inventory.resources WHERE snapshot_date = ?", snapshot)
 
 

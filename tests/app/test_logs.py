@@ -10,7 +10,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from daivi_data.settings import PROJECT_ROOT
-from tests.app.conftest import APP_TIMEOUT_S, page_text
+from tests.app.conftest import APP_TIMEOUT_S, as_read, page_text
 from tests.helpers import PAYMENTS_ACCOUNT_IDS
 
 PAGE = "logs.py"
@@ -21,7 +21,7 @@ TEAMLEAD_FILTER = f"account_id IN ({', '.join(repr(a) for a in PAYMENTS_ACCOUNT_
 def shown_total(at: AppTest) -> int:
     """The '**N events** match' figure above the timeline."""
     for md in at.markdown:
-        m = re.search(r"\*\*([\d,]+) events\*\* match", str(md.value))
+        m = re.search(r"\*\*([\d,]+) events\*\* match", as_read(str(md.value)))
         if m:
             return int(m.group(1).replace(",", ""))
     raise AssertionError(f"no event total on the page:\n{page_text(at)[:2000]}")
@@ -47,7 +47,7 @@ def assert_clean(at: AppTest) -> None:
 def test_total_equals_independent_count_per_persona(run_page, raw_duckdb, persona, grant_filter):
     at = run_page(persona, PAGE)
     assert_clean(at)
-    assert not at.error, [e.value for e in at.error]
+    assert not at.error, [as_read(e.value) for e in at.error]
     start, end = default_range(raw_duckdb, grant_filter)
     expected = count(raw_duckdb, start, end, grant_filter)
     assert shown_total(at) == expected > 0
@@ -135,7 +135,7 @@ def test_finance_navigation_has_no_logs_view(run_page):
 def test_bad_search_gets_a_clear_message_with_a_caret(run_page, search, message):
     at = run_page("admin", PAGE, q=search)
     assert_clean(at)
-    errors = [str(e.value) for e in at.error]
+    errors = [as_read(str(e.value)) for e in at.error]
     assert any(message in e for e in errors), errors
     assert any("^" in str(c.value) for c in at.code)  # the caret under the position
     assert not at.dataframe  # nothing ran
@@ -145,7 +145,7 @@ def test_bad_search_gets_a_clear_message_with_a_caret(run_page, search, message)
 def test_metacharacters_and_unicode_are_searched_literally(run_page, search):
     at = run_page("admin", PAGE, q=search)
     assert_clean(at)
-    assert not at.error, [e.value for e in at.error]
+    assert not at.error, [as_read(e.value) for e in at.error]
     assert shown_total(at) == 0
     assert any("No events match" in str(i.value) for i in at.info)
 
@@ -202,7 +202,7 @@ def test_error_rate_tab_shows_the_shares(run_page, raw_duckdb):
 def test_invalid_url_choices_are_ignored_with_a_notice(run_page):
     at = run_page("admin", PAGE, range="forever", split="colour")
     assert_clean(at)
-    infos = " ".join(str(i.value) for i in at.info)
+    infos = " ".join(as_read(str(i.value)) for i in at.info)
     assert "'forever'" in infos and "'colour'" in infos
     assert at.selectbox(key="range").value == "24h"
 
@@ -223,7 +223,7 @@ def test_embed_mode_is_compact():
 def test_malformed_dates_in_the_url_are_ignored_with_a_notice(run_page):
     at = run_page("admin", PAGE, range="custom", **{"from": "yesterday'; --", "to": "2026-13-45T99:99"})
     assert_clean(at)
-    infos = " ".join(str(i.value) for i in at.info)
+    infos = " ".join(as_read(str(i.value)) for i in at.info)
     assert "yesterday'; --" in infos and "2026-13-45T99:99" in infos
     assert shown_total(at) > 0  # the default custom range (the last 24 hours of data) is shown instead
 

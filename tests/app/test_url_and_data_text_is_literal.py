@@ -16,7 +16,8 @@ from markdown_it import MarkdownIt
 
 from tests.app.conftest import page_text
 
-PAYLOAD = "[phish](https://evil.example/p) ![px](https://evil.example/i.png) <img src=https://evil.example/h.png> $x^2$ :red[r]"
+PAYLOAD = ('[phish](https://evil.example/p) ![px](https://evil.example/i.png) <img src=https://evil.example/h.png> $x^2$ :red[r] '
+           '<a href="https://evil.example/a">a</a>')
 VIEW_PARAMS = {
     "cost_explorer.py": ("range", "start", "end", "grain", "basis", "group", "group2", "chart", "compare", "tab", "ftag",
                          "f_tag", "m_tag", "top", "view2", "anomaly_by", "f_service", "f_account"),
@@ -62,9 +63,8 @@ def test_every_url_parameter_of_every_view_shows_literally(run_page, view):
 def test_values_a_view_quotes_back_show_as_text(run_page, view, params):
     at = run_page("admin", view, **params)
     assert_nothing_interpreted(at)
-    # The user sees what the URL said, character for character, somewhere in a notice or error.
-    shown = MARKDOWN.render(page_text(at))
-    assert "evil.example/i.png" in shown and "<img" not in shown
+    # The user reads what the URL said, character for character, in a notice.
+    assert "![px](https://evil.example/i.png)" in page_text(at)
 
 
 # --- text from imported data ----------------------------------------------------------------------

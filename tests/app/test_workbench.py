@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from daivi_data.saved_queries import saved_queries
 from daivi_data.settings import PROJECT_ROOT
-from tests.app.conftest import APP_TIMEOUT_S, page_text
+from tests.app.conftest import APP_TIMEOUT_S, as_read, page_text
 from tests.aws.conftest import _fake_aws_environment, aws, fake_athena  # noqa: F401 - the Athena tier's fixtures
 from tests.aws.test_app_on_athena import athena_app  # noqa: F401
 from tests.aws.test_app_on_athena import run_app as run_athena_app
@@ -33,7 +33,7 @@ def catalog_frames(at) -> list[pd.DataFrame]:
 
 
 def errors(at) -> str:
-    return "\n".join(str(e.value) for e in at.error)
+    return "\n".join(as_read(str(e.value)) for e in at.error)
 
 
 def type_and_run(at, sql: str):
@@ -233,7 +233,7 @@ def test_on_athena_a_full_scan_waits_for_confirmation_and_shows_bytes_and_cost(a
     """On the Athena engine (awswrangler -> moto's Athena, answered from the small lakehouse by DuckDB)."""
     at = run_athena_app("admin", PAGE, sql="SELECT COUNT(*) AS full_scan FROM daivi_splunk.events")
     assert not at.exception and not at.error, errors(at)
-    assert "on Athena this scans (and bills) every partition" in "\n".join(w.value for w in at.warning)
+    assert "on Athena this scans (and bills) every partition" in "\n".join(as_read(w.value) for w in at.warning)
     assert result_frame(at) is None
     assert not [q for q in athena_app.started if "full_scan" in q["query"]]  # nothing sent before confirmation
     confirm = next(c for c in at.checkbox if c.label == "Run anyway (full scan)")

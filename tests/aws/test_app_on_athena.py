@@ -125,7 +125,7 @@ def test_home_runs_on_athena_with_the_users_role_and_shows_scanned_bytes_and_cos
     latest = raw_duckdb.execute("SELECT MAX(snapshot_date) FROM daivi_inventory.resources").fetchall()[0][0]
     assert f"Latest partition **{latest:%Y-%m-%d}**" in text  # freshness from Glue's newest partition
     sent = athena_app.started
-    assert len(sent) == 4 and all(":" not in s["query"].split("FROM", 1)[1].split("'")[0] for s in sent)
+    assert len(sent) == 7 and all(":" not in s["query"].split("FROM", 1)[1].split("'")[0] for s in sent)
     assert all(s["config"]["OutputLocation"].startswith("s3://daivi-athena-results/explorer/users/") for s in sent)
     audit = [json.loads(line) for line in (tmp_path / "audit.jsonl").read_text().splitlines()]
     assert {r["query_id"] for r in audit} == {s["id"] for s in sent}

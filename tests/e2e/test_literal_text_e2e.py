@@ -15,7 +15,8 @@ import pytest
 from tests.app.test_url_and_data_text_is_literal import build_hostile_lakehouse
 from tests.e2e.conftest import streamlit_server, wait_for_app
 
-PAYLOAD = "[phish](https://evil.example/p) ![px](https://evil.example/i.png) <img src=https://evil.example/h.png> $x^2$ :red[r]"
+PAYLOAD = ('[phish](https://evil.example/p) ![px](https://evil.example/i.png) <img src=https://evil.example/h.png> $x^2$ :red[r] '
+           '<a href="https://evil.example/a">a</a>')
 PAGES = [
     ("inventory", {"tab": "Detail", "resource": PAYLOAD}),
     ("inventory", {"tab": "History", "hist_kind": "Resource", "hist_resource": PAYLOAD}),
@@ -37,8 +38,10 @@ def visit(page, url: str) -> None:
     assert hosts <= LOOPBACK, f"the page asked other hosts: {hosts - LOOPBACK}"
     assert page.locator('img[src*="evil.example"], [data-testid="stMarkdown"] .katex').count() == 0
     # Links may point into the app (a host link in Logs carries the host in its query string), never elsewhere.
-    foreign = page.evaluate("""() => [...document.querySelectorAll('a[href]')].map(a => a.href)
-                                 .filter(h => h.includes('evil.example') && new URL(h).hostname.includes('evil.example'))""")
+    # SVG anchors too: plotly draws `<a href>` in a label as a link unless the label is escaped.
+    foreign = page.evaluate("""() => [...document.querySelectorAll('a')]
+                                 .map(a => a.getAttribute('href') || a.getAttribute('xlink:href') || '')
+                                 .filter(h => h.includes('evil.example') && new URL(h, location.href).hostname.includes('evil.example'))""")
     assert foreign == []
 
 
@@ -57,7 +60,8 @@ def test_imported_names_hosts_and_messages_show_as_text_and_fetch_nothing(page, 
         # (page, whether the payload is in the page's text; tables draw on a canvas, with no text to read)
         for path, in_text in (("inventory?persona=admin&snapshot=2024-09-18&tab=Detail&resource=i-0123456789abcdef0", True),
                               ("inventory?persona=admin&snapshot=2024-09-18&tab=Search", False),
-                              ("logs?persona=admin&range=7d", True)):
+                              ("logs?persona=admin&range=7d", True),
+                              ("logs?persona=admin&range=7d&tab=Stats&by=host", False)):
             visit(page, f"{url}/{path}")
             shown = page.locator('[data-testid="stMain"]').inner_text().replace("\u2060", "")
             assert not in_text or "![px](https://evil.example/i.png)" in shown

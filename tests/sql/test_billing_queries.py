@@ -82,7 +82,7 @@ def test_every_cost_daily_query_prunes_partitions_and_parses_as_athena():
         assert periods == ca.billing_periods_between(first, last), query.name
     # The comparison period is scanned too, and only its months are added.
     totals = all_queries(start, end)[0]
-    assert totals.param_dict["periods"] == ("2025-12", "2026-01", "2026-02", "2026-03")
+    assert totals.param_dict["periods"] == ("2025-12", "2026-01", "2026-02", "2026-03", "2026-04")
 
 
 def test_tag_keys_and_filter_values_are_bound_never_in_sql_text():

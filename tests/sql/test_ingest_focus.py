@@ -14,6 +14,7 @@ import json
 import pandas as pd
 import pytest
 
+from daivi_data.data_span import line_items_per_period
 from daivi_data.engines.duckdb import DuckDBEngine
 from daivi_data.governance import load_policy
 from daivi_data.ingest import run_import
@@ -132,3 +133,34 @@ def test_null_strings_and_json_tags(focus_engine, focus_df):
                               "AND element_at(resource_tags, 'user_CostAllocationTest') = 'Sameer' LIMIT 1")["resource_tags"][0]
     tags = dict(azure)
     assert tags["user_org"] == "trey" and tags["user_CostCenter"] == "1234"
+
+
+@pytest.mark.parametrize("period", ["2024-09", "2024-10"])
+def test_the_invoice_reconciles_to_the_cent_with_the_cross_period_row(focus_engine, period):
+    """The Oracle row billed in October for a September day: both sides keep it in October's invoice."""
+    from daivi_data import cur_analysis as ca
+
+    admin = principal("finance")
+    by_type = focus_engine.run(q.invoice_by_line_item_type(period), admin).df
+    billing_side = focus_engine.run(q.billing_by_record_type(period), admin).df
+    total = ca.reconcile_with_billing(by_type, billing_side).set_index("line_item_type").loc[ca.TOTAL_STEP]
+    assert total["cur_unblended"] != 0
+    assert abs(total["unblended_difference"]) < 0.005
+    assert abs(total["amortized_difference"]) < 0.005
+
+
+def test_the_late_row_shows_on_its_usage_day_in_cost_explorer(focus_engine, focus_df):
+    late = focus_df[focus_df["BillingPeriodStart"].str.startswith("2024-10")]
+    assert len(late) == 1 and late["ChargePeriodStart"].iloc[0].startswith("2024-09")
+    day = dt.date.fromisoformat(late["ChargePeriodStart"].iloc[0][:10])
+    scope = billing.CostScope(day, day, "unblended")
+    df = focus_engine.run(billing.group_totals(scope, billing.Dimension("account"), None, day - dt.timedelta(days=1),
+                                               day - dt.timedelta(days=1)), principal("finance")).df
+    on_day = focus_df[focus_df["ChargePeriodStart"].str.startswith(day.isoformat())]
+    assert df["cost"].sum() == pytest.approx(on_day["BilledCost"].sum(), abs=COST_TOLERANCE)
+
+
+def test_the_default_cur_period_is_the_bulk_not_the_one_row_straggler(focus_engine):
+    totals = focus_engine.run(q.period_totals(*q.period_span_to_list("2026-12", "2024-10", 2)), principal("finance")).df
+    assert line_items_per_period(totals) == {"2024-09": 999, "2024-10": 1}
+    assert q.default_period(line_items_per_period(totals)) == "2024-09"

@@ -55,9 +55,9 @@ def test_comparison_ranges(start, end, mode, expected):
     assert ca.comparison_range(start, end, mode) == expected
 
 
-def test_billing_periods_cover_every_month_of_the_range():
-    assert ca.billing_periods_between(dt.date(2025, 12, 30), dt.date(2026, 2, 1)) == ("2025-12", "2026-01", "2026-02")
-    assert ca.billing_periods_between(dt.date(2026, 2, 3), dt.date(2026, 2, 3)) == ("2026-02",)
+def test_billing_periods_cover_every_month_of_the_range_and_the_late_billing_period_after_it():
+    assert ca.billing_periods_between(dt.date(2025, 12, 30), dt.date(2026, 2, 1)) == ("2025-12", "2026-01", "2026-02", "2026-03")
+    assert ca.billing_periods_between(dt.date(2026, 2, 3), dt.date(2026, 2, 3)) == ("2026-02", "2026-03")
 
 
 def test_check_range_messages():

@@ -402,6 +402,10 @@ def test_splunk_exports_become_events(tmp_path, flavour):
                        "alice", "10.0.0.2", None, dt.date(2024, 9, 18))
     assert rows[2][3] == "WARN" and rows[2][11] == "222222222222" and rows[2][12] == dt.date(2024, 9, 19)
     assert lake(out, "SELECT message FROM daivi_splunk.events WHERE host = 'app-01'")[0][0].endswith("retry queue is growing")
+    # Two events carry no account id and no inventory names their host: no account row filter lets them through.
+    assert report.rows_without_account == {"daivi_splunk.events": 2}
+    assert any(w.startswith("2 row(s) of daivi_splunk.events carry no account id") and "can never see them" in w
+               for w in report.warnings)
 
 
 def test_splunk_hosts_get_their_account_from_the_imported_inventory(tmp_path):
@@ -409,8 +413,9 @@ def test_splunk_hosts_get_their_account_from_the_imported_inventory(tmp_path):
                                                         configuration={"state": {"name": "running"}})], account="444444444444")
     write_splunk_jsonl(tmp_path / "splunk" / "export.jsonl", splunk_events()[:1], wrapped=False)
     out = tmp_path / "lh"
-    run_import([tmp_path / "s3", tmp_path / "splunk"], out)
+    report = run_import([tmp_path / "s3", tmp_path / "splunk"], out)
     assert lake(out, "SELECT host, account_id FROM daivi_splunk.events") == [("web-01", "444444444444")]
+    assert report.rows_without_account == {}
 
 
 def test_detection_names_every_format_and_skips_companions(tmp_path):
@@ -509,3 +514,11 @@ def test_a_daily_billing_export_is_imported_instead_of_derived(tmp_path):
     alone = tmp_path / "alone"
     run_import([tmp_path / "billing"], alone)
     assert lake(alone, "SELECT account_id FROM daivi_billing.accounts ORDER BY 1") == [("111111111111",), ("222222222222",)]
+
+
+def test_currency_codes_are_kept_in_capitals(tmp_path):
+    write_cur2_csv(tmp_path / "s3", "2024-09", [cur2_row("2024-09", 1, currency=" eur "), cur2_row("2024-09", 2, currency="USD")])
+    out = tmp_path / "lh"
+    run_import([tmp_path / "s3"], out)
+    assert lake(out, "SELECT line_item_currency_code FROM daivi_cur.cur ORDER BY 1") == [("EUR",), ("USD",)]
+    assert lake(out, "SELECT DISTINCT currency FROM daivi_billing.cost_daily ORDER BY 1") == [("EUR",), ("USD",)]

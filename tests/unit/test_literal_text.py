@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
-from daivi_ui.text import FORMULA_PREFIXES, WORD_JOINER, csv_bytes, literal
+from daivi_ui.text import FORMULA_PREFIXES, WORD_JOINER, code_literal, csv_bytes, literal
 
 MARKDOWN = MarkdownIt("commonmark")
 PAYLOADS = [
@@ -71,6 +71,17 @@ def test_urls_and_addresses_cannot_autolink(value):
     assert WORD_JOINER in escaped and escaped.replace(WORD_JOINER, "").replace("\\", "") == value
 
 
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=60))
+def test_a_code_span_shows_any_text_as_itself(value):
+    html, text = rendered_text(code_literal(value))
+    if not one_line(value):
+        return
+    assert html.count("<code>") == 1 and not re.search(r"<(a|img|em|strong)\b", html), html
+    # CommonMark strips one space from both ends of a padded code span and keeps the rest.
+    assert text == one_line(value)
+
+
 def test_long_values_are_cut():
     assert literal("x" * 1_000).endswith("…") and len(literal("x" * 1_000)) == 501
 
@@ -93,3 +104,46 @@ def test_no_csv_text_cell_can_start_a_formula(values):
 def test_owasp_formula_cells_are_quoted(cell):
     out = csv_bytes(pd.DataFrame({"v": [cell]})).decode("utf-8")
     assert next(csv.reader(io.StringIO(out.split("\n", 1)[1])))[0] == "'" + cell
+
+
+# --- charts: plotly draws `<a href>` in a label as a link and `<b>` as bold ------------------------------
+
+HTML_LABEL = '<a href="https://evil.example/a">a</a> <b>b</b> & <img src=x>'
+
+
+def _strings(value: object) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _strings(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in _strings(v)]
+    return []
+
+
+def _assert_no_raw_markup(fig) -> None:
+    texts = _strings(fig.to_plotly_json())
+    assert not [t for t in texts if "<a " in t or "<b>b" in t or "<img" in t]
+    assert any("&lt;a href" in t for t in texts)
+
+
+def test_chart_labels_from_data_show_literally():
+    from daivi_ui import figures_cost, figures_inventory, figures_workbench
+
+    counts = pd.DataFrame({"account_id": [HTML_LABEL, "111111111111"], "resources": [3, 2]})
+    _assert_no_raw_markup(figures_inventory.build_count_bar_figure(counts, "account_id", f"by {HTML_LABEL}"))
+    movers = pd.DataFrame({"group": [HTML_LABEL], "change": [5.0], "previous": [1.0], "current": [6.0], "contribution_pp": [1.0]})
+    _assert_no_raw_markup(figures_cost.build_movers_figure(movers, movers.iloc[0:0]))
+    table = pd.DataFrame({"name": [HTML_LABEL, "x"], "cost": [1.0, 2.0]})
+    _assert_no_raw_markup(figures_workbench.build_quick_chart(table, "name", "cost", color="name"))
+
+
+def test_every_figure_builder_shows_data_literally():
+    import inspect
+
+    from daivi_ui import figures_cost, figures_cur, figures_inventory, figures_logs, figures_workbench
+
+    for module in (figures_cost, figures_cur, figures_inventory, figures_logs, figures_workbench):
+        for name, function in inspect.getmembers(module, inspect.isfunction):
+            if name.startswith("build_") and function.__module__ == module.__name__:
+                assert getattr(function, "__wrapped__", None) is not None, f"{module.__name__}.{name} is not @literal_labels"
