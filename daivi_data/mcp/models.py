@@ -2,7 +2,8 @@
 
 Inputs are bounded here (lengths, ranges, allow-listed literals) so a call that
 asks for too much is refused by the schema before any query is built. Every
-result extends `ToolResult` (caller, stats, notes); money is USD.
+result extends `ToolResult` (caller, stats, notes); a result with amounts says their
+currency, and amounts of two currencies are never added.
 """
 
 from __future__ import annotations
@@ -31,6 +32,9 @@ ShortTexts = Annotated[tuple[Annotated[str, Field(max_length=128)], ...], Field(
 AccountIds = Annotated[tuple[Annotated[str, Field(pattern=r"^\d{12}$")], ...], Field(max_length=500, description="12-digit account ids.")]
 SearchColumns = tuple[Literal[tuple(iq.SEARCH_COLUMNS)], ...]  # type: ignore[valid-type]
 EventColumns = tuple[Literal[sq.EVENT_COLUMNS], ...]  # type: ignore[valid-type]
+Currency = Annotated[str | None, Field(pattern=r"^[A-Z]{3}$", description=(
+    "ISO 4217 code of the amounts to show (costs in different currencies are never added). Default: the currency "
+    "with the most cost in scope."))]
 Period = Annotated[str | None, Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="Billing period YYYY-MM; default the latest.")]
 Search = Annotated[str, Field(max_length=2_000, description=(
     "The Logs view's search language: words and \"phrases\" in the message, field=value (host, status, severity, "
@@ -74,8 +78,14 @@ class CatalogResult(ToolResult):
     databases: list[CatalogDatabase]
 
 
-class CostRange(ToolResult):
-    currency: str = CURRENCY
+class InOneCurrency(ToolResult):
+    """Amounts of one currency only: the data may hold several, which are never added."""
+
+    currency: str = Field(description="ISO 4217 code every amount of this result is in.")
+    currencies: list[str] = Field(description="Every currency in scope, most cost first; ask again with `currency` for another.")
+
+
+class CostRange(InOneCurrency):
     basis: str
     start: dt.date
     end: dt.date
@@ -86,11 +96,11 @@ class CostRange(ToolResult):
 
 class CostByDimension(CostRange):
     group_by: str
-    total: float = Field(description="Cost of the range, USD.")
-    previous_total: float = Field(description="Cost of the comparison period, USD.")
+    total: float = Field(description="Cost of the range, in `currency`.")
+    previous_total: float = Field(description="Cost of the comparison period, in `currency`.")
     change_pct: float | None = Field(description="(total - previous_total) / previous_total, as a fraction; null without a previous cost.")
     groups: list[dict[str, Any]] = Field(
-        description="group, cost, share (fraction of total), previous, change (USD), change_pct (fraction).")
+        description="group, cost, share (fraction of total), previous, change (in `currency`), change_pct (fraction).")
     page: Page
 
 
@@ -134,8 +144,7 @@ class ForecastOut(BaseModel):
     level: float = Field(description="Probability that the period's total falls between low and high.")
 
 
-class CostForecast(ToolResult):
-    currency: str = CURRENCY
+class CostForecast(InOneCurrency):
     basis: str
     data_through: dt.date
     method: str
@@ -151,13 +160,13 @@ class Anomaly(BaseModel):
     direction: str = Field(description="spike or drop")
     cost: float
     expected: float
-    impact: float = Field(description="cost - expected, USD.")
+    impact: float = Field(description="cost - expected, in the result's currency.")
     score: float = Field(description="Robust z-score of the peak day (scaled MADs from the weekday baseline).")
-    drivers: list[dict[str, Any]] = Field(description="driver_dim (account/region/usage_type), driver, event_cost, expected, change (USD).")
+    drivers: list[dict[str, Any]] = Field(
+        description="driver_dim (account/region/usage_type), driver, event_cost, expected, change (in `currency`).")
 
 
-class CostAnomalies(ToolResult):
-    currency: str = CURRENCY
+class CostAnomalies(InOneCurrency):
     basis: str
     by: str
     detect_start: dt.date
@@ -167,24 +176,22 @@ class CostAnomalies(ToolResult):
     page: Page
 
 
-class CurDrill(ToolResult):
-    currency: str = CURRENCY
+class CurDrill(InOneCurrency):
     period: str
     level: str = Field(description="account, service, usage, resource or line_item: what the rows list.")
     rows: list[dict[str, Any]] = Field(description=(
         "Per row: the level's keys, unblended_cost, amortized_cost, net_cost, public_cost (public on-demand price) "
-        "in USD and line_items; at the line_item level one row per CUR line item."))
+        "in `currency` and line_items; at the line_item level one row per CUR line item."))
     total_rows: int = Field(description="Rows at this level in all; the query returns the largest 1,000.")
     page: Page
 
 
-class InvoiceReconciliation(ToolResult):
-    currency: str = CURRENCY
+class InvoiceReconciliation(InOneCurrency):
     period: str
-    waterfall: list[dict[str, Any]] = Field(description="step, amount (USD), measure (relative = a step, total = the sum).")
+    waterfall: list[dict[str, Any]] = Field(description="step, amount (in `currency`), measure (relative = a step, total = the sum).")
     reconciliation: list[dict[str, Any]] = Field(description=(
-        "Per line item type (and Total): CUR vs billing lakehouse unblended and amortized cost and their differences, USD."))
-    balanced: bool = Field(description=f"True when every difference is below {cura.RECONCILE_TOLERANCE_USD} USD.")
+        "Per line item type (and Total): CUR vs billing lakehouse unblended and amortized cost and their differences, in `currency`."))
+    balanced: bool = Field(description=f"True when every difference is below {cura.RECONCILE_TOLERANCE_USD} (a cent).")
 
 
 class InventorySearch(ToolResult):

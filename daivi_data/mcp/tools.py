@@ -32,6 +32,7 @@ from daivi_data import cost_analysis as ca
 from daivi_data import cur_analysis as cura
 from daivi_data import inventory_analysis as ia
 from daivi_data.catalog_browser import visible_catalog
+from daivi_data.currency import choose_currency
 from daivi_data.errors import AccessDenied, DaiviError, DataUnavailable, InvalidRequest
 from daivi_data.governance import RoleGrants, load_policy
 from daivi_data.identity import Principal
@@ -48,6 +49,7 @@ from daivi_data.mcp.models import (
     CostFilterIn,
     CostForecast,
     CurDrill,
+    Currency,
     DimensionKey,
     Driver,
     EndDate,
@@ -200,26 +202,31 @@ class LakehouseTools:
         return min(pd.Timestamp(last_day).date(), yesterday) if pd.notna(last_day) else yesterday
 
     def _cost_scope(self, c: CallContext, start: dt.date | None, end: dt.date | None, basis: str,
-                    filters: list[CostFilterIn] | None) -> tuple[CostScope, dt.date, str]:
+                    filters: list[CostFilterIn] | None, currency: str | None) -> tuple[CostScope, dt.date, list[str], dict]:
+        """The scope the Cost Explorer would query, in one currency; notes; the currency fields of the result."""
         as_of = self._billing_as_of(c)
         if start is None or end is None:
             default_start, default_end = ca.preset_range(DEFAULT_RANGE, as_of)
             start, end = start or default_start, end or default_end
         checked = ca.check_range(start, end, as_of)
+        by_currency = c.run(bq.currencies(checked.start, checked.end))
+        choice = choose_currency(dict(zip(by_currency["currency"], by_currency["abs_cost"], strict=True)), currency)
         cost_filters = tuple(CostFilter(Dimension.parse(f.dimension), tuple(f.values), f.exclude) for f in filters or ())
-        return CostScope(checked.start, checked.end, basis, cost_filters), as_of, checked.notice
+        scope = CostScope(checked.start, checked.end, basis, cost_filters, choice.currency)
+        return scope, as_of, [checked.notice, choice.notice], {"currency": choice.currency, "currencies": list(choice.available)}
 
     @tool_errors
     def cost_by_dimension(self, ctx: Context, start: StartDate = None, end: EndDate = None, group_by: DimensionKey = "service",
                           basis: Basis = "unblended", filters: list[CostFilterIn] | None = None,
-                          compare: Literal["previous", "year"] = "previous",
+                          compare: Literal["previous", "year"] = "previous", currency: Currency = None,
                           offset: Offset = 0, limit: Limit = DEFAULT_PAGE_ROWS) -> CostByDimension:
         """AWS cost per group of one dimension (service, account, OU, region, usage type, record type or a cost
         allocation tag) over a date range, with each group's share and its change against the comparison period
-        (the equal period before, or the same dates a year earlier). Amounts in USD on the chosen cost basis
-        (unblended, amortized or net unblended), largest first; the Cost Explorer's breakdown table."""
+        (the equal period before, or the same dates a year earlier). Amounts on the chosen cost basis (unblended,
+        amortized or net unblended) in one currency (`currency`; USD for dollar-billed accounts), largest first;
+        the Cost Explorer's breakdown table."""
         c = self.begin(ctx)
-        scope, as_of, notice = self._cost_scope(c, start, end, basis, filters)
+        scope, as_of, notes, money = self._cost_scope(c, start, end, basis, filters, currency)
         group = Dimension.parse(group_by)
         compare_start, compare_end = ca.comparison_range(scope.start, scope.end, compare)
         totals = c.run(bq.group_totals(scope, group, None, compare_start, compare_end))
@@ -227,7 +234,7 @@ class LakehouseTools:
         total_row = table.iloc[-1]
         rows, page = page_of(table.iloc[:-1], offset, limit)
         return CostByDimension(
-            **c.envelope([notice]), basis=basis, start=scope.start, end=scope.end, compare_start=compare_start,
+            **c.envelope(notes), **money, basis=basis, start=scope.start, end=scope.end, compare_start=compare_start,
             compare_end=compare_end, data_through=as_of, group_by=group.key, total=float(total_row["cost"]),
             previous_total=float(total_row["previous"]), change_pct=ca.pct_change(float(total_row["cost"]), float(total_row["previous"])),
             groups=rows, page=page)
@@ -236,13 +243,13 @@ class LakehouseTools:
     def cost_changes(self, ctx: Context, start: StartDate = None, end: EndDate = None, group_by: DimensionKey = "service",
                      driver_by: DimensionKey = "usage_type", compare_start: dt.date | None = None,
                      compare_end: dt.date | None = None, basis: Basis = "unblended",
-                     filters: list[CostFilterIn] | None = None,
+                     filters: list[CostFilterIn] | None = None, currency: Currency = None,
                      top: Annotated[int, Field(ge=1, le=20)] = 5) -> CostChanges:
-        """What changed between two periods and why: the groups of `group_by` whose cost rose or fell most (USD and
+        """What changed between two periods and why: the groups of `group_by` whose cost rose or fell most (amount in `currency` and
         percentage points of the total change), each with the values of `driver_by` inside it that moved most the
         same way. The comparison period defaults to the equal period before the range."""
         c = self.begin(ctx)
-        scope, as_of, notice = self._cost_scope(c, start, end, basis, filters)
+        scope, as_of, notes, money = self._cost_scope(c, start, end, basis, filters, currency)
         group, driver = Dimension.parse(group_by), Dimension.parse(driver_by)
         if driver.key == group.key:
             raise InvalidRequest("driver_by must differ from group_by.")
@@ -271,19 +278,20 @@ class LakehouseTools:
             return out
 
         return CostChanges(
-            **c.envelope([notice]), basis=basis, start=scope.start, end=scope.end, compare_start=compare_start,
+            **c.envelope(notes), **money, basis=basis, start=scope.start, end=scope.end, compare_start=compare_start,
             compare_end=compare_end, data_through=as_of, group_by=group.key, driver_by=driver.key, total=total,
             previous_total=previous_total, total_change=total_change, change_pct=ca.pct_change(total, previous_total),
             increases=movers(increases), decreases=movers(decreases))
 
     @tool_errors
-    def cost_forecast(self, ctx: Context, basis: Basis = "unblended", filters: list[CostFilterIn] | None = None) -> CostForecast:
-        """Forecast of this month's and this quarter's total AWS cost (USD, on the chosen basis, with the filters):
+    def cost_forecast(self, ctx: Context, basis: Basis = "unblended", filters: list[CostFilterIn] | None = None,
+                      currency: Currency = None) -> CostForecast:
+        """Forecast of this month's and this quarter's total AWS cost (in `currency`, on the chosen basis, with the filters):
         cost so far, the forecast for the remaining days, the total and an 80 % prediction interval."""
         c = self.begin(ctx)
         as_of = self._billing_as_of(c)
         history_start = min(ca.quarter_start(as_of), as_of - dt.timedelta(days=ca.FORECAST_TRAINING_DAYS - 1))
-        scope, _, _ = self._cost_scope(c, history_start, as_of, basis, filters)
+        scope, _, notes, money = self._cost_scope(c, history_start, as_of, basis, filters, currency)
         history = c.run(bq.daily_totals(scope))
         history["usage_date"] = pd.to_datetime(history["usage_date"]).dt.date
         daily = history.set_index("usage_date")["cost"]
@@ -296,20 +304,20 @@ class LakehouseTools:
                                forecast_remaining=fc.remaining, forecast_total=fc.total, low=fc.low, high=fc.high, level=fc.level)
 
         return CostForecast(
-            **c.envelope(), basis=basis, data_through=as_of, method=ca.FORECAST_METHOD,
+            **c.envelope(notes), **money, basis=basis, data_through=as_of, method=ca.FORECAST_METHOD,
             month=out(f"{as_of:%Y-%m}", ca.month_start(as_of), ca.month_end(as_of)),
             quarter=out(f"{as_of.year}-Q{(as_of.month - 1) // 3 + 1}", ca.quarter_start(as_of), ca.quarter_end(as_of)))
 
     @tool_errors
     def cost_anomalies(self, ctx: Context, start: StartDate = None, end: EndDate = None,
                        by: Literal["service", "account", "ou", "region", "usage_type", "record_type"] = "service",
-                       basis: Basis = "unblended", filters: list[CostFilterIn] | None = None,
+                       basis: Basis = "unblended", filters: list[CostFilterIn] | None = None, currency: Currency = None,
                        offset: Offset = 0, limit: Annotated[int, Field(ge=1, le=50)] = 10) -> CostAnomalies:
         """Cost anomalies: days (or runs of days) when a group's usage cost left its weekday baseline, largest impact
-        first (USD), each with the accounts, regions and usage types that drove it. Looks at the last 92 days of
+        first (amounts in `currency`), each with the accounts, regions and usage types that drove it. Looks at the last 92 days of
         the range at most; fees, tax, credits and refunds are ignored."""
         c = self.begin(ctx)
-        scope, _, notice = self._cost_scope(c, start, end, basis, filters)
+        scope, _, notes, money = self._cost_scope(c, start, end, basis, filters, currency)
         dim = Dimension(by)
         detect_start = max(scope.start, scope.end - dt.timedelta(days=91))
         by_day = c.run(bq.daily_by_group(scope.with_range(detect_start - dt.timedelta(days=ca.ANOMALY_WINDOW_DAYS), scope.end), dim))
@@ -333,17 +341,20 @@ class LakehouseTools:
                                      expected=float(event["expected"]), impact=float(event["impact"]),
                                      score=float(event["peak_score"]), drivers=records(drivers)))
         following = offset + limit if offset + limit < len(events) else None
-        return CostAnomalies(**c.envelope([notice]), basis=basis, by=by, detect_start=detect_start, end=scope.end,
+        return CostAnomalies(**c.envelope(notes), **money, basis=basis, by=by, detect_start=detect_start, end=scope.end,
                              method=ca.ANOMALY_METHOD, anomalies=anomalies,
                              page=Page(offset=offset, limit=limit, total_rows=len(events), next_offset=following))
 
     # --- CUR -------------------------------------------------------------------------------------
 
-    def _cur_period(self, c: CallContext, period: str | None) -> str:
+    def _cur_period(self, c: CallContext, period: str | None, currency: str | None) -> tuple[str, list[str], dict]:
+        """The billing period (default: the latest), its currency as the CUR view picks it, notes, currency fields."""
         c.require("cur")
-        if period:
-            return cq.require_period(period)
-        return min(_latest_partition(c, "daivi_cur", "cur"), cq.period_of(_yesterday()))
+        period = cq.require_period(period) if period else min(_latest_partition(c, "daivi_cur", "cur"), cq.period_of(_yesterday()))
+        totals = c.run(cq.period_totals(period, months=1))
+        choice = choose_currency({cur: abs(v) for cur, v in zip(totals["currency"], totals["unblended_cost"], strict=True)},
+                                 currency)
+        return period, [choice.notice], {"currency": choice.currency, "currencies": list(choice.available)}
 
     @tool_errors
     def cur_drill(self, ctx: Context,
@@ -354,33 +365,34 @@ class LakehouseTools:
                   operation: Annotated[str | None, Field(max_length=cq.MAX_VALUE_CHARS)] = None,
                   resource: Annotated[str | None, Field(max_length=cq.MAX_RESOURCE_ID_CHARS,
                                                         description=f"Resource id, or {cq.NO_RESOURCE!r}.")] = None,
-                  basis: Literal["unblended", "amortized", "net", "public"] = "unblended",
+                  basis: Literal["unblended", "amortized", "net", "public"] = "unblended", currency: Currency = None,
                   offset: Offset = 0, limit: Limit = DEFAULT_PAGE_ROWS) -> CurDrill:
         """Drill into the Cost and Usage Report of one billing period: accounts, then an account's services, a
         service's usage types and operations, a usage type's resources, then a resource's line items. Give the
         path so far; the rows are the next level down, largest cost first, with unblended, amortized, net and
-        public on-demand cost in USD."""
+        public on-demand cost in the period's currency (`currency`)."""
         c = self.begin(ctx)
-        path = cq.DrillPath(self._cur_period(c, period), account, service, usage_type, operation, resource)
+        period, notes, money = self._cur_period(c, period, currency)
+        path = cq.DrillPath(period, account, service, usage_type, operation, resource, currency=money["currency"])
         df = c.run(cq.drill_level(path, basis))
         total_rows = int(df["total_rows"].iloc[0]) if not df.empty else 0
         rows, page = page_of(df.drop(columns="total_rows"), offset, limit)
-        return CurDrill(**c.envelope(), period=path.period, level=path.level, rows=rows, total_rows=total_rows, page=page)
+        return CurDrill(**c.envelope(notes), **money, period=path.period, level=path.level, rows=rows, total_rows=total_rows, page=page)
 
     @tool_errors
-    def invoice_reconciliation(self, ctx: Context, period: Period = None) -> InvoiceReconciliation:
+    def invoice_reconciliation(self, ctx: Context, period: Period = None, currency: Currency = None) -> InvoiceReconciliation:
         """The invoice of one billing period as a waterfall from usage through fees, discounts, credits, refunds and
-        tax to the total (CUR, USD), and its reconciliation with the billing lakehouse per line item type:
+        tax to the total (CUR, in `currency`), and its reconciliation with the billing lakehouse per line item type:
         unblended and amortized cost on both sides and the differences."""
         c = self.begin(ctx)
         c.require("cur", "billing")
-        period = self._cur_period(c, period)
-        by_type = c.run(cq.invoice_by_line_item_type(period))
-        billing_by_type = c.run(cq.billing_by_record_type(period))
+        period, notes, money = self._cur_period(c, period, currency)
+        by_type = c.run(cq.invoice_by_line_item_type(period, money["currency"]))
+        billing_by_type = c.run(cq.billing_by_record_type(period, money["currency"]))
         reconciliation = cura.reconcile_with_billing(by_type, billing_by_type)
         balanced = bool((reconciliation[["unblended_difference", "amortized_difference"]].abs() < cura.RECONCILE_TOLERANCE_USD).all().all())
         waterfall = cura.invoice_waterfall(by_type, net_column="net_cost")
-        return InvoiceReconciliation(**c.envelope(), period=period, waterfall=records(waterfall),
+        return InvoiceReconciliation(**c.envelope(notes), **money, period=period, waterfall=records(waterfall),
                                      reconciliation=records(reconciliation), balanced=balanced)
 
     # --- inventory -----------------------------------------------------------------------------
@@ -417,8 +429,9 @@ class LakehouseTools:
     def resource_detail(self, ctx: Context, resource_id: Annotated[str, Field(min_length=1, max_length=cq.MAX_RESOURCE_ID_CHARS)],
                         snapshot: Snapshot = None) -> ResourceDetail:
         """One resource on one snapshot: its attributes and tags, its raw configuration when the caller's grants
-        include it, its CUR unblended cost per day over the last 30 days (USD, when the caller may read the CUR)
-        and its host's log events by severity and the latest ones (when the caller may read the logs)."""
+        include it, its CUR unblended cost per day over the last 30 days (in the CUR's currency, USD for
+        dollar-billed accounts; when the caller may read the CUR) and its host's log events by severity and the
+        latest ones (when the caller may read the logs)."""
         c = self.begin(ctx)
         snap = self._snapshot(c, snapshot)
         grant = c.grants.grant_for("daivi_inventory", "resources")
@@ -452,7 +465,8 @@ class LakehouseTools:
                        offset: Offset = 0, limit: Limit = DEFAULT_PAGE_ROWS) -> WasteFindings:
         """Waste in the inventory snapshot: unattached volumes, stopped instances still paying for storage,
         unassociated elastic IPs, old snapshots, previous-generation instances and gp2 volumes; per finding the
-        reason, the monthly cost (CUR unblended, last 30 days, USD) and the monthly saving; a summary per category."""
+        reason, the monthly cost (CUR unblended, last 30 days, in the CUR's currency: USD for dollar-billed
+        accounts) and the monthly saving; a summary per category."""
         c = self.begin(ctx)
         snap = self._snapshot(c, snapshot)
         days = ia.OLD_SNAPSHOT_DAYS
@@ -546,7 +560,7 @@ class LakehouseTools:
         """Run one read-only SQL query under the caller's grants, with the SQL workbench's guard: only SELECT,
         only the tables and columns the caller may read (rows filtered as their grants say), no table functions,
         at most row_limit rows, the engine's time limit and, on Athena, a bytes-scanned limit per call (a query
-        over a partitioned table must filter on its partition key). Costs in the lakehouses are USD."""
+        over a partitioned table must filter on its partition key). Cost columns are in the currency of their row's currency column."""
         c = self.begin(ctx)
         try:
             checked = check_sql(sql, c.grants, row_limit)

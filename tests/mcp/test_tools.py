@@ -60,8 +60,12 @@ def test_the_server_lists_every_tool_with_schemas_and_a_description_of_its_units
         assert tool.output_schema is not None and "stats" in tool.output_schema["properties"]
         assert "Untrusted data" in tool.description
         assert tool.annotations.read_only_hint is True
-    for name in ("cost_by_dimension", "cost_forecast", "cur_drill", "waste_findings"):
-        assert "USD" in listed[name].description
+    money_tools = ("cost_by_dimension", "cost_changes", "cost_forecast", "cost_anomalies", "cur_drill", "invoice_reconciliation")
+    for name in (*money_tools, "resource_detail", "waste_findings"):
+        assert "currency" in listed[name].description, name
+    for name in money_tools:  # amounts of one currency, named, with the others in scope listed
+        assert {"currency", "currencies"} <= set(listed[name].output_schema["properties"]), name
+        assert listed[name].input_schema["properties"]["currency"]["anyOf"][0]["pattern"] == "^[A-Z]{3}$"
     assert listed["cost_by_dimension"].input_schema["properties"]["limit"]["maximum"] == 500
 
 
@@ -322,3 +326,13 @@ def test_list_catalog_shows_only_granted_tables_and_columns(persona_server):
     lead_tables = {t["table"]: t for db in lead["databases"] for t in db["tables"]}
     assert all(t["row_filtered"] for t in lead_tables.values())
     assert lead_tables["daivi_billing.cost_daily"]["latest_partition"]
+
+
+def test_amounts_are_in_one_named_currency_and_an_absent_one_is_said(persona_server):
+    server = persona_server("finance")
+    cost, drill = (answer(r) for r in call_tools(server, [("cost_by_dimension", {"currency": "EUR"}),
+                                                          ("cur_drill", {"currency": "EUR"})]))
+    for body in (cost, drill):
+        assert body["currency"] == "USD" and body["currencies"] == ["USD"]  # the demo bills in dollars only
+        assert any("EUR" in note for note in body["notes"])
+    assert "string_pattern_mismatch" in refusal(call_tool(server, "cost_by_dimension", {"currency": "usd; DROP"}))  # by the schema
