@@ -208,8 +208,8 @@ class ResourceDetail(ToolResult):
     tags: dict[str, str]
     configuration: str | None = Field(description="Raw AWS Config JSON, when the caller's grants include it.")
     cost_30d: float | None = Field(
-        description="CUR unblended cost over the 30 days ending with the snapshot, USD; null without CUR access.")
-    daily_cost: list[dict[str, Any]] = Field(description="usage_date, line_item_type, cost (USD).")
+        description="CUR unblended cost over the 30 days ending with the snapshot, in `currency`; null without CUR access.")
+    daily_cost: list[dict[str, Any]] = Field(description="usage_date, line_item_type, cost (in `currency`).")
     event_counts: list[dict[str, Any]] = Field(description="severity, events over 7 days: the host's logs, when readable.")
     recent_events: list[dict[str, Any]] = Field(description="The host's latest log events (at most 50), when readable.")
 
@@ -219,10 +219,11 @@ class WasteFindings(ToolResult):
     snapshot: dt.date
     with_cost: bool = Field(description="False when the caller may not read the CUR: costs are then null, never guessed.")
     total_monthly_savings: float | None
-    summary: list[dict[str, Any]] = Field(description="category, category_label, resources, monthly_cost, monthly_savings (USD per month).")
+    summary: list[dict[str, Any]] = Field(
+        description="category, category_label, resources, monthly_cost, monthly_savings (`currency` per month).")
     findings: list[dict[str, Any]] = Field(description=(
         "category, resource_id, resource_type, account_id, region, resource_name, reason, monthly_cost, "
-        "savings_fraction, monthly_savings (USD per month)."))
+        "savings_fraction, monthly_savings (`currency` per month)."))
     page: Page
 
 

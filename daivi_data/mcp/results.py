@@ -20,7 +20,7 @@ from pydantic import BaseModel, Field
 MAX_PAGE_ROWS = 500  # rows one tool call returns at most
 DEFAULT_PAGE_ROWS = 50
 MAX_OFFSET = 100_000
-CURRENCY = "USD"  # every cost in the lakehouses is in US dollars (the CUR's and the billing exports' currency)
+CURRENCY = "USD"  # inventory cost figures: the CUR sums the inventory view shows (dollar-billed accounts)
 
 
 class CallStats(BaseModel):

@@ -42,7 +42,8 @@ SERVER_NAME = "daivi-lakehouse"
 SERVER_VERSION = "0.1.0"  # pyproject's version
 INSTRUCTIONS = (
     "DAIVI Lakehouse Explorer: AWS cost (billing and CUR), resource inventory and Splunk logs, answered under the "
-    "caller's own data grants. Start with list_catalog to see what the caller may read. Amounts are USD. "
+    "caller's own data grants. Start with list_catalog to see what the caller may read. Every amount names its "
+    "currency; amounts of different currencies are never added. "
     + UNTRUSTED_NOTE
 )
 READ_ONLY = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False)
