@@ -68,12 +68,12 @@ def test_every_query_is_audited_with_the_tool_and_its_arguments(persona_server, 
     answer(call_tool(persona_server("teamlead"), "cost_by_dimension", args))
     answer(call_tool(persona_server("teamlead"), "cost_by_dimension", args))
     records = [r for r in read_audit(mcp_settings) if r.get("details", {}).get("tool") == "cost_by_dimension"]
-    assert len(records) == 4  # data_end + group_totals, twice
+    assert len(records) == 6  # data_end, currencies and group_totals, twice
     assert {r["via"] for r in records} == {"mcp"}
     assert all(r["details"]["arguments"] == args for r in records)
     assert all(r["role"] == "team-lead-payments" and r["email"] == "tara.teamlead@daivi.example" for r in records)
-    assert [r["outcome"] for r in records] == ["ok", "ok", "cached", "cached"]
-    assert {"billing.group_totals", "billing.data_end"} == {r["query"] for r in records}
+    assert [r["outcome"] for r in records] == ["ok"] * 3 + ["cached"] * 3
+    assert {"billing.group_totals", "billing.data_end", "billing.currencies"} == {r["query"] for r in records}
     assert all("bytes_scanned" in r["details"] and "cost_usd" in r["details"] for r in records)
 
 
