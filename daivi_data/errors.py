@@ -39,6 +39,12 @@ class QueryFailed(DaiviError):
     title = "Query failed"
 
 
+class BytesLimitExceeded(QueryFailed):
+    """Athena's workgroup stopped the query at its per-query bytes-scanned limit."""
+
+    title = "Query too large"
+
+
 class QueryTimeout(DaiviError):
     title = "Query timed out"
 

@@ -24,9 +24,9 @@ class Principal:
     display_name: str
     role: str
     groups: tuple[str, ...] = ()
-    role_arn: str = ""
     source: str = "demo"  # demo | oidc | proxy
-    # The OIDC id token, for AssumeRoleWithWebIdentity. Never printed, never part of equality or cache keys.
+    # Unused: web identity federation was removed (the browser must hold nothing that can assume a role).
+    # Kept only so older sign-in code that fills it still imports; never printed, never in equality or cache keys.
     web_identity_token: str = field(default="", repr=False, compare=False)
 
     @property
@@ -36,7 +36,7 @@ class Principal:
         Includes the role, so a user whose mapping changes never reads results
         cached under their old role.
         """
-        raw = "\x1f".join((self.source, self.user_id, self.email.lower(), self.role, self.role_arn, *sorted(self.groups)))
+        raw = "\x1f".join((self.source, self.user_id, self.email.lower(), self.role, *sorted(self.groups)))
         return hashlib.sha256(raw.encode()).hexdigest()[:32]
 
 
@@ -83,8 +83,8 @@ def principal_for_persona(settings: Settings, persona_key: str) -> Principal:
     )
 
 
-def role_for_user(settings: Settings, email: str, groups: tuple[str, ...]) -> tuple[str, str]:
-    """(role, role_arn) for a signed-in user: first matching mapping, else the default role.
+def role_for_user(settings: Settings, email: str, groups: tuple[str, ...]) -> str:
+    """The grants role of a signed-in user: first matching mapping, else the default role.
 
     Raises NotSignedIn when nothing matches and there is no default: such a
     user has no access at all.
@@ -92,12 +92,12 @@ def role_for_user(settings: Settings, email: str, groups: tuple[str, ...]) -> tu
     email = email.lower()
     for mapping in settings.role_mappings:
         if email in mapping.emails or set(groups) & set(mapping.groups):
-            return mapping.role, mapping.role_arn
+            return mapping.role
     if settings.default_role:
-        return settings.default_role, ""
+        return settings.default_role
     raise NotSignedIn(f"{email or 'This user'} has no DAIVI role. Ask the data platform team for access.")
 
 
 def principal_for_user(settings: Settings, *, user_id: str, email: str, name: str, groups: tuple[str, ...], source: str) -> Principal:
-    role, role_arn = role_for_user(settings, email, groups)
-    return Principal(user_id=user_id, email=email, display_name=name or email, role=role, groups=groups, role_arn=role_arn, source=source)
+    role = role_for_user(settings, email, groups)
+    return Principal(user_id=user_id, email=email, display_name=name or email, role=role, groups=groups, source=source)

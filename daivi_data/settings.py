@@ -50,7 +50,7 @@ class AuthSettings:
 
     oidc_provider: str = ""  # st.login provider: "" = the [auth] section itself, else [auth.<name>]
     groups_claim: str = "groups"  # OIDC / ALB claim that lists the user's groups
-    web_identity: bool = False  # AssumeRoleWithWebIdentity with the OIDC id token instead of AssumeRole
+    web_identity: bool = False  # removed: must stay false (the browser never holds anything that can assume a role)
     alb_arn: str = ""  # proxy: verify the ALB's x-amzn-oidc-data JWT, signed by this load balancer
     trusted_header: str = ""  # proxy: header holding the user's e-mail, set by a proxy you trust
     trusted_name_header: str = ""
@@ -59,12 +59,11 @@ class AuthSettings:
 
 @dataclass(frozen=True)
 class RoleMapping:
-    """First match wins: a group or an email maps to a grants role (and its IAM role ARN)."""
+    """First match wins: a group or an email maps to a grants role (its IAM role ARN is in the grants file)."""
 
     role: str
     groups: tuple[str, ...] = ()
     emails: tuple[str, ...] = ()
-    role_arn: str = ""
 
 
 @dataclass(frozen=True)
@@ -184,6 +183,12 @@ def _auth_settings(section: object, environ: dict[str, str]) -> AuthSettings:
         elif key in section:
             values[key] = _coerce(f"daivi.auth.{key}", section[key], kind)
     auth = AuthSettings(**values)
+    if auth.web_identity:
+        raise SettingsError(
+            "Setting `daivi.auth.web_identity` is no longer supported: with it, any signed-in user could read their "
+            "ID token from the auth cookie and assume any role. Remove it; the app assumes roles with AssumeRole "
+            "and SourceIdentity (docs/aws.md)."
+        )
     if auth.alb_arn and not ALB_ARN_PATTERN.fullmatch(auth.alb_arn):
         raise SettingsError(
             "Setting `daivi.auth.alb_arn` must be an Application Load Balancer ARN "
@@ -259,12 +264,14 @@ def load_settings(secrets: dict | None = None, environ: dict[str, str] | None = 
     for i, item in enumerate(section.get("role_mappings", [])):
         if not isinstance(item, dict) or "role" not in item:
             raise SettingsError(f"`daivi.role_mappings[{i}]` needs a `role`.")
+        if "role_arn" in item:
+            raise SettingsError(f"`daivi.role_mappings[{i}].role_arn`: role ARNs live only in the grants file "
+                                "(`role_arn` of the role there). Remove it here.")
         mappings.append(
             RoleMapping(
                 role=_coerce(f"daivi.role_mappings[{i}].role", item["role"], str),
                 groups=tuple(item.get("groups", ())),
                 emails=tuple(e.lower() for e in item.get("emails", ())),
-                role_arn=_coerce(f"daivi.role_mappings[{i}].role_arn", item.get("role_arn", ""), str),
             )
         )
     values["role_mappings"] = tuple(mappings)

@@ -98,7 +98,7 @@ def daivi_error(error: BaseException, *, action: str = "the query", excluded_col
         if code in THROTTLING_CODES:
             return Throttled(f"AWS is throttling requests ({code}) and {action} did not get through after retries. Wait a minute and try again.")
         if code in EXPIRED_CODES:
-            return NotSignedIn("Your AWS session expired and could not be renewed. Reload the page to sign in again.")
+            return NotSignedIn("Your AWS session expired and could not be renewed. Sign out and sign in again.")
         if code in ("AccessDenied", "AccessDeniedException", "UnauthorizedOperation"):
             if match := _LF_TABLE.search(message):
                 return AccessDenied(f"Lake Formation denies your role access to {match.group(1)}. Ask the data platform team for access.")

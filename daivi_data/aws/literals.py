@@ -7,6 +7,13 @@ statement around it. `athena_literal` is the one place that makes those
 literals; `to_qmark` rewrites a query's `:name` placeholders into `?` markers in
 order of appearance (a repeated name repeats its value) and maps the default
 database names onto the configured ones.
+
+Date partition keys declared `string` in Glue (what a Glue crawler declares for
+`snapshot_date=2026-03-01/` folders) are `text_dates`: a value compared with
+one is sent as its ISO text ('2026-03-01', which sorts like the date), so the
+comparison stays a plain partition predicate Athena prunes with; every other
+use of the column reads `CAST(column AS DATE)`, so results have the contract's
+type.
 """
 
 from __future__ import annotations
@@ -58,13 +65,43 @@ def athena_literal(value: object) -> str:
     raise InvalidRequest(f"Values of type {type(value).__name__} cannot be bound as Athena parameters.")
 
 
+_COMPARISONS = (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.Between, exp.In)
+
+
+def _text_date_comparand(node: exp.Expression, text_dates: frozenset[str]) -> bool:
+    """Whether `node` (a placeholder or a DATE literal) is compared with a text date column."""
+    parent = node.parent
+    if not isinstance(parent, _COMPARISONS):
+        return False
+    sides = [parent.this] if isinstance(parent, exp.Between | exp.In) else [parent.left, parent.right]
+    return any(isinstance(side, exp.Column) and side.name.lower() in text_dates for side in sides if side is not node)
+
+
+def _as_text_dates(tree: exp.Expression, text_dates: frozenset[str]) -> set[str]:
+    """Adapt `tree` to date columns stored as text; the placeholder names whose values must be sent as text."""
+    as_text = {p.name for p in tree.find_all(exp.Placeholder) if _text_date_comparand(p, text_dates)}
+    for literal in list(tree.find_all(exp.Cast)):  # DATE '2026-03-01' compared with a text date: the text itself
+        if literal.to.is_type("date") and isinstance(literal.this, exp.Literal) and _text_date_comparand(literal, text_dates):
+            literal.replace(literal.this.copy())
+    for column in list(tree.find_all(exp.Column)):
+        if column.name.lower() not in text_dates or isinstance(column.parent, _COMPARISONS) and any(
+                isinstance(n, exp.Placeholder | exp.Literal) for n in column.parent.iter_expressions()):
+            continue
+        cast = exp.cast(column.copy(), "date")
+        in_select_list = isinstance(column.parent, exp.Select) and column.arg_key == "expressions"
+        column.replace(exp.alias_(cast, column.name) if in_select_list else cast)
+    return as_text
+
+
 @lru_cache(maxsize=512)
-def _qmark_template(sql: str, database_map: tuple[tuple[str, str], ...]) -> tuple[str, tuple[str, ...]]:
-    """(SQL with `?` markers and configured database names, placeholder names in marker order)."""
+def _qmark_template(sql: str, database_map: tuple[tuple[str, str], ...],
+                    text_dates: frozenset[str] = frozenset()) -> tuple[str, tuple[str, ...], frozenset[str]]:
+    """(SQL with `?` markers and configured database names, placeholder names in marker order, names sent as text)."""
     try:
         tree = sqlglot.parse_one(sql, read="athena")
     except sqlglot.errors.ParseError as e:
         raise InvalidRequest(f"The query is not valid Athena SQL: {e.errors[0]['description'] if e.errors else e}.") from None
+    as_text = _as_text_dates(tree, text_dates) if text_dates else set()
     names: list[str] = []
     for node in list(tree.find_all(exp.Placeholder)):
         if not node.args.get("this"):  # a positional `?` (sqlglot names it "?")
@@ -81,19 +118,29 @@ def _qmark_template(sql: str, database_map: tuple[tuple[str, str], ...]) -> tupl
     order = [int(m.group(1)) for m in _MARKER_RE.finditer(text)]
     if sorted(order) != list(range(len(names))):
         raise InvalidRequest("A query parameter could not be placed; report this query to the maintainers.")
-    return _MARKER_RE.sub("?", text), tuple(names[i] for i in order)
+    return _MARKER_RE.sub("?", text), tuple(names[i] for i in order), frozenset(as_text)
 
 
-def to_qmark(sql: str, params: dict[str, object], database_map: dict[str, str] | None = None) -> tuple[str, list[str]]:
+def _date_text(value: object) -> object:
+    """A date as the ISO text a `string` partition key holds; anything else unchanged."""
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return f"{value:%Y-%m-%d}"
+    if isinstance(value, tuple):
+        return tuple(_date_text(v) for v in value)
+    return value
+
+
+def to_qmark(sql: str, params: dict[str, object], database_map: dict[str, str] | None = None,
+             text_dates: frozenset[str] = frozenset()) -> tuple[str, list[str]]:
     """Athena SQL with `:name` placeholders -> (SQL with `?`, execution parameters in order).
 
     `database_map` renames databases (default name -> configured name) in table
-    references. Every placeholder must have a value; a name used twice gets its
-    value twice.
+    references; `text_dates` names the date partition keys Glue declares `string`.
+    Every placeholder must have a value; a name used twice gets its value twice.
     """
     mapping = tuple(sorted((k, v) for k, v in (database_map or {}).items() if k != v))
-    text, names = _qmark_template(sql, mapping)
+    text, names, as_text = _qmark_template(sql, mapping, frozenset(c.lower() for c in text_dates))
     missing = sorted(set(names) - set(params))
     if missing:
         raise InvalidRequest(f"No value for query parameter(s) {', '.join(missing)}.")
-    return text, [athena_literal(params[name]) for name in names]
+    return text, [athena_literal(_date_text(params[n]) if n in as_text else params[n]) for n in names]

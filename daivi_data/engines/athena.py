@@ -4,9 +4,13 @@ Every query runs with a boto3 session of the principal's IAM role (see
 `daivi_data.aws.credentials`), so Lake Formation decides which rows and columns
 come back. The query's `:name` placeholders become Athena execution parameters
 (`paramstyle="qmark"`, one typed literal each, `daivi_data.aws.literals`) and
-its default database names become the configured ones. Results are written to
-a per-principal S3 prefix, encrypted SSE-S3 or SSE-KMS, and read back by
-awswrangler: the CSV result by default, or Parquet files when UNLOAD is on.
+its default database names become the configured ones, and date partition keys
+Glue declares `string` are compared as text. Results are written under the
+role session's own `aws:userid` prefix, which the role's IAM policy confines
+the session to, encrypted SSE-S3 or SSE-KMS, and read back by awswrangler: the
+CSV result by default, or Parquet files when UNLOAD is on (unordered queries
+only: UNLOAD's files come back in no order). A query the workgroup's bytes
+guard cancels says so, with the limit.
 
 awswrangler's `read_sql_query` waits without a time limit, so the engine uses
 its two halves (`start_query_execution`, `get_query_results`) around a wait
@@ -29,6 +33,7 @@ import datetime as dt
 import decimal
 import logging
 import math
+import re
 import threading
 import time
 import uuid
@@ -40,6 +45,7 @@ import botocore.exceptions
 import pandas as pd
 import pyathena
 import pyathena.error
+import sqlglot
 from pyathena.converter import DefaultTypeConverter
 from pyathena.cursor import Cursor
 from pyathena.model import AthenaQueryExecution
@@ -50,7 +56,7 @@ from daivi_data.aws.credentials import CredentialProvider, retry_config
 from daivi_data.aws.errors import daivi_error, failed_query_error, is_expired_credentials
 from daivi_data.aws.literals import to_qmark
 from daivi_data.engines.base import QueryResult, QueryStats, TableInfo
-from daivi_data.errors import AccessDenied, DaiviError, QueryFailed, QueryTimeout, SettingsError
+from daivi_data.errors import AccessDenied, BytesLimitExceeded, DaiviError, QueryFailed, QueryTimeout, SettingsError
 from daivi_data.governance import load_policy
 from daivi_data.identity import Principal
 from daivi_data.queries import Query
@@ -67,12 +73,22 @@ POLL_MAX_S = 2.0
 TABLE_INFO_TTL_S = 300
 NO_RESULT_CACHE: wr.typing.AthenaCacheSettings = {"max_cache_seconds": 0}
 _FINAL_STATES = ("SUCCEEDED", "FAILED", "CANCELLED")
+_AWS_USERID = re.compile(r"AROA[A-Z0-9]+:[A-Za-z0-9_+=,.@-]{2,64}")  # role id : role session name
 MAX_PAGE_ROWS = 1000  # GetQueryResults returns at most this many rows per call
 # Athena's own text for these types, as awswrangler's CSV result shows them (PyAthena would parse maps and
 # arrays into dicts and lists, which a result table cannot show when their shapes differ row to row).
 _KEPT_AS_TEXT = ("array", "map", "row", "struct", "json", "varbinary")
 _INTEGER_TYPES = ("tinyint", "smallint", "integer", "int", "bigint")
 _FLOAT_TYPES = ("float", "real", "double")
+
+
+def _projected(table: dict) -> bool:
+    """Whether a Glue table uses partition projection (Athena computes its partitions; Glue lists none)."""
+    return str(table.get("Parameters", {}).get("projection.enabled", "")).lower() == "true"
+
+
+def _gigabytes(n: int) -> str:
+    return f"{n / 1e9:,.1f} GB" if n >= 100_000_000 else f"{n / 1e6:,.0f} MB"
 
 
 def cost_usd(bytes_scanned: int, price_per_tb_usd: float) -> float:
@@ -99,6 +115,12 @@ def like_embedded_engine(df: pd.DataFrame) -> pd.DataFrame:
         elif isinstance(first, decimal.Decimal):
             df[column] = df[column].astype("float64")
     return df
+
+
+def is_ordered(sql: str) -> bool:
+    """Whether the outermost query sorts its result (ORDER BY), which UNLOAD's several output files would lose."""
+    tree = sqlglot.parse_one(sql, read="athena")
+    return tree.args.get("order") is not None
 
 
 def _as_text(value: str | None) -> str | None:
@@ -175,6 +197,7 @@ class AthenaEngine:
         self._sleep = sleep
         self._database_map = {catalog.LAKEHOUSES[k].default_database: v for k, v in settings.databases.items()}
         self._table_info: dict[tuple[str, str], tuple[float, TableInfo]] = {}
+        self._text_dates: tuple[float, frozenset[str]] | None = None
         self._lock = threading.Lock()
         # Every awswrangler AWS call: adaptive rate limiting with exponential backoff on throttling.
         wr.config.botocore_config = retry_config(settings)
@@ -187,12 +210,45 @@ class AthenaEngine:
         return f"athena:{self.settings.athena.region}:{self.settings.athena.workgroup}:{self.settings.athena.catalog}:{dbs}"
 
     def output_location(self, principal: Principal) -> str:
-        """The principal's own S3 prefix for query results (never shared between principals)."""
-        return f"{self.settings.athena.s3_output.rstrip('/')}/users/{principal.cache_key}/"
+        """The principal's own S3 prefix for query results: `{s3_output}/{aws:userid}/`.
+
+        `aws:userid` of the role session ("AROA…:RoleSessionName") is what the
+        role's IAM policy confines the session to (`policies.results_access_policy`),
+        so no user can read another's results, the admin's unfiltered ones included.
+        """
+        user_id = self.credentials.results_user_id(principal)
+        if not _AWS_USERID.fullmatch(user_id):
+            raise QueryFailed("STS returned an unexpected role session id; ask the platform team to check the app's role.")
+        return f"{self.settings.athena.s3_output.rstrip('/')}/{user_id}/"
 
     def prepare(self, query: Query) -> tuple[str, list[str]]:
-        """(SQL as Athena receives it, execution parameters): `?` markers, configured database names."""
-        return to_qmark(query.sql, query.param_dict, self._database_map)
+        """(SQL as Athena receives it, execution parameters): `?` markers, configured database names,
+        date partition keys compared as text where Glue declares them `string`."""
+        return to_qmark(query.sql, query.param_dict, self._database_map, self.text_date_keys())
+
+    def text_date_keys(self) -> frozenset[str]:
+        """The contract's date partition keys that Glue declares `string` (a crawler's default), cached a few minutes."""
+        with self._lock:
+            if self._text_dates and self._clock() - self._text_dates[0] < TABLE_INFO_TTL_S:
+                return self._text_dates[1]
+        found: set[str] = set()
+        for key, lakehouse in catalog.LAKEHOUSES.items():
+            for table in lakehouse.tables:
+                dates = {c.name for c in table.columns if c.name in table.partition_keys and c.type == "date"}
+                if not dates:
+                    continue
+                try:
+                    described = self._glue().get_table(DatabaseName=self.settings.databases[key], Name=table.name)["Table"]
+                except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
+                    # The contract's type then: a missing table shows its own message when a query reaches it.
+                    log.warning("could not read the partition keys of %s from Glue: %s", table.name, type(e).__name__)
+                    continue
+                found |= {k["Name"] for k in described.get("PartitionKeys", [])
+                          if k["Name"] in dates and k.get("Type", "").lower() == "string"}
+        keys = frozenset(found)
+        with self._lock:
+            self._text_dates = (self._clock(), keys)
+        return keys
 
     def run(self, query: Query, principal: Principal) -> QueryResult:
         sql, params = self.prepare(query)
@@ -323,8 +379,31 @@ class AthenaEngine:
             log.warning("athena cursor query %s (%s) for %s FAILED", query_id, query.name, principal.user_id)
             return failed_query_error(execution.state_change_reason or "", excluded_columns=self._excluded_columns(principal))
         if execution.state == AthenaQueryExecution.STATE_CANCELLED:
-            return QueryFailed(f"Athena cancelled the query (id {query_id}). Try again; if it keeps happening, ask the platform team.")
+            return self._cancelled(query_id or "", execution.state_change_reason or "", execution.data_scanned_in_bytes,
+                                   self.credentials.session_for(principal))
         return None
+
+    def _cancelled(self, query_id: str, reason: str, scanned: int | None, session: boto3.Session) -> DaiviError:
+        """Why Athena cancelled a query the app did not stop: the workgroup's bytes guard, or something else."""
+        cutoff = self._bytes_cutoff(session)
+        over = cutoff is not None and (scanned or 0) >= cutoff
+        if over or "scanned" in reason.lower() or "cutoff" in reason.lower():
+            limit = f" of {_gigabytes(cutoff)} per query" if cutoff else ""
+            return BytesLimitExceeded(
+                f"Athena stopped the query (id {query_id}): it would scan more than the workgroup's limit{limit}. "
+                "Narrow the date range or add filters, so it reads fewer partitions."
+            )
+        return QueryFailed(f"Athena cancelled the query (id {query_id}). Try again; if it keeps happening, ask the platform team.")
+
+    def _bytes_cutoff(self, session: boto3.Session) -> int | None:
+        """The workgroup's BytesScannedCutoffPerQuery (None: no limit, or the role may not read the workgroup)."""
+        try:
+            workgroup = session.client("athena", config=retry_config(self.settings)).get_work_group(
+                WorkGroup=self.settings.athena.workgroup)["WorkGroup"]
+        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
+            log.warning("could not read workgroup %s: %s", self.settings.athena.workgroup, type(e).__name__)
+            return None
+        return workgroup.get("Configuration", {}).get("BytesScannedCutoffPerQuery")
 
     def _run_once(self, query: Query, sql: str, params: list[str], principal: Principal,
                   session: boto3.Session) -> QueryResult:
@@ -333,7 +412,8 @@ class AthenaEngine:
         encryption, kms_key = self._encryption()
         unload_path = ""
         text = sql
-        if athena.unload:
+        # UNLOAD writes several files in no order: a query whose result order matters reads Athena's CSV instead.
+        if athena.unload and not is_ordered(sql):
             # Large results: Parquet files instead of one CSV. The path is ours (settings + uuid), never user input.
             unload_path = f"{output}unload/{uuid.uuid4().hex}/"
             text = f"UNLOAD ({sql}) TO '{unload_path}' WITH (format = 'PARQUET', compression = 'SNAPPY')"
@@ -350,7 +430,8 @@ class AthenaEngine:
             log.warning("athena query %s (%s) for %s FAILED", query_id, query.name, principal.user_id)
             raise failed_query_error(reason, excluded_columns=self._excluded_columns(principal))
         if status["State"] == "CANCELLED":
-            raise QueryFailed(f"Athena cancelled the query (id {query_id}). Try again; if it keeps happening, ask the platform team.")
+            raise self._cancelled(query_id, status.get("StateChangeReason", ""),
+                                  execution.get("Statistics", {}).get("DataScannedInBytes"), session)
         if unload_path:
             df = self._read_unload(unload_path, session)
         else:
@@ -398,7 +479,7 @@ class AthenaEngine:
 
     def _glue_table_info(self, database: str, table: str) -> TableInfo:
         try:
-            glue = self._base_session().client("glue", config=retry_config(self.settings))
+            glue = self._glue()
             glue.get_database(Name=database)
         except botocore.exceptions.BotoCoreError as e:  # no credentials, no network
             return self._lookup_failed(database, table, e)
@@ -416,6 +497,9 @@ class AthenaEngine:
                     DatabaseName=database, TableName=table, ExcludeColumnSchema=True,
                 )
                 values = ["/".join(p["Values"]) for page in pages for p in page.get("Partitions", [])]
+            if partition_keys and not values and _projected(described):
+                # Partition projection: Glue lists no partitions; the data's own folders say how fresh it is.
+                values = self._partition_folders(described, partition_keys[0]["Name"])
         except botocore.exceptions.BotoCoreError as e:
             return self._lookup_failed(database, table, e)
         except botocore.exceptions.ClientError as e:
@@ -424,6 +508,27 @@ class AthenaEngine:
                                  note=f"Table `{database}.{table}` does not exist in the Glue Data Catalog.")
             return self._lookup_failed(database, table, e)
         return TableInfo(database, table, len(values), max(values) if values else None, exists=True)
+
+    def _glue(self):
+        return self._base_session().client("glue", config=retry_config(self.settings))
+
+    def _partition_folders(self, described: dict, key: str) -> list[str]:
+        """The values of partition `key` in the table's S3 folders, listed with the app's role.
+
+        The folders are where `storage.location.template` puts them (CUR 2.0 Data
+        Exports write `…/data/BILLING_PERIOD=2026-03/`), else Hive's
+        `{location}/{key}=value/`. A template with another variable before `key`
+        is not listed (the freshness line then says nothing).
+        """
+        location = described.get("StorageDescriptor", {}).get("Location", "").rstrip("/")
+        template = described.get("Parameters", {}).get("storage.location.template") or f"{location}/{key}=${{{key}}}/"
+        before = template.split("${" + key + "}", 1)[0]
+        if "${" in before or not before.startswith("s3://") or "${" + key + "}" not in template:
+            return []
+        bucket, _, prefix = before.removeprefix("s3://").partition("/")
+        s3 = self._base_session().client("s3", config=retry_config(self.settings))
+        pages = s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix, Delimiter="/")
+        return [p["Prefix"][len(prefix):].rstrip("/") for page in pages for p in page.get("CommonPrefixes", [])]
 
     def _lookup_failed(self, database: str, table: str, error: Exception) -> TableInfo:
         # Freshness is a nicety: a catalog the app may not describe must not block the queries themselves.

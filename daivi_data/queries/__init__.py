@@ -4,11 +4,24 @@ One module per lakehouse builds `Query` objects. Values are always bound
 parameters; identifiers (group-by dimension, tag key position, sort column)
 come only from allow-lists in `daivi_data.catalog` and are validated before
 any SQL text is built.
+
+Athena binds execution parameters only in a WHERE clause, so `make_query`
+refuses a placeholder anywhere else. Outside WHERE a query uses:
+- `sql_constant(value)` for what the program itself decides or has validated
+  into a quote-free form: LIMIT / OFFSET and other integers, dates computed
+  from `datetime.date`, labels such as '(none)', tag keys (AWS's tag-key
+  alphabet has no quote). Never text a user typed, never a value from data.
+- for values from data that a SELECT must test (e.g. the series to keep
+  apart from "Others"): a two-row constant relation joined to every row,
+  whose flag the WHERE clause ties to the bound test, e.g.
+  `CROSS JOIN (VALUES true, false) AS k (kept) WHERE kept = coalesce(contains(:keep, g), false)`;
+  the SELECT then reads `kept`. One scan, values bound in WHERE.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -20,6 +33,9 @@ from daivi_data.errors import InvalidRequest
 ParamValue = str | int | float | bool | dt.date | dt.datetime | tuple
 _SCALAR_TYPES = (str, int, float, bool, dt.date, dt.datetime)
 MAX_LIST_PARAM = 5_000
+BIGINT_MIN, BIGINT_MAX = -(2**63), 2**63 - 1
+# Text that may be written into SQL: no quote, no backslash, no newline (AWS tag keys and program labels fit).
+_CONSTANT_TEXT = re.compile(r"[\w .:/=+@()-]{1,128}")
 
 
 @dataclass(frozen=True)
@@ -51,6 +67,41 @@ def _check_value(query_name: str, key: str, value: object) -> ParamValue:
     return value
 
 
+def outside_where(placeholder: exp.Expression) -> bool:
+    """True when a placeholder is not in a WHERE clause (of its own SELECT): Athena binds `?` only there.
+
+    Athena's execution parameters may stand only in the WHERE clause ("Syntax like
+    SELECT ? FROM table is not supported"). The nearest enclosing WHERE or SELECT
+    decides: a value in a SELECT list, CASE, JOIN ... ON, HAVING, LIMIT or OFFSET
+    meets its SELECT first.
+    """
+    return not isinstance(placeholder.find_ancestor(exp.Where, exp.Select), exp.Where)
+
+
+def sql_constant(value: object) -> str:
+    """`value` as an Athena literal written into the SQL text, for the places Athena cannot bind (outside WHERE).
+
+    Only values whose text cannot leave the literal: integers, dates and
+    timestamps (typed objects, formatted here), and short text in a quote-free
+    alphabet. Anything else is refused: bind it in a WHERE clause instead.
+    """
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        if not BIGINT_MIN <= value <= BIGINT_MAX:
+            raise InvalidRequest(f"The number {value} is outside Athena's BIGINT range.")
+        return str(value)
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(dt.UTC).replace(tzinfo=None)
+        return f"TIMESTAMP '{value:%Y-%m-%d %H:%M:%S}.{value.microsecond // 1000:03d}'"
+    if isinstance(value, dt.date):
+        return f"DATE '{value:%Y-%m-%d}'"
+    if isinstance(value, str) and _CONSTANT_TEXT.fullmatch(value):
+        return f"'{value}'"
+    raise InvalidRequest(f"{value!r} cannot be written into a query; it must be bound in a WHERE clause.")
+
+
 @lru_cache(maxsize=1024)
 def placeholder_names(sql: str) -> tuple[str, ...]:
     """Named placeholders of an Athena SQL text, in order of first appearance."""
@@ -58,6 +109,8 @@ def placeholder_names(sql: str) -> tuple[str, ...]:
     for node in sqlglot.parse_one(sql, read="athena").find_all(exp.Placeholder):
         if not node.args.get("this"):
             raise InvalidRequest("Use named parameters (:name), not '?'.")
+        if outside_where(node):
+            raise InvalidRequest(f"Parameter :{node.name} is outside a WHERE clause, where Athena cannot bind it.")
         if node.name not in names:
             names.append(node.name)
     return tuple(names)

@@ -2,8 +2,10 @@
 
 Every query over `cost_daily` carries a `billing_period` predicate derived from
 its date range, plus the `usage_date` range itself. Dimensions and cost bases
-come from the allow-lists below; tag keys and filter values are bound values
-(`element_at(c.tags, :tag_key)`), never SQL text.
+come from the allow-lists below; filter values are bound values in WHERE,
+never SQL text. A tag key is a map key checked against AWS's tag-key alphabet
+(no quotes) and written as a literal, because a group-by dimension stands in the
+SELECT list, where Athena cannot bind (see `daivi_data.queries.sql_constant`).
 """
 
 from __future__ import annotations
@@ -16,14 +18,14 @@ from daivi_data.catalog import require_identifier
 from daivi_data.cost_analysis import billing_periods_between
 from daivi_data.currency import DEFAULT_CURRENCY, require_currency
 from daivi_data.errors import InvalidRequest
-from daivi_data.queries import Query, make_query
+from daivi_data.queries import Query, make_query, sql_constant
 
 UNTAGGED = "(untagged)"
 CURRENCY_CLAUSE = f"COALESCE(c.currency, '{DEFAULT_CURRENCY}') = :currency"
 NO_OU = "(no OU)"
 
 # Public dimension name -> (label, SQL over `c` = cost_daily and `a` = accounts).
-# `{tag}` is replaced by the name of the bound tag-key parameter.
+# `{tag}` is replaced by the tag key, as a literal (see Dimension.sql).
 DIMENSIONS: dict[str, str] = {
     "service": "c.service_name",
     "account": "c.account_id",
@@ -31,7 +33,7 @@ DIMENSIONS: dict[str, str] = {
     "region": "c.region",
     "usage_type": "c.usage_type",
     "record_type": "c.record_type",
-    "tag": f"coalesce(nullif(element_at(c.tags, :{{tag}}), ''), '{UNTAGGED}')",
+    "tag": f"coalesce(nullif(element_at(c.tags, {{tag}}), ''), '{UNTAGGED}')",
 }
 DIMENSION_LABELS: dict[str, str] = {
     "service": "Service", "account": "Account", "ou": "OU", "region": "Region",
@@ -95,12 +97,15 @@ class Dimension:
     def needs_accounts(self) -> bool:
         return self.name == "ou"
 
-    def sql(self, param: str) -> tuple[str, dict[str, object]]:
-        """(SQL expression, its bound parameters); `param` names the tag-key parameter."""
+    @property
+    def sql(self) -> str:
+        """The dimension's SQL expression over `c` (and `a`)."""
         expression = require_identifier(self.name, DIMENSIONS, "Dimension")
         if self.name == "tag":
-            return expression.replace("{tag}", param), {param: self.tag_key}
-        return expression, {}
+            # A tag key is a map key, checked against AWS's tag-key alphabet (no quotes), and written in:
+            # Athena binds values only in WHERE, and a group-by dimension stands in the SELECT list.
+            return expression.replace("{tag}", sql_constant(check_tag_key(self.tag_key)))
+        return expression
 
 
 def check_tag_key(key: str) -> str:
@@ -160,10 +165,8 @@ def _where(scope: CostScope, start: dt.date, end: dt.date) -> tuple[str, dict[st
     for i, f in enumerate(scope.filters):
         if not f.values:
             continue
-        expression, dim_params = f.dimension.sql(f"filter_tag_{i}")
-        params.update(dim_params)
         params[f"filter_{i}"] = f.values
-        test = f"contains(:filter_{i}, {expression})"
+        test = f"contains(:filter_{i}, {f.dimension.sql})"
         clauses.append(f"NOT {test}" if f.exclude else test)
     if scope.currency is not None:
         clauses.append(CURRENCY_CLAUSE)
@@ -191,50 +194,55 @@ def group_totals(scope: CostScope, group: Dimension, group2: Dimension | None, c
     if compare_end >= scope.start:
         raise InvalidRequest("The comparison period must end before the range starts.")
     where, params = _where(scope, compare_start, scope.end)
-    g1, p1 = group.sql("group_tag")
-    params.update(p1)
     select2, group_by = "", "1"
     if group2 is not None:
-        g2, p2 = group2.sql("group2_tag")
-        params.update(p2)
-        select2, group_by = f", {g2} AS group2", "1, 2"
+        select2, group_by = f", {group2.sql} AS group2", "1, 2"
     needs_accounts = scope.needs_accounts or group.needs_accounts or (group2 is not None and group2.needs_accounts)
-    params.update(range_start=scope.start, compare_start_date=compare_start, compare_end_date=compare_end)
     cost = _cost(scope)
+    # Program-computed dates, written in: Athena binds values only in WHERE, and these split the SUMs.
+    range_start, compare_from, compare_to = map(sql_constant, (scope.start, compare_start, compare_end))
     sql = f"""
-SELECT {g1} AS group1{select2},
-  SUM(CASE WHEN c.usage_date >= :range_start THEN {cost} ELSE 0 END) AS cost,
-  SUM(CASE WHEN c.usage_date BETWEEN :compare_start_date AND :compare_end_date THEN {cost} ELSE 0 END) AS previous
+SELECT {group.sql} AS group1{select2},
+  SUM(CASE WHEN c.usage_date >= {range_start} THEN {cost} ELSE 0 END) AS cost,
+  SUM(CASE WHEN c.usage_date BETWEEN {compare_from} AND {compare_to} THEN {cost} ELSE 0 END) AS previous
 FROM {_from(needs_accounts)}
 WHERE {where}
 GROUP BY {group_by}
-"""  # noqa: S608 - identifiers come from the allow-lists above; values are bound
+"""  # noqa: S608 - identifiers come from the allow-lists above; values are bound or typed constants
     return make_query("billing.group_totals", sql, **params)
 
 
 def cost_series(scope: CostScope, granularity: str, group: Dimension, keep: tuple[str, ...],
                 group2: Dimension | None = None, keep2: tuple[str, ...] = ()) -> Query:
-    """Cost per period and group over the range; groups outside `keep` are summed as 'Others'."""
+    """Cost per period and group over the range; groups outside `keep` are summed as 'Others'.
+
+    The kept groups are values from data, so they are bound, and Athena binds only
+    in WHERE: every row meets both rows of a constant (kept = true/false) relation,
+    and WHERE keeps the one whose flag matches the bound test. One scan.
+    """
     bucket = require_identifier(granularity, GRANULARITY_SQL, "Granularity")
     where, params = _where(scope, scope.start, scope.end)
-    g1, p1 = group.sql("group_tag")
-    params.update(p1)
-    label1 = f"CASE WHEN contains(:keep, {g1}) THEN {g1} ELSE 'Others' END" if keep else "'Others'"
-    if keep:
-        params["keep"] = keep
+    joins, tests = [], []
+
+    def label(dimension: Dimension, values: tuple[str, ...], flag: str) -> str:
+        if not values:
+            return "'Others'"
+        params[flag] = values
+        joins.append(f"CROSS JOIN (VALUES true, false) AS {flag}_rows ({flag})")
+        tests.append(f"{flag} = coalesce(contains(:{flag}, {dimension.sql}), false)")
+        return f"CASE WHEN {flag} THEN {dimension.sql} ELSE 'Others' END"
+
+    label1 = label(group, keep, "keep")
     select2, group_by = "", "1, 2"
     if group2 is not None:
-        g2, p2 = group2.sql("group2_tag")
-        params.update(p2)
-        label2 = f"CASE WHEN contains(:keep2, {g2}) THEN {g2} ELSE 'Others' END" if keep2 else "'Others'"
-        if keep2:
-            params["keep2"] = keep2
-        select2, group_by = f", {label2} AS group2", "1, 2, 3"
+        select2, group_by = f", {label(group2, keep2, 'keep2')} AS group2", "1, 2, 3"
     needs_accounts = scope.needs_accounts or group.needs_accounts or (group2 is not None and group2.needs_accounts)
+    newline = "\n"
     sql = f"""
 SELECT {bucket} AS period, {label1} AS group1{select2}, SUM({_cost(scope)}) AS cost
 FROM {_from(needs_accounts)}
-WHERE {where}
+{newline.join(joins)}
+WHERE {where}{"".join(f"{newline}  AND {t}" for t in tests)}
 GROUP BY {group_by}
 ORDER BY 1
 """  # noqa: S608 - identifiers come from the allow-lists above; values are bound
@@ -257,8 +265,7 @@ ORDER BY 1
 def daily_by_group(scope: CostScope, group: Dimension) -> Query:
     """Usage cost per day and group over the scope's range (the anomaly detector's input)."""
     where, params = _where(scope, scope.start, scope.end)
-    g1, p1 = group.sql("group_tag")
-    params.update(p1)
+    g1 = group.sql
     sql = f"""
 SELECT c.usage_date, {g1} AS group1, SUM({_cost(scope)}) AS cost
 FROM {_from(scope.needs_accounts or group.needs_accounts)}
@@ -275,8 +282,7 @@ def anomaly_details(scope: CostScope, group: Dimension, groups: tuple[str, ...])
     One scan; GROUPING SETS give three row kinds, told apart by which driver column is set.
     """
     where, params = _where(scope, scope.start, scope.end)
-    g1, p1 = group.sql("group_tag")
-    params.update(p1)
+    g1 = group.sql
     params["anomaly_groups"] = groups
     sql = f"""
 SELECT group1, usage_date, account_id, region, usage_type, SUM(cost) AS cost
@@ -331,15 +337,14 @@ ORDER BY 1
 def tag_values(start: dt.date, end: dt.date, tag_key: str) -> Query:
     """Values of one tag key in the range (untagged rows as '(untagged)'), largest cost first."""
     sql = f"""
-SELECT coalesce(nullif(element_at(c.tags, :tag_key), ''), '{UNTAGGED}') AS tag_value, SUM(c.unblended_cost) AS cost
+SELECT coalesce(nullif(element_at(c.tags, {sql_constant(check_tag_key(tag_key))}), ''), '{UNTAGGED}') AS tag_value, SUM(c.unblended_cost) AS cost
 FROM daivi_billing.cost_daily c
 WHERE contains(:periods, c.billing_period)
   AND c.usage_date BETWEEN :start_date AND :end_date
 GROUP BY 1
 ORDER BY 2 DESC
-"""  # noqa: S608 - UNTAGGED is a constant
-    return make_query("billing.tag_values", sql, periods=billing_periods_between(start, end), start_date=start, end_date=end,
-                      tag_key=check_tag_key(tag_key))
+"""  # noqa: S608 - UNTAGGED is a constant; the tag key is checked (AWS's alphabet) and in a SELECT list
+    return make_query("billing.tag_values", sql, periods=billing_periods_between(start, end), start_date=start, end_date=end)
 
 
 def accounts() -> Query:
@@ -382,8 +387,8 @@ def budget_scope_costs(as_of: dt.date, basis: str, run_rate_days: int, currency:
 SELECT account_id, ou, service_code, SUM(mtd) AS mtd, SUM(recent) AS recent
 FROM (
   SELECT c.account_id, coalesce(a.ou, '{NO_OU}') AS ou, c.service_code,
-    CASE WHEN c.usage_date >= :month_start THEN {cost} ELSE 0 END AS mtd,
-    CASE WHEN c.usage_date >= :recent_start THEN {cost} ELSE 0 END AS recent
+    CASE WHEN c.usage_date >= {sql_constant(month_start)} THEN {cost} ELSE 0 END AS mtd,
+    CASE WHEN c.usage_date >= {sql_constant(recent_start)} THEN {cost} ELSE 0 END AS recent
   FROM daivi_billing.cost_daily c
   LEFT JOIN daivi_billing.accounts a ON a.account_id = c.account_id
   WHERE contains(:periods, c.billing_period)
@@ -393,4 +398,4 @@ GROUP BY GROUPING SETS ((account_id), (ou), (service_code), ())
 """  # noqa: S608
     extra = {"currency": require_currency(currency)} if currency else {}
     return make_query("billing.budget_scope_costs", sql, periods=billing_periods_between(first, as_of),
-                      start_date=first, end_date=as_of, month_start=month_start, recent_start=recent_start, **extra)
+                      start_date=first, end_date=as_of, **extra)

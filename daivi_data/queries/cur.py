@@ -29,7 +29,7 @@ from dataclasses import dataclass, replace
 from daivi_data.catalog import require_identifier
 from daivi_data.currency import DEFAULT_CURRENCY, require_currency
 from daivi_data.errors import InvalidRequest
-from daivi_data.queries import Query, make_query
+from daivi_data.queries import Query, make_query, sql_constant
 
 CUR_TABLE = "daivi_cur.cur"
 PERIOD_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
@@ -224,7 +224,10 @@ def require_account(value: str) -> str:
 
 
 def require_tag_key(value: str) -> str:
-    """A tag key: any text AWS allows (spaces included, it is bound, never SQL text), within AWS's length limit."""
+    """A tag key: AWS's tag-key alphabet (letters, digits, spaces and _.:/=+-@; no quote), within AWS's length limit.
+
+    It stands in a SELECT list, where Athena cannot bind, so `sql_constant` writes it in and refuses anything else.
+    """
     return _require_text(value, "Tag key", MAX_TAG_KEY_CHARS)
 
 
@@ -659,7 +662,7 @@ def cost_by_tag(period: str, tag_key: str, currency: str | None = None) -> Query
     return make_query(
         "cur.cost_by_tag",
         f"""
-        SELECT COALESCE(element_at(resource_tags, :tag_key), '') AS tag_value,
+        SELECT COALESCE(element_at(resource_tags, {sql_constant(require_tag_key(tag_key))}), '') AS tag_value,
           {SHARED_COST_SQL} AS shared_cost,
           {ALL_COSTS_SQL},
           COUNT(*) AS line_items
@@ -668,7 +671,6 @@ def cost_by_tag(period: str, tag_key: str, currency: str | None = None) -> Query
         GROUP BY 1, 2
         """,  # noqa: S608 - only this module's constants and allow-listed expressions; values are bound
         period=require_period(period),
-        tag_key=require_tag_key(tag_key),
         **_currency_param(currency),
     )
 

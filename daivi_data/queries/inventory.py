@@ -30,7 +30,7 @@ from daivi_data.inventory_analysis import (
     TagCondition,
     old_snapshot_cutoff,
 )
-from daivi_data.queries import Query, make_query
+from daivi_data.queries import Query, make_query, sql_constant
 from daivi_data.queries.overview import billing_period
 
 RESOURCES = "daivi_inventory.resources"
@@ -272,14 +272,16 @@ def search_page(snapshot: dt.date, flt: ResourceFilter, columns: tuple[str, ...]
         WHERE snapshot_date = :snapshot
           {where}
         ORDER BY {SEARCH_ORDER}
-        OFFSET :page_offset LIMIT :page_size
-        """,  # noqa: S608 (allow-listed identifiers only)
-        snapshot=snapshot, page_size=page_size, page_offset=(page - 1) * page_size, **params,
+        OFFSET {sql_constant((page - 1) * page_size)} LIMIT {sql_constant(page_size)}
+        """,  # noqa: S608 (allow-listed identifiers only; offset and limit are checked integers)
+        snapshot=snapshot, **params,
     )
 
 
 def search_export(snapshot: dt.date, flt: ResourceFilter, columns: tuple[str, ...], max_rows: int) -> Query:
     """The whole result of a search (for the CSV export), capped at `max_rows` + 1 to detect a cut."""
+    if max_rows < 1:
+        raise InvalidRequest("An export needs room for at least one row.")
     where, params = flt.where()
     return make_query(
         "inventory.search_export",
@@ -289,9 +291,9 @@ def search_export(snapshot: dt.date, flt: ResourceFilter, columns: tuple[str, ..
         WHERE snapshot_date = :snapshot
           {where}
         ORDER BY {SEARCH_ORDER}
-        LIMIT :row_limit
-        """,  # noqa: S608 (allow-listed identifiers only)
-        snapshot=snapshot, row_limit=max_rows + 1, **params,
+        LIMIT {sql_constant(max_rows + 1)}
+        """,  # noqa: S608 (allow-listed identifiers only; the limit is a checked integer)
+        snapshot=snapshot, **params,
     )
 
 
@@ -308,7 +310,8 @@ def required_tag_values(snapshot: dt.date, keys: tuple[str, ...]) -> tuple[Query
     if len(keys) > MAX_REQUIRED_TAGS:
         raise InvalidRequest(f"At most {MAX_REQUIRED_TAGS} required tags (setting `daivi.required_tags`).")
     columns = {key: f"tag_{i}" for i, key in enumerate(keys)}
-    select = ", ".join(f"element_at(tags, :key_{i}) AS tag_{i}" for i in range(len(keys)))
+    # Tag keys stand in the SELECT list, where Athena cannot bind: checked against AWS's alphabet, written in.
+    select = ", ".join(f"element_at(tags, {sql_constant(key)}) AS tag_{i}" for i, key in enumerate(keys))
     return make_query(
         "inventory.required_tag_values",
         f"""
@@ -316,7 +319,7 @@ def required_tag_values(snapshot: dt.date, keys: tuple[str, ...]) -> tuple[Query
         FROM daivi_inventory.resources
         WHERE snapshot_date = :snapshot
         """,  # noqa: S608 (allow-listed identifiers only)
-        snapshot=snapshot, **{f"key_{i}": key for i, key in enumerate(keys)},
+        snapshot=snapshot,
     ), columns
 
 
@@ -460,14 +463,14 @@ def host_events(host: str, since: dt.date, until: dt.date, limit: int = MAX_EVEN
     _check_range(since, until)
     return make_query(
         "inventory.host_events",
-        """
+        f"""
         SELECT event_time, index_name, sourcetype, severity, http_method, http_path, http_status, duration_ms, message
         FROM daivi_splunk.events
         WHERE event_date BETWEEN :since AND :until AND host = :host
         ORDER BY event_time DESC
-        LIMIT :event_limit
-        """,
-        host=host, since=since, until=until, event_limit=limit,
+        LIMIT {sql_constant(limit)}
+        """,  # noqa: S608 - the limit is a checked integer
+        host=host, since=since, until=until,
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from daivi_data.queries import Query, make_query
+from daivi_data.queries import Query, make_query, sql_constant
 
 
 def billing_period(day: dt.date) -> str:
@@ -28,20 +28,18 @@ def billing_month_to_date(as_of: dt.date) -> Query:
     prev_start = previous_month_start(as_of)
     return make_query(
         "overview.billing_month_to_date",
-        """
+        f"""
         SELECT COALESCE(currency, 'USD') AS currency,
-          SUM(CASE WHEN usage_date >= :month_start THEN unblended_cost ELSE 0 END) AS month_to_date,
-          SUM(CASE WHEN usage_date < :month_start AND usage_date <= :prev_same_day THEN unblended_cost ELSE 0 END)
-            AS previous_month_to_date,
+          SUM(CASE WHEN usage_date >= {sql_constant(month_start)} THEN unblended_cost ELSE 0 END) AS month_to_date,
+          SUM(CASE WHEN usage_date < {sql_constant(month_start)} AND usage_date <= {sql_constant(same_day_previous_month(as_of))}
+              THEN unblended_cost ELSE 0 END) AS previous_month_to_date,
           MAX(usage_date) AS latest_day
         FROM daivi_billing.cost_daily
         WHERE billing_period IN (:period, :previous_period)
           AND usage_date BETWEEN :prev_start AND :as_of
         GROUP BY 1
         ORDER BY 2 DESC, 1
-        """,
-        month_start=month_start,
-        prev_same_day=same_day_previous_month(as_of),
+        """,  # noqa: S608 - dates computed here, written in (Athena binds only in WHERE)
         period=billing_period(as_of),
         previous_period=billing_period(prev_start),
         prev_start=prev_start,

@@ -13,7 +13,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from daivi_data.errors import InvalidRequest
-from daivi_data.queries import Query, make_query
+from daivi_data.queries import Query, make_query, sql_constant
 from daivi_data.search_language import FACET_FIELDS, FIELDS, NUMERIC_FIELDS, CompiledSearch, compile_search, lookup_field
 
 MAX_RANGE_DAYS = 31
@@ -150,9 +150,17 @@ class EventFilter:
         return {"start_date": tr.start_date, "end_date": tr.end_date, "start_time": tr.start, "end_time": tr.end, **self.search.params}
 
 
-def _bucket_expr() -> str:
+def _bucket_expr(time_range: TimeRange, bucket_s: int) -> str:
     # Integer seconds since a round origin, floored to the bucket (integer division in both engines).
-    return "date_add('second', date_diff('second', :origin, event_time) / :bucket_s * :bucket_s, :origin)"
+    # Both are the program's own numbers, written in: Athena binds values only in WHERE.
+    if bucket_s not in BUCKET_SIZES_S:
+        raise InvalidRequest(f"Bucket size {bucket_s!r} is not one of: {', '.join(map(str, BUCKET_SIZES_S))} seconds.")
+    origin, size = sql_constant(bucket_origin(time_range, bucket_s)), sql_constant(bucket_s)
+    return f"date_add('second', date_diff('second', {origin}, event_time) / {size} * {size}, {origin})"
+
+
+_NONE_VALUE_SQL = sql_constant(NONE_VALUE)
+_OTHER_SQL = sql_constant(OTHER)
 
 
 def newest_event_time(latest_date: dt.date) -> Query:
@@ -189,24 +197,20 @@ def timeline(f: EventFilter, split_field: str, bucket_s: int) -> Query:
         "splunk.timeline",
         f"""
         WITH matched AS (
-          SELECT event_time, COALESCE(CAST({column} AS VARCHAR), :none_value) AS value
+          SELECT event_time, COALESCE(CAST({column} AS VARCHAR), {_NONE_VALUE_SQL}) AS value
           FROM daivi_splunk.events
           WHERE {f.where()}
         ),
         top_values AS (
           SELECT value FROM matched GROUP BY value ORDER BY COUNT(*) DESC, value LIMIT {MAX_SERIES}
         )
-        SELECT {_bucket_expr()} AS bucket,
-               CASE WHEN value IN (SELECT value FROM top_values) THEN value ELSE :other END AS value,
+        SELECT {_bucket_expr(f.time_range, bucket_s)} AS bucket,
+               CASE WHEN value IN (SELECT value FROM top_values) THEN value ELSE {_OTHER_SQL} END AS value,
                COUNT(*) AS events
         FROM matched
         GROUP BY 1, 2
         ORDER BY 1, 2
         """,  # noqa: S608
-        origin=bucket_origin(f.time_range, bucket_s),
-        bucket_s=bucket_s,
-        none_value=NONE_VALUE,
-        other=OTHER,
         **f.params(),
     )
 
@@ -230,9 +234,8 @@ def top_values(f: EventFilter, field: str, limit: int = TOP_VALUES_LIMIT) -> Que
           ) AS counted
         ) AS ranked
         ORDER BY events DESC, value
-        LIMIT :limit
+        LIMIT {_count(limit, "limit")}
         """,  # noqa: S608
-        limit=limit,
         **f.params(),
     )
 
@@ -267,10 +270,9 @@ def top_values_by_field(f: EventFilter, fields: tuple[str, ...] | list[str], lim
           ) AS counted
           WHERE value IS NOT NULL
         ) AS ranked
-        WHERE value_rank <= :limit
+        WHERE value_rank <= {_count(limit, "limit")}
         ORDER BY field, events DESC, value
         """,  # noqa: S608
-        limit=limit,
         **f.params(),
     )
 
@@ -291,12 +293,17 @@ def events_page(f: EventFilter, columns: tuple[str, ...] | list[str], limit: int
         FROM daivi_splunk.events
         WHERE {f.where()}
         ORDER BY event_time DESC, host, source, message
-        OFFSET :offset LIMIT :limit
-        """,  # noqa: S608
-        offset=offset,
-        limit=limit,
+        OFFSET {sql_constant(offset)} LIMIT {sql_constant(limit)}
+        """,  # noqa: S608 - offset and limit are checked integers
         **f.params(),
     )
+
+
+def _count(value: int, what: str) -> str:
+    """A row count for LIMIT / a rank bound, as SQL text (Athena cannot bind it there)."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= EXPORT_MAX_ROWS:
+        raise InvalidRequest(f"The {what} must be a whole number from 1 to {EXPORT_MAX_ROWS:,}, not {value!r}.")
+    return sql_constant(value)
 
 
 def _stat_expr(stat: str, of_field: str) -> str:
@@ -317,17 +324,15 @@ def stats_table(f: EventFilter, stat: str, of_field: str, by_field: str, limit: 
     return make_query(
         "splunk.stats_table",
         f"""
-        SELECT COALESCE(CAST({by_column} AS VARCHAR), :none_value) AS value,
+        SELECT COALESCE(CAST({by_column} AS VARCHAR), {_NONE_VALUE_SQL}) AS value,
                COUNT(*) AS events,
                {_stat_expr(stat, of_field)} AS stat
         FROM daivi_splunk.events
         WHERE {f.where()}
         GROUP BY 1
         ORDER BY 3 DESC NULLS LAST, 1
-        LIMIT :limit
+        LIMIT {_count(limit, "limit")}
         """,  # noqa: S608
-        none_value=NONE_VALUE,
-        limit=limit,
         **f.params(),
     )
 
@@ -337,23 +342,23 @@ def stats_timechart(f: EventFilter, stat: str, of_field: str, by_field: str, ser
     by_column = _facet_column(by_field)
     if not series:
         raise InvalidRequest("The timechart needs at least one value to chart.")
+    value = f"COALESCE(CAST({by_column} AS VARCHAR), {_NONE_VALUE_SQL})"
+    # Every event meets both rows of `k`; WHERE keeps the one whose flag says whether its value is a series.
+    # The series are values from data: bound, so tested in WHERE, the one place Athena binds them.
     return make_query(
         "splunk.stats_timechart",
         f"""
-        SELECT {_bucket_expr()} AS bucket,
-               CASE WHEN contains(:series, COALESCE(CAST({by_column} AS VARCHAR), :none_value))
-                    THEN COALESCE(CAST({by_column} AS VARCHAR), :none_value) ELSE :other END AS value,
+        SELECT {_bucket_expr(f.time_range, bucket_s)} AS bucket,
+               CASE WHEN kept THEN {value} ELSE {_OTHER_SQL} END AS value,
                {_stat_expr(stat, of_field)} AS stat
         FROM daivi_splunk.events
+        CROSS JOIN (VALUES true, false) AS k (kept)
         WHERE {f.where()}
+          AND kept = contains(:series, {value})
         GROUP BY 1, 2
         ORDER BY 1, 2
         """,  # noqa: S608
-        origin=bucket_origin(f.time_range, bucket_s),
-        bucket_s=bucket_s,
         series=tuple(series[:MAX_SERIES]),
-        none_value=NONE_VALUE,
-        other=OTHER,
         **f.params(),
     )
 
@@ -367,21 +372,17 @@ def error_rate(f: EventFilter, bucket_s: int) -> Query:
                CAST(server_errors AS DOUBLE) / NULLIF(http_events, 0) AS server_error_share,
                CAST(error_events AS DOUBLE) / NULLIF(events, 0) AS error_share
         FROM (
-          SELECT {_bucket_expr()} AS bucket,
+          SELECT {_bucket_expr(f.time_range, bucket_s)} AS bucket,
                  COUNT(*) AS events,
                  CAST(COUNT_IF(http_status IS NOT NULL) AS BIGINT) AS http_events,
                  CAST(COUNT_IF(http_status >= 500) AS BIGINT) AS server_errors,
-                 CAST(COUNT_IF(severity IN (:error_severity_1, :error_severity_2)) AS BIGINT) AS error_events
+                 CAST(COUNT_IF(severity IN ({", ".join(map(sql_constant, ERROR_SEVERITIES))})) AS BIGINT) AS error_events
           FROM daivi_splunk.events
           WHERE {f.where()}
           GROUP BY 1
         ) AS per_bucket
         ORDER BY bucket
         """,  # noqa: S608
-        origin=bucket_origin(f.time_range, bucket_s),
-        bucket_s=bucket_s,
-        error_severity_1=ERROR_SEVERITIES[0],
-        error_severity_2=ERROR_SEVERITIES[1],
         **f.params(),
     )
 

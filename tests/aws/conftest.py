@@ -12,32 +12,35 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import tempfile
 import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import boto3
 import botocore.retries.bucket
 import botocore.retries.standard
+import pandas as pd
 import pytest
 from moto import mock_aws
 from moto.athena.models import AthenaBackend, QueryResults
 from moto.athena.responses import AthenaResponse
 from moto.sts.models import sts_backends
 
+from daivi_data.aws.policies import role_trust_policy
+from daivi_data.governance import load_policy
 from daivi_data.identity import Principal
-from daivi_data.settings import load_settings
+from daivi_data.settings import Settings, load_settings
 
 REGION = "eu-west-1"
-ACCOUNT = "123456789012"
 RESULTS_BUCKET = "daivi-athena-results"
 WORKGROUP = "daivi"
-ROLE_ARNS = {
-    "admin": f"arn:aws:iam::{ACCOUNT}:role/daivi-admin",
-    "finance-analyst": f"arn:aws:iam::{ACCOUNT}:role/daivi-finance-analyst",
-    "ops-engineer": f"arn:aws:iam::{ACCOUNT}:role/daivi-ops-engineer",
-    "team-lead-payments": f"arn:aws:iam::{ACCOUNT}:role/daivi-team-lead-payments",
-}
+ACCOUNT = "123456789012"  # moto's default account, where the fixtures create the bucket and the workgroup
+# Role ARNs have one source, the grants file: the tests use the shipped one, with moto's account in its ARNs.
+GRANTS_FILE = Path(tempfile.mkdtemp(prefix="daivi-aws-grants-")) / "grants.toml"
+GRANTS_FILE.write_text(Settings().grants_file.read_text().replace(":100000000001:", f":{ACCOUNT}:"))
+ROLE_ARNS = {role: grants.role_arn for role, grants in load_policy(GRANTS_FILE).roles.items()}
 
 
 @pytest.fixture(autouse=True)
@@ -57,8 +60,8 @@ def athena_secrets(**overrides) -> dict:
     """A secrets mapping for the Athena engine, as docs/aws.md tells a new user to write it."""
     athena = {"region": REGION, "workgroup": WORKGROUP, "s3_output": f"s3://{RESULTS_BUCKET}/explorer/", "max_attempts": 3}
     athena.update(overrides.pop("athena", {}))
-    daivi = {"engine": "athena", "auth_mode": "oidc", "athena": athena,
-             "role_mappings": [{"role": r, "emails": [f"{r}@daivi.example"], "role_arn": arn} for r, arn in ROLE_ARNS.items()]}
+    daivi = {"engine": "athena", "auth_mode": "oidc", "athena": athena, "grants_file": str(GRANTS_FILE),
+             "role_mappings": [{"role": r, "emails": [f"{r}@daivi.example"]} for r in ROLE_ARNS]}
     daivi.update(overrides)
     return {"daivi": daivi}
 
@@ -70,8 +73,7 @@ def athena_settings(tmp_path):
 
 def user(role: str = "finance-analyst", email: str | None = None) -> Principal:
     email = email or f"{role}@daivi.example"
-    return Principal(user_id=f"oidc:{email}", email=email, display_name=email.split("@")[0], role=role,
-                     role_arn=ROLE_ARNS[role], source="oidc")
+    return Principal(user_id=f"oidc:{email}", email=email, display_name=email.split("@")[0], role=role, source="oidc")
 
 
 @dataclass
@@ -83,6 +85,7 @@ class Seeded:
     engine_ms: int = 0
     fail_reason: str = ""
     hold: bool = False
+    cancel_reason: str = ""
 
 
 class FakeAthena:
@@ -106,14 +109,19 @@ class FakeAthena:
 
         def start_query_execution(backend, query, context, config, workgroup, execution_parameters):
             seeded = next((s for s in fake.seeded if s.marker in query), None)
+            if misplaced := markers_outside_where(query):
+                # Athena: "? parameters can be placed only in the WHERE clause" (Use parameterized queries).
+                seeded = Seeded("", [], [], fail_reason=f"{MISPLACED_PARAMETER}: {misplaced} '?' outside the WHERE clause")
             if seeded is None and fake.answer is not None and not query.startswith("UNLOAD"):
                 seeded = fake.answer(query, execution_parameters, getattr(fake._caller, "role_arn", ""))
-            if seeded is not None and not seeded.fail_reason and not seeded.hold:
+            if seeded is not None and not seeded.fail_reason and not seeded.hold and not seeded.cancel_reason:
                 backend.query_results_queue.insert(0, seeded.results())
             exec_id = original_start(backend, query, context, config, workgroup, execution_parameters)
             execution = backend.executions[exec_id]
             if seeded is not None and seeded.fail_reason:
                 execution.status = "FAILED"
+            if seeded is not None and seeded.cancel_reason:
+                execution.status = "CANCELLED"
             if seeded is not None and seeded.hold:
                 execution._transitions = [("RUNNING", "RUNNING")]
                 execution.status = "RUNNING"
@@ -132,6 +140,8 @@ class FakeAthena:
                 execution["Statistics"]["EngineExecutionTimeInMillis"] = seeded.engine_ms
                 if seeded.fail_reason and execution["Status"]["State"] == "FAILED":
                     execution["Status"]["StateChangeReason"] = seeded.fail_reason
+                if seeded.cancel_reason and execution["Status"]["State"] == "CANCELLED":
+                    execution["Status"]["StateChangeReason"] = seeded.cancel_reason
             return json.dumps(body)
 
         monkeypatch.setattr(AthenaBackend, "start_query_execution", start_query_execution)
@@ -145,8 +155,27 @@ class FakeAthena:
     def fail(self, marker: str, reason: str) -> None:
         self.seeded.append(Seeded(marker, [], [], fail_reason=reason))
 
+    def cancel(self, marker: str, reason: str, *, bytes_scanned: int = 0) -> None:
+        """Athena itself cancels the query (the workgroup's bytes guard does that), after scanning `bytes_scanned`."""
+        self.seeded.append(Seeded(marker, [], [], bytes_scanned=bytes_scanned, cancel_reason=reason))
+
     def hold(self, marker: str) -> None:
         self.seeded.append(Seeded(marker, [], [], hold=True))
+
+
+MISPLACED_PARAMETER = "INVALID_PARAMETER_USAGE"
+
+
+def markers_outside_where(sql: str) -> int:
+    """How many `?` execution-parameter markers stand outside a WHERE clause (Athena refuses those)."""
+    import sqlglot
+    from sqlglot import exp
+
+    if "?" not in sql:
+        return 0
+    tree = sqlglot.parse_one(sql, read="athena")
+    return sum(1 for p in tree.find_all(exp.Placeholder)
+               if not isinstance(p.find_ancestor(exp.Where, exp.Select), exp.Where))
 
 
 def caller_role_arn(authorization: str) -> str:
@@ -207,6 +236,12 @@ def aws():
         session = boto3.Session(region_name=REGION)
         session.client("s3").create_bucket(Bucket=RESULTS_BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION})
         session.client("athena").create_work_group(Name=WORKGROUP, Configuration={"EnforceWorkGroupConfiguration": False})
+        iam = session.client("iam")
+        app_role = iam.create_role(RoleName="daivi-app", AssumeRolePolicyDocument=json.dumps(
+            {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "ecs-tasks.amazonaws.com"},
+                                                      "Action": "sts:AssumeRole"}]}))["Role"]["Arn"]
+        for arn in ROLE_ARNS.values():  # the grants roles as the stack makes them: trust the app, AROA… role ids
+            iam.create_role(RoleName=arn.rsplit("/", 1)[-1], AssumeRolePolicyDocument=json.dumps(role_trust_policy(app_role)))
         yield session
 
 
@@ -231,13 +266,12 @@ def lake_catalog(aws):
 
 # --- Athena played by DuckDB over the small lakehouse ------------------------------------------
 
-_ATHENA_TYPES = (("DECIMAL", "double"), ("HUGEINT", "bigint"), ("BIGINT", "bigint"), ("INTEGER", "integer"),
-                 ("SMALLINT", "smallint"), ("TINYINT", "tinyint"), ("DOUBLE", "double"), ("FLOAT", "float"),
-                 ("BOOLEAN", "boolean"), ("TIMESTAMP", "timestamp"), ("DATE", "date"))
+# pandas dtypes of the embedded engine's results -> the type Athena reports for such a column.
+_ATHENA_TYPES = (("INT", "bigint"), ("UINT", "bigint"), ("FLOAT", "double"), ("BOOL", "boolean"), ("DATETIME64", "timestamp"))
 
 
-def _athena_type(duckdb_type: str) -> str:
-    upper = str(duckdb_type).upper()
+def _athena_type(dtype: str) -> str:
+    upper = str(dtype).upper()
     return next((athena for prefix, athena in _ATHENA_TYPES if upper.startswith(prefix)), "varchar")
 
 
@@ -269,20 +303,21 @@ class DuckDBAnswers:
     """Answers any Athena SQL from the small demo lakehouse, as Athena with Lake Formation would.
 
     The caller's role (from the credentials that signed the request) is looked up in
-    the grants file by its IAM role name, and the statement is governed as Lake
-    Formation would after `python -m daivi_data.governance apply`: rows filtered,
-    excluded columns absent, a forbidden table FAILED with Lake Formation's reason.
-    Then it is bound (Athena's substitution), transpiled to DuckDB and run on plain
-    views of the lakehouse. Bytes scanned are the Parquet bytes of the tables read.
+    the grants file by its IAM role name; the statement is bound (Athena's
+    substitution) and run by the embedded engine as that role, which holds only the
+    role's rows and columns, as Lake Formation would after `python -m
+    daivi_data.governance apply`: a forbidden table or column FAILED with Lake
+    Formation's reason. Bytes scanned are the Parquet bytes of the tables read.
     """
 
-    def __init__(self, con, lakehouse, grants_file=None):
+    def __init__(self, lakehouse, grants_file=None):
+        from daivi_data.engines.duckdb import DuckDBEngine
         from daivi_data.governance import load_policy
         from daivi_data.settings import Settings
 
-        self.con = con
         self.lakehouse = lakehouse
         self.policy = load_policy(grants_file or Settings().grants_file)
+        self.engine = DuckDBEngine(lakehouse, self.policy)
         self.answered: list[tuple[str, str]] = []  # (role, query)
 
     def role_for(self, role_arn: str) -> str:
@@ -293,16 +328,17 @@ class DuckDBAnswers:
         import sqlglot
 
         from daivi_data.errors import AccessDenied
-        from daivi_data.governance import govern
+        from daivi_data.queries import Query
 
         role = self.role_for(role_arn)
         if not role:
             return Seeded("", [], [], fail_reason=f"Insufficient Lake Formation permission(s): {role_arn or 'the caller'} has no grants")
-        tree = sqlglot.parse_one(bind_execution_parameters(query, params), read="athena")
-        scanned = sum(f.stat().st_size for t in tree.find_all(sqlglot.exp.Table) if t.db
+        bound = bind_execution_parameters(query, params)
+        scanned = sum(f.stat().st_size for t in sqlglot.parse_one(bound, read="athena").find_all(sqlglot.exp.Table) if t.db
                       for f in (self.lakehouse / t.db / t.name).rglob("*.parquet"))
+        caller = Principal(user_id=f"athena:{role}", email="", display_name=role, role=role, source="oidc")
         try:
-            tree = govern(tree, self.policy.for_role(role))
+            df = self.engine.run(Query("athena.stand_in", bound), caller).df
         except AccessDenied as e:
             text = str(e)
             if " column " in text:  # Lake Formation hides the column: Athena cannot resolve it
@@ -311,11 +347,8 @@ class DuckDBAnswers:
             table = text.rsplit(" ", 1)[-1].rstrip(".")
             return Seeded("", [], [], fail_reason=f"Insufficient permissions to execute the query. "
                                                   f"Insufficient Lake Formation permission(s) on {table}")
-        cursor = self.con.cursor()
-        cursor.execute("SET integer_division = true")
-        cursor.execute(tree.sql(dialect="duckdb"))
-        columns = [(d[0], _athena_type(d[1])) for d in cursor.description]
-        rows = [[_athena_text(v) for v in row] for row in cursor.fetchall()]
+        columns = [(name, _athena_type(str(df[name].dtype))) for name in df.columns]
+        rows = [[_athena_text(None if pd.isna(v) else v) for v in row] for row in df.astype(object).itertuples(index=False)]
         self.answered.append((role, query))
         return Seeded("", columns, rows, bytes_scanned=scanned, engine_ms=100)
 

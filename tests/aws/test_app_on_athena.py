@@ -20,7 +20,7 @@ from streamlit.testing.v1 import AppTest
 
 from daivi_data.settings import PROJECT_ROOT
 from daivi_ui.navigation import VIEWS
-from tests.aws.conftest import ROLE_ARNS, WORKGROUP, DuckDBAnswers, create_glue_table
+from tests.aws.conftest import GRANTS_FILE, ROLE_ARNS, WORKGROUP, DuckDBAnswers, create_glue_table
 from tests.helpers import PAYMENTS_ACCOUNT_IDS, demo_end_date
 
 pytestmark = pytest.mark.aws
@@ -39,6 +39,8 @@ auth_mode = "oidc"
 query_timeout_s = {timeout}
 audit_log = "{audit}"
 
+grants_file = "{grants}"
+
 [daivi.athena]
 region = "eu-west-1"
 workgroup = "{workgroup}"
@@ -50,12 +52,10 @@ max_attempts = 3
 
 
 def _secrets(tmp_path, timeout: float = 30) -> str:
-    mappings = "\n".join(
-        f'[[daivi.role_mappings]]\nrole = "{role}"\nemails = ["{role}@daivi.example"]\nrole_arn = "{arn}"\n'
-        for role, arn in ROLE_ARNS.items()
-    )
+    mappings = "\n".join(f'[[daivi.role_mappings]]\nrole = "{role}"\nemails = ["{role}@daivi.example"]\n' for role in ROLE_ARNS)
     path = tmp_path / "secrets.toml"
-    path.write_text(SECRETS.format(timeout=timeout, audit=tmp_path / "audit.jsonl", workgroup=WORKGROUP, mappings=mappings))
+    path.write_text(SECRETS.format(timeout=timeout, audit=tmp_path / "audit.jsonl", workgroup=WORKGROUP, mappings=mappings,
+                                   grants=GRANTS_FILE))
     return str(path)
 
 
@@ -71,7 +71,7 @@ def glue_from_lakehouse(glue, lakehouse) -> None:
 def athena_app(aws, fake_athena, small_lakehouse, raw_duckdb, tmp_path, monkeypatch):
     """Env pointing the app at an Athena secrets file; Athena answered from the small lakehouse."""
     glue_from_lakehouse(aws.client("glue"), small_lakehouse)
-    fake_athena.answer = DuckDBAnswers(raw_duckdb, small_lakehouse)
+    fake_athena.answer = DuckDBAnswers(small_lakehouse)
     monkeypatch.setenv("DAIVI_SECRETS_FILE", _secrets(tmp_path))
     # Other tiers leave DuckDB settings in the environment, which outrank the file: say what this test means.
     monkeypatch.setenv("DAIVI_ENGINE", "athena")
@@ -100,10 +100,20 @@ def run_app(role: str = "admin", page: str | None = None, *, logged_in: bool = T
     return at
 
 
+def shown(markdown: str) -> str:
+    """Markdown as the user reads it: text from data and URLs arrives backslash-escaped, with an invisible word
+    joiner (U+2060) that keeps e-mail addresses from turning into links (daivi_ui.text.literal)."""
+    return re.sub(r"\\(.)", r"\1", markdown).replace("\u2060", "")
+
+
+def errors_of(at: AppTest) -> list[str]:
+    return [shown(e.value) for e in at.error]
+
+
 def texts(at: AppTest) -> str:
     parts = []
     for kind in ("markdown", "caption", "title", "subheader", "info", "warning", "error", "success"):
-        parts += [str(e.value) for e in getattr(at, kind)]
+        parts += [shown(str(e.value)) for e in getattr(at, kind)]
     parts += [f"{m.label} {m.value}" for m in at.metric]
     return "\n".join(parts)
 
@@ -111,7 +121,7 @@ def texts(at: AppTest) -> str:
 def test_home_runs_on_athena_with_the_users_role_and_shows_scanned_bytes_and_cost(athena_app, raw_duckdb, tmp_path):
     at = run_app("admin")
     assert not at.exception, at.exception
-    assert not at.error, [e.value for e in at.error]
+    assert not at.error, errors_of(at)
     text = texts(at)
     assert "Signed in as **Admin User** (admin@daivi.example) · role `admin` · oidc" in text
     assert "Engine: `athena`" in text
@@ -126,7 +136,9 @@ def test_home_runs_on_athena_with_the_users_role_and_shows_scanned_bytes_and_cos
     assert f"Latest partition **{latest:%Y-%m-%d}**" in text  # freshness from Glue's newest partition
     sent = athena_app.started
     assert len(sent) == 7 and all(":" not in s["query"].split("FROM", 1)[1].split("'")[0] for s in sent)
-    assert all(s["config"]["OutputLocation"].startswith("s3://daivi-athena-results/explorer/users/") for s in sent)
+    # Each result under the admin's role session id (aws:userid), the prefix IAM confines that session to.
+    assert all(re.match(r"s3://daivi-athena-results/explorer/AROA\w+:admin@daivi\.example-[0-9a-f]{12}/",
+                        s["config"]["OutputLocation"]) for s in sent)
     audit = [json.loads(line) for line in (tmp_path / "audit.jsonl").read_text().splitlines()]
     assert {r["query_id"] for r in audit} == {s["id"] for s in sent}
     assert all(r["engine"] == "athena" and r["email"] == "admin@daivi.example" for r in audit)
@@ -136,7 +148,7 @@ def test_home_runs_on_athena_with_the_users_role_and_shows_scanned_bytes_and_cos
 def test_every_view_runs_on_athena(athena_app, page):
     at = run_app("admin", page, **PAGE_PARAMS.get(page, {}))
     assert not at.exception, at.exception
-    assert not at.error, [e.value for e in at.error]
+    assert not at.error, errors_of(at)
     assert athena_app.started, "the view sent no query to Athena"
     assert SCANNED.search(texts(at)), f"{page} shows no scanned bytes / cost"
 
@@ -145,13 +157,13 @@ def test_signed_out_user_gets_a_sign_in_button_and_no_data(athena_app):
     at = run_app(logged_in=False)
     assert not at.exception
     assert [b.label for b in at.button] == ["Sign in"]
-    assert "Sign in with your company account" in at.error[0].value
+    assert "Sign in with your company account" in errors_of(at)[0]
     assert athena_app.started == []
 
 
 def test_a_user_without_a_role_is_told_so(athena_app):
     at = run_app(email="stranger@elsewhere.example")
-    assert "stranger@elsewhere.example has no DAIVI role" in at.error[0].value
+    assert "stranger@elsewhere.example has no DAIVI role" in errors_of(at)[0]
     assert athena_app.started == []
 
 
@@ -168,7 +180,7 @@ def test_lake_formation_denial_names_the_table(athena_app):
     athena_app.fail("month_to_date", "Insufficient permissions to execute the query. "
                                      "Insufficient Lake Formation permission(s) on daivi_billing.cost_daily")
     at = run_app("finance-analyst")
-    errors = [e.value for e in at.error]
+    errors = errors_of(at)
     assert errors == ["**Access denied.** Lake Formation denies your role access to daivi_billing.cost_daily. "
                       "Ask the data platform team for access."]
     assert "Line items in" in texts(at)  # the other cards still work
@@ -177,7 +189,7 @@ def test_lake_formation_denial_names_the_table(athena_app):
 def test_failed_query_shows_athenas_reason(athena_app):
     athena_app.fail("line_items", "GENERIC_INTERNAL_ERROR: Encountered too many errors talking to a worker node")
     at = run_app("admin")
-    assert [e.value for e in at.error] == [
+    assert errors_of(at) == [
         "**Query failed.** Athena: GENERIC_INTERNAL_ERROR: Encountered too many errors talking to a worker node"]
 
 
@@ -195,7 +207,7 @@ def test_query_over_the_time_limit_is_cancelled_with_a_message(athena_app, tmp_p
     monkeypatch.setenv("DAIVI_QUERY_TIMEOUT_S", "0.5")
     athena_app.hold("resource_types")
     at = run_app("admin")
-    errors = [e.value for e in at.error]
+    errors = errors_of(at)
     assert len(errors) == 1 and errors[0].startswith("**Query timed out.** The query ran longer than 0.5 s and was cancelled in Athena")
     assert "Events in the last 24 h" in texts(at)
 
@@ -212,7 +224,7 @@ def test_throttling_is_retried_then_explained(athena_app, monkeypatch, no_backof
 
     monkeypatch.setattr(AthenaBackend, "start_query_execution", throttled)
     at = run_app("admin")
-    errors = [e.value for e in at.error]
+    errors = errors_of(at)
     assert len(errors) == 1 and errors[0].startswith("**Too many requests.** AWS is throttling requests (ThrottlingException)")
     assert len(calls) > 1  # retried before giving up
     assert "Resources tracked" in texts(at)
@@ -251,31 +263,17 @@ def test_what_lake_formation_refuses_is_named(athena_app, role, sql, message):
     assert athena_app.started[-1]["role_arn"] == ROLE_ARNS[role]  # Athena (as the user's role) refused it
 
 
-def test_web_identity_uses_the_signed_in_users_id_token(athena_app, monkeypatch, tmp_path):
-    from moto.sts.models import STSBackend
-
-    monkeypatch.setenv("DAIVI_AUTH_WEB_IDENTITY", "true")
-    calls = []
-    original = STSBackend.assume_role_with_web_identity
-
-    def spy(backend, **kwargs):
-        calls.append(kwargs)
-        return original(backend, **kwargs)
-
-    monkeypatch.setattr(STSBackend, "assume_role_with_web_identity", spy)
-    at = AppTest.from_file(str(PROJECT_ROOT / "Home.py"), default_timeout=APP_TIMEOUT_S)
-    at.user = {"is_logged_in": True, "email": "admin@daivi.example", "name": "Ada", "sub": "sub-ada",
-               "tokens": {"id": "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzdWItYWRhIn0.c2ln"}}
-    at.run()
-    assert not at.exception and not at.error, [e.value for e in at.error]
-    assert {s["role_arn"] for s in athena_app.started} == {ROLE_ARNS["admin"]}
-    assert [c["role_arn"] for c in calls] == [ROLE_ARNS["admin"]]  # one AssumeRoleWithWebIdentity, cached after
-    assert "eyJhbGciOiJSUzI1NiJ9" not in (tmp_path / "audit.jsonl").read_text()
-
-
-def test_web_identity_without_an_exposed_id_token_says_how_to_fix_it(athena_app, monkeypatch):
+def test_web_identity_stops_the_app_with_a_settings_error(athena_app, monkeypatch):
+    # Any user could read their own ID token from the auth cookie and assume any role with it: refused outright.
     monkeypatch.setenv("DAIVI_AUTH_WEB_IDENTITY", "true")
     at = run_app("admin")
-    assert [e.value for e in at.error] == [
-        '**Configuration error.** `daivi.auth.web_identity` needs the id token: add `expose_tokens = "id"` to `[auth]` in secrets.toml.']
+    assert any("web_identity` is no longer supported" in e for e in errors_of(at)), errors_of(at)
+    assert athena_app.started == []
+
+
+def test_a_sign_in_role_without_an_arn_in_the_grants_file_stops_the_app_at_start(athena_app, monkeypatch):
+    # Role ARNs have one source (the grants file): a role the sign-in can hand out must be there, with its ARN.
+    monkeypatch.setenv("DAIVI_DEFAULT_ROLE", "auditor")
+    at = run_app("admin")
+    assert any("Role `auditor` (daivi.default_role) is not in the grants file" in e for e in errors_of(at)), errors_of(at)
     assert athena_app.started == []

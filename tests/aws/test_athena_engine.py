@@ -13,9 +13,10 @@ from botocore.awsrequest import AWSResponse
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.sts.models import sts_backends
 
+from daivi_data.aws.credentials import session_name_for
 from daivi_data.engines.athena import AthenaEngine, cost_usd
-from daivi_data.errors import AccessDenied, DataUnavailable, QueryFailed, QueryTimeout, Throttled
-from daivi_data.queries import make_query, overview
+from daivi_data.errors import AccessDenied, BytesLimitExceeded, DataUnavailable, QueryFailed, QueryTimeout, Throttled
+from daivi_data.queries import Query, billing, make_query, overview
 from daivi_data.settings import load_settings
 from tests.aws.conftest import REGION, RESULTS_BUCKET, ROLE_ARNS, athena_secrets, user
 
@@ -32,12 +33,10 @@ def test_home_query_sends_qmark_sql_with_typed_parameters_and_reads_the_seeded_r
 
     sent = fake_athena.started[-1]
     assert ":" not in sent["query"].split("FROM")[0]  # no named placeholder reaches Athena
-    assert sent["query"].count("?") == 7
+    assert sent["query"].count("?") == 4  # only in WHERE: the CASE dates are constants computed in Python
+    assert "CAST('2026-03-01' AS DATE)" in sent["query"].split("WHERE")[0]
     assert "FROM daivi_billing.cost_daily" in sent["query"]
-    assert sent["params"] == [
-        "DATE '2026-03-01'", "DATE '2026-03-01'", "DATE '2026-02-15'", "'2026-03'", "'2026-02'",
-        "DATE '2026-02-01'", "DATE '2026-03-15'",
-    ]
+    assert sent["params"] == ["'2026-03'", "'2026-02'", "DATE '2026-02-01'", "DATE '2026-03-15'"]
     assert sent["workgroup"] == "daivi"
     assert result.df["month_to_date"].tolist() == [1234.5]
     assert result.df["previous_month_to_date"].tolist() == [1000.25]
@@ -55,8 +54,12 @@ def test_output_goes_to_the_principals_own_prefix_encrypted_sse_s3_by_default(at
     engine.run(overview.cur_month_summary(AS_OF), alice)
     engine.run(overview.cur_month_summary(AS_OF), bob)
     first, second = fake_athena.started[-2]["config"], fake_athena.started[-1]["config"]
-    assert first["OutputLocation"].startswith(f"s3://{RESULTS_BUCKET}/explorer/users/{alice.cache_key}/")
-    assert second["OutputLocation"].startswith(f"s3://{RESULTS_BUCKET}/explorer/users/{bob.cache_key}/")
+    # Each under the session's aws:userid ("AROA…:RoleSessionName"): the prefix the role's IAM policy allows it.
+    roles = sts_backends[DEFAULT_ACCOUNT_ID]["aws"].assumed_roles
+    ids = {r.session_name: r.user_id for r in roles}
+    assert ids[session_name_for(alice)].startswith("AROA") and ids[session_name_for(alice)] != ids[session_name_for(bob)]
+    assert first["OutputLocation"].startswith(f"s3://{RESULTS_BUCKET}/explorer/{ids[session_name_for(alice)]}/")
+    assert second["OutputLocation"].startswith(f"s3://{RESULTS_BUCKET}/explorer/{ids[session_name_for(bob)]}/")
     assert first["EncryptionConfiguration"] == {"EncryptionOption": "SSE_S3"}
 
 
@@ -128,10 +131,22 @@ def test_unload_path_wraps_the_query_and_reads_parquet(fake_athena, aws, monkeyp
     result = engine.run(overview.inventory_snapshot_summary(AS_OF), principal)
     sent = fake_athena.started[-1]["query"]
     assert sent.startswith("UNLOAD (SELECT COUNT(*) AS resources")
-    assert f"TO 's3://{RESULTS_BUCKET}/explorer/users/{principal.cache_key}/unload/" in sent
+    assert f"TO 's3://{RESULTS_BUCKET}/explorer/{engine.credentials.results_user_id(principal)}/unload/" in sent
     assert "format = 'PARQUET'" in sent
     assert fake_athena.started[-1]["params"] == ["DATE '2026-03-15'"]
     assert result.df.to_dict("records") == [{"resources": 42, "resource_types": 7, "accounts": 3}]
+
+
+def test_unload_keeps_an_ordered_result_in_order_by_not_unloading_it(fake_athena):
+    # UNLOAD writes several Parquet files that read back in no particular order: ORDER BY would be lost.
+    settings = load_settings(secrets=athena_secrets(athena={"unload": True}), environ={})
+    rows = [[f"2026-03-0{d}", 10.0 * d] for d in (1, 2, 3)]
+    fake_athena.result("SUM(c.unblended_cost) AS cost", [("usage_date", "date"), ("cost", "double")], rows)
+    scope = billing.CostScope(dt.date(2026, 3, 1), dt.date(2026, 3, 3))
+    result = AthenaEngine(settings).run(billing.daily_totals(scope), user())
+    sent = fake_athena.started[-1]["query"]
+    assert sent.startswith("SELECT") and "UNLOAD" not in sent and sent.rstrip().endswith("ORDER BY 1")
+    assert result.df["cost"].tolist() == [10.0, 20.0, 30.0]
 
 
 def test_the_query_runs_under_the_users_role_with_source_identity(athena_settings, fake_athena):
@@ -139,7 +154,8 @@ def test_the_query_runs_under_the_users_role_with_source_identity(athena_setting
     AthenaEngine(athena_settings).run(overview.cur_month_summary(AS_OF), user("finance-analyst", "carol@daivi.example"))
     assumed = sts_backends[DEFAULT_ACCOUNT_ID]["aws"].assumed_roles[-1]
     assert assumed.role_arn == ROLE_ARNS["finance-analyst"]
-    assert assumed.session_name == "carol@daivi.example"
+    assert assumed.session_name == session_name_for(user("finance-analyst", "carol@daivi.example"))
+    assert assumed.session_name.startswith("carol@daivi.example-")
 
 
 # --- failures, as users see them ------------------------------------------------------------
@@ -316,3 +332,35 @@ def test_running_without_credentials_says_what_is_missing(athena_settings, aws, 
         monkeypatch.delenv(key)
     with pytest.raises(NotSignedIn, match="no AWS credentials to assume your role"):
         AthenaEngine(athena_settings).run(overview.cur_month_summary(AS_OF), user())
+
+
+def test_athena_refuses_a_parameter_outside_where_and_the_user_gets_its_reason(athena_settings, fake_athena):
+    # Built by hand: make_query itself refuses this, as Athena does ("? ... only in the WHERE clause").
+    query = Query("raw.limit_bound", "SELECT line_item_id FROM daivi_cur.cur WHERE billing_period = :p LIMIT :n",
+                  (("n", 5), ("p", "2026-03")))
+    with pytest.raises(QueryFailed, match="outside the WHERE clause"):
+        AthenaEngine(athena_settings).run(query, user())
+    assert fake_athena.started[-1]["params"] == ["'2026-03'", "5"]
+
+
+@pytest.mark.parametrize("run", ["run", "run_open_ended"])
+def test_the_workgroups_bytes_guard_is_named_with_its_limit(aws, fake_athena, run):
+    # BytesScannedCutoffPerQuery: Athena cancels a query that scans past it. The user learns why and what to do.
+    aws.client("athena").create_work_group(Name="guarded", Configuration={
+        "EnforceWorkGroupConfiguration": False, "BytesScannedCutoffPerQuery": 10_000_000_000})
+    settings = load_settings(secrets=athena_secrets(athena={"workgroup": "guarded"}), environ={})
+    fake_athena.cancel("resource_types", "Query cancelled: exceeded the data scanned limit", bytes_scanned=10_000_000_000)
+    engine = AthenaEngine(settings)
+    query = overview.inventory_snapshot_summary(AS_OF)
+    with pytest.raises(BytesLimitExceeded) as caught:
+        engine.run(query, user()) if run == "run" else engine.run_open_ended(query, user(), max_rows=10)
+    message = str(caught.value)
+    assert "workgroup's limit of 10.0 GB per query" in message and "Narrow the date range" in message
+    assert fake_athena.started[-1]["id"] in message
+
+
+def test_a_cancel_without_a_bytes_guard_says_so_plainly(aws, fake_athena, athena_settings):
+    fake_athena.cancel("resource_types", "Query cancelled by user")
+    with pytest.raises(QueryFailed, match="Athena cancelled the query") as caught:
+        AthenaEngine(athena_settings).run(overview.inventory_snapshot_summary(AS_OF), user())
+    assert not isinstance(caught.value, BytesLimitExceeded)

@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from daivi_data.errors import NotSignedIn
 from daivi_data.settings import load_settings
 from daivi_ui import auth
-from tests.aws.conftest import ROLE_ARNS, athena_secrets
+from tests.aws.conftest import athena_secrets
 
 pytestmark = pytest.mark.aws
 
@@ -130,7 +130,7 @@ def _proxy_settings(**auth_settings):
 def test_proxy_sign_in_maps_the_alb_user_to_their_role():
     settings = _proxy_settings(alb_arn=ALB_ARN)
     principal = auth._proxy_principal(settings, {auth.ALB_DATA_HEADER: alb_token()})
-    assert principal.role == "finance-analyst" and principal.role_arn == ROLE_ARNS["finance-analyst"]
+    assert principal.role == "finance-analyst"  # its IAM role comes from the grants file, not from the sign-in
     assert principal.display_name == "Fiona Finance" and principal.source == "proxy"
 
 
@@ -148,7 +148,7 @@ def test_a_forged_trusted_header_does_not_count_when_only_the_alb_is_trusted():
 def test_configured_trusted_header_names_the_user_and_groups():
     settings = load_settings(secrets=athena_secrets(
         auth_mode="proxy", auth={"trusted_header": "X-Forwarded-Email", "trusted_groups_header": "X-Forwarded-Groups"},
-        role_mappings=[{"role": "ops-engineer", "groups": ["sre"], "role_arn": ROLE_ARNS["ops-engineer"]}],
+        role_mappings=[{"role": "ops-engineer", "groups": ["sre"]}],
     ), environ={})
     principal = auth._proxy_principal(settings, {"X-Forwarded-Email": "sam@daivi.example", "X-Forwarded-Groups": "staff, sre"})
     assert (principal.email, principal.role, principal.groups) == ("sam@daivi.example", "ops-engineer", ("staff", "sre"))

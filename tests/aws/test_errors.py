@@ -22,7 +22,8 @@ def client_error(code: str, message: str = "") -> botocore.exceptions.ClientErro
 @pytest.mark.parametrize(("error", "kind", "text"), [
     (client_error("ThrottlingException", "Rate exceeded"), Throttled, "AWS is throttling requests (ThrottlingException)"),
     (client_error("TooManyRequestsException"), Throttled, "Wait a minute"),
-    (client_error("ExpiredTokenException", "The security token included in the request is expired"), NotSignedIn, "expired"),
+    (client_error("ExpiredTokenException", "The security token included in the request is expired"), NotSignedIn,
+     "expired and could not be renewed. Sign out and sign in again."),
     (client_error("AccessDeniedException", "Insufficient Lake Formation permission(s) on daivi_cur.cur"), AccessDenied,
      "Lake Formation denies your role access to daivi_cur.cur"),
     (client_error("AccessDeniedException", "User is not authorized to perform athena:StartQueryExecution"), AccessDenied,

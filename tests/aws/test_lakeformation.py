@@ -7,12 +7,13 @@ import subprocess
 import sys
 
 import boto3
+import botocore.exceptions
 import pytest
-from botocore.stub import Stubber
 
 from daivi_data.governance import load_policy
 from daivi_data.lakeformation import LakeFormationState, apply_plan, desired_state, make_plan, plan_lines
 from daivi_data.settings import PROJECT_ROOT, load_settings
+from tests.aws.fake_lakeformation import FakeLakeFormation
 
 pytestmark = pytest.mark.aws
 
@@ -59,14 +60,7 @@ def test_configured_database_names_are_used(policy):
     settings = load_settings(secrets={"daivi": {"databases": {"billing": "prod_billing"}}}, environ={})
     atoms, filters, _ = desired_state(policy, settings)
     assert filters["daivi-team-lead-payments-cost_daily"].database == "prod_billing"
-    assert not any("daivi_billing" in a.resource_json for a in atoms)
-
-
-def _stubbed_filters_client():
-    client = boto3.client("lakeformation", region_name="eu-west-1")
-    stubber = Stubber(client)
-    stubber.activate()
-    return client, stubber
+    assert not any(a.target.database == "daivi_billing" for a in atoms)
 
 
 def _filter_item(name, database, table, row_filter, excluded=()):
@@ -74,59 +68,82 @@ def _filter_item(name, database, table, row_filter, excluded=()):
             "RowFilter": {"FilterExpression": row_filter}, "ColumnWildcard": {"ExcludedColumnNames": list(excluded)}}
 
 
-def test_apply_creates_grants_and_filters_then_a_second_run_changes_nothing(aws, policy, settings):
-    lf = aws.client("lakeformation")
-    filters, stub = _stubbed_filters_client()
+@pytest.fixture
+def lake_formation():
+    """A Lake Formation client answered by FakeLakeFormation: Lake Formation's own listing shapes, paged."""
+    client = boto3.client("lakeformation", region_name="eu-west-1", aws_access_key_id="x", aws_secret_access_key="y")
+    return client, FakeLakeFormation(client, CATALOG_ID)
+
+
+def test_plan_apply_plan_again_changes_nothing_against_lake_formations_listing_shapes(lake_formation, policy, settings):
+    client, lf = lake_formation
     foreign = _filter_item("finance-team-filter", "daivi_billing", "cost_daily", "1 = 1")
     stale = _filter_item("daivi-old-role-cost_daily", "daivi_billing", "cost_daily", "account_id = '1'")
-    stub.add_response("list_data_cells_filter", {"DataCellsFilters": [foreign, stale]}, {})
-    _, wanted, _ = desired_state(policy, settings)
-    for name in sorted(wanted):
-        expected = {"TableData": wanted[name].table_data(CATALOG_ID)}
-        stub.add_response("create_data_cells_filter", {}, expected)
-    stub.add_response("delete_data_cells_filter", {}, {"TableCatalogId": CATALOG_ID, "DatabaseName": "daivi_billing",
-                                                       "TableName": "cost_daily", "Name": "daivi-old-role-cost_daily"})
-    state = LakeFormationState(lf, CATALOG_ID, filters_client=filters)
-    plan = make_plan(policy, settings, state)
+    lf.filters.update({f["Name"]: f for f in (foreign, stale)})
+
+    plan = make_plan(policy, settings, LakeFormationState(client, CATALOG_ID))
+    assert plan_lines(plan)[-1] == "55 change(s)"  # the file's 54, and the stale filter goes
     assert [f.name for f in plan.delete_filters] == ["daivi-old-role-cost_daily"]  # the foreign filter is left alone
-    apply_plan(plan, state)
-    stub.assert_no_pending_responses()
+    apply_plan(plan, LakeFormationState(client, CATALOG_ID))
 
-    granted = lf.list_permissions(CatalogId=CATALOG_ID)["PrincipalResourcePermissions"]
-    resources = [p["Resource"] for p in granted if p["Principal"]["DataLakePrincipalIdentifier"] == FINANCE]
-    assert {"TableWithColumns": {"CatalogId": CATALOG_ID, "DatabaseName": "daivi_inventory", "Name": "resources",
-                                 "ColumnWildcard": {"ExcludedColumnNames": ["configuration"]}}} in resources
+    # Lake Formation now lists the admin's whole-database SELECT in its own shape, not the granted one.
+    admin = "arn:aws:iam::100000000001:role/daivi-admin"
+    listed = client.list_permissions(CatalogId=CATALOG_ID, Resource={"Table": {"DatabaseName": "daivi_cur", "TableWildcard": {}}})
+    shapes = [(p["Resource"], p["Permissions"]) for p in listed["PrincipalResourcePermissions"]
+              if p["Principal"]["DataLakePrincipalIdentifier"] == admin]
+    assert ({"TableWithColumns": {"CatalogId": CATALOG_ID, "DatabaseName": "daivi_cur", "Name": "ALL_TABLES",
+                                  "ColumnWildcard": {}}}, ["SELECT"]) in shapes
+    assert ({"Table": {"CatalogId": CATALOG_ID, "DatabaseName": "daivi_cur", "Name": "ALL_TABLES", "TableWildcard": {}}},
+            ["DESCRIBE"]) in shapes
 
-    current = [_filter_item(f.name, f.database, f.table, f.row_filter, f.excluded_columns) for f in wanted.values()]
-    stub.add_response("list_data_cells_filter", {"DataCellsFilters": current + [foreign]}, {})
-    again = make_plan(policy, settings, state)
-    assert again.changes == 0
+    calls_before = len(lf.calls)
+    again = make_plan(policy, settings, LakeFormationState(client, CATALOG_ID))
     assert plan_lines(again) == ["Lake Formation already matches the grants file: nothing to do."]
+    listings = [params["Resource"] for op, params in lf.calls[calls_before:] if op == "ListPermissions"]
+    assert {"Database": {"CatalogId": CATALOG_ID, "Name": "daivi_splunk"}} in listings  # per database ...
+    assert {"Table": {"CatalogId": CATALOG_ID, "DatabaseName": "daivi_billing", "Name": "accounts"}} in listings  # ... and table
+    assert any(op == "ListPermissions" and "NextToken" in params for op, params in lf.calls)  # pages followed
 
 
-def test_plan_revokes_what_the_file_dropped_and_updates_changed_filters(aws, policy, settings):
-    lf = aws.client("lakeformation")
+def test_plan_revokes_what_the_file_dropped_and_updates_changed_filters(lake_formation, policy, settings):
+    client, lf = lake_formation
     atoms, wanted, _ = desired_state(policy, settings)
     for atom in atoms:  # Lake Formation already holds the file's grants ...
-        lf.grant_permissions(CatalogId=CATALOG_ID, Principal={"DataLakePrincipalIdentifier": atom.principal},
-                             Resource=atom.resource, Permissions=[atom.permission])
+        lf.hold(atom.principal, atom.resource, atom.permission)
     # ... plus one the file no longer declares, and one on a database the command does not manage.
-    lf.grant_permissions(CatalogId=CATALOG_ID, Principal={"DataLakePrincipalIdentifier": FINANCE},
-                         Resource={"Table": {"DatabaseName": "daivi_splunk", "TableWildcard": {}}}, Permissions=["SELECT"])
-    lf.grant_permissions(CatalogId=CATALOG_ID, Principal={"DataLakePrincipalIdentifier": FINANCE},
-                         Resource={"Table": {"DatabaseName": "finance_sandbox", "TableWildcard": {}}}, Permissions=["SELECT"])
-    filters, stub = _stubbed_filters_client()
+    lf.hold(FINANCE, {"Table": {"DatabaseName": "daivi_splunk", "TableWildcard": {}}}, "SELECT")
+    lf.hold(FINANCE, {"Table": {"DatabaseName": "finance_sandbox", "TableWildcard": {}}}, "SELECT")
     current = [_filter_item(f.name, f.database, f.table, f.row_filter, f.excluded_columns) for f in wanted.values()]
     current[0]["RowFilter"] = {"FilterExpression": "account_id = '411111111101'"}  # edited by hand in the console
-    stub.add_response("list_data_cells_filter", {"DataCellsFilters": current}, {})
-    lines = plan_lines(make_plan(policy, settings, LakeFormationState(lf, CATALOG_ID, filters_client=filters)))
-    assert lines == [
-        f"~ update data cells filter {current[0]['Name']} on {current[0]['DatabaseName']}.{current[0]['TableName']}: "
-        f"rows where {wanted[current[0]['Name']].row_filter}"
-        + (f"; without columns {', '.join(wanted[current[0]['Name']].excluded_columns)}" if wanted[current[0]['Name']].excluded_columns else ""),
+    lf.filters.update({f["Name"]: f for f in current})
+    plan = make_plan(policy, settings, LakeFormationState(client, CATALOG_ID))
+    edited = wanted[current[0]["Name"]]
+    assert plan_lines(plan) == [
+        f"~ update data cells filter {edited.name} on {edited.database}.{edited.table}: rows where {edited.row_filter}"
+        + (f"; without columns {', '.join(edited.excluded_columns)}" if edited.excluded_columns else ""),
         f"- revoke SELECT on daivi_splunk.* from {FINANCE}",
         "2 change(s)",
     ]
+    apply_plan(plan, LakeFormationState(client, CATALOG_ID))  # the fake refuses a revoke of what it does not hold
+    assert make_plan(policy, settings, LakeFormationState(client, CATALOG_ID)).changes == 0
+
+
+def test_apply_prints_the_plan_before_it_changes_anything(lake_formation, monkeypatch, capsys):
+    from daivi_data import lakeformation
+
+    client, lf = lake_formation
+
+    def refuse(params):
+        raise botocore.exceptions.ClientError({"Error": {"Code": "AccessDeniedException", "Message": "not a data lake admin"}},
+                                              "GrantPermissions")
+
+    monkeypatch.setattr(lf, "_GrantPermissions", refuse)
+    monkeypatch.setattr(lakeformation, "connect", lambda *a, **k: LakeFormationState(client, CATALOG_ID))
+    monkeypatch.setenv("DAIVI_SECRETS_FILE", "/nonexistent/secrets.toml")
+    assert lakeformation.main(["apply"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out.splitlines()[-1] == "54 change(s)"  # what it was about to do, shown before the failure
+    assert "applied." not in captured.out and "not a data lake admin" in captured.err
 
 
 def test_the_command_plans_against_the_account_it_runs_in(aws, monkeypatch, capsys):

@@ -20,6 +20,7 @@ import streamlit as st
 from botocore.awsrequest import AWSResponse
 from moto.athena.responses import AthenaResponse
 
+from daivi_data.aws.credentials import session_name_for
 from daivi_data.connection import LakehouseConnection
 from daivi_data.engines.athena import AthenaEngine
 from daivi_data.errors import AccessDenied, QueryTimeout, Throttled
@@ -86,7 +87,7 @@ def calls(fake_athena, monkeypatch) -> AthenaCalls:
 @pytest.fixture
 def lake_formation(fake_athena, small_lakehouse, raw_duckdb):
     """Athena with Lake Formation, played by DuckDB over the small lakehouse (grants per signing role)."""
-    fake_athena.answer = DuckDBAnswers(raw_duckdb, small_lakehouse)
+    fake_athena.answer = DuckDBAnswers(small_lakehouse)
     return fake_athena.answer
 
 
@@ -98,12 +99,9 @@ def test_sql_and_typed_qmark_parameters_go_to_athena_through_a_pyathena_cursor(a
     result = AthenaEngine(athena_settings).run_open_ended(overview.billing_month_to_date(AS_OF), user(), max_rows=10)
 
     sent = fake_athena.started[-1]
-    assert sent["query"].count("?") == 7 and ":" not in sent["query"].split("FROM")[0]
+    assert sent["query"].count("?") == 4 and ":" not in sent["query"].split("FROM")[0]  # bound only in WHERE
     assert "FROM daivi_billing.cost_daily" in sent["query"]
-    assert sent["params"] == [
-        "DATE '2026-03-01'", "DATE '2026-03-01'", "DATE '2026-02-15'", "'2026-03'", "'2026-02'",
-        "DATE '2026-02-01'", "DATE '2026-03-15'",
-    ]
+    assert sent["params"] == ["'2026-03'", "'2026-02'", "DATE '2026-02-01'", "DATE '2026-03-15'"]
     assert sent["workgroup"] == "daivi"
     assert sent["context"] == {"Catalog": "AwsDataCatalog"}  # no default database: tables are qualified
     agent = calls.agent_of("month_to_date")
@@ -131,8 +129,11 @@ def test_results_go_to_the_principals_own_prefix_with_the_engines_encryption(ath
     engine.run_open_ended(overview.cur_month_summary(AS_OF), bob, max_rows=10)
     first, second = fake_athena.started[-2]["config"], fake_athena.started[-1]["config"]
     # (moto appends the result file's name to the location it was sent)
-    assert first["OutputLocation"].startswith(f"s3://{RESULTS_BUCKET}/explorer/users/{alice.cache_key}/")
-    assert second["OutputLocation"].startswith(f"s3://{RESULTS_BUCKET}/explorer/users/{bob.cache_key}/")
+    # Under each role session's aws:userid ("AROA…:RoleSessionName"), the prefix IAM confines that session to.
+    alice_id, bob_id = engine.credentials.results_user_id(alice), engine.credentials.results_user_id(bob)
+    assert alice_id.startswith("AROA") and alice_id.endswith(":" + session_name_for(alice)) and alice_id != bob_id
+    assert first["OutputLocation"].startswith(f"s3://{RESULTS_BUCKET}/explorer/{alice_id}/")
+    assert second["OutputLocation"].startswith(f"s3://{RESULTS_BUCKET}/explorer/{bob_id}/")
     assert first["OutputLocation"].startswith(engine.output_location(alice))  # the views' prefix too
     assert first["EncryptionConfiguration"] == {"EncryptionOption": "SSE_S3"}
 
@@ -377,7 +378,7 @@ def test_the_connection_audits_every_open_ended_run_and_caches_per_principal_onl
     records = [json.loads(line) for line in athena_settings.audit_log.read_text().splitlines()]
     assert [(r["email"], r["query"], r["outcome"]) for r in records] == [
         ("alice@daivi.example", "workbench.adhoc", "ok"), ("alice@daivi.example", "workbench.adhoc", "cached"),
-        ("bob@daivi.example", "workbench.adhoc", "ok"), ("alice@daivi.example", "workbench.adhoc", "error:AccessDenied")]
+        ("bob@daivi.example", "workbench.adhoc", "ok"), ("alice@daivi.example", "workbench.adhoc", "denied")]
     assert records[0]["query_id"] == started[0]["id"] and records[2]["query_id"] == started[1]["id"]
     assert all(r["engine"] == "athena" for r in records)
 

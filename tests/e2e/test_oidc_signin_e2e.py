@@ -120,6 +120,7 @@ PROXY_SECRETS = """
 engine = "athena"
 auth_mode = "proxy"
 audit_log = "{audit}"
+grants_file = "{grants}"
 
 [daivi.auth]
 trusted_header = "X-Forwarded-Email"
@@ -147,7 +148,7 @@ def moto_endpoint(small_lakehouse, raw_duckdb):
 
     patch = MonkeyPatch()
     fake = FakeAthena(patch)
-    fake.answer = DuckDBAnswers(raw_duckdb, small_lakehouse)
+    fake.answer = DuckDBAnswers(small_lakehouse)
     port = _free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
@@ -174,15 +175,16 @@ def _app_env(folder, secrets_text: str, extra_env: dict[str, str]) -> tuple[dict
 
 @pytest.fixture(scope="module")
 def proxy_app_url(moto_endpoint, tmp_path_factory):
-    from tests.aws.conftest import ROLE_ARNS, WORKGROUP
+    from tests.aws.conftest import GRANTS_FILE, ROLE_ARNS, WORKGROUP
 
     endpoint, _ = moto_endpoint
     folder = tmp_path_factory.mktemp("proxy-app")
-    mappings = "\n".join(f'[[daivi.role_mappings]]\nrole = "{r}"\nemails = ["{r}@daivi.example"]\nrole_arn = "{a}"\n'
-                         for r, a in ROLE_ARNS.items())
+    # Role ARNs come from the grants file only (here with moto's account in them).
+    mappings = "\n".join(f'[[daivi.role_mappings]]\nrole = "{r}"\nemails = ["{r}@daivi.example"]\n' for r in ROLE_ARNS)
     aws_env = {"AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
                "AWS_DEFAULT_REGION": "eu-west-1", "AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null"}
-    env, secrets = _app_env(folder, PROXY_SECRETS.format(audit=folder / "audit.jsonl", workgroup=WORKGROUP, mappings=mappings), aws_env)
+    env, secrets = _app_env(folder, PROXY_SECRETS.format(audit=folder / "audit.jsonl", workgroup=WORKGROUP, mappings=mappings,
+                                                         grants=GRANTS_FILE), aws_env)
     with streamlit_server(env, folder / "server.log", extra_args=("--secrets.files", str(secrets))) as url:
         yield url
 
@@ -200,13 +202,16 @@ def test_behind_a_proxy_on_athena_the_user_sees_their_role_and_the_cost_of_each_
         page.wait_for_function("() => /scanned/.test(document.body.innerText)")
         if os.environ.get("DAIVI_E2E_SCREENSHOTS"):
             page.screenshot(path=os.path.join(os.environ["DAIVI_E2E_SCREENSHOTS"], "athena_proxy_home.png"), full_page=True)
-        sidebar = " ".join(page.locator('[data-testid="stSidebar"]').inner_text().split())
+        # (the app puts an invisible word joiner, U+2060, into e-mail addresses so they never autolink)
+        sidebar = " ".join(page.locator('[data-testid="stSidebar"]').inner_text().replace("\u2060", "").split())
         assert "Signed in as Tess Lead (team-lead-payments@daivi.example) · role team-lead-payments · proxy" in sidebar
         assert "Engine: athena" in sidebar
         main = page.locator('[data-testid="stMain"]').inner_text()
         assert re.search(r"scanned [\d.]+ [KMGT]?B, \$\d+\.\d{4}", main), main
         assert not page.locator('[data-testid="stException"]').count()
-        assert fake.started and all("/explorer/users/" in s["config"]["OutputLocation"] for s in fake.started)
+        # Each result under the role session's aws:userid, the prefix IAM confines that session to.
+        assert fake.started and all(re.match(r"s3://daivi-athena-results/explorer/AROA\w+:team-lead-payments@daivi\.example-",
+                                             s["config"]["OutputLocation"]) for s in fake.started)
     finally:
         context.close()
 
