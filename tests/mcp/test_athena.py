@@ -14,8 +14,10 @@ import urllib.parse
 import botocore.endpoint
 import pytest
 
+from daivi_data.aws.credentials import session_name_for
 from daivi_data.engines import create_engine
 from daivi_data.errors import SettingsError
+from daivi_data.identity import Principal
 from daivi_data.mcp.runner import McpRunner, check_workgroup_cutoff
 from daivi_data.settings import load_settings
 from tests.aws import conftest as aws_tier
@@ -51,11 +53,16 @@ def aws_requests(monkeypatch) -> list[dict]:
 
 
 @pytest.fixture
-def athena_runner(aws, fake_athena, small_lakehouse, raw_duckdb, tmp_path):
+def athena_runner(aws, fake_athena, small_lakehouse, tmp_path):
     glue_from_lakehouse(aws.client("glue"), small_lakehouse)
-    fake_athena.answer = DuckDBAnswers(raw_duckdb, small_lakehouse)
+    fake_athena.answer = DuckDBAnswers(small_lakehouse)
     settings = load_settings(secrets=athena_secrets(audit_log=str(tmp_path / "audit.jsonl")), environ={})
     return McpRunner(settings, create_engine(settings))
+
+
+def sts_name(email: str) -> str:
+    """The user as the app names them to STS (RoleSessionName and SourceIdentity): by e-mail alone."""
+    return session_name_for(Principal(user_id="", email=email, display_name="", role=""))
 
 
 def assume_role_calls(requests: list[dict]) -> list[dict]:
@@ -79,7 +86,7 @@ def test_a_bearer_users_calls_run_as_their_own_role_with_their_source_identity(a
     assert {q["role_arn"] for q in fake_athena.started} == {ROLE_ARNS["team-lead-payments"]}
     (assumed,) = assume_role_calls(aws_requests)
     assert assumed["RoleArn"] == ROLE_ARNS["team-lead-payments"]
-    assert assumed["SourceIdentity"] == assumed["RoleSessionName"] == LEAD
+    assert assumed["SourceIdentity"] == assumed["RoleSessionName"] == sts_name(LEAD)
     # The client's token never reaches AWS, in any header or body.
     assert aws_requests and not [r for r in aws_requests if token in r["body"] or token in str(r["headers"])]
 
@@ -91,7 +98,8 @@ def test_two_bearer_users_never_share_credentials(athena_runner, fake_athena, id
             (result,) = served.call_tools(idp.token(email, audience=served.bearer.audience), [("run_sql", {"sql": sql})])
             answer(result)
     assumed = assume_role_calls(aws_requests)
-    assert [a["SourceIdentity"] for a in assumed] == [ADMIN, LEAD]  # once each, then each from their own cache entry
+    # once each, then each from their own cache entry
+    assert [a["SourceIdentity"] for a in assumed] == [sts_name(ADMIN), sts_name(LEAD)]
     assert athena_runner.engine.credentials.assume_calls == 2
     # The two queries that ran (the repeats were cached per user) ran with each user's own role.
     assert [q["role_arn"] for q in fake_athena.started] == [ROLE_ARNS["admin"], ROLE_ARNS["team-lead-payments"]]
