@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -101,3 +102,29 @@ def role_for_user(settings: Settings, email: str, groups: tuple[str, ...]) -> st
 def principal_for_user(settings: Settings, *, user_id: str, email: str, name: str, groups: tuple[str, ...], source: str) -> Principal:
     role = role_for_user(settings, email, groups)
     return Principal(user_id=user_id, email=email, display_name=name or email, role=role, groups=groups, source=source)
+
+
+def groups_from_claim(value: object) -> tuple[str, ...]:
+    """A groups claim as a tuple: a list as is, a comma-separated string split."""
+    if isinstance(value, str):
+        return tuple(g.strip() for g in value.split(",") if g.strip())
+    if isinstance(value, (list, tuple)):
+        return tuple(str(g) for g in value)
+    return ()
+
+
+def principal_from_claims(settings: Settings, claims: Mapping[str, object], source: str, *,
+                          subject_required: bool = False) -> Principal:
+    """The principal of verified identity claims (OIDC, ALB, a bearer token), mapped to a role by the settings.
+
+    `subject_required`: an access token must name its subject; a sign-in may fall back to the e-mail.
+    """
+    if claims.get("email_verified") is False:
+        raise NotSignedIn("The identity provider has not verified the e-mail address, so no role can be given to it.")
+    email = str(claims.get("email") or "")
+    subject = str(claims.get("sub") or ("" if subject_required else email))
+    if not subject:
+        raise NotSignedIn("The sign-in carries no subject" + ("." if subject_required else " and no e-mail address."))
+    name = str(claims.get("name") or claims.get("preferred_username") or email or subject)
+    groups = groups_from_claim(claims.get(settings.auth.groups_claim))
+    return principal_for_user(settings, user_id=f"{source}:{subject}", email=email, name=name, groups=groups, source=source)

@@ -30,8 +30,9 @@ from collections.abc import Callable, Mapping, MutableMapping
 import jwt
 import streamlit as st
 
+from daivi_data import identity
 from daivi_data.errors import NotSignedIn, SettingsError
-from daivi_data.identity import Principal, principal_for_user
+from daivi_data.identity import Principal
 from daivi_data.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -108,25 +109,9 @@ def _is_in_future(expiry: object, now: float) -> bool:
     return math.isfinite(seconds) and seconds + CLOCK_SKEW_S >= now
 
 
-def _groups(value: object) -> tuple[str, ...]:
-    if isinstance(value, str):
-        return tuple(g.strip() for g in value.split(",") if g.strip())
-    if isinstance(value, (list, tuple)):
-        return tuple(str(g) for g in value)
-    return ()
-
-
 def principal_from_claims(settings: Settings, claims: Mapping[str, object], source: str) -> Principal:
-    """A principal from identity claims (OIDC or ALB), mapped to a role by the settings."""
-    if claims.get("email_verified") is False:
-        raise NotSignedIn("Your identity provider has not verified your e-mail address, so no role can be given to it.")
-    email = str(claims.get("email") or "")
-    subject = str(claims.get("sub") or email)
-    if not subject:
-        raise NotSignedIn("The sign-in carried neither a subject nor an e-mail address.")
-    name = str(claims.get("name") or claims.get("preferred_username") or email or subject)
-    groups = _groups(claims.get(settings.auth.groups_claim))
-    return principal_for_user(settings, user_id=f"{source}:{subject}", email=email, name=name, groups=groups, source=source)
+    """A principal from sign-in claims (OIDC or ALB); the mapping itself is `identity.principal_from_claims`."""
+    return identity.principal_from_claims(settings, claims, source)
 
 
 def _oidc_principal(settings: Settings) -> Principal:

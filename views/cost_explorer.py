@@ -12,7 +12,7 @@ import streamlit as st
 
 from daivi_data import cost_analysis as ca
 from daivi_data.cost_analysis import FORECAST_LEVEL
-from daivi_data.currency import choose_currency, column_format, totals_text
+from daivi_data.currency import choose_currency, column_format
 from daivi_data.data_span import anchor_day, empty_result_message
 from daivi_data.errors import AccessDenied, DaiviError, InvalidRequest
 from daivi_data.queries import billing
@@ -21,7 +21,7 @@ from daivi_ui import figures_cost as fig
 from daivi_ui import format as fmt
 from daivi_ui.components import csv_download, empty_state, kpi, kpi_row, money_kpi, show_query_stats
 from daivi_ui.context import app_context
-from daivi_ui.currency import in_currency
+from daivi_ui.currency import in_currency, pick_currency
 from daivi_ui.errors import show_error
 from daivi_ui.state import URL, check_url_param, invalid_url_value_notice, labelled_choice, peek_choice, url_values
 from daivi_ui.tables import labelled_config, money_column, percent_column, readable, show_table
@@ -162,17 +162,7 @@ except DaiviError as e:
     stop_with(e)
 in_range = dict(zip(by_currency["currency"], by_currency["unblended_cost"], strict=True))
 choice = choose_currency(dict(zip(by_currency["currency"], by_currency["abs_cost"], strict=True)), st.query_params.get("currency"))
-if choice.notice:
-    st.info(literal(choice.notice), icon=":material/info:")
-currency = choice.currency
-if choice.several:
-    if st.query_params.get("currency") != currency:
-        st.query_params["currency"] = currency
-    currency = st.columns([1.4, 4.6])[0].selectbox(
-        "Currency", list(choice.available), key="currency", bind=URL,
-        help="Amounts in different currencies are never added: every figure on this page is in this one.")
-    st.caption(f"This range holds costs in {len(choice.available)} currencies; every figure below is in **{literal(currency)}**. "
-               f"Unblended per currency (not added): {literal(totals_text(in_range, format_money))}.")
+currency = pick_currency(choice, lambda: st.columns([1.4, 4.6])[0], "This range holds costs", in_range)
 money = partial(format_money, currency=currency)
 money_format = column_format(currency)
 cost_kpi = partial(money_kpi, currency=currency)  # every figure below is in `currency`

@@ -17,7 +17,7 @@ import pandas as pd
 import streamlit as st
 
 from daivi_data import cur_analysis as ca
-from daivi_data.currency import choose_currency, totals_text
+from daivi_data.currency import choose_currency
 from daivi_data.data_span import empty_result_message, line_items_per_period
 from daivi_data.errors import DaiviError, InvalidRequest
 from daivi_data.queries import Query
@@ -27,7 +27,7 @@ from daivi_ui import figures_cur as fig
 from daivi_ui import format as fmt
 from daivi_ui.components import draw_open_tabs, empty_state, kpi, kpi_row, money_kpi, show_query_stats
 from daivi_ui.context import app_context
-from daivi_ui.currency import in_currency
+from daivi_ui.currency import in_currency, pick_currency
 from daivi_ui.errors import show_error
 from daivi_ui.state import URL, check_url_param, labelled_choice, peek_choice
 from daivi_ui.tables import money_column, percent_column, show_table
@@ -163,16 +163,7 @@ if period is None:
 period_rows = period_totals[period_totals["billing_period"] == period]
 in_period = dict(zip(period_rows["currency"], period_rows["unblended_cost"], strict=True))
 choice = choose_currency({c: abs(v) for c, v in in_period.items()}, st.query_params.get("currency"))
-if choice.notice:
-    st.info(literal(choice.notice), icon=":material/info:")
-currency = choice.currency
-if choice.several:
-    if st.query_params.get("currency") != currency:
-        st.query_params["currency"] = currency
-    currency = top.selectbox("Currency", list(choice.available), key="currency", bind=URL, width=120,
-                             help="Amounts in different currencies are never added: every figure on this page is in this one.")
-    st.caption(f"{period} is billed in {len(choice.available)} currencies; every figure below is in **{literal(currency)}**. "
-               f"Unblended per currency (not added): {literal(totals_text(in_period, format_money))}.")
+currency = pick_currency(choice, lambda: top, f"{period} is billed", in_period, width=120)
 money = partial(format_money, currency=currency)
 MONEY = money_column(currency=currency)
 cost_kpi = partial(money_kpi, currency=currency)  # every figure below is in `currency`

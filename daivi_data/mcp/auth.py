@@ -25,8 +25,8 @@ from dataclasses import dataclass
 import anyio.to_thread
 import jwt
 
-from daivi_data.errors import NotSignedIn
-from daivi_data.identity import Principal, principal_for_user
+from daivi_data import identity
+from daivi_data.identity import Principal
 from daivi_data.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -104,22 +104,6 @@ class JwtTokenVerifier:
         return claims
 
 
-def _groups(value: object) -> tuple[str, ...]:
-    if isinstance(value, str):
-        return tuple(g.strip() for g in value.split(",") if g.strip())
-    if isinstance(value, (list, tuple)):
-        return tuple(str(g) for g in value)
-    return ()
-
-
 def principal_from_claims(settings: Settings, claims: Mapping[str, object]) -> Principal:
     """The principal of verified token claims, mapped to a role exactly as the app maps a signed-in user."""
-    if claims.get("email_verified") is False:
-        raise NotSignedIn("The identity provider has not verified this e-mail address, so no role can be given to it.")
-    email = str(claims.get("email") or "")
-    subject = str(claims.get("sub") or "")
-    if not subject:
-        raise NotSignedIn("The access token carries no subject.")
-    name = str(claims.get("name") or claims.get("preferred_username") or email or subject)
-    groups = _groups(claims.get(settings.auth.groups_claim))
-    return principal_for_user(settings, user_id=f"{SOURCE}:{subject}", email=email, name=name, groups=groups, source=SOURCE)
+    return identity.principal_from_claims(settings, claims, SOURCE, subject_required=True)

@@ -28,12 +28,12 @@ from functools import lru_cache
 import sqlglot
 from sqlglot import exp
 
+from daivi_data.aws.literals import athena_literal
 from daivi_data.errors import InvalidRequest
 
 ParamValue = str | int | float | bool | dt.date | dt.datetime | tuple
 _SCALAR_TYPES = (str, int, float, bool, dt.date, dt.datetime)
 MAX_LIST_PARAM = 5_000
-BIGINT_MIN, BIGINT_MAX = -(2**63), 2**63 - 1
 # Text that may be written into SQL: no quote, no backslash, no newline (AWS tag keys and program labels fit).
 _CONSTANT_TEXT = re.compile(r"[\w .:/=+@()-]{1,128}")
 
@@ -85,18 +85,8 @@ def sql_constant(value: object) -> str:
     timestamps (typed objects, formatted here), and short text in a quote-free
     alphabet. Anything else is refused: bind it in a WHERE clause instead.
     """
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        if not BIGINT_MIN <= value <= BIGINT_MAX:
-            raise InvalidRequest(f"The number {value} is outside Athena's BIGINT range.")
-        return str(value)
-    if isinstance(value, dt.datetime):
-        if value.tzinfo is not None:
-            value = value.astimezone(dt.UTC).replace(tzinfo=None)
-        return f"TIMESTAMP '{value:%Y-%m-%d %H:%M:%S}.{value.microsecond // 1000:03d}'"
-    if isinstance(value, dt.date):
-        return f"DATE '{value:%Y-%m-%d}'"
+    if isinstance(value, (bool, int, dt.date)):  # datetime is a date: typed objects, formatted by the one literal maker
+        return athena_literal(value)
     if isinstance(value, str) and _CONSTANT_TEXT.fullmatch(value):
         return f"'{value}'"
     raise InvalidRequest(f"{value!r} cannot be written into a query; it must be bound in a WHERE clause.")
