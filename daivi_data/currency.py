@@ -66,6 +66,16 @@ def choose_currency(totals: dict[str, float], requested: str | None = None) -> C
     return CurrencyChoice(requested, available)
 
 
+# ISO 4217 currencies without a minor unit: amounts are whole (JPY 1, not JPY 0.54).
+ZERO_DECIMAL_CURRENCIES = frozenset({"BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "UYI",
+                                     "VND", "VUV", "XAF", "XOF", "XPF"})
+
+
+def decimals(currency: str) -> int:
+    """Digits after the decimal point in `currency`'s amounts: 0 for JPY and its kind, else 2."""
+    return 0 if currency in ZERO_DECIMAL_CURRENCIES else 2
+
+
 COLUMN_FORMATS = {"USD": "dollar", "EUR": "euro", "JPY": "yen"}  # Streamlit's NumberColumn presets
 
 

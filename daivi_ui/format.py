@@ -17,7 +17,7 @@ from collections.abc import Iterable
 
 import pandas as pd
 
-from daivi_data.currency import DEFAULT_CURRENCY, money_prefix
+from daivi_data.currency import DEFAULT_CURRENCY, decimals, money_prefix
 
 MINUS = "\u2212"  # a real minus sign: a hyphen is easy to miss in front of a dollar sign
 MISSING = "–"  # an en dash for "no figure"
@@ -43,7 +43,7 @@ def money(value, currency: str = "USD", cents: bool = True) -> str:
     if _is_missing(value):
         return MISSING
     value = float(value)
-    digits = 2 if cents else 0
+    digits = decimals((currency or DEFAULT_CURRENCY).upper()) if cents else 0
     if round(value, digits) == 0:
         value = 0.0  # no "−$0.00"
     prefix, suffix = _symbol(currency)

@@ -9,6 +9,7 @@ signed by a key whose JWKS a loopback HTTP server publishes.
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import datetime as dt
 import http.server
@@ -53,7 +54,10 @@ def run_async(fn, *args):
         with anyio.fail_after(CLIENT_TIMEOUT_S):
             return await fn(*args)
 
-    return anyio.run(bounded)
+    # On a thread of its own: Playwright's sync API (the e2e tier, same pytest session) keeps an
+    # event loop running on the main thread, and anyio refuses to start a second one there.
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(anyio.run, bounded).result()
 
 
 def call_tools(server, calls: list[tuple[str, dict]]) -> list[CallToolResult]:
