@@ -36,10 +36,23 @@ CALLS = [
 KEEP_ITEMS = 5
 
 
-class _TeeRead:
+class _Tee:
+    """A stream wrapper that logs each message; closing and context management pass through."""
+
     def __init__(self, inner, log):
         self.inner, self.log = inner, log
 
+    async def aclose(self):
+        await self.inner.aclose()
+
+    async def __aenter__(self):
+        return self
+
+    async def __aexit__(self, *exc):
+        return await self.inner.__aexit__(*exc)
+
+
+class _TeeRead(_Tee):
     async def receive(self):
         message = await self.inner.receive()
         self.log("server → client", message)
@@ -53,32 +66,11 @@ class _TeeRead:
         self.log("server → client", message)
         return message
 
-    async def aclose(self):
-        await self.inner.aclose()
 
-    async def __aenter__(self):
-        return self
-
-    async def __aexit__(self, *exc):
-        return await self.inner.__aexit__(*exc)
-
-
-class _TeeWrite:
-    def __init__(self, inner, log):
-        self.inner, self.log = inner, log
-
+class _TeeWrite(_Tee):
     async def send(self, message, /):
         self.log("client → server", message)
         await self.inner.send(message)
-
-    async def aclose(self):
-        await self.inner.aclose()
-
-    async def __aenter__(self):
-        return self
-
-    async def __aexit__(self, *exc):
-        return await self.inner.__aexit__(*exc)
 
 
 def _trim(value, path=""):
