@@ -16,6 +16,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from typing import TypeVar
 
 import streamlit as st
 from streamlit.connections import BaseConnection
@@ -33,6 +34,7 @@ MAX_CACHED_RESULTS = 500
 CONNECTION_NAME = "lakehouse"
 
 _executed = threading.local()
+T = TypeVar("T")
 
 
 @st.cache_data(ttl=RESULT_TTL_S, max_entries=MAX_CACHED_RESULTS, show_spinner=False)
@@ -73,6 +75,14 @@ def _run_open_ended_cached(
     return _engine.run_open_ended(_query, _principal, max_rows)
 
 
+@st.cache_data(ttl=RESULT_TTL_S, max_entries=MAX_CACHED_RESULTS, show_spinner=False)
+def _derived_cached(principal_key: str, data_version: str, policy_version: str, function: str, inputs: tuple,
+                    _compute: Callable[..., object]) -> object:
+    # Keyed like the query cache, principal first; `function` names the pure function and `inputs` are
+    # everything it reads, so the key determines the value.
+    return _compute(*inputs)
+
+
 class LakehouseConnection(BaseConnection[Engine]):
     """`st.connection("lakehouse", type=LakehouseConnection)`."""
 
@@ -96,6 +106,12 @@ class LakehouseConnection(BaseConnection[Engine]):
         return self._audited(query, principal, lambda version: _run_open_ended_cached(
             principal.cache_key, engine.data_version(), version, query.name, query.sql, query.params, max_rows,
             engine, query, principal))
+
+    def derived(self, principal: Principal, compute: Callable[..., T], *inputs) -> T:
+        """`compute(*inputs)` (pandas work on query results), cached like query results: per principal, data and grants."""
+        version = policy_store(self.settings.grants_file).current().version
+        name = f"{compute.__module__}.{compute.__qualname__}"
+        return _derived_cached(principal.cache_key, self.engine.data_version(), version, name, inputs, compute)  # type: ignore[return-value]
 
     def record_refusal(self, query: Query, principal: Principal, error: DaiviError) -> None:
         """An audit line for a query refused before it reached the engine (the workbench's SQL guard)."""

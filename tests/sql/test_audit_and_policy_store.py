@@ -13,7 +13,7 @@ from dataclasses import replace
 
 import pytest
 
-from daivi_data.connection import LakehouseConnection, _run_cached, _run_open_ended_cached
+from daivi_data.connection import LakehouseConnection, _derived_cached, _run_cached, _run_open_ended_cached
 from daivi_data.engines.duckdb import DuckDBEngine
 from daivi_data.errors import AccessDenied, DaiviError, InvalidRequest, QueryFailed, QueryTimeout
 from daivi_data.governance import policy_store
@@ -34,6 +34,7 @@ def _fresh_result_cache():
     yield
     _run_cached.clear()
     _run_open_ended_cached.clear()
+    _derived_cached.clear()
 
 
 @pytest.fixture
@@ -134,3 +135,29 @@ def test_the_engine_follows_the_store_without_a_restart(settings, small_lakehous
                                                            "'411111111104')\"\n\n[[roles.team-lead-payments.tables]]\ndatabase = \"daivi_billing\"\ntable = \"accounts\"", 1))
     time.sleep(0.01)
     assert engine.run(query, principal("teamlead")).df["n"][0] == 4
+
+
+CALLS: list[tuple] = []
+
+
+def _count_rows(df, label):
+    CALLS.append((label, len(df)))
+    return f"{label}:{len(df)}"
+
+
+def test_derived_results_are_cached_per_principal_inputs_and_policy_version(connection, grants_copy):
+    """Pandas work on results is cached like the results: never shared across principals or grants versions."""
+    import pandas as pd
+
+    CALLS.clear()
+    frame = pd.DataFrame({"a": [1, 2, 3]})
+    ops, finance = principal("ops"), principal("finance")
+    assert connection.derived(ops, _count_rows, frame, "x") == "x:3"
+    assert connection.derived(ops, _count_rows, frame, "x") == "x:3"
+    assert len(CALLS) == 1  # the rerun redid nothing
+    connection.derived(ops, _count_rows, frame.head(2), "x")  # other inputs: computed
+    connection.derived(finance, _count_rows, frame, "x")  # another principal: computed, never served ops' value
+    assert len(CALLS) == 3
+    grants_copy.write_text(grants_copy.read_text() + "\n# an edit\n")
+    connection.derived(ops, _count_rows, frame, "x")  # new policy version: computed again
+    assert len(CALLS) == 4

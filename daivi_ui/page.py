@@ -1,0 +1,111 @@
+"""One page skeleton for every view: the access gate, queries with their stats, errors in place, the embed layout.
+
+A view is layout only. It opens its page, asks its page model (`daivi_data.models.<view>`) for
+results through `page.run`/`page.derived`, and draws them:
+
+    page = open_page("Cost Explorer", "AWS cost by ...", needs="billing")
+    area = page.layout(summary=lambda: "Last 30 days · by service")
+    df = page.run(billing.accounts())                       # a DaiviError stops the page with its message
+    table = page.derived(model.breakdown, totals, keep)     # pandas work cached per principal and inputs
+    page.stats()                                            # one caption line for every query behind the view
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import NoReturn, TypeVar
+
+import pandas as pd
+import streamlit as st
+
+from daivi_data.engines import QueryResult
+from daivi_data.errors import DaiviError
+from daivi_data.queries import Query
+from daivi_ui.components import show_query_stats
+from daivi_ui.context import AppContext, app_context
+from daivi_ui.errors import show_error
+
+T = TypeVar("T")
+
+LAKEHOUSE_NAMES = {"billing": "billing", "cur": "billing CUR", "inventory": "inventory", "splunk": "Splunk"}
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where a view draws: an embed shows the figures first and folds its controls into a one-line summary."""
+
+    chart_area: object
+    controls: object
+    body: object
+
+
+@dataclass
+class Page:
+    ctx: AppContext
+    results: list[QueryResult] = field(default_factory=list)
+
+    def result(self, query: Query) -> QueryResult:
+        """Run a named query as the signed-in principal; its stats join the caption under the view."""
+        result = self.ctx.run(query)
+        self.results.append(result)
+        return result
+
+    def run(self, query: Query) -> pd.DataFrame:
+        """The rows of `query`, or the page stops with the error in place (the message, and the stats so far)."""
+        try:
+            return self.result(query).df
+        except DaiviError as e:
+            self.stop_with(e)
+
+    def try_run(self, query: Query) -> pd.DataFrame | None:
+        """The rows of `query`, or None after showing the error in place: for a part of a page that may fail alone."""
+        try:
+            return self.result(query).df
+        except DaiviError as e:
+            show_error(e)
+            return None
+
+    def derived(self, compute: Callable[..., T], *inputs) -> T:
+        """`compute(*inputs)`, cached per principal, data and policy version and the hashed inputs.
+
+        `compute` must be a pure function of its inputs (a page model function, not a closure over page
+        state): a rerun of the page then redoes no pandas work, and no user is ever served another's.
+        """
+        return self.ctx.connection.derived(self.ctx.principal, compute, *inputs)
+
+    def stop_with(self, error: Exception) -> NoReturn:
+        show_error(error)
+        self.stats()
+        st.stop()
+        raise AssertionError("unreachable")  # st.stop() raises; this keeps type checkers honest
+
+    def mark(self) -> int:
+        """A position in the stats: `stats(since=mark)` shows only the queries run after it (a tab's own)."""
+        return len(self.results)
+
+    def stats(self, since: int = 0) -> None:
+        show_query_stats(self.results[since:])
+
+    def layout(self, summary: Callable[[], str] | None = None) -> Layout:
+        """Containers in drawing order. In an embed the chart comes first and the controls fold under `summary()`."""
+        if self.ctx.embed:
+            chart_area = st.container()
+            controls = st.expander(summary() if summary else "Options", icon=":material/tune:")
+            return Layout(chart_area, controls, st.container())
+        controls = st.container()
+        body = st.container()
+        return Layout(body, controls, body)
+
+
+def open_page(title: str, caption: str, *, needs: str | None = None) -> Page:
+    """The page for a view: its title and caption (not in an embed), and the gate on the lakehouse it reads."""
+    ctx = app_context()
+    if not ctx.embed:
+        st.title(title)
+        st.caption(caption)
+    if needs is not None and not ctx.can_read(needs):
+        st.warning(f"Your role (`{ctx.principal.role}`) may not read the {LAKEHOUSE_NAMES.get(needs, needs)} lakehouse. "
+                   "Ask the data platform team for access.", icon=":material/lock:")
+        st.stop()
+    return Page(ctx)
