@@ -399,3 +399,25 @@ GROUP BY GROUPING SETS ((account_id), (ou), (service_code), ())
     extra = {"currency": require_currency(currency)} if currency else {}
     return make_query("billing.budget_scope_costs", sql, periods=billing_periods_between(first, as_of),
                       start_date=first, end_date=as_of, **extra)
+
+
+def budget_daily_costs(as_of: dt.date, basis: str, run_rate_days: int) -> Query:
+    """Daily cost per account, OU, service and in total, per currency, from the earlier of the month's first
+    day and the run-rate window's through `as_of`: when a budget went over, in the budget's own currency."""
+    cost = require_identifier(basis, COST_BASES, "Cost basis")
+    first = min(as_of.replace(day=1), as_of - dt.timedelta(days=run_rate_days - 1))
+    sql = f"""
+SELECT usage_date, currency, account_id, ou, service_code, SUM(cost) AS cost
+FROM (
+  SELECT c.usage_date, COALESCE(c.currency, '{DEFAULT_CURRENCY}') AS currency, c.account_id,
+    coalesce(a.ou, '{NO_OU}') AS ou, c.service_code, {cost} AS cost
+  FROM daivi_billing.cost_daily c
+  LEFT JOIN daivi_billing.accounts a ON a.account_id = c.account_id
+  WHERE contains(:periods, c.billing_period)
+    AND c.usage_date BETWEEN :start_date AND :end_date
+) x
+GROUP BY GROUPING SETS ((usage_date, currency, account_id), (usage_date, currency, ou), (usage_date, currency, service_code),
+  (usage_date, currency))
+"""  # noqa: S608 - the cost column comes from the allow-list; the constants are the module's own
+    return make_query("billing.budget_daily_costs", sql, periods=billing_periods_between(first, as_of),
+                      start_date=first, end_date=as_of)
