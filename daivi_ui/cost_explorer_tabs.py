@@ -41,6 +41,7 @@ class CostView:
     series: pd.DataFrame
     forecasts: model.Forecasts
     account_labels: dict[str, str]
+    service_codes: dict[str, str]  # service name -> product code (the CUR view's key)
     chart: str = "bar"  # stacked bar, area or line (one level only)
 
     @property
@@ -174,10 +175,17 @@ def _filter_to_clicked_group(group: Dimension) -> None:
     clicked = points[0].get("legendgroup") if points else None
     if not clicked or clicked == ca.OTHERS:
         return
-    if group.name == "tag":
-        _filter_to({"ftag": group.tag_key, "f_tag": [clicked], "m_tag": "include"})
-    else:
-        _filter_to({f"f_{group.name}": [clicked], f"m_{group.name}": "include"})
+    _filter_to(model.filter_state(group, clicked))
+
+
+def _filter_to_clicked_node(group: Dimension, group2: Dimension) -> None:
+    """A click on a node of the Sankey filters the view to that group (of the level the node is on)."""
+    event = st.session_state.get("cost_chart")
+    points = event.selection.points if event is not None else []
+    level, clicked = (points[0].get("customdata") or (None, None)) if points else (None, None)
+    dimension = group if level == 1 else group2 if level == 2 else None
+    if dimension is not None and clicked and clicked != ca.OTHERS:
+        _filter_to(model.filter_state(dimension, str(clicked)))
 
 
 def draw_chart(v: CostView) -> None:
@@ -196,7 +204,10 @@ def draw_chart(v: CostView) -> None:
     elif view2 == "sankey":
         figure = page.figure(fig.build_sankey_figure, page.derived(model.pair_totals, v.series), g.order1, g.order2, labels1, labels2,
                              r.group.label, r.group2.label)
-        st.plotly_chart(in_currency(figure, v.currency), key="cost_chart")
+        st.plotly_chart(in_currency(figure, v.currency), key="cost_chart", selection_mode="points",
+                        on_select=partial(_filter_to_clicked_node, r.group, r.group2) if page.ctx.shows_everything else "ignore")
+        if not page.ctx.embed:
+            st.caption("Click a node to filter the view to it.")
     else:
         figure = page.figure(fig.build_facet_figure, v.series, g.order1, g.order2, labels1, labels2, page.ctx.embed)
         st.plotly_chart(in_currency(figure, v.currency), key="cost_chart")
@@ -205,12 +216,14 @@ def draw_chart(v: CostView) -> None:
 def draw_table(v: CostView) -> None:
     r, g, page = v.request, v.groups, v.page
     result = page.derived(model.breakdown, v.totals, g, r.group, r.group2, v.labels_for(r.group), v.labels_for(r.group2))
-    show_table(result.table, key="breakdown", column_config={
+    selectable = {"on_select": "rerun", "selection_mode": "single-row"} if page.ctx.shows_everything else {}
+    picked = show_table(result.table, key=model.selection_key(r), column_config={
         "Cost": v.cost_column(), "Previous period": v.cost_column(help=v.compare_label), "Change": v.cost_column(),
         "Share": percent_column(), "Change %": percent_column(),
-    })
+    }, **selectable)
     if not page.ctx.shows_everything:
         return
+    _row_actions(v, result, picked.selection.rows if picked is not None else [])
     export = st.columns(4)
     with export[0]:
         csv_download(lambda: model.breakdown_csv(result, r.group.label, g.others_count, r.top_n, fmt.round_money_columns),
@@ -218,6 +231,23 @@ def draw_table(v: CostView) -> None:
     with export[1]:
         csv_download(lambda: model.series_csv(v.series, r.group, r.group2, fmt.round_money_columns),
                      f"cost-series-{r.granularity}-{r.start}-{r.end}.csv", "Series as CSV", key="download_series")
+
+
+def _row_actions(v: CostView, result: model.Breakdown, rows: list[int]) -> None:
+    """What the selected row of the breakdown can do: filter the view to it, or open it in the CUR drill-down."""
+    action = model.row_action(result, rows[0], v.request.group, v.request.group2, v.request, v.service_codes) if rows else None
+    if action is None:
+        st.caption("Select a group's row to filter the view to it or open it in the CUR drill-down."
+                   if not rows else "Others and Total are not one group: select a group's row to act on it.")
+        return
+    with st.container(horizontal=True, gap="small", key="row_actions"):
+        st.button(f"Filter to {literal(action.label, 60)}", key="filter_to_row", icon=":material/filter_alt:", on_click=_filter_to,
+                  args=(action.filter_state,))
+        if action.cur_params is not None and v.page.ctx.can_read("cur"):
+            st.link_button("Open in CUR drill-down", v.page.ctx.link("cur", **action.cur_params), icon=":material/receipt_long:",
+                           help=f"The CUR line items of {literal(action.cur_what)}.")
+        elif v.page.ctx.can_read("cur"):
+            st.caption("The CUR drill-down opens an account, or a service of one account: filter to one account to open a service.")
 
 
 # --- the tabs -----------------------------------------------------------------------------------

@@ -114,7 +114,8 @@ if group2_key == group_key:
     st.info("“Then by” is the same as “Group by”; showing one level.", icon=":material/info:")
 
 # --- filters ----------------------------------------------------------------------------------
-options = page.derived(model.filter_options, page.run(billing.dimension_values(CostScope(start, end, basis, currency=currency))))
+values_in_range = page.run(billing.dimension_values(CostScope(start, end, basis, currency=currency)))
+options = page.derived(model.filter_options, values_in_range)
 filters, tag_options = tabs.filter_controls(page, controls, options, account_labels, tag_keys, start, end)
 unknown = model.unknown_filter_values(filters, {**options, "tag": tag_options})
 if unknown:
@@ -144,7 +145,8 @@ with st.spinner(f"Summing cost by {group.label.lower()}{f' and {group2.label.low
     series = page.derived(model.series_frame, page.run(model.series_query(request, groups)))
 forecasts = page.derived(model.forecasts, page.run(model.history_query(request)), as_of)
 
-view = tabs.CostView(page, request, groups, totals, series, forecasts, account_labels, chart)
+view = tabs.CostView(page, request, groups, totals, series, forecasts, account_labels,
+                     page.derived(model.service_codes, values_in_range), chart)
 # Not embedded: KPIs, chart, table. Embedded: the chart first, then the controls' summary, KPIs and table.
 with area.body:
     if ctx.shows("kpis"):

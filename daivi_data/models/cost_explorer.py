@@ -10,6 +10,7 @@ formatter (one argument, the amount).
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -17,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from daivi_data import cost_analysis as ca
+from daivi_data.currency import DEFAULT_CURRENCY
 from daivi_data.data_span import anchor_day
 from daivi_data.errors import InvalidRequest
 from daivi_data.queries import Query, billing
@@ -143,8 +145,14 @@ def filter_options(values: pd.DataFrame) -> dict[str, list[str]]:
     out = {}
     for dim, column in OPTION_COLUMNS.items():
         part = values[values[column].notna()].sort_values("cost", ascending=False, kind="mergesort")
-        out[dim] = part[column].astype(str).tolist()
+        out[dim] = list(dict.fromkeys(part[column].astype(str)))
     return out
+
+
+def service_codes(values: pd.DataFrame) -> dict[str, str]:
+    """Service name -> product code (from `billing.dimension_values`): the CUR view's service key."""
+    part = values[values["service_name"].notna() & values["service_code"].notna()]
+    return dict(zip(part["service_name"].astype(str), part["service_code"].astype(str), strict=True))
 
 
 # --- totals, series, forecast -----------------------------------------------------------------
@@ -284,6 +292,11 @@ def breakdown(totals: pd.DataFrame, groups: Groups, group: Dimension, group2: Di
     return Breakdown(table, row_kinds(table, group.label, group2.label if group2 else None), keys)
 
 
+def selection_key(request: CostRequest) -> str:
+    """A table key that changes with what the table shows, so a row selected before a change never carries over."""
+    return "breakdown_" + hashlib.sha1(repr(request).encode()).hexdigest()[:10]
+
+
 def row_kinds(table: pd.DataFrame, label1: str, label2: str | None) -> list[str]:
     """What each row of a breakdown is: a group, the sum of the groups beyond the top N, or the total."""
     last = len(table) - 1
@@ -338,13 +351,9 @@ def row_action(result: Breakdown, row: int, group: Dimension, group2: Dimension 
     state: dict[str, object] = {}
     values: dict[str, str] = {}
     for dim, key in ((group, key1), (group2, key2)):
-        if dim is None or key is None:
-            continue
-        values[dim.name] = key
-        if dim.name == "tag":
-            state.update({"ftag": dim.tag_key, "f_tag": [key], "m_tag": "include"})
-        else:
-            state.update({f"f_{dim.name}": [key], f"m_{dim.name}": "include"})
+        if dim is not None and key is not None and key != ca.OTHERS:
+            values[dim.name] = key
+            state.update(filter_state(dim, key))
     label = " · ".join(str(result.table.iloc[row][d.label]) for d in (group, group2) if d is not None)
     account = values.get("account") or _only_included("account", request.filters)
     service = values.get("service")
@@ -357,10 +366,17 @@ def row_action(result: Breakdown, row: int, group: Dimension, group2: Dimension 
         if service_code:
             cur["service"] = service_code
             what += f", {service}"
-        if request.currency:
+        if request.currency != DEFAULT_CURRENCY:  # the CUR view opens in USD unless told
             cur["currency"] = request.currency
         what += f", billing period {cur['period']}"
     return RowAction(label, state, cur, what)
+
+
+def filter_state(dimension: Dimension, value: str) -> dict[str, object]:
+    """The Filters' widget state (key -> value) that keeps only `value` of `dimension`."""
+    if dimension.name == "tag":
+        return {"ftag": dimension.tag_key, "f_tag": [value], "m_tag": "include"}
+    return {f"f_{dimension.name}": [value], f"m_{dimension.name}": "include"}
 
 
 def _only_included(dimension: str, filters: Sequence[CostFilter]) -> str | None:
@@ -523,7 +539,7 @@ def budget_status(budgets: pd.DataFrame, daily: pd.DataFrame, as_of: dt.date, ac
     recent_start = as_of - dt.timedelta(days=ca.BUDGET_RUN_RATE_DAYS - 1)
     rows, alert, other_currency = [], [], []
     for b in budgets.itertuples():
-        currency = b.currency if isinstance(b.currency, str) and b.currency else "USD"
+        currency = b.currency if isinstance(b.currency, str) and b.currency else DEFAULT_CURRENCY
         scope_value = "" if b.scope_type == "total" else str(b.scope_value)
         costs = scope_daily.get((b.scope_type, scope_value), pd.DataFrame(columns=["usage_date", "currency", "cost"]))
         mine = costs[costs["currency"] == currency]

@@ -299,17 +299,21 @@ GROUP BY GROUPING SETS ((group1, usage_date, account_id), (group1, usage_date, r
 
 
 def dimension_values(scope: CostScope) -> Query:
-    """Every value of every plain dimension in the range (unfiltered), largest cost first: filter options."""
+    """Every value of every plain dimension in the range (unfiltered), largest cost first: filter options.
+
+    A service's rows carry its product code too: the CUR view drills by code.
+    """
     where, params = _where(CostScope(scope.start, scope.end, scope.basis, currency=scope.currency), scope.start, scope.end)
     cost = _cost(scope)
     sql = f"""
-SELECT service_name, account_id, ou, region, usage_type, record_type, SUM(cost) AS cost
+SELECT service_name, service_code, account_id, ou, region, usage_type, record_type, SUM(cost) AS cost
 FROM (
-  SELECT c.service_name, c.account_id, coalesce(a.ou, '{NO_OU}') AS ou, c.region, c.usage_type, c.record_type, {cost} AS cost
+  SELECT c.service_name, c.service_code, c.account_id, coalesce(a.ou, '{NO_OU}') AS ou, c.region, c.usage_type, c.record_type,
+    {cost} AS cost
   FROM {_from(True)}
   WHERE {where}
 ) x
-GROUP BY GROUPING SETS ((service_name), (account_id), (ou), (region), (usage_type), (record_type))
+GROUP BY GROUPING SETS ((service_name, service_code), (account_id), (ou), (region), (usage_type), (record_type))
 """  # noqa: S608
     return make_query("billing.dimension_values", sql, **params)
 

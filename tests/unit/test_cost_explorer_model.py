@@ -126,7 +126,7 @@ def test_a_service_row_opens_in_the_cur_only_with_one_account():
     assert alone.cur_params is None and alone.filter_state["f_service"] == ["Amazon Elastic Compute Cloud"]
     one_account = request(filters=(CostFilter(Dimension("account"), ("111111111111",)),))
     action = model.row_action(result, 0, Dimension("service"), None, one_account, codes)
-    assert action.cur_params == {"period": "2026-11", "account": "111111111111", "service": "AmazonEC2", "currency": "USD"}
+    assert action.cur_params == {"period": "2026-11", "account": "111111111111", "service": "AmazonEC2"}
 
 
 def test_a_tag_row_filters_by_the_tag():
