@@ -178,16 +178,6 @@ def _filter_to_clicked_group(group: Dimension) -> None:
     _filter_to(model.filter_state(group, clicked))
 
 
-def _filter_to_clicked_node(group: Dimension, group2: Dimension) -> None:
-    """A click on a node of the Sankey filters the view to that group (of the level the node is on)."""
-    event = st.session_state.get("cost_chart")
-    points = event.selection.points if event is not None else []
-    level, clicked = (points[0].get("customdata") or (None, None)) if points else (None, None)
-    dimension = group if level == 1 else group2 if level == 2 else None
-    if dimension is not None and clicked and clicked != ca.OTHERS:
-        _filter_to(model.filter_state(dimension, str(clicked)))
-
-
 def draw_chart(v: CostView) -> None:
     r, g, page = v.request, v.groups, v.page
     labels1, labels2 = v.labels_for(r.group), v.labels_for(r.group2)
@@ -204,10 +194,10 @@ def draw_chart(v: CostView) -> None:
     elif view2 == "sankey":
         figure = page.figure(fig.build_sankey_figure, page.derived(model.pair_totals, v.series), g.order1, g.order2, labels1, labels2,
                              r.group.label, r.group2.label)
-        st.plotly_chart(in_currency(figure, v.currency), key="cost_chart", selection_mode="points",
-                        on_select=partial(_filter_to_clicked_node, r.group, r.group2) if page.ctx.shows_everything else "ignore")
+        # Streamlit reports clicks on bars and points, not on Sankey nodes: the rows of the table below are the targets.
+        st.plotly_chart(in_currency(figure, v.currency), key="cost_chart")
         if not page.ctx.embed:
-            st.caption("Click a node to filter the view to it.")
+            st.caption("Select a row of the table below to filter the view to a flow or open it in the CUR drill-down.")
     else:
         figure = page.figure(fig.build_facet_figure, v.series, g.order1, g.order2, labels1, labels2, page.ctx.embed)
         st.plotly_chart(in_currency(figure, v.currency), key="cost_chart")
@@ -224,11 +214,9 @@ def draw_table(v: CostView) -> None:
     if not page.ctx.shows_everything:
         return
     _row_actions(v, result, picked.selection.rows if picked is not None else [])
-    export = st.columns(4)
-    with export[0]:
+    with st.container(horizontal=True, gap="small"):  # buttons as wide as their labels, wrapping when narrow
         csv_download(lambda: model.breakdown_csv(result, r.group.label, g.others_count, r.top_n, fmt.round_money_columns),
                      f"cost-breakdown-{r.start}-{r.end}.csv", "Table as CSV", key="download_table")
-    with export[1]:
         csv_download(lambda: model.series_csv(v.series, r.group, r.group2, fmt.round_money_columns),
                      f"cost-series-{r.granularity}-{r.start}-{r.end}.csv", "Series as CSV", key="download_series")
 

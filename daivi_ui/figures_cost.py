@@ -124,10 +124,7 @@ def build_sankey_figure(totals: pd.DataFrame, order1: list[str], order2: list[st
     fig = go.Figure(go.Sankey(
         arrangement="snap",
         node={"label": [labels1.get(g, g) for g in nodes1] + [labels2.get(g, g) for g in nodes2],
-              "color": [c1[g] for g in nodes1] + [c2[g] for g in nodes2], "pad": 12, "thickness": 14,
-              # (level, group key) of each node: a click on one reports it, and the page filters to it.
-              "customdata": [[1, g] for g in nodes1] + [[2, g] for g in nodes2],
-              "hovertemplate": "%{label}: $%{value:,.2f}<extra></extra>"},
+              "color": [c1[g] for g in nodes1] + [c2[g] for g in nodes2], "pad": 12, "thickness": 14},
         link={"source": [index1[g] for g in frame["group1"]], "target": [index2[g] for g in frame["group2"]],
               "value": frame["cost"].tolist(), "color": [_translucent(c1[g]) for g in frame["group1"]], "hovertemplate": "%{source.label} → %{target.label}: $%{value:,.2f}<extra></extra>"},
     ))

@@ -571,8 +571,9 @@ def budget_status(budgets: pd.DataFrame, daily: pd.DataFrame, as_of: dt.date, ac
             "scope_value": account_labels.get(str(b.scope_value), b.scope_value) if b.scope_type == "account" else b.scope_value,
         })
         alert.append(not elsewhere and (went_over is not None or bool(rows[-1]["overrun_date"])))
-    table = pd.DataFrame(rows, columns=["budget_name", "pct_used", "actual", "monthly_limit", "currency", "projected",
-                                        "over_since", "overrun_date", "status", "scope_type", "scope_value"])
+    # The words that matter first (a narrow table still shows them), the figures behind them after.
+    table = pd.DataFrame(rows, columns=["budget_name", "pct_used", "status", "actual", "monthly_limit", "currency", "projected",
+                                        "over_since", "overrun_date", "scope_type", "scope_value"])
     order = table["pct_used"].fillna(-1.0).sort_values(ascending=False, kind="mergesort").index
     return BudgetStatus(table.loc[order].reset_index(drop=True), [alert[i] for i in order], other_currency)
 

@@ -231,3 +231,12 @@ def test_budgets_say_the_day_they_went_over_in_their_own_currency():
     assert alert == {"prod": True, "core": True, "all": False, "ec2-eur": False}
     assert not status.table.isna().any().any() or status.table["pct_used"].notna().all()
     assert "None" not in status.table.astype(str).to_string()
+
+
+def test_a_pair_with_others_comes_after_the_named_pairs_however_large():
+    frame = pd.DataFrame([("EC2", "us-east-1", 5.0, 1.0), ("S3", "eu-west-1", 4.0, 0.0), ("RDS", "ap-south-1", 4.0, 0.0)],
+                         columns=["group1", "group2", "cost", "previous"])
+    result = model.breakdown(frame, model.group_totals(frame, 1, True), Dimension("service"), Dimension("region"), {}, {})
+    assert result.kinds == ["group", "others", "total"]
+    assert result.keys[1] == (ca.OTHERS, ca.OTHERS) and result.table["Cost"].iloc[1] == pytest.approx(8.0)
+    assert model.row_action(result, 1, Dimension("service"), Dimension("region"), request(), {}) is None
