@@ -216,9 +216,10 @@ def draw_table(v: CostView) -> None:
     _row_actions(v, result, picked.selection.rows if picked is not None else [])
     with st.container(horizontal=True, gap="small"):  # buttons as wide as their labels, wrapping when narrow
         csv_download(lambda: model.breakdown_csv(result, r.group.label, g.others_count, r.top_n, fmt.round_money_columns),
-                     f"cost-breakdown-{r.start}-{r.end}.csv", "Table as CSV", key="download_table")
+                     f"cost-breakdown-{r.start}-{r.end}.csv", "Table as CSV", key="download_table", currency=r.currency)
         csv_download(lambda: model.series_csv(v.series, r.group, r.group2, fmt.round_money_columns),
-                     f"cost-series-{r.granularity}-{r.start}-{r.end}.csv", "Series as CSV", key="download_series")
+                     f"cost-series-{r.granularity}-{r.start}-{r.end}.csv", "Series as CSV", key="download_series",
+                     currency=r.currency)
 
 
 def _row_actions(v: CostView, result: model.Breakdown, rows: list[int]) -> None:
