@@ -362,3 +362,33 @@ def test_over_budget_rows_say_the_day_they_went_over(run_page, raw_duckdb, data_
             assert row["over_since"] == format_day(over), budget.budget_name
             assert row["status"].startswith(f"Over budget since {format_day(over)}")
     assert checked or table["overrun_date"].ne("").any()  # the demo's budgets are over, or projected over
+
+
+@pytest.fixture
+def on_eur_budget(small_lakehouse, tmp_path, monkeypatch):
+    """A copy of the small lakehouse whose EC2 budget is in EUR while every cost is in USD."""
+    import shutil
+
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    copy = tmp_path / "lh"
+    shutil.copytree(small_lakehouse, copy)
+    path = copy / "daivi_billing" / "budgets" / "part-00000.parquet"
+    table = pq.read_table(path)
+    ec2 = pc.equal(table["scope_value"], "AmazonEC2")
+    table = table.set_column(table.schema.get_field_index("currency"), "currency", pc.if_else(ec2, "EUR", table["currency"]))
+    pq.write_table(table, path)
+    monkeypatch.setenv("DAIVI_LAKEHOUSE_PATH", str(copy))
+    return table.filter(ec2)["budget_name"][0].as_py()
+
+
+def test_a_budget_in_another_currency_is_not_compared_with_dollars(run_page, on_eur_budget):
+    at = open_explorer(run_page, "finance", tab="Budgets")
+    table = next(d.value for d in at.dataframe if "monthly_limit" in d.value.columns)
+    eur = table[table["budget_name"] == on_eur_budget].iloc[0]
+    assert eur["currency"] == "EUR"
+    assert eur["status"] == "Not compared: the budget is in EUR, its costs are in USD"
+    assert eur["actual"] == 0.0 and eur["over_since"] == "" and eur["overrun_date"] == ""
+    assert set(table.loc[table["budget_name"] != on_eur_budget, "currency"]) == {"USD"}
+    assert f"not compared (no exchange rate is assumed): {on_eur_budget}" in page_text(at)
