@@ -186,6 +186,11 @@ def _with_parts(tree: exp.Expression, **parts: exp.Expression) -> exp.Expression
     return tree.transform(swap)
 
 
+# Building and printing a query's tree costs milliseconds, every rerun of a page: a query built for
+# the same (hashable, frozen) arguments is the same `Query`, so it is built once.
+_built_once = lru_cache(maxsize=512)
+
+
 def _tree(template: str, **parts: exp.Expression) -> exp.Select:
     return _with_parts(_parsed(template), **parts)
 
@@ -253,6 +258,7 @@ def _cost(basis: str) -> exp.Expression:
     return _parsed(require_identifier(basis, COST_BASES, "Cost basis"))
 
 
+@_built_once
 def group_totals(scope: CostScope, group: Dimension, group2: Dimension | None, compare_start: dt.date, compare_end: dt.date) -> Query:
     """Cost per group (and second-level group) in the range and in the comparison period.
 
@@ -276,6 +282,7 @@ GROUP BY 1
     return make_query("billing.group_totals", sql, **params)
 
 
+@_built_once
 def cost_series(scope: CostScope, granularity: str, group: Dimension, keep: tuple[str, ...],
                 group2: Dimension | None = None, keep2: tuple[str, ...] = ()) -> Query:
     """Cost per period and group over the range; groups outside `keep` are summed as 'Others'.
@@ -310,6 +317,7 @@ ORDER BY 1
     return make_query("billing.cost_series", sql, **params)
 
 
+@_built_once
 def daily_totals(scope: CostScope) -> Query:
     """Total cost per day over the scope's range (the forecast's history)."""
     where, params = _where(scope, scope.start, scope.end)
@@ -323,6 +331,7 @@ ORDER BY 1
     return make_query("billing.daily_totals", sql, **params)
 
 
+@_built_once
 def daily_by_group(scope: CostScope, group: Dimension) -> Query:
     """Usage cost per day and group over the scope's range (the anomaly detector's input)."""
     where, params = _where(scope, scope.start, scope.end)
@@ -336,6 +345,7 @@ GROUP BY 1, 2
     return make_query("billing.daily_by_group", sql, **params)
 
 
+@_built_once
 def anomaly_details(scope: CostScope, group: Dimension, groups: tuple[str, ...]) -> Query:
     """Daily usage cost of the given groups per account, region and usage type: what drove an anomaly.
 
@@ -357,6 +367,7 @@ GROUP BY GROUPING SETS ((group1, usage_date, account_id), (group1, usage_date, r
     return make_query("billing.anomaly_details", sql, **params)
 
 
+@_built_once
 def dimension_values(scope: CostScope) -> Query:
     """Every value of every plain dimension in the range (unfiltered), largest cost first: filter options.
 
@@ -396,6 +407,7 @@ ORDER BY 1
     return make_query("billing.tag_keys", sql, periods=billing_periods_between(start, end), start_date=start, end_date=end)
 
 
+@_built_once
 def tag_values(start: dt.date, end: dt.date, tag_key: str) -> Query:
     """Values of one tag key in the range (untagged rows as '(untagged)'), largest cost first."""
     sql = _sql("""
@@ -439,6 +451,7 @@ ORDER BY 2 DESC
 """, periods=billing_periods_between(start, end), start_date=start, end_date=end)
 
 
+@_built_once
 def budget_scope_costs(as_of: dt.date, basis: str, run_rate_days: int, currency: str | None = None) -> Query:
     """Month-to-date cost per account, OU, service and in total, and over the last `run_rate_days` days (in `currency`)."""
     month_start = as_of.replace(day=1)
@@ -464,6 +477,7 @@ GROUP BY GROUPING SETS ((account_id), (ou), (service_code), ())
                       start_date=first, end_date=as_of, **extra)
 
 
+@_built_once
 def budget_daily_costs(as_of: dt.date, basis: str, run_rate_days: int) -> Query:
     """Daily cost per account, OU, service and in total, per currency, from the earlier of the month's first
     day and the run-rate window's through `as_of`: when a budget went over, in the budget's own currency."""
