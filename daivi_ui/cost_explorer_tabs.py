@@ -194,10 +194,8 @@ def draw_chart(v: CostView) -> None:
     elif view2 == "sankey":
         figure = page.figure(fig.build_sankey_figure, page.derived(model.pair_totals, v.series), g.order1, g.order2, labels1, labels2,
                              r.group.label, r.group2.label)
-        # Streamlit reports clicks on bars and points, not on Sankey nodes: the rows of the table below are the targets.
+        # Streamlit reports clicks on bars and points, not on Sankey nodes: the table's rows below are the targets.
         st.plotly_chart(in_currency(figure, v.currency), key="cost_chart")
-        if not page.ctx.embed:
-            st.caption("Select a row of the table below to filter the view to a flow or open it in the CUR drill-down.")
     else:
         figure = page.figure(fig.build_facet_figure, v.series, g.order1, g.order2, labels1, labels2, page.ctx.embed)
         st.plotly_chart(in_currency(figure, v.currency), key="cost_chart")
