@@ -463,7 +463,7 @@ def test_interrupted_build_leaves_no_target(tmp_path):
     with pytest.raises(Boom):
         build_demo_lakehouse(out, scale="small", seed=SEED, end_date=END, progress=_fail_midway)
     assert not out.exists()
-    assert list(tmp_path.iterdir()) == []
+    assert [p.name for p in tmp_path.iterdir()] == [".lake.write.lock"]  # the writer's lock file only: no staging folder
 
 
 def test_interrupted_rebuild_keeps_the_previous_lakehouse(tmp_path):
@@ -475,7 +475,7 @@ def test_interrupted_rebuild_keeps_the_previous_lakehouse(tmp_path):
         build_demo_lakehouse(out, scale="small", seed=SEED, end_date=END, progress=_fail_midway)
     assert json.loads((out / "manifest.json").read_text()) == {"previous": True}
     assert (out / "daivi_cur" / "marker").read_text() == "old"
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["lake"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".lake.write.lock", "lake"]  # no staging folder left
 
 
 def test_unknown_scale_is_refused(tmp_path):
