@@ -42,8 +42,8 @@ SCALES: dict[str, Scale] = {
     "large": Scale(factor=64.0, months=13, snapshots=90, event_days=90, events_per_day=250_000),
 }
 
-# Columns of the CUR contract the generator has no source for: only some exports carry them.
-CUR_SOURCE_ONLY: tuple[str, ...] = ()
+# Columns of the CUR contract the generator has no source for: only some exports carry them (FOCUS EffectiveCost).
+CUR_SOURCE_ONLY: tuple[str, ...] = ("effective_cost",)
 
 
 def default_end_date() -> dt.date:

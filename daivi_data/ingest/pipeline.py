@@ -391,7 +391,7 @@ def _check_events(con: duckdb.DuckDBPyConnection, stg: str, valid: str, report: 
 
 
 def _check_cur(con: duckdb.DuckDBPyConnection, stg: str, valid: str, report: ImportReport, options: ImportOptions) -> str:
-    """Duplicates across files, mixed currencies, rows billed in another period, FOCUS effective-cost gaps."""
+    """Duplicates across files, mixed currencies, rows billed in another period."""
     # MIN <> MAX rather than COUNT(DISTINCT ...): plain aggregates spill to disk, per-group sets do not.
     dup = _rows(con, f"""
         SELECT COUNT(*), SUM(n - 1), MIN(_dup_key)
@@ -432,13 +432,6 @@ def _check_cur(con: duckdb.DuckDBPyConnection, stg: str, valid: str, report: Imp
     if own:
         report.warnings.append(f"{own:,} line item(s) have a usage date in another month than their own billing period "
                                "(kept in the period that billed them; Cost Explorer shows them on their usage day).")
-    has_gap = "_effective_gap" in {r[0] for r in _rows(con, f"DESCRIBE SELECT * FROM {stg}")}
-    if has_gap:
-        n, s = _rows(con, f"SELECT COUNT(*), SUM(_effective_gap) FROM {stg} WHERE {where_valid} AND ABS(_effective_gap) > 1e-9")[0]
-        if n:
-            report.warnings.append(
-                f"{n:,} FOCUS row(s) have an EffectiveCost different from BilledCost without a commitment discount "
-                f"(EffectiveCost - BilledCost = {s:,.6f} in total); CUR's amortized basis counts their BilledCost.")
     return valid
 
 

@@ -5,10 +5,12 @@ Explorer all read these; the semantics follow the CUR 2.0 user guide and the
 CUDOS dashboards:
 
 - unblended: `line_item_unblended_cost` as invoiced;
-- amortized (effective): usage covered by a Savings Plan at its SP effective
-  cost, RI-covered usage at the reservation effective cost, unused RI/SP
-  commitment on the fee lines, and the fee lines that amortization spreads
-  (SP negation, SP/RI upfront fees) at zero;
+- amortized (effective): the export's own effective cost of the line item when
+  it has one (`effective_cost`: FOCUS EffectiveCost, which a FOCUS file sets on
+  every row, with or without a commitment); otherwise CUR's formula: usage
+  covered by a Savings Plan at its SP effective cost, RI-covered usage at the
+  reservation effective cost, unused RI/SP commitment on the fee lines, and the
+  fee lines that amortization spreads (SP negation, SP/RI upfront fees) at zero;
 - net: `line_item_net_unblended_cost` (after discounts), unblended where absent;
 - public on-demand (list): what the usage would cost at public prices, without
   commitments (fee, negation and upfront lines at zero; tax, credits and
@@ -18,7 +20,8 @@ CUDOS dashboards:
 from __future__ import annotations
 
 UNBLENDED_COST_SQL = "COALESCE(line_item_unblended_cost, 0)"
-AMORTIZED_COST_SQL = """CASE line_item_line_item_type
+# CUR 2.0's amortized cost of a line item, from its RI and Savings Plan columns.
+CUR_AMORTIZED_COST_SQL = """CASE line_item_line_item_type
       WHEN 'SavingsPlanCoveredUsage' THEN COALESCE(savings_plan_savings_plan_effective_cost, 0)
       WHEN 'SavingsPlanRecurringFee' THEN COALESCE(savings_plan_total_commitment_to_date, 0) - COALESCE(savings_plan_used_commitment, 0)
       WHEN 'SavingsPlanNegation' THEN 0
@@ -27,6 +30,7 @@ AMORTIZED_COST_SQL = """CASE line_item_line_item_type
       WHEN 'RIFee' THEN COALESCE(reservation_unused_amortized_upfront_fee_for_billing_period, 0) + COALESCE(reservation_unused_recurring_fee, 0)
       WHEN 'Fee' THEN CASE WHEN COALESCE(reservation_reservation_a_r_n, '') <> '' THEN 0 ELSE COALESCE(line_item_unblended_cost, 0) END
       ELSE COALESCE(line_item_unblended_cost, 0) END"""
+AMORTIZED_COST_SQL = f"""COALESCE(effective_cost, {CUR_AMORTIZED_COST_SQL})"""
 NET_COST_SQL = "COALESCE(line_item_net_unblended_cost, line_item_unblended_cost, 0)"
 PUBLIC_COST_SQL = """CASE
       WHEN line_item_line_item_type IN ('Usage', 'DiscountedUsage', 'SavingsPlanCoveredUsage')
@@ -53,7 +57,7 @@ COST_BASIS_SOURCES: dict[str, dict[str, str]] = {
     },
     "FOCUS": {
         "unblended": "BilledCost",
-        "amortized": "EffectiveCost of commitment rows, BilledCost elsewhere",
+        "amortized": "EffectiveCost",
         "net": "BilledCost",
         "public": "ListCost",
     },

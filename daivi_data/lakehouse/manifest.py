@@ -2,7 +2,7 @@
 
 Every manifest holds:
 
-- `format`: the layout version (FORMAT); a lakehouse of an
+- `format`: the layout version (FORMAT). 2 added `daivi_cur.cur.effective_cost`; a lakehouse of an
   older format must be rebuilt or imported again, not merged into;
 - `kind`: "demo" or "import"; `generated_at`: when it was written (UTC, ISO 8601 with Z);
 - `tables`: per table `rows`, `bytes`, `partitions`, `min_partition`, `max_partition`, from the files.
@@ -21,7 +21,7 @@ import pyarrow.parquet as pq
 
 from daivi_data.lakehouse.layout import MANIFEST, TABLES, catalog_table, partitions, table_dir
 
-FORMAT = 1
+FORMAT = 2
 KINDS = ("demo", "import")
 
 
@@ -37,6 +37,12 @@ def format_of(manifest: dict) -> int:
     """The layout version a manifest says its lakehouse has (imports before version 2 wrote none: 1)."""
     value = manifest.get("format", 1)
     return value if isinstance(value, int) else 1
+
+
+def is_outdated(manifest: dict) -> bool:
+    """True for a manifest a lakehouse writer (demo build or import) wrote in an older layout: its tables
+    lack columns the queries read. A manifest without a `kind` was not written by a writer (a test's own)."""
+    return manifest.get("kind") in KINDS and format_of(manifest) < FORMAT
 
 
 def now_utc() -> str:

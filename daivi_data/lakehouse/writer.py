@@ -31,7 +31,7 @@ import duckdb
 
 from daivi_data.errors import DaiviError
 from daivi_data.lakehouse.layout import MANIFEST, MERGE_KEYS, catalog_table, partition_folder, partitions, table_dir
-from daivi_data.lakehouse.manifest import FORMAT, format_of, read_manifest, write_manifest
+from daivi_data.lakehouse.manifest import FORMAT, format_of, is_outdated, read_manifest, write_manifest
 from daivi_data.lakehouse.sql import ident, lit
 
 PARQUET_OPTIONS = "FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880"
@@ -61,8 +61,9 @@ def check_target(out: Path) -> None:
 
 def check_mergeable(previous: Path) -> None:
     """A merge links the previous files in as they are: they must have the current layout."""
-    found = format_of(read_manifest(previous))
-    if found < FORMAT:
+    manifest = read_manifest(previous)
+    if is_outdated(manifest) or format_of(manifest) > FORMAT:
+        found = format_of(manifest)
         raise LakehouseError(
             f"The lakehouse at {previous} has layout version {found}; this version writes {FORMAT}, so new and "
             "previous files would not match. Import every source again without --merge (or rebuild the demo).")
