@@ -83,3 +83,14 @@ def test_the_cost_formulas_have_one_home():
     assert lakehouse.BILLING_COST_COLUMNS["amortized_cost"] is lakehouse.AMORTIZED_COST_SQL
     assert set(billing.COST_BASES.values()) == {f"c.{column}" for column in lakehouse.BILLING_COST_COLUMNS}
     assert lakehouse.COST_BASIS_SOURCES["FOCUS"]["amortized"] == "EffectiveCost"
+
+
+def test_the_importers_and_the_format_stand_without_the_demo_and_the_queries():
+    """`ingest` writes through `lakehouse` alone: neither imports the demo generator, the queries or the UI."""
+    import subprocess
+    import sys
+
+    code = ("import sys, daivi_data.ingest, daivi_data.ingest.__main__, daivi_data.ingest.s3, daivi_data.lakehouse; "
+            "print(sorted(m for m in sys.modules if m.startswith(('daivi_data.demo', 'daivi_data.queries', 'daivi_ui', 'streamlit'))))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=60, check=True)
+    assert done.stdout.strip() == "[]"
