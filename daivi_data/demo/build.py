@@ -22,7 +22,17 @@ from daivi_data.demo import billing, cur, inventory, splunk
 from daivi_data.demo.fleet import GROWTH_PER_MONTH, Fleet, build_fleet, day_date, epoch_day, expected_daily_cost
 from daivi_data.demo.org import ACCOUNTS, PAYMENTS_ACCOUNT_IDS
 from daivi_data.lakehouse import ACCOUNTS as ACCOUNTS_TABLE
-from daivi_data.lakehouse import BUDGETS, COST_DAILY, CUR, EVENTS, RESOURCES, LakehouseWriter, catalog_table, stored_select
+from daivi_data.lakehouse import (
+    BUDGETS,
+    COST_DAILY,
+    CUR,
+    EVENTS,
+    RESOURCES,
+    SOURCE_ONLY_COLUMNS,
+    LakehouseWriter,
+    catalog_table,
+    stored_select,
+)
 
 Progress = Callable[[float, str], None]
 
@@ -42,8 +52,6 @@ SCALES: dict[str, Scale] = {
     "large": Scale(factor=64.0, months=13, snapshots=90, event_days=90, events_per_day=250_000),
 }
 
-# Columns of the CUR contract the generator has no source for: only some exports carry them (FOCUS EffectiveCost).
-CUR_SOURCE_ONLY: tuple[str, ...] = ("effective_cost",)
 
 
 def default_end_date() -> dt.date:
@@ -59,8 +67,7 @@ class _Writer:
         self.root = writer.tmp
 
     def write(self, table: str, inner_sql: str, order_by: str | None = None, partition: str | None = None) -> int:
-        absent = CUR_SOURCE_ONLY if table == CUR else ()
-        select = stored_select(catalog_table(table), inner_sql, order_by, absent)
+        select = stored_select(catalog_table(table), inner_sql, order_by, SOURCE_ONLY_COLUMNS.get(table, ()))
         return self.writer.write_partition(self.con, table, select, partition)
 
 

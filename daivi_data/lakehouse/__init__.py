@@ -27,6 +27,7 @@ from daivi_data.lakehouse.layout import (
     MANIFEST,
     MERGE_KEYS,
     RESOURCES,
+    SOURCE_ONLY_COLUMNS,
     TABLES,
     catalog_table,
     table_relation_sql,
@@ -37,9 +38,9 @@ from daivi_data.lakehouse.sql import catalog_select, duck_type, ident, lit, stor
 from daivi_data.lakehouse.writer import Carried, LakehouseError, LakehouseWriter, check_mergeable, check_target
 
 __all__ = [
-    "ACCOUNTS", "AMORTIZED_COST_SQL", "BILLING_COST_COLUMNS", "BUDGETS", "COST_BASIS_SOURCES", "COST_DAILY", "CUR",
-    "EVENTS", "FORMAT", "MANIFEST", "MERGE_KEYS", "NET_COST_SQL", "PUBLIC_COST_SQL", "RESOURCES", "SERVICE_NAMES", "TABLES",
-    "UNBLENDED_COST_SQL", "Carried", "LakehouseError", "LakehouseWriter", "accounts_from_billing_sql", "accounts_sql",
-    "catalog_select", "catalog_table", "check_mergeable", "check_target", "cost_daily_sql", "duck_type",
-    "empty_budgets_sql", "ident", "lit", "read_manifest", "stored_select", "table_relation", "table_relation_sql",
+    "ACCOUNTS", "AMORTIZED_COST_SQL", "BILLING_COST_COLUMNS", "BUDGETS", "COST_BASIS_SOURCES", "COST_DAILY", "CUR", "EVENTS",
+    "FORMAT", "MANIFEST", "MERGE_KEYS", "NET_COST_SQL", "PUBLIC_COST_SQL", "RESOURCES", "SERVICE_NAMES", "SOURCE_ONLY_COLUMNS",
+    "TABLES", "UNBLENDED_COST_SQL", "Carried", "LakehouseError", "LakehouseWriter", "accounts_from_billing_sql", "accounts_sql",
+    "catalog_select", "catalog_table", "check_mergeable", "check_target", "cost_daily_sql", "duck_type", "empty_budgets_sql",
+    "ident", "lit", "read_manifest", "stored_select", "table_relation", "table_relation_sql",
 ]

@@ -29,6 +29,9 @@ TABLES = (CUR, COST_DAILY, ACCOUNTS, BUDGETS, RESOURCES, EVENTS)
 # merging it must not drop the other accounts' (or regions') resources of that day. Other tables
 # replace whole partitions (a CUR export holds every account of its billing period).
 MERGE_KEYS: dict[str, tuple[str, ...]] = {RESOURCES: ("account_id", "region")}
+# Columns of the contract that only some sources carry, beyond what CUR 2.0 itself has: the demo
+# generator writes them NULL, and a CUR 2.0 export of the lakehouse leaves them out.
+SOURCE_ONLY_COLUMNS: dict[str, tuple[str, ...]] = {CUR: ("effective_cost",)}  # FOCUS EffectiveCost
 
 
 def catalog_table(qualified: str) -> catalog.Table:
