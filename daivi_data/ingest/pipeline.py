@@ -32,7 +32,8 @@ from daivi_data.ingest._sql import ident, lit, reader_sql
 from daivi_data.ingest.detect import FORMAT_TITLES, SourceFile, detect_sources
 from daivi_data.ingest.report import REJECT_SAMPLE_ROWS, ImportFailed, ImportReport, RejectedRows, SourceSummary, TableSummary
 from daivi_data.lakehouse import ACCOUNTS, BUDGETS, COST_DAILY, CUR, EVENTS, MANIFEST, RESOURCES, TABLES, LakehouseError, LakehouseWriter
-from daivi_data.lakehouse.layout import partitions
+from daivi_data.lakehouse.layout import partitions, table_dir
+from daivi_data.lakehouse.manifest import now_utc
 
 log = logging.getLogger(__name__)
 
@@ -180,7 +181,7 @@ def _derive_billing(con: duckdb.DuckDBPyConnection, writer: LakehouseWriter, by_
             _carry_over(con, writer, previous, COST_DAILY, report)
     source = CUR if CUR in by_table else COST_DAILY
     accounts = (lakehouse.accounts_sql if source == CUR else lakehouse.accounts_from_billing_sql)(_table_relation(writer, source))
-    old_accounts = previous / "daivi_billing" / "accounts" if previous is not None else None
+    old_accounts = table_dir(previous, ACCOUNTS) if previous is not None else None
     if old_accounts is not None and old_accounts.is_dir():
         old = f"read_parquet({lit(str(old_accounts / '*.parquet'))})"
         added = f"SELECT * FROM ({accounts}) WHERE account_id NOT IN (SELECT account_id FROM {old})"
@@ -208,7 +209,7 @@ def _manifest_fields(report: ImportReport, previous: Path | None, options: Impor
     record of fetched sources (`source_state`) for the sources it did not fetch again.
     """
     before = lakehouse.read_manifest(previous) if previous is not None else {}
-    now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    now = now_utc()  # the manifest's own time format
     origin = options.origin or ", ".join(sorted({s.path for s in report.sources}))
     refreshed = dict(before.get("refreshed", {})) if previous is not None else {}
     for table in tables:
