@@ -129,6 +129,14 @@ class Pattern:
         parts = [escape_like(s.lower() if lower else s) for s in self.segments]
         return "%".join(parts)
 
+    def contained_regexp(self) -> str:
+        """A regular expression found anywhere in a text, in any case: the segments literal, wildcards as `.*`.
+
+        `(?is)` (any case; `.` also matches a newline, as LIKE's `%` does) and backslash-escaped
+        punctuation mean the same in RE2 (DuckDB) and in Java syntax (Athena's Joni).
+        """
+        return "(?is)" + ".*".join(re.escape(s) for s in self.segments)
+
 
 @dataclass(frozen=True)
 class Term:
@@ -426,7 +434,9 @@ class _Compiler:
 
     def compile(self, node: Node) -> str:
         if isinstance(node, Term):
-            return self.like("lower(message)", "%" + node.pattern.like(lower=True) + "%")
+            # A case-insensitive regular expression over the message as stored: DuckDB (RE2) reads each
+            # message once, about twice as fast as lowering it for LIKE; Athena runs it as well.
+            return f"regexp_like(message, {self.bind(node.pattern.contained_regexp())})"
         if isinstance(node, Compare):
             return self.compare(node)
         if isinstance(node, Not):

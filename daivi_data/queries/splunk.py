@@ -277,6 +277,63 @@ def top_values_by_field(f: EventFilter, fields: tuple[str, ...] | list[str], lim
     )
 
 
+TIMELINE_PART = "_timeline"  # the overview's rows for the timeline (field names never start with "_")
+
+
+def search_overview(f: EventFilter, split_field: str, bucket_s: int, fields: tuple[str, ...] | list[str],
+                    limit: int = TOP_VALUES_LIMIT) -> Query:
+    """The count, first and last event, timeline and Fields panel of a search, in one scan of the matching events.
+
+    Rows with `part` = TIMELINE_PART are `timeline`'s (bucket, value, events; first/last event per row);
+    the others are `top_values_by_field`'s (part = the field). A message search is the costly part of a
+    query (every message read and matched); one scan with GROUPING SETS does it once instead of three times.
+    """
+    names = list(dict.fromkeys(lookup_field(name).name for name in fields))
+    split_column = _facet_column(split_field)
+    columns = [_facet_column(name) for name in names]
+    facets = "".join(f", CAST({c} AS VARCHAR) AS f{i}" for i, c in enumerate(columns))
+    parts = " ".join(f"WHEN GROUPING(f{i}) = 0 THEN {sql_constant(n)}" for i, n in enumerate(names))
+    values = "".join(f", f{i}" for i in range(len(columns)))  # only the grouped column is non-NULL
+    sets = "".join(f", (f{i})" for i in range(len(columns)))
+    timeline_part = sql_constant(TIMELINE_PART)
+    return make_query(
+        "splunk.search_overview",
+        f"""
+        SELECT part, bucket, CASE WHEN part = {timeline_part} AND series_rank > {MAX_SERIES} THEN {_OTHER_SQL} ELSE value END AS value,
+               CAST(SUM(events) AS BIGINT) AS events, MIN(first_event) AS first_event, MAX(last_event) AS last_event,
+               MAX(distinct_values) AS distinct_values, MAX(events_with_field) AS events_with_field
+        FROM (
+          SELECT part, bucket, value, events, first_event, last_event,
+                 COUNT(*) OVER (PARTITION BY part) AS distinct_values,
+                 CAST(SUM(events) OVER (PARTITION BY part) AS BIGINT) AS events_with_field,
+                 ROW_NUMBER() OVER (PARTITION BY part ORDER BY events DESC, value) AS value_rank,
+                 DENSE_RANK() OVER (PARTITION BY part ORDER BY series_events DESC, value) AS series_rank
+          FROM (
+            SELECT part, bucket, value, events, first_event, last_event,
+                   SUM(events) OVER (PARTITION BY part, value) AS series_events
+            FROM (
+              SELECT CASE WHEN GROUPING(series) = 0 THEN {timeline_part} {parts} END AS part,
+                     bucket, COALESCE(series{values}) AS value,
+                     COUNT(*) AS events, MIN(event_time) AS first_event, MAX(event_time) AS last_event
+              FROM (
+                SELECT event_time, {_bucket_expr(f.time_range, bucket_s)} AS bucket,
+                       COALESCE(CAST({split_column} AS VARCHAR), {_NONE_VALUE_SQL}) AS series{facets}
+                FROM daivi_splunk.events
+                WHERE {f.where()}
+              ) AS matched
+              GROUP BY GROUPING SETS ((bucket, series){sets})
+            ) AS counted
+            WHERE value IS NOT NULL
+          ) AS per_series
+        ) AS ranked
+        WHERE part = {timeline_part} OR value_rank <= {_count(limit, "limit")}
+        GROUP BY 1, 2, 3
+        ORDER BY 1, 2, 4 DESC, 3
+        """,  # noqa: S608
+        **f.params(),
+    )
+
+
 def events_page(f: EventFilter, columns: tuple[str, ...] | list[str], limit: int = PAGE_SIZE, offset: int = 0) -> Query:
     """Matching events, newest first: the chosen columns (always with event_time and host) for one page."""
     chosen = [c for c in columns if c in EVENT_COLUMNS]
@@ -404,6 +461,6 @@ def inventory_hosts(snapshot: dt.date, hosts: list[str]) -> Query:
 __all__ = [
     "DEFAULT_EVENT_COLUMNS", "EVENT_COLUMNS", "EXPORT_MAX_ROWS", "FIELDS", "MAX_PAGED_ROWS", "MAX_RANGE_DAYS", "PAGE_SIZE",
     "RELATIVE_RANGES", "STATS", "EventFilter", "TimeRange", "auto_bucket_seconds", "bounded_range", "error_rate",
-    "event_summary", "events_page", "inventory_hosts", "newest_event_time", "relative_range", "stats_table",
+    "event_summary", "events_page", "search_overview", "inventory_hosts", "newest_event_time", "relative_range", "stats_table",
     "stats_timechart", "timeline", "top_values",
 ]

@@ -1,0 +1,1 @@
+"""Page models: one pure, Streamlit-free module per view (request -> queries -> results)."""
