@@ -37,6 +37,26 @@ MAX_DEPTH = 32
 LIKE_ESCAPE = "\\"
 
 
+# The language as its users read it (the search box's help).
+SEARCH_HELP = """
+**Search language** (Splunk-like; every value is matched literally, never pasted into SQL):
+
+| you type | matches |
+|---|---|
+| `timeout` | the message contains *timeout* (any case) |
+| `"connection reset"` | the phrase in the message |
+| `time*out` | `*` is a wildcard, in words and in field values |
+| `host=web-01` / `host!=web-01` | a field equals / differs (text fields in any case; `!=` needs the field present) |
+| `status>=500`, `duration>1000` | numeric comparisons `= != < <= > >=` on status, bytes, duration |
+| `status=5*`, `path="/api/*/orders"` | wildcards in values; quote values with spaces or `=` |
+| `NOT index=security` | negation (also matches events without the field) |
+| `a OR b`, `(a OR b) c`, `a AND b` | OR, parentheses; terms side by side mean AND |
+
+Fields: index, sourcetype, source, host, account, severity, method, path, status, bytes, duration, user,
+client_ip (or ip), message. Operators are upper case (`AND OR NOT`); a backslash makes the next character literal.
+"""
+
+
 class SearchSyntaxError(InvalidRequest):
     """A search that does not parse or names something unknown; `position` is 1-based (None: whole search)."""
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import pandas as pd
@@ -29,11 +30,29 @@ DEFAULT_SPLIT = "severity"
 TABS = ("Events", "Stats", "Error rate")
 # Average and percentile need a number: numeric fields first in the "Of field" choice.
 NUMERIC_FIRST_FIELDS = (*sl.NUMERIC_FIELDS, *(f for f in sl.FACET_FIELDS if f not in sl.NUMERIC_FIELDS))
+HELP = {
+    "range": "The last 15 minutes to 7 days, or a custom absolute range. All times are UTC.",
+    "anchor": "Newest event: count back from the newest event (exports lag: the demo data ends yesterday). Now: from the current time.",
+    "export": f"Exports at most {q.EXPORT_MAX_ROWS:,} events, newest first. Narrow the search for older ones.",
+    "stat": "Count of events, distinct count, average or 95th percentile.",
+    "of": "Average and 95th percentile need a numeric field: status, bytes or duration (ms).",
+}
 
 
 def ceil_minute(t: dt.datetime) -> dt.datetime:
     """The next whole minute after `t` (a range ending there includes `t`)."""
     return t.replace(second=0, microsecond=0) + dt.timedelta(minutes=1)
+
+
+def whole_minutes(start: dt.datetime, end: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
+    """A span selected on the timeline, widened to whole minutes (the From/To inputs step by the minute)."""
+    return start.replace(second=0, microsecond=0), ceil_minute(end - dt.timedelta(microseconds=1))
+
+
+def newest_of(rows: pd.DataFrame) -> dt.datetime | None:
+    """The newest event time from `splunk.newest_event_time` (None: the role sees no event)."""
+    newest = rows["newest"].iloc[0]
+    return None if pd.isna(newest) else pd.Timestamp(newest).to_pydatetime()
 
 
 def is_url_datetime(text: str) -> bool:
@@ -105,6 +124,17 @@ def hidden_indexes_asked_for(search: str, row_filter: str | None) -> list[str]:
     """The hidden indexes a search names (`index=security`): the page says the role cannot read them."""
     return [i for i in indexes_hidden_by(row_filter)
             if re.search(rf"\bindex\s*=\s*\"?{re.escape(i)}\b", search or "", flags=re.IGNORECASE)]
+
+
+def hidden_index_notice(role: str, hidden: list[str]) -> str:
+    return (f"Your role (`{role}`) cannot read the **{', '.join(hidden)}** index: its events are never counted here. "
+            "Ask the data platform team if you need them.")
+
+
+def inventory_hosts_query(snapshot: str | None, hosts: list[str], known: Iterable[str] = ()) -> Query | None:
+    """Which of `hosts` (not already `known`) are resources of the inventory snapshot; None when there is nothing to ask."""
+    hosts = [h for h in hosts if h and h not in set(known)]
+    return q.inventory_hosts(dt.date.fromisoformat(snapshot), hosts) if hosts and snapshot else None
 
 
 def no_match_hint(newest: dt.datetime | None, tr: q.TimeRange) -> str:
@@ -221,6 +251,14 @@ def events_table(page: pd.DataFrame, inventory_urls: dict[str, str]) -> pd.DataF
     return table
 
 
+def column_order(shown: list[str], table: pd.DataFrame) -> list[str]:
+    """The shown columns, with the inventory link right after the host."""
+    if "inventory" not in table or "host" not in shown:
+        return shown
+    at = shown.index("host") + 1
+    return [*shown[:at], "inventory", *shown[at:]]
+
+
 # --- stats and error rate ------------------------------------------------------------------------
 
 
@@ -234,18 +272,15 @@ def stats_shown(table: pd.DataFrame, stat: str, by_field: str, label: str) -> pd
     return shown.rename(columns={"value": by_field, "stat": label})
 
 
-@dataclass(frozen=True)
-class ErrorShares:
-    http: int
-    server_errors: int
-    events: int
-    error_events: int
-
-    @staticmethod
-    def share(part: int, whole: int) -> str:
-        return f"{part / whole:.2%}" if whole else "–"
+def stats_caption(groups: int, by_field: str, label: str, stat: str) -> str:
+    return f"Top {groups} {by_field} values by {label}" + (" (p95 is approximate, as Athena's approx_percentile)." if stat == "p95" else ".")
 
 
-def error_shares(rate: pd.DataFrame) -> ErrorShares:
-    return ErrorShares(int(rate["http_events"].sum()), int(rate["server_errors"].sum()), int(rate["events"].sum()),
-                       int(rate["error_events"].sum()))
+def error_shares(rate: pd.DataFrame) -> list[tuple[str, int, int]]:
+    """The Error rate tab's two figures: (label, part, whole)."""
+    return [("5xx share of HTTP responses", int(rate["server_errors"].sum()), int(rate["http_events"].sum())),
+            ("ERROR/CRITICAL share of events", int(rate["error_events"].sum()), int(rate["events"].sum()))]
+
+
+def percent_of(part: int, whole: int) -> str:
+    return f"{part / whole:.2%}" if whole else "–"
