@@ -23,6 +23,7 @@ from daivi_ui.state import URL
 from daivi_ui.text import literal
 
 CATALOG_TABLE_MAX_PX = 250  # a column list taller than this scrolls
+SUMMARY_CHARS = 70  # an embed's one-line summary fits a 900 px iframe
 ss = st.session_state
 
 page = open_page("SQL workbench", "Ask what the views don't answer, in Athena SQL, under your role: "
@@ -196,7 +197,7 @@ def draw_history() -> None:
 
 
 if ctx.embed:  # the result first; the editor and the chart's options fold under the query's first line
-    layout = page.layout(lambda: model.embed_summary(ss.get("sql") or st.query_params.get("sql") or ""))
+    layout = page.layout(lambda: literal(model.embed_summary(ss.get("sql") or st.query_params.get("sql") or ""), SUMMARY_CHARS))
     with layout.controls:
         active = draw_editor()
         chart_options = st.container() if ctx.shows_everything else None

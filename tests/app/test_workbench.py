@@ -292,7 +292,7 @@ GROUPED = f"SELECT service_code, SUM(unblended_cost) AS cost FROM daivi_billing.
 def test_an_embed_shows_the_result_first_and_folds_the_editor_under_the_querys_first_line():
     at = embedded(GROUPED)
     assert not at.exception and not at.error, errors(at)
-    expander = next(e for e in at.expander if e.label.startswith("SQL: SELECT service_code"))
+    expander = next(e for e in at.expander if as_read(e.label).startswith("SQL: SELECT service_code"))
     assert expander.text_area(key="sql").value == GROUPED  # the editor is folded into it
     assert expander.selectbox(key="wb_chart_x").value == "service_code"  # and so are the chart's options
     assert not expander.dataframe and not expander.get("plotly_chart")  # the result is not
