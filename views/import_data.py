@@ -62,7 +62,8 @@ if ctx.embed:  # a read-only summary of the current lakehouse: the tables the ro
         if ctx.shows("chart") and not summary.tables.empty:
             st.plotly_chart(page.derived(build_table_rows_figure, summary.tables), key="import_rows_chart")
         if ctx.shows("table"):
-            st.dataframe(summary.tables, hide_index=True, key="import_summary")
+            st.dataframe(summary.tables, hide_index=True, key="import_summary",
+                         column_config={"Rows": st.column_config.NumberColumn(format="localized")})
     layout.controls.caption(model.describe_current(manifest, Path(target.name)))  # not the server path
     st.stop()
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 MANIFEST = "manifest.json"
-SUMMARY_COLUMNS = ["table", "rows", "partitions", "first partition", "last partition"]
+SUMMARY_COLUMNS = ["Table", "Rows", "Partitions", "First partition", "Last partition"]
 
 
 def read_manifest(root: Path) -> dict | None:
@@ -41,11 +41,11 @@ class LakehouseSummary:
     generated_at: str
     scale: str | None
     sources: int
-    tables: pd.DataFrame  # SUMMARY_COLUMNS, the readable tables only
+    tables: pd.DataFrame  # SUMMARY_COLUMNS, the readable tables only (a blank partition: the table has none)
 
     @property
     def rows(self) -> int:
-        return int(self.tables["rows"].sum())
+        return int(self.tables["Rows"].sum())
 
     def line(self) -> str:
         """The embed's one line over its folded details."""
@@ -56,15 +56,14 @@ class LakehouseSummary:
         return f"{what} · built {self.generated_at.replace('T', ' ').removesuffix('Z')} UTC · {n} table{'s' if n != 1 else ''}"
 
     def kpis(self) -> list[tuple[str, str]]:
-        last = self.tables["last partition"].dropna()
-        return [("Tables", f"{len(self.tables):,}"), ("Rows", f"{self.rows:,}"), ("Newest partition", max(last) if len(last) else "–")]
+        last = [p for p in self.tables["Last partition"] if p]
+        return [("Tables", f"{len(self.tables):,}"), ("Rows", f"{self.rows:,}"), ("Newest partition", max(last) if last else "–")]
 
 
 def lakehouse_summary(manifest: dict | None, readable: Collection[str]) -> LakehouseSummary:
     """The manifest's tables that are in `readable` (`database.table` names), with their size and partition span."""
     manifest = manifest or {}
-    rows = [{"table": name, "rows": int(t.get("rows", 0)), "partitions": int(t.get("partitions", 0)),
-             "first partition": t.get("min_partition"), "last partition": t.get("max_partition")}
+    rows = [(name, int(t.get("rows", 0)), int(t.get("partitions", 0)), t.get("min_partition") or "", t.get("max_partition") or "")
             for name, t in sorted(manifest.get("tables", {}).items()) if name in readable]
     return LakehouseSummary(kind=str(manifest.get("kind", "")), generated_at=str(manifest.get("generated_at", "")),
                             scale=manifest.get("scale"), sources=len(manifest.get("sources", [])),
