@@ -82,12 +82,12 @@ def draw_examples() -> None:
     if not examples:
         return
     keys = list(examples)
-    left, right = st.columns([3, 1], vertical_alignment="bottom")
-    key = left.selectbox("Example queries", keys, index=keys.index(DEFAULT_KEY) if DEFAULT_KEY in keys else 0,
-                         format_func=lambda k: f"{examples[k].title} ({', '.join(examples[k].lakehouses)})", key="wb_example")
+    row = st.container(horizontal=True, gap="small", vertical_alignment="bottom")  # the button keeps its width
+    key = row.selectbox("Example queries", keys, index=keys.index(DEFAULT_KEY) if DEFAULT_KEY in keys else 0, width="stretch",
+                        format_func=lambda k: f"{examples[k].title} ({', '.join(examples[k].lakehouses)})", key="wb_example")
     # The callback reads the selection at click time, not the one rendered before it changed.
-    right.button("Load", key="wb_load_example", on_click=lambda: load_into_editor(examples[ss["wb_example"]].sql),
-                 icon=":material/lightbulb:", use_container_width=True, help="Put the example's SQL into the editor.")
+    row.button("Load", key="wb_load_example", on_click=lambda: load_into_editor(examples[ss["wb_example"]].sql),
+               icon=":material/lightbulb:", width="content", help="Put the example's SQL into the editor.")
     st.caption(examples[key].question)
 
 
