@@ -19,8 +19,10 @@ from typing import NoReturn, TypeVar
 import pandas as pd
 import streamlit as st
 
+from daivi_data.connection import RESULT_TTL_S
 from daivi_data.engines import QueryResult
 from daivi_data.errors import DaiviError
+from daivi_data.governance import policy_store
 from daivi_data.queries import Query
 from daivi_ui.components import show_query_stats
 from daivi_ui.context import AppContext, app_context
@@ -28,7 +30,16 @@ from daivi_ui.errors import show_error
 
 T = TypeVar("T")
 
+MAX_SHARED_FIGURES = 200
+
 LAKEHOUSE_NAMES = {"billing": "billing", "cur": "billing CUR", "inventory": "inventory", "splunk": "Splunk"}
+
+
+@st.cache_resource(ttl=RESULT_TTL_S, max_entries=MAX_SHARED_FIGURES, show_spinner=False)
+def _figures_cached(principal_key: str, data_version: str, policy_version: str, function: str, inputs: tuple,
+                    _build: Callable[..., object]) -> object:
+    # Keyed like `derived` (principal first); kept as the object itself, never copied: see Page.figures.
+    return _build(*inputs)
 
 
 @dataclass(frozen=True)
@@ -74,6 +85,17 @@ class Page:
         """
         return self.ctx.connection.derived(self.ctx.principal, compute, *inputs)
 
+    def figures(self, build: Callable[..., T], *inputs) -> T:
+        """`build(*inputs)` (plotly figures), cached like `derived` but handed back as the same objects on every rerun.
+
+        `derived` copies its result through pickle, and unpickling a plotly figure validates it again, which costs
+        more than building it. Figures from here are shared between the principal's reruns: never change one.
+        """
+        connection = self.ctx.connection
+        version = policy_store(connection.settings.grants_file).current().version
+        return _figures_cached(self.ctx.principal.cache_key, connection.engine.data_version(), version,  # type: ignore[return-value]
+                               f"{build.__module__}.{build.__qualname__}", inputs, build)
+
     def stop_with(self, error: Exception) -> NoReturn:
         show_error(error)
         self.stats()
@@ -103,7 +125,8 @@ def open_page(title: str, caption: str, *, needs: str | None = None) -> Page:
     ctx = app_context()
     if not ctx.embed:
         st.title(title)
-        st.caption(caption)
+        if caption:  # Home writes its own line under the title
+            st.caption(caption)
     if needs is not None and not ctx.can_read(needs):
         st.warning(f"Your role (`{ctx.principal.role}`) may not read the {LAKEHOUSE_NAMES.get(needs, needs)} lakehouse. "
                    "Ask the data platform team for access.", icon=":material/lock:")
