@@ -16,12 +16,14 @@ import pandas as pd
 import streamlit as st
 
 from daivi_data import inventory_analysis as ia
+from daivi_data.currency import DEFAULT_CURRENCY, choose_currency, shown_code
 from daivi_data.errors import DaiviError, InvalidRequest
 from daivi_data.models import inventory as m
 from daivi_data.queries import inventory as q
 from daivi_ui import figures_inventory as fig
 from daivi_ui import format as fmt
 from daivi_ui.components import csv_download, empty_state, kpi, kpi_row, money_kpi
+from daivi_ui.currency import pick_currency
 from daivi_ui.errors import show_error
 from daivi_ui.page import Page
 from daivi_ui.state import URL, labelled_multichoice
@@ -247,33 +249,41 @@ def draw_waste(v: InventoryPage) -> None:
     page, snapshot, days = v.page, v.snapshot, ia.OLD_SNAPSHOT_DAYS
     with_cost = v.ctx.can_read("cur")
     candidates = page.run(q.waste_candidates(snapshot, days))
-    waste = page.derived(m.waste_of, candidates, page.run(q.waste_costs(snapshot, days)) if with_cost else None, snapshot, days)
+    costs = page.run(q.waste_costs(snapshot, days)) if with_cost else None
+    currency = DEFAULT_CURRENCY
+    if with_cost:
+        unblended = page.derived(m.cost_by_currency, costs, "cost_30d")
+        currency = pick_currency(choose_currency({c: abs(t) for c, t in unblended.items()}, st.query_params.get("currency")),
+                                 lambda: st.columns([1.4, 4.6])[0], "The CUR cost of these resources is billed", unblended)
+    waste = page.derived(m.waste_of, candidates, costs, snapshot, days, currency)
     if not with_cost:
         st.info("Your role may not read the CUR lakehouse, so the waste finder shows **no cost estimate**: "
                 "the list below is what to look at, not what it costs.", icon=":material/money_off:")
     k = kpi_row()
     kpi(k, "Findings", f"{len(waste.findings):,}")
     kpi(k, "Resources", f"{waste.resources:,}")
-    (money_kpi if waste.at_stake is not None else kpi)(
-        k, "At stake per month", waste.at_stake if waste.at_stake is not None else "no cost data",
-        help="Estimated monthly savings: last 30 days of CUR unblended cost for each resource, counted once "
-             "per resource (gp3 saves 20% of a gp2 volume's cost, a newer generation about 10%).")
+    if waste.at_stake is None:
+        kpi(k, "At stake per month", "no cost data")
+    else:
+        money_kpi(k, "At stake per month", waste.at_stake, currency=currency,
+                  help="Estimated monthly savings: last 30 days of CUR unblended cost for each resource, counted once "
+                       "per resource (gp3 saves 20% of a gp2 volume's cost, a newer generation about 10%).")
     if not waste.categories:
         st.success(f"No waste found on {snapshot}.")
         return
-    st.plotly_chart(page.figures(fig.build_waste_figure, waste.summary, with_cost), key="fig_waste")
+    st.plotly_chart(page.figures(fig.build_waste_figure, waste.summary, with_cost, currency), key="fig_waste")
     st.caption("Select a row to open the resource's detail.")
-    money = {"monthly_cost": money_column("Cost (30 days)"), "monthly_savings": money_column("Savings per month")}
+    money = {"monthly_cost": money_column("Cost (30 days)", currency), "monthly_savings": money_column("Savings per month", currency)}
     for category in waste.categories:
         title = f"{category.label}: {category.resources:,}"
         if with_cost:
-            title += f" · {fmt.money(category.monthly_savings)} / month"
+            title += f" · {fmt.money(category.monthly_savings, currency)} / month"
         with st.expander(title):
             shown, note = m.head_for_screen(category.table)
             if note:
                 st.caption(note)
             selectable_table(shown, list(shown["resource_id"]), f"waste_{category.key}", column_config=money)
-    csv_download(waste.findings, f"inventory-waste-{snapshot}.csv", key="dl_waste")
+    csv_download(waste.findings, f"inventory-waste-{snapshot}.csv", key="dl_waste", currency=currency if with_cost else None)
 
 
 # --- Detail -------------------------------------------------------------------------------------
@@ -367,8 +377,14 @@ def draw_resource_cost(v: InventoryPage, resource_id: str) -> None:
     if daily.empty:
         st.write(f"No CUR line items for this resource id in the 30 days ending {v.snapshot}.")
         return
-    st.metric(f"CUR unblended cost, 30 days to {v.snapshot}", fmt.money(m.cost_total(daily)))
-    st.plotly_chart(v.page.figures(fig.build_daily_cost_figure, daily), key="fig_detail_cost")
+    totals = v.page.derived(m.cost_by_currency, daily, "cost")
+    if len(totals) > 1:
+        st.caption(f"Billed in {len(totals)} currencies: each shown apart, never added.")
+    for currency, total in totals.items():  # one figure per currency, the largest first
+        st.metric(f"CUR unblended cost, 30 days to {v.snapshot}" + (f" ({shown_code(currency)})" if len(totals) > 1 else ""),
+                  fmt.money(total, currency))
+        st.plotly_chart(v.page.figures(fig.build_daily_cost_figure, v.page.derived(m.daily_cost_in, daily, currency), currency),
+                        key="fig_detail_cost" if currency == next(iter(totals)) else f"fig_detail_cost_{currency}")
 
 
 def draw_host_logs(v: InventoryPage, name: str | None) -> None:

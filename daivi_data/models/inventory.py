@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from daivi_data import inventory_analysis as ia
+from daivi_data.currency import DEFAULT_CURRENCY
 from daivi_data.data_span import empty_result_message
 from daivi_data.queries import inventory as q
 
@@ -216,6 +217,7 @@ class WasteCategory:
 
 @dataclass(frozen=True)
 class Waste:
+    currency: str  # every amount below is in it
     findings: pd.DataFrame  # every finding (the CSV)
     summary: pd.DataFrame  # per category (the chart)
     resources: int
@@ -223,8 +225,20 @@ class Waste:
     categories: tuple[WasteCategory, ...]  # those with findings
 
 
-def waste_of(candidates: pd.DataFrame, costs: pd.DataFrame | None, snapshot: dt.date, days: int) -> Waste:
-    """The waste findings of a snapshot (`costs` None when the role may not read the CUR: no cost columns shown)."""
+def cost_by_currency(costs: pd.DataFrame | None, column: str) -> dict[str, float]:
+    """{currency: total of `column`}, the largest first: amounts of different currencies side by side, never added."""
+    if costs is None or costs.empty:
+        return {}
+    totals = costs.groupby("currency")[column].sum()
+    return {str(c): float(totals[c]) for c in sorted(totals.index, key=lambda c: (-abs(totals[c]), c))}
+
+
+def waste_of(candidates: pd.DataFrame, costs: pd.DataFrame | None, snapshot: dt.date, days: int,
+             currency: str = DEFAULT_CURRENCY) -> Waste:
+    """The waste findings of a snapshot with their cost in `currency` (`costs`, per resource and currency, is None when
+    the role may not read the CUR: no cost columns shown). Cost in other currencies is left out, never added."""
+    if costs is not None:
+        costs = costs[costs["currency"] == currency]
     findings = ia.classify_waste(candidates, snapshot, costs, days)
     summary = ia.waste_summary(findings)
     categories = []
@@ -237,7 +251,7 @@ def waste_of(candidates: pd.DataFrame, costs: pd.DataFrame | None, snapshot: dt.
             shown = shown.drop(columns=["monthly_cost", "monthly_savings"])
         categories.append(WasteCategory(row.category, row.category_label, int(row.resources), float(row.monthly_savings),
                                         shown.reset_index(drop=True)))
-    return Waste(findings, summary, int(findings["resource_id"].nunique()) if len(findings) else 0,
+    return Waste(currency, findings, summary, int(findings["resource_id"].nunique()) if len(findings) else 0,
                  ia.total_at_stake(findings), tuple(categories))
 
 
@@ -319,8 +333,9 @@ def recent_events(counts: pd.DataFrame) -> RecentEvents:
     return RecentEvents(last_day - dt.timedelta(days=q.RECENT_EVENT_DAYS - 1), last_day, int(counts["events"].sum()))
 
 
-def cost_total(daily: pd.DataFrame) -> float:
-    return float(daily["cost"].sum())
+def daily_cost_in(daily: pd.DataFrame, currency: str) -> pd.DataFrame:
+    """A resource's daily cost (`inventory.resource_daily_cost` rows) in one currency (the chart of that currency)."""
+    return daily[daily["currency"] == currency].reset_index(drop=True)
 
 
 # --- history -----------------------------------------------------------------------------------

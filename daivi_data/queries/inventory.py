@@ -364,16 +364,18 @@ def cost_window(snapshot: dt.date, days: int = COST_WINDOW_DAYS) -> tuple[dt.dat
 
 
 def waste_costs(snapshot: dt.date, old_snapshot_days: int) -> Query:
-    """resource_id, cost_30d: CUR unblended cost over the last 30 days of every waste candidate.
+    """resource_id, currency, cost_30d: CUR unblended cost over the last 30 days of every waste candidate, per currency.
 
     Joins the CUR to the inventory by resource id (a semi-join on the
     candidate ids), so only candidate line items are summed and returned.
+    Amounts of different currencies are never added (a row without a code counts as USD).
     """
     start, end, period_start, period_end = cost_window(snapshot)
     return make_query(
         "inventory.waste_costs",
         f"""
-        SELECT line_item_resource_id AS resource_id, SUM(line_item_unblended_cost) AS cost_30d
+        SELECT line_item_resource_id AS resource_id, COALESCE(line_item_currency_code, 'USD') AS currency,
+               SUM(line_item_unblended_cost) AS cost_30d
         FROM daivi_cur.cur
         WHERE billing_period IN (:period_start, :period_end)
           AND line_item_usage_start_date >= :cost_start AND line_item_usage_start_date < :cost_end
@@ -381,7 +383,7 @@ def waste_costs(snapshot: dt.date, old_snapshot_days: int) -> Query:
             SELECT resource_id FROM daivi_inventory.resources
             WHERE snapshot_date = :snapshot
               AND {_WASTE_PREDICATE})
-        GROUP BY line_item_resource_id
+        GROUP BY line_item_resource_id, COALESCE(line_item_currency_code, 'USD')
         """,  # noqa: S608 (allow-listed identifiers only)
         snapshot=snapshot, old_before=old_snapshot_cutoff(snapshot, old_snapshot_days),
         previous_families=tuple(sorted(PREVIOUS_GENERATION_FAMILIES)),
@@ -435,18 +437,19 @@ def resource_history(resource_id: str, since: dt.date, until: dt.date) -> Query:
 
 
 def resource_daily_cost(resource_id: str, snapshot: dt.date, days: int = COST_WINDOW_DAYS) -> Query:
-    """usage_date, line_item_type, cost: a resource's CUR cost per day over the `days` days ending with `snapshot`."""
+    """usage_date, line_item_type, currency, cost: a resource's CUR cost per day and currency (never added) over the
+    `days` days ending with `snapshot`."""
     start, end, period_start, period_end = cost_window(snapshot, days)
     return make_query(
         "inventory.resource_daily_cost",
         """
         SELECT CAST(line_item_usage_start_date AS DATE) AS usage_date, line_item_line_item_type AS line_item_type,
-               SUM(line_item_unblended_cost) AS cost
+               COALESCE(line_item_currency_code, 'USD') AS currency, SUM(line_item_unblended_cost) AS cost
         FROM daivi_cur.cur
         WHERE billing_period IN (:period_start, :period_end)
           AND line_item_usage_start_date >= :cost_start AND line_item_usage_start_date < :cost_end
           AND line_item_resource_id = :resource_id
-        GROUP BY CAST(line_item_usage_start_date AS DATE), line_item_line_item_type
+        GROUP BY CAST(line_item_usage_start_date AS DATE), line_item_line_item_type, COALESCE(line_item_currency_code, 'USD')
         ORDER BY usage_date
         """,
         resource_id=resource_id, period_start=period_start, period_end=period_end, cost_start=start, cost_end=end,

@@ -98,7 +98,7 @@ def test_waste_without_cost_data_has_no_cost_columns_and_no_stake():
 
 
 def test_waste_with_cost_counts_each_resource_once_at_its_largest_saving():
-    costs = pd.DataFrame({"resource_id": ["vol-orphan", "vol-gp2"], "cost_30d": [10.0, 100.0]})
+    costs = pd.DataFrame({"resource_id": ["vol-orphan", "vol-gp2"], "currency": ["USD", "USD"], "cost_30d": [10.0, 100.0]})
     waste = m.waste_of(waste_candidates(), costs, D, ia.OLD_SNAPSHOT_DAYS)
     assert waste.at_stake == pytest.approx(10.0 + 100.0 * ia.GP2_TO_GP3_SAVINGS_FRACTION)
     assert waste.categories[0].monthly_savings == pytest.approx(10.0)
@@ -144,3 +144,25 @@ def test_long_tables_are_cut_for_the_screen_with_a_caption():
     shown, note = m.head_for_screen(df)
     assert len(shown) == m.MAX_TABLE_ROWS and f"{m.MAX_TABLE_ROWS + 1:,} rows" in note
     assert m.head_for_screen(df.head(3))[1] is None
+
+
+def test_waste_in_several_currencies_never_adds_them():
+    costs = pd.DataFrame({"resource_id": ["vol-orphan", "vol-gp2", "vol-orphan"], "currency": ["EUR", "USD", "USD"],
+                          "cost_30d": [10.0, 100.0, 1.0]})
+    assert m.cost_by_currency(costs, "cost_30d") == {"USD": 101.0, "EUR": 10.0}  # the largest first
+    usd = m.waste_of(waste_candidates(), costs, D, ia.OLD_SNAPSHOT_DAYS, "USD")
+    eur = m.waste_of(waste_candidates(), costs, D, ia.OLD_SNAPSHOT_DAYS, "EUR")
+    assert usd.currency == "USD" and usd.at_stake == pytest.approx(1.0 + 100.0 * ia.GP2_TO_GP3_SAVINGS_FRACTION)
+    assert eur.currency == "EUR" and eur.at_stake == pytest.approx(10.0)  # the gp2 volume costs nothing in EUR
+    orphan = usd.findings.set_index(["category", "resource_id"]).loc[(ia.UNATTACHED_VOLUME, "vol-orphan"), "monthly_cost"]
+    assert orphan == pytest.approx(1.0)  # not 11.0
+    with pytest.raises(InvalidRequest, match="several currencies"):
+        ia.classify_waste(waste_candidates(), D, costs)
+
+
+def test_a_resources_daily_cost_is_split_by_currency():
+    daily = pd.DataFrame({"usage_date": [D, D, day(1)], "line_item_type": ["Usage"] * 3, "currency": ["USD", "JPY", "USD"],
+                          "cost": [1.0, 300.0, 2.0]})
+    assert m.cost_by_currency(daily, "cost") == {"JPY": 300.0, "USD": 3.0}
+    assert m.daily_cost_in(daily, "USD")["cost"].tolist() == [1.0, 2.0]
+    assert m.cost_by_currency(daily.iloc[0:0], "cost") == {} and m.cost_by_currency(None, "cost") == {}
