@@ -31,6 +31,7 @@ from daivi_ui.tables import header, money_column, show_table
 from daivi_ui.text import literal
 
 RESOURCE_KEY, HOST_KEY, TAB_KEY = "resource", "host", "tab"
+HISTORY_OPEN_KEY = "detail_history_open"
 # Only the open tab runs, so its widgets vanish while another tab is open: keep their values for the
 # page, so coming back restores them (and puts them back in the URL).
 KEEP = "page"
@@ -318,25 +319,29 @@ def draw_detail(v: InventoryPage) -> None:
     grant = ctx.grants.grant_for("daivi_inventory", "resources")
     readable = grant is not None and "configuration" not in grant.excluded_columns
     detail = page.derived(m.resource_detail_of, page.run(q.resource_detail(snapshot, resource_id, readable)))
-    history = page.run(q.resource_history(resource_id, snapshots.first, snapshots.last))
-    seen = m.as_dates(history["snapshot_date"])
+    # Where it was seen reads one column of each snapshot; its attributes over time are read only when shown.
+    seen = page.derived(m.seen_of, page.run(q.resource_seen(resource_id, snapshots.first, snapshots.last)))
     if detail is None:
-        if not seen:
+        if seen is None:
             st.warning(f"No resource with id **{literal(resource_id)}** in any snapshot your role can see "
                        f"({snapshots.first} to {snapshots.last}). Check the id.", icon=":material/search_off:")
         else:
-            st.warning(f"**{literal(resource_id)}** is not in the {snapshot} snapshot. It was seen from {seen[0]} to {seen[-1]}: "
+            st.warning(f"**{literal(resource_id)}** is not in the {snapshot} snapshot. It was seen from {seen.first} to {seen.last}: "
                        "pick one of those dates as the snapshot.", icon=":material/event_busy:")
         return
+    seen = seen or m.Seen(snapshot, snapshot, 1)
     st.subheader(literal(detail.title))
     st.caption(f"{literal(detail.resource_type)} · account {literal(detail.account_id)} · {literal(detail.region)} · "
-               f"state **{literal(detail.state)}** · first seen {seen[0]}, last seen {seen[-1]} "
+               f"state **{literal(detail.state)}** · first seen {seen.first}, last seen {seen.last} "
                f"(within {snapshots.first} – {snapshots.last})")
     draw_attributes(v, detail)
     draw_resource_cost(v, resource_id)
     draw_host_logs(v, detail.name)
-    with st.expander("How it changed over the snapshots"):
-        show_table(page.derived(m.history_timeline, history), key="detail_history")
+    history = st.expander(f"How it changed over its {seen.snapshots:,} snapshots", key=HISTORY_OPEN_KEY, on_change="rerun")
+    if history.open:  # runs its query only when opened
+        with history:
+            timeline = page.run(q.resource_history(resource_id, seen.first, seen.last))
+            show_table(page.derived(m.history_timeline, timeline), key="detail_history")
 
 
 def draw_attributes(v: InventoryPage, detail: m.ResourceDetail) -> None:

@@ -421,6 +421,24 @@ def resources_by_host(snapshot: dt.date, host: str) -> Query:
     )
 
 
+def resource_seen(resource_id: str, since: dt.date, until: dt.date) -> Query:
+    """first_seen, last_seen, snapshots: where a resource appears in a range of snapshots.
+
+    Reads only the id (and the partition value) of each snapshot, where `resource_history` reads
+    every compared attribute: the detail asks this first and the history only for the days it shows.
+    """
+    _check_range(since, until)
+    return make_query(
+        "inventory.resource_seen",
+        """
+        SELECT MIN(snapshot_date) AS first_seen, MAX(snapshot_date) AS last_seen, COUNT(*) AS snapshots
+        FROM daivi_inventory.resources
+        WHERE snapshot_date BETWEEN :since AND :until AND resource_id = :resource_id
+        """,
+        resource_id=resource_id, since=since, until=until,
+    )
+
+
 def resource_history(resource_id: str, since: dt.date, until: dt.date) -> Query:
     """The compared attributes of one resource on each snapshot of a range (first/last seen, timeline)."""
     _check_range(since, until)
