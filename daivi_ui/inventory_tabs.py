@@ -27,7 +27,7 @@ from daivi_ui.currency import pick_currency
 from daivi_ui.errors import show_error
 from daivi_ui.page import Page
 from daivi_ui.state import URL, labelled_multichoice
-from daivi_ui.tables import header, money_column, show_table
+from daivi_ui.tables import header, money_column
 from daivi_ui.text import literal
 
 RESOURCE_KEY, HOST_KEY, TAB_KEY = "resource", "host", "tab"
@@ -69,12 +69,12 @@ class InventoryPage:
         return tuple(sorted(self.page.derived(m.account_names, names).items()))
 
 
-def table_with_csv(df: pd.DataFrame, key: str, file_name: str, **table_options) -> None:
+def table_with_csv(page: Page, df: pd.DataFrame, key: str, file_name: str, **table_options) -> None:
     """The first rows of a long list on screen (with a caption saying so) and all of them in the CSV."""
     shown, note = m.head_for_screen(df)
     if note:
         st.caption(note)
-    show_table(shown, key=key, **table_options)
+    page.table(shown, key=key, **table_options)
     csv_download(df, file_name, key=f"dl_{key}")
 
 
@@ -89,9 +89,9 @@ def open_selected_resource(table_key: str) -> None:
         st.session_state[TAB_KEY] = "Detail"
 
 
-def selectable_table(df: pd.DataFrame, ids: list[str], key: str, **options) -> None:
+def selectable_table(page: Page, df: pd.DataFrame, ids: list[str], key: str, **options) -> None:
     st.session_state[f"_ids_{key}"] = ids
-    show_table(df, key=key, on_select=partial(open_selected_resource, key), selection_mode="single-row", **options)
+    page.table(df, key=key, on_select=partial(open_selected_resource, key), selection_mode="single-row", **options)
 
 
 def missing_snapshot(v: InventoryPage, day: dt.date) -> bool:
@@ -129,7 +129,7 @@ def draw_overview(v: InventoryPage) -> None:
         st.info(f"No snapshot on {v.since} to compare with; pick one between {v.snapshots.first} and {v.snapshots.last}.",
                 icon=":material/event_busy:")
     if not ctx.shows_everything and ctx.shows("table"):
-        show_table(overview.by_type, key="overview_counts")
+        page.table(overview.by_type, key="overview_counts")
     if not ctx.shows("chart"):
         return
     trend = page.run(q.trend_by_type(m.trend_start(v.snapshots, v.snapshot), v.snapshot))
@@ -149,7 +149,7 @@ def draw_overview(v: InventoryPage) -> None:
             if changes.diff.empty:
                 st.write("Nothing: the two snapshots hold the same resources with the same attributes.")
             else:
-                table_with_csv(changes.diff, "overview_diff", f"inventory-changes-{changes.before}-{changes.after}.csv")
+                table_with_csv(page, changes.diff, "overview_diff", f"inventory-changes-{changes.before}-{changes.after}.csv")
 
 
 # --- Search -------------------------------------------------------------------------------------
@@ -197,7 +197,7 @@ def draw_search(v: InventoryPage) -> None:
                               "resource_id" in columns)
     st.caption(f"Rows {(number - 1) * page_size + 1:,}–{(number - 1) * page_size + len(ids):,} of {total:,}. "
                "Select a row to open its detail.")
-    selectable_table(shown, ids, "search_table")
+    selectable_table(page, shown, ids, "search_table")
     max_rows = v.ctx.settings.max_result_rows
     query = q.search_export(snapshot, flt, tuple(columns), max_rows)
     with top[1]:  # the export runs its query when clicked: the whole result, not the page on screen
@@ -234,14 +234,14 @@ def draw_compliance(v: InventoryPage) -> None:
         left, right = st.columns(2)
         compliance = {"compliance_pct": st.column_config.NumberColumn("Compliance", format="%.1f%%")}
         with left:
-            show_table(result.by_account, key="cmp_by_account", column_config=compliance)
+            v.page.table(result.by_account, key="cmp_by_account", column_config=compliance)
         with right:
-            show_table(result.by_type, key="cmp_by_type", column_config=compliance)
+            v.page.table(result.by_type, key="cmp_by_type", column_config=compliance)
     st.subheader("Violators")
     if result.violators.empty:
         st.success("Every resource carries the required tags.")
         return
-    table_with_csv(result.violators, "violators", f"tag-violators-{v.snapshot}.csv")
+    table_with_csv(v.page, result.violators, "violators", f"tag-violators-{v.snapshot}.csv")
 
 
 # --- Waste --------------------------------------------------------------------------------------
@@ -283,7 +283,7 @@ def draw_waste(v: InventoryPage) -> None:
             shown, note = m.head_for_screen(category.table)
             if note:
                 st.caption(note)
-            selectable_table(shown, list(shown["resource_id"]), f"waste_{category.key}", column_config=money)
+            selectable_table(page, shown, list(shown["resource_id"]), f"waste_{category.key}", column_config=money)
     csv_download(waste.findings, f"inventory-waste-{snapshot}.csv", key="dl_waste", currency=currency if with_cost else None)
 
 
@@ -341,18 +341,18 @@ def draw_detail(v: InventoryPage) -> None:
     if history.open:  # runs its query only when opened
         with history:
             timeline = page.run(q.resource_history(resource_id, seen.first, seen.last))
-            show_table(page.derived(m.history_timeline, timeline), key="detail_history")
+            page.table(page.derived(m.history_timeline, timeline), key="detail_history")
 
 
 def draw_attributes(v: InventoryPage, detail: m.ResourceDetail) -> None:
     left, right = st.columns(2)
     left.markdown("**Attributes**")
     with left:
-        show_table(detail.attributes, key="detail_attrs", height=35 * (len(detail.attributes) + 1) + 3)
+        v.page.table(detail.attributes, key="detail_attrs", height=35 * (len(detail.attributes) + 1) + 3)
     right.markdown("**Tags**")
     if len(detail.tags):
         with right:
-            show_table(detail.tags, key="detail_tags")
+            v.page.table(detail.tags, key="detail_tags")
     else:
         right.write("No tags.")
     right.markdown("**Configuration**")
@@ -409,7 +409,7 @@ def draw_host_logs(v: InventoryPage, name: str | None) -> None:
     right.caption(f"The latest {len(events):,} events ({recent.first_day} to {recent.last_day}) of the {recent.total:,} "
                   f"this host logged in the {q.EVENTS_WINDOW_DAYS} days ending {v.snapshot}.")
     with right:
-        show_table(events, key="detail_events", height=260)
+        v.page.table(events, key="detail_events", height=260)
     right.markdown(f"[Open these logs in the Logs view]({v.ctx.link('logs', q=f'host={name}', range='24h')})")
 
 
@@ -435,7 +435,7 @@ def draw_history(v: InventoryPage) -> None:
         state = page.derived(m.for_display, page.run(q.search_export(when, q.ResourceFilter(accounts=(subject,)),
                                                                      tuple(q.SEARCH_COLUMNS), v.ctx.settings.max_result_rows)))
         st.markdown(f"**Account {literal(subject)} on {when}**: {len(state):,} resources.")
-        table_with_csv(state, "hist_state", f"inventory-{subject}-{when}.csv")
+        table_with_csv(page, state, "hist_state", f"inventory-{subject}-{when}.csv")
         pair = page.run(q.snapshot_changes(*m.ordered(when, vs), subject)) if vs != when else None
     else:
         pair = draw_resource_history(v, subject, when)
@@ -445,7 +445,7 @@ def draw_history(v: InventoryPage) -> None:
     st.markdown(f"**Diff {changes.before} → {changes.after}**: {changes.created:,} created, {changes.deleted:,} deleted, "
                 f"{changes.changed:,} changed.")
     if not changes.diff.empty:
-        table_with_csv(changes.diff, "hist_diff", f"inventory-diff-{changes.before}-{changes.after}.csv")
+        table_with_csv(page, changes.diff, "hist_diff", f"inventory-diff-{changes.before}-{changes.after}.csv")
 
 
 def draw_resource_history(v: InventoryPage, resource_id: str, when: dt.date) -> pd.DataFrame | None:
@@ -460,9 +460,9 @@ def draw_resource_history(v: InventoryPage, resource_id: str, when: dt.date) -> 
         st.info(f"**{literal(resource_id)}** did not exist on {when} (seen {seen[0]} to {seen[-1]}).", icon=":material/event_busy:")
     else:
         st.markdown(f"**{literal(resource_id)} on {when}**")
-        show_table(state, key="hist_state")
+        v.page.table(state, key="hist_state")
     st.markdown("**Changes over the snapshots**")
-    show_table(v.page.derived(m.history_timeline, history), key="hist_timeline")
+    v.page.table(v.page.derived(m.history_timeline, history), key="hist_timeline")
     return history
 
 

@@ -27,6 +27,7 @@ from daivi_data.queries import Query
 from daivi_ui.components import show_query_stats
 from daivi_ui.context import AppContext, app_context
 from daivi_ui.errors import show_error
+from daivi_ui.tables import labelled_config, readable
 
 T = TypeVar("T")
 
@@ -95,6 +96,12 @@ class Page:
         version = policy_store(connection.settings.grants_file).current().version
         return _figures_cached(self.ctx.principal.cache_key, connection.engine.data_version(), version,  # type: ignore[return-value]
                                f"{build.__module__}.{build.__qualname__}", inputs, build)
+
+    def table(self, df: pd.DataFrame, *, key: str, column_config: dict | None = None, **kwargs):
+        """`daivi_ui.tables.show_table`, its cell formatting (Yes/No, blanks) cached like `derived`: a rerun formats no cell."""
+        kwargs.setdefault("hide_index", True)
+        return st.dataframe(self.derived(readable, df, frozenset(column_config or ())), key=key,
+                            column_config=labelled_config(df, column_config), **kwargs)
 
     def stop_with(self, error: Exception) -> NoReturn:
         show_error(error)
