@@ -156,7 +156,9 @@ def build_waste_figure(summary: pd.DataFrame, with_cost: bool, currency: str = D
                  title="Monthly savings at stake by finding" if with_cost else "Resources by finding")
     fig.update_traces(textposition="outside", cliponaxis=False)
     fig.update_yaxes(title="")
-    fig.update_xaxes(title=f"{shown_code(currency)} per month (estimate)" if with_cost else "resources")
+    # room on the right for the longest bar's label, which would be cut at 900 px otherwise
+    fig.update_xaxes(title=f"{shown_code(currency)} per month (estimate)" if with_cost else "resources",
+                     range=[0, max(float(frame[value].max()), 1.0) * 1.25])
     return _layout(fig, height=300)
 
 
