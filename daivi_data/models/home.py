@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from daivi_data.data_span import data_end_note, minute_after
-from daivi_data.queries import overview
 
 # lakehouse -> (database, table, blurb)
 CARDS = {
@@ -120,7 +119,3 @@ def last_24h(rows: pd.DataFrame, anchor: dt.datetime, now: dt.datetime, today: d
 def newest_event(rows: pd.DataFrame) -> dt.datetime | None:
     newest = rows["newest"].iloc[0]
     return None if pd.isna(newest) else pd.Timestamp(newest).to_pydatetime()
-
-
-def billing_period(day: dt.date) -> str:
-    return overview.billing_period(day)

@@ -351,7 +351,3 @@ def state_on(history: pd.DataFrame, day: dt.date) -> pd.DataFrame | None:
 
 def history_timeline(history: pd.DataFrame) -> pd.DataFrame:
     return ia.history_changes(history)
-
-
-def account_state(state: pd.DataFrame) -> pd.DataFrame:
-    return for_display(state)
