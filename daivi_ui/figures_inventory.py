@@ -184,20 +184,3 @@ def build_severity_figure(counts: pd.DataFrame) -> go.Figure:
     fig.update_layout(showlegend=False)
     return _layout(fig, height=260)
 
-
-def build_overview_figures(counts: pd.DataFrame, trend: pd.DataFrame, names: tuple[tuple[str, str], ...]) -> dict[str, go.Figure]:
-    """The overview's five charts of a snapshot (`names`: (account id, name) pairs the role may read, for labels)."""
-    return {
-        "type": build_count_bar_figure(counts, "resource_type", "Resources by type"),
-        "account": build_count_bar_figure(label_accounts(counts, dict(names)), "account_id", "Resources by account"),
-        "region": build_count_bar_figure(counts, "region", "Resources by region"),
-        "map": build_region_map_figure(counts),
-        "trend": build_trend_figure(trend),
-    }
-
-
-def build_compliance_figures(by_account: pd.DataFrame, by_type: pd.DataFrame,
-                             names: tuple[tuple[str, str], ...]) -> tuple[go.Figure, go.Figure]:
-    """Compliance by account (named where the role may read the names) and by type, the worst first."""
-    return (build_compliance_figure(label_accounts(by_account, dict(names)), "account_id", "Compliance by account (worst first)"),
-            build_compliance_figure(by_type, "resource_type", "Compliance by type (worst first)"))

@@ -2,7 +2,7 @@
 
 Each `draw_*` takes the `InventoryPage` the view opened (the page, the snapshot and the comparison
 day the controls chose) and lays out what the model returns; every pandas step goes through
-`page.derived` and every figure through `page.figures`, so a rerun redoes neither.
+`page.derived` and every figure through `page.figure`, so a rerun redoes neither.
 """
 
 from __future__ import annotations
@@ -133,17 +133,17 @@ def draw_overview(v: InventoryPage) -> None:
     if not ctx.shows("chart"):
         return
     trend = page.run(q.trend_by_type(m.trend_start(v.snapshots, v.snapshot), v.snapshot))
-    figures = page.figures(fig.build_overview_figures, counts, trend, v.account_names())
+    labelled = page.derived(fig.label_accounts, counts, dict(v.account_names()))
     left, right = st.columns(2)
-    left.plotly_chart(figures["type"], key="fig_type")
-    right.plotly_chart(figures["account"], key="fig_account")
+    left.plotly_chart(page.figure(fig.build_count_bar_figure, counts, "resource_type", "Resources by type"), key="fig_type")
+    right.plotly_chart(page.figure(fig.build_count_bar_figure, labelled, "account_id", "Resources by account"), key="fig_account")
     left, right = st.columns(2)
-    left.plotly_chart(figures["region"], key="fig_region")
-    right.plotly_chart(figures["map"], key="fig_map", config=fig.MAP_PLOTLY_CONFIG)
+    left.plotly_chart(page.figure(fig.build_count_bar_figure, counts, "region", "Resources by region"), key="fig_region")
+    right.plotly_chart(page.figure(fig.build_region_map_figure, counts), key="fig_map", config=fig.MAP_PLOTLY_CONFIG)
     _, unplaced = page.derived(fig.region_points, counts)
     if unplaced:
         right.caption(f"Not on the map: {literal(', '.join(unplaced))} (no fixed location).")
-    st.plotly_chart(figures["trend"], key="fig_trend")
+    st.plotly_chart(page.figure(fig.build_trend_figure, trend), key="fig_trend")
     if changes is not None and ctx.shows_everything:
         with st.expander(f"What changed between {changes.before} and {changes.after} ({len(changes.diff):,} resources)"):
             if changes.diff.empty:
@@ -226,10 +226,12 @@ def draw_compliance(v: InventoryPage) -> None:
     kpi(k, "Compliant", f"{result.compliant_pct:.1f}%")
     kpi(k, "Resources checked", f"{result.checked:,}")
     kpi(k, "Violations", f"{len(result.violators):,}")
-    by_account, by_type = v.page.figures(fig.build_compliance_figures, result.by_account, result.by_type, v.account_names())
+    by_account = v.page.derived(fig.label_accounts, result.by_account, dict(v.account_names()))
     left, right = st.columns(2)
-    left.plotly_chart(by_account, key="fig_cmp_acct")
-    right.plotly_chart(by_type, key="fig_cmp_type")
+    left.plotly_chart(v.page.figure(fig.build_compliance_figure, by_account, "account_id", "Compliance by account (worst first)"),
+                      key="fig_cmp_acct")
+    right.plotly_chart(v.page.figure(fig.build_compliance_figure, result.by_type, "resource_type", "Compliance by type (worst first)"),
+                       key="fig_cmp_type")
     with st.expander("Compliance tables"):
         left, right = st.columns(2)
         compliance = {"compliance_pct": st.column_config.NumberColumn("Compliance", format="%.1f%%")}
@@ -272,7 +274,7 @@ def draw_waste(v: InventoryPage) -> None:
     if not waste.categories:
         st.success(f"No waste found on {snapshot}.")
         return
-    st.plotly_chart(page.figures(fig.build_waste_figure, waste.summary, with_cost, currency), key="fig_waste")
+    st.plotly_chart(page.figure(fig.build_waste_figure, waste.summary, with_cost, currency), key="fig_waste")
     st.caption("Select a row to open the resource's detail.")
     money = {"monthly_cost": money_column("Cost (30 days)", currency), "monthly_savings": money_column("Savings per month", currency)}
     for category in waste.categories:
@@ -388,7 +390,7 @@ def draw_resource_cost(v: InventoryPage, resource_id: str) -> None:
     for currency, total in totals.items():  # one figure per currency, the largest first
         st.metric(f"CUR unblended cost, 30 days to {v.snapshot}" + (f" ({shown_code(currency)})" if len(totals) > 1 else ""),
                   fmt.money(total, currency))
-        st.plotly_chart(v.page.figures(fig.build_daily_cost_figure, v.page.derived(m.daily_cost_in, daily, currency), currency),
+        st.plotly_chart(v.page.figure(fig.build_daily_cost_figure, v.page.derived(m.daily_cost_in, daily, currency), currency),
                         key="fig_detail_cost" if currency == next(iter(totals)) else f"fig_detail_cost_{currency}")
 
 
@@ -403,7 +405,7 @@ def draw_host_logs(v: InventoryPage, name: str | None) -> None:
         st.write(f"No events from host **{literal(name)}** in the {q.EVENTS_WINDOW_DAYS} days ending {v.snapshot}.")
         return
     left, right = st.columns([1, 2])
-    left.plotly_chart(v.page.figures(fig.build_severity_figure, counts), key="fig_detail_sev")
+    left.plotly_chart(v.page.figure(fig.build_severity_figure, counts), key="fig_detail_sev")
     recent = v.page.derived(m.recent_events, counts)
     events = v.page.run(q.host_events(name, recent.first_day, recent.last_day))
     right.caption(f"The latest {len(events):,} events ({recent.first_day} to {recent.last_day}) of the {recent.total:,} "
