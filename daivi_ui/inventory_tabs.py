@@ -69,9 +69,13 @@ class InventoryPage:
         return tuple(sorted(self.page.derived(m.account_names, names).items()))
 
 
-def table_with_csv(page: Page, df: pd.DataFrame, key: str, file_name: str, **table_options) -> None:
-    """The first rows of a long list on screen (with a caption saying so) and all of them in the CSV."""
-    shown, note = m.head_for_screen(df)
+def table_with_csv(page: Page, result: object, field: str | None, key: str, file_name: str, **table_options) -> None:
+    """The first rows of a long list (`result.field`, or `result`) on screen, with a caption saying so, and all in the CSV.
+
+    The rows shown come through `page.derived` from `result`, so a rerun neither cuts nor hashes the table again."""
+    df = getattr(result, field) if field else result
+    shown = page.derived(m.screen_rows, result, field)
+    note = m.cut_note(len(shown), len(df))
     if note:
         st.caption(note)
     page.table(shown, key=key, **table_options)
@@ -149,7 +153,7 @@ def draw_overview(v: InventoryPage) -> None:
             if changes.diff.empty:
                 st.write("Nothing: the two snapshots hold the same resources with the same attributes.")
             else:
-                table_with_csv(page, changes.diff, "overview_diff", f"inventory-changes-{changes.before}-{changes.after}.csv")
+                table_with_csv(page, changes, "diff", "overview_diff", f"inventory-changes-{changes.before}-{changes.after}.csv")
 
 
 # --- Search -------------------------------------------------------------------------------------
@@ -193,8 +197,8 @@ def draw_search(v: InventoryPage) -> None:
     top = st.columns([3, 2])
     top[0].markdown(f"**{total:,}** resources match on {snapshot}.")
     number = min(st.pagination(pages, key="page", bind=URL, persist_state=KEEP) if pages > 1 else 1, pages)
-    ids, shown = page.derived(m.search_table, page.run(q.search_page(snapshot, flt, tuple(columns), number, page_size)),
-                              "resource_id" in columns)
+    rows = page.run(q.search_page(snapshot, flt, tuple(columns), number, page_size))
+    ids, shown = list(rows["resource_id"]), page.derived(m.search_table, rows, "resource_id" in columns)
     st.caption(f"Rows {(number - 1) * page_size + 1:,}–{(number - 1) * page_size + len(ids):,} of {total:,}. "
                "Select a row to open its detail.")
     selectable_table(page, shown, ids, "search_table")
@@ -243,7 +247,7 @@ def draw_compliance(v: InventoryPage) -> None:
     if result.violators.empty:
         st.success("Every resource carries the required tags.")
         return
-    table_with_csv(v.page, result.violators, "violators", f"tag-violators-{v.snapshot}.csv")
+    table_with_csv(v.page, result, "violators", "violators", f"tag-violators-{v.snapshot}.csv")
 
 
 # --- Waste --------------------------------------------------------------------------------------
@@ -282,7 +286,8 @@ def draw_waste(v: InventoryPage) -> None:
         if with_cost:
             title += f" · {fmt.money(category.monthly_savings, currency)} / month"
         with st.expander(title):
-            shown, note = m.head_for_screen(category.table)
+            shown = page.derived(m.waste_table, waste, category.key)
+            note = m.cut_note(len(shown), len(category.table))
             if note:
                 st.caption(note)
             selectable_table(page, shown, list(shown["resource_id"]), f"waste_{category.key}", column_config=money)
@@ -437,7 +442,7 @@ def draw_history(v: InventoryPage) -> None:
         state = page.derived(m.for_display, page.run(q.search_export(when, q.ResourceFilter(accounts=(subject,)),
                                                                      tuple(q.SEARCH_COLUMNS), v.ctx.settings.max_result_rows)))
         st.markdown(f"**Account {literal(subject)} on {when}**: {len(state):,} resources.")
-        table_with_csv(page, state, "hist_state", f"inventory-{subject}-{when}.csv")
+        table_with_csv(page, state, None, "hist_state", f"inventory-{subject}-{when}.csv")
         pair = page.run(q.snapshot_changes(*m.ordered(when, vs), subject)) if vs != when else None
     else:
         pair = draw_resource_history(v, subject, when)
@@ -447,7 +452,7 @@ def draw_history(v: InventoryPage) -> None:
     st.markdown(f"**Diff {changes.before} → {changes.after}**: {changes.created:,} created, {changes.deleted:,} deleted, "
                 f"{changes.changed:,} changed.")
     if not changes.diff.empty:
-        table_with_csv(page, changes.diff, "hist_diff", f"inventory-diff-{changes.before}-{changes.after}.csv")
+        table_with_csv(page, changes, "diff", "hist_diff", f"inventory-diff-{changes.before}-{changes.after}.csv")
 
 
 def draw_resource_history(v: InventoryPage, resource_id: str, when: dt.date) -> pd.DataFrame | None:

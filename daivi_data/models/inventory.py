@@ -101,11 +101,14 @@ def no_resources_message(snapshot: dt.date, data_ends: str | None, role: str, ro
                                 role=role, row_filtered=row_filtered)
 
 
-def head_for_screen(df: pd.DataFrame) -> tuple[pd.DataFrame, str | None]:
-    """The first MAX_TABLE_ROWS rows and, when there are more, the caption that says so."""
-    if len(df) <= MAX_TABLE_ROWS:
-        return df, None
-    return df.head(MAX_TABLE_ROWS), f"Showing the first {MAX_TABLE_ROWS:,} of {len(df):,} rows; the CSV has them all."
+def screen_rows(result: object, field: str | None = None) -> pd.DataFrame:
+    """The first MAX_TABLE_ROWS rows of `result.field` (or of `result`, a frame): what a long table shows."""
+    return (getattr(result, field) if field else result).head(MAX_TABLE_ROWS)
+
+
+def cut_note(shown: int, total: int) -> str | None:
+    """The caption of a table that shows `shown` of `total` rows (None when it shows them all)."""
+    return f"Showing the first {shown:,} of {total:,} rows; the CSV has them all." if shown < total else None
 
 
 # --- overview ----------------------------------------------------------------------------------
@@ -178,9 +181,9 @@ def for_display(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def search_table(df: pd.DataFrame, show_id: bool) -> tuple[list[str], pd.DataFrame]:
-    """The ids of a search page (row selection opens one) and the table as shown."""
-    return list(df["resource_id"]), for_display(df if show_id else df.drop(columns="resource_id"))
+def search_table(df: pd.DataFrame, show_id: bool) -> pd.DataFrame:
+    """A search page as shown (its ids, for row selection, are the query's `resource_id` column)."""
+    return for_display(df if show_id else df.drop(columns="resource_id"))
 
 
 # --- tag compliance ------------------------------------------------------------------------------
@@ -231,6 +234,11 @@ def cost_by_currency(costs: pd.DataFrame | None, column: str) -> dict[str, float
         return {}
     totals = costs.groupby("currency")[column].sum()
     return {str(c): float(totals[c]) for c in sorted(totals.index, key=lambda c: (-abs(totals[c]), c))}
+
+
+def waste_table(waste: Waste, key: str) -> pd.DataFrame:
+    """The first rows of one finding category, as its table shows them."""
+    return screen_rows(next(c for c in waste.categories if c.key == key), "table")
 
 
 def waste_of(candidates: pd.DataFrame, costs: pd.DataFrame | None, snapshot: dt.date, days: int,

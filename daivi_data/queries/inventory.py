@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import sqlglot
@@ -150,8 +151,14 @@ def _resources(*columns: exp.Expression | str) -> exp.Select:
     return exp.select(*columns, dialect=ATHENA).from_(RESOURCES, dialect=ATHENA)
 
 
-def _query(name: str, tree: exp.Expression, **params: object) -> Query:
-    return make_query(name, tree.sql(dialect=ATHENA, pretty=True), **params)
+def _sql_text(build: Callable[..., exp.Expression]) -> Callable[..., str]:
+    """`build(*shape)` rendered as Athena SQL once per shape (hashable arguments): a page's rerun renders nothing."""
+    @functools.lru_cache(maxsize=256)
+    @functools.wraps(build)
+    def text(*shape) -> str:
+        return build(*shape).sql(dialect=ATHENA, pretty=True)
+
+    return text
 
 
 def _select_list(columns: tuple[str, ...] | list[str]) -> list[exp.Column]:
@@ -249,26 +256,40 @@ def snapshot_changes(before: dt.date, after: dt.date, account_id: str | None = N
     if before == after:
         raise InvalidRequest("Pick two different snapshot dates to compare.")
     params: dict[str, object] = {"before": before, "after": after}
+    if account_id:
+        params["account_id"] = account_id
+    return make_query("inventory.snapshot_changes", _snapshot_changes_sql(bool(account_id)), **params)
+
+
+@_sql_text
+def _snapshot_changes_sql(one_account: bool) -> exp.Expression:
     pair = _resources("snapshot_date", *_columns(DIFF_COLUMNS), exp.alias_(_FINGERPRINT, "fingerprint")).where(
         _condition("snapshot_date IN (:before, :after)"))
-    if account_id:
+    if one_account:
         pair = pair.where(_condition("account_id = :account_id"))
-        params["account_id"] = account_id
     differing = exp.select("resource_id").from_("pair").group_by("resource_id").having(
         _condition("COUNT(*) = 1 OR MIN(fingerprint) <> MAX(fingerprint)"))
-    tree = (exp.select("snapshot_date", *_columns(DIFF_COLUMNS)).from_("pair")
+    return (exp.select("snapshot_date", *_columns(DIFF_COLUMNS)).from_("pair")
             .where(_condition("resource_id IN (SELECT resource_id FROM differing)"))
             .with_("pair", as_=pair).with_("differing", as_=differing))
-    return _query("inventory.snapshot_changes", tree, **params)
 
 
 # --- search ------------------------------------------------------------------------------------
 
 def search_count(snapshot: dt.date, flt: ResourceFilter) -> Query:
     """total: how many resources of a snapshot match a search."""
-    where, params = flt.where()
-    tree = _resources(exp.alias_(exp.func("COUNT", exp.Star()), "total")).where(_SNAPSHOT_IS, *where)
-    return _query("inventory.search_count", tree, snapshot=snapshot, **params)
+    return make_query("inventory.search_count", _search_sql(flt, None, 0, None), snapshot=snapshot, **flt.where()[1])
+
+
+@_sql_text
+def _search_sql(flt: ResourceFilter, columns: tuple[str, ...] | None, offset: int, limit: int | None) -> exp.Expression:
+    """The count of a search (no `columns`), or its rows in a stable order from `offset`, at most `limit`."""
+    if columns is None:
+        return _resources(exp.alias_(exp.func("COUNT", exp.Star()), "total")).where(_SNAPSHOT_IS, *flt.where()[0])
+    tree = _resources(*_select_list(columns)).where(_SNAPSHOT_IS, *flt.where()[0]).order_by(*_columns(SEARCH_ORDER))
+    if offset:
+        tree = tree.offset(_integer(offset))
+    return tree.limit(_integer(limit)) if limit is not None else tree
 
 
 def search_page(snapshot: dt.date, flt: ResourceFilter, columns: tuple[str, ...], page: int, page_size: int) -> Query:
@@ -277,19 +298,16 @@ def search_page(snapshot: dt.date, flt: ResourceFilter, columns: tuple[str, ...]
         raise InvalidRequest(f"Page size must be between 1 and {MAX_PAGE_SIZE}.")
     if page < 1:
         raise InvalidRequest("Page numbers start at 1.")
-    where, params = flt.where()
-    tree = (_resources(*_select_list(columns)).where(_SNAPSHOT_IS, *where).order_by(*_columns(SEARCH_ORDER))
-            .offset(_integer((page - 1) * page_size)).limit(_integer(page_size)))
-    return _query("inventory.search_page", tree, snapshot=snapshot, **params)
+    return make_query("inventory.search_page", _search_sql(flt, tuple(columns), (page - 1) * page_size, page_size),
+                      snapshot=snapshot, **flt.where()[1])
 
 
 def search_export(snapshot: dt.date, flt: ResourceFilter, columns: tuple[str, ...], max_rows: int) -> Query:
     """The whole result of a search (for the CSV export), capped at `max_rows` + 1 to detect a cut."""
     if max_rows < 1:
         raise InvalidRequest("An export needs room for at least one row.")
-    where, params = flt.where()
-    tree = _resources(*_select_list(columns)).where(_SNAPSHOT_IS, *where).order_by(*_columns(SEARCH_ORDER)).limit(_integer(max_rows + 1))
-    return _query("inventory.search_export", tree, snapshot=snapshot, **params)
+    return make_query("inventory.search_export", _search_sql(flt, tuple(columns), 0, max_rows + 1), snapshot=snapshot,
+                      **flt.where()[1])
 
 
 # --- tag compliance ----------------------------------------------------------------------------
@@ -305,10 +323,14 @@ def required_tag_values(snapshot: dt.date, keys: tuple[str, ...]) -> tuple[Query
     if len(keys) > MAX_REQUIRED_TAGS:
         raise InvalidRequest(f"At most {MAX_REQUIRED_TAGS} required tags (setting `daivi.required_tags`).")
     columns = {key: f"tag_{i}" for i, key in enumerate(keys)}
+    return make_query("inventory.required_tag_values", _required_tags_sql(tuple(keys)), snapshot=snapshot), columns
+
+
+@_sql_text
+def _required_tags_sql(keys: tuple[str, ...]) -> exp.Expression:
     # Tag keys stand in the SELECT list, where Athena cannot bind: checked against AWS's alphabet, written in as literals.
-    values = [exp.alias_(exp.func("element_at", exp.column("tags"), _tag_key(key)), column) for key, column in columns.items()]
-    tree = _resources(*_columns(("resource_id", "account_id", "resource_type", "resource_name")), *values).where(_SNAPSHOT_IS)
-    return _query("inventory.required_tag_values", tree, snapshot=snapshot), columns
+    values = [exp.alias_(exp.func("element_at", exp.column("tags"), _tag_key(key)), f"tag_{i}") for i, key in enumerate(keys)]
+    return _resources(*_columns(("resource_id", "account_id", "resource_type", "resource_name")), *values).where(_SNAPSHOT_IS)
 
 
 def _tag_key(key: str) -> exp.Literal:
@@ -339,14 +361,28 @@ def _waste_predicate() -> exp.Expression:
     )
 
 
+def _waste_costs_tree() -> exp.Expression:
+    candidates = _resources("resource_id").where(_SNAPSHOT_IS, _WASTE_PREDICATE)
+    return (exp.select("line_item_resource_id AS resource_id", "COALESCE(line_item_currency_code, 'USD') AS currency",
+                       "SUM(line_item_unblended_cost) AS cost_30d", dialect=ATHENA)
+            .from_("daivi_cur.cur", dialect=ATHENA)
+            .where(_condition("billing_period IN (:period_start, :period_end) AND line_item_usage_start_date >= :cost_start "
+                              "AND line_item_usage_start_date < :cost_end"),
+                   exp.column("line_item_resource_id").isin(query=candidates))
+            .group_by("line_item_resource_id", "COALESCE(line_item_currency_code, 'USD')", dialect=ATHENA))
+
+
 _SNAPSHOT_IS = _condition("snapshot_date = :snapshot")
 _WASTE_PREDICATE = _waste_predicate()
+# The waste queries have one shape: rendered once.
+_WASTE_CANDIDATES_SQL = _resources(*_columns(WASTE_COLUMNS)).where(_SNAPSHOT_IS, _WASTE_PREDICATE).sql(dialect=ATHENA, pretty=True)
+_WASTE_COSTS_SQL = _waste_costs_tree().sql(dialect=ATHENA, pretty=True)
 
 
 def waste_candidates(snapshot: dt.date, old_snapshot_days: int) -> Query:
     """Rows of a snapshot that a waste rule may flag (see inventory_analysis.classify_waste)."""
-    return _query(
-        "inventory.waste_candidates", _resources(*_columns(WASTE_COLUMNS)).where(_SNAPSHOT_IS, _WASTE_PREDICATE),
+    return make_query(
+        "inventory.waste_candidates", _WASTE_CANDIDATES_SQL,
         snapshot=snapshot, old_before=old_snapshot_cutoff(snapshot, old_snapshot_days),
         previous_families=tuple(sorted(PREVIOUS_GENERATION_FAMILIES)),
     )
@@ -368,16 +404,8 @@ def waste_costs(snapshot: dt.date, old_snapshot_days: int) -> Query:
     Amounts of different currencies are never added (a row without a code counts as USD).
     """
     start, end, period_start, period_end = cost_window(snapshot)
-    candidates = _resources("resource_id").where(_SNAPSHOT_IS, _WASTE_PREDICATE)
-    tree = (exp.select("line_item_resource_id AS resource_id", "COALESCE(line_item_currency_code, 'USD') AS currency",
-                       "SUM(line_item_unblended_cost) AS cost_30d", dialect=ATHENA)
-            .from_("daivi_cur.cur", dialect=ATHENA)
-            .where(_condition("billing_period IN (:period_start, :period_end) AND line_item_usage_start_date >= :cost_start "
-                              "AND line_item_usage_start_date < :cost_end"),
-                   exp.column("line_item_resource_id").isin(query=candidates))
-            .group_by("line_item_resource_id", "COALESCE(line_item_currency_code, 'USD')", dialect=ATHENA))
-    return _query(
-        "inventory.waste_costs", tree,
+    return make_query(
+        "inventory.waste_costs", _WASTE_COSTS_SQL,
         snapshot=snapshot, old_before=old_snapshot_cutoff(snapshot, old_snapshot_days),
         previous_families=tuple(sorted(PREVIOUS_GENERATION_FAMILIES)),
         period_start=period_start, period_end=period_end, cost_start=start, cost_end=end,
@@ -388,9 +416,14 @@ def waste_costs(snapshot: dt.date, old_snapshot_days: int) -> Query:
 
 def resource_detail(snapshot: dt.date, resource_id: str, include_configuration: bool) -> Query:
     """One resource on one snapshot: every attribute (and the raw configuration when the role may read it)."""
+    return make_query("inventory.resource_detail", _resource_detail_sql(bool(include_configuration)), snapshot=snapshot,
+                      resource_id=resource_id)
+
+
+@_sql_text
+def _resource_detail_sql(include_configuration: bool) -> exp.Expression:
     columns = DETAIL_COLUMNS + (("configuration",) if include_configuration else ())
-    tree = _resources(*_columns(columns)).where(_SNAPSHOT_IS, _condition("resource_id = :resource_id"))
-    return _query("inventory.resource_detail", tree, snapshot=snapshot, resource_id=resource_id)
+    return _resources(*_columns(columns)).where(_SNAPSHOT_IS, _condition("resource_id = :resource_id"))
 
 
 def resources_by_host(snapshot: dt.date, host: str) -> Query:
@@ -428,9 +461,12 @@ def resource_seen(resource_id: str, since: dt.date, until: dt.date) -> Query:
 def resource_history(resource_id: str, since: dt.date, until: dt.date) -> Query:
     """The compared attributes of one resource on each snapshot of a range (first/last seen, timeline)."""
     _check_range(since, until)
-    tree = (_resources("snapshot_date", *_columns(DIFF_COLUMNS))
-            .where(_condition("snapshot_date BETWEEN :since AND :until AND resource_id = :resource_id")).order_by("snapshot_date"))
-    return _query("inventory.resource_history", tree, resource_id=resource_id, since=since, until=until)
+    return make_query("inventory.resource_history", _RESOURCE_HISTORY_SQL, resource_id=resource_id, since=since, until=until)
+
+
+_RESOURCE_HISTORY_SQL = (_resources("snapshot_date", *_columns(DIFF_COLUMNS))
+                         .where(_condition("snapshot_date BETWEEN :since AND :until AND resource_id = :resource_id"))
+                         .order_by("snapshot_date").sql(dialect=ATHENA, pretty=True))
 
 
 def resource_daily_cost(resource_id: str, snapshot: dt.date, days: int = COST_WINDOW_DAYS) -> Query:
@@ -461,11 +497,15 @@ def host_events(host: str, since: dt.date, until: dt.date, limit: int = MAX_EVEN
     considers, so a short window keeps this fast on a large lakehouse.
     """
     _check_range(since, until)
-    tree = (exp.select(*_columns(("event_time", "index_name", "sourcetype", "severity", "http_method", "http_path", "http_status",
+    return make_query("inventory.host_events", _host_events_sql(limit), host=host, since=since, until=until)
+
+
+@_sql_text
+def _host_events_sql(limit: int) -> exp.Expression:
+    return (exp.select(*_columns(("event_time", "index_name", "sourcetype", "severity", "http_method", "http_path", "http_status",
                                   "duration_ms", "message"))).from_("daivi_splunk.events", dialect=ATHENA)
             .where(_condition("event_date BETWEEN :since AND :until AND host = :host"))
             .order_by("event_time DESC", dialect=ATHENA).limit(_integer(limit)))
-    return _query("inventory.host_events", tree, host=host, since=since, until=until)
 
 
 def host_event_counts(host: str, until: dt.date, days: int = EVENTS_WINDOW_DAYS) -> Query:

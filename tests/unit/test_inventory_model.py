@@ -68,9 +68,9 @@ def test_search_options_offer_the_empty_region_as_global_and_pages_round_up():
     assert [m.page_count(n, 25) for n in (0, 1, 25, 26)] == [1, 1, 1, 2]
 
 
-def test_search_table_keeps_the_ids_for_row_selection_even_when_the_column_is_hidden():
-    ids, shown = m.search_table(pd.DataFrame({"resource_id": ["i-1", "i-2"], "tags": [{"a": "1"}, None]}), show_id=False)
-    assert ids == ["i-1", "i-2"] and list(shown.columns) == ["tags"]
+def test_search_table_can_hide_the_id_column_and_shows_tags_as_text():
+    shown = m.search_table(pd.DataFrame({"resource_id": ["i-1", "i-2"], "tags": [{"a": "1"}, None]}), show_id=False)
+    assert list(shown.columns) == ["tags"]
     assert shown["tags"][0] == "a=1"
 
 
@@ -141,9 +141,11 @@ def test_state_on_a_day_and_the_timeline_of_a_resource():
 
 def test_long_tables_are_cut_for_the_screen_with_a_caption():
     df = pd.DataFrame({"a": range(m.MAX_TABLE_ROWS + 1)})
-    shown, note = m.head_for_screen(df)
-    assert len(shown) == m.MAX_TABLE_ROWS and f"{m.MAX_TABLE_ROWS + 1:,} rows" in note
-    assert m.head_for_screen(df.head(3))[1] is None
+    shown = m.screen_rows(df)
+    assert len(shown) == m.MAX_TABLE_ROWS and f"{m.MAX_TABLE_ROWS + 1:,} rows" in m.cut_note(len(shown), len(df))
+    assert m.cut_note(3, 3) is None
+    changes = m.changes_between(pd.DataFrame([resource("vol-1") | {"snapshot_date": day(0)}]), day(0), day(1))
+    assert m.screen_rows(changes, "diff")["resource_id"].tolist() == ["vol-1"]  # a frame inside a result
 
 
 def test_waste_in_several_currencies_never_adds_them():
