@@ -78,8 +78,9 @@ def build_count_bar_figure(counts: pd.DataFrame, dimension: str, title: str, top
     frame[dimension] = frame[dimension].map(lambda v: blank_label(v, dimension))
     fig = px.bar(frame, x="resources", y=dimension, orientation="h", title=title, text="resources")
     fig.update_traces(textposition="outside", cliponaxis=False)
-    fig.update_yaxes(title="", type="category")
-    fig.update_xaxes(title="resources")
+    # long labels push the plot right instead of being cut, and the longest bar leaves room for its count (900 px)
+    fig.update_yaxes(title="", type="category", automargin=True)
+    fig.update_xaxes(title="resources", range=[0, max(float(frame["resources"].max()), 1.0) * 1.2])
     return _layout(fig, height=max(CHART_HEIGHT_PX, 24 * len(frame) + 80))
 
 
