@@ -1,1 +1,1 @@
-"""Page models: what each view computes, Streamlit-free (a request -> the queries -> result dataclasses)."""
+"""Page models: one pure, Streamlit-free model per view (request -> queries -> result dataclasses)."""
