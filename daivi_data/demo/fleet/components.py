@@ -92,7 +92,7 @@ def _build_comps(ctx: _Ctx, res: pd.DataFrame) -> pd.DataFrame:
             windows = r["platform"].to_numpy() == "Windows"
             base = np.array([P.EC2_PRICES[t] for t in itype])
             rate = np.round(base * rf(region) * np.where(windows, 1.0, 1.0) + np.where(
-                windows, 0.092 * np.array([P.normalization_factor(t) for t in itype]) / 4, 0.0), 4)
+                windows, P.usage_price("AmazonEC2 Windows license per normalized unit")["rate"] * np.array([P.normalization_factor(t) for t in itype]) / 4, 0.0), 4)
             fam = np.array([P.instance_family(t) for t in itype], dtype=object)
             os_ = np.where(windows, "Windows", "Linux")
             op = np.where(windows, "RunInstances:0002", "RunInstances").astype(object)
@@ -112,15 +112,14 @@ def _build_comps(ctx: _Ctx, res: pd.DataFrame) -> pd.DataFrame:
         r = inst[m]
         c.add(r, usage_type=_ut(region[m], "DataTransfer-Out-Bytes"), operation="RunInstances",
               product="AmazonEC2", servicecode="AWSDataTransfer", family="Data Transfer", unit="GB",
-              rate=0.09, desc="$0.090 per GB - first 10 TB / month data transfer out beyond the global free tier",
+              **P.usage_price("AmazonEC2 DataTransfer-Out-Bytes"),
               from_region=region[m], to_region="external", transfer_type="AWS Outbound",
               units=r["traffic"].to_numpy(float), weekend=r["weekend"].to_numpy(float), grow=True, sigma=0.35,
               start=start[m], end=end[m])
         m = inst["traffic2"].to_numpy(float) > 0
         r = inst[m]
         c.add(r, usage_type=_ut(region[m], "DataTransfer-Regional-Bytes"), operation="InterZone-Out",
-              product="AmazonEC2", servicecode="AWSDataTransfer", family="Data Transfer", unit="GB", rate=0.01,
-              desc="$0.010 per GB - regional data transfer - in/out/between EC2 AZs or using elastic IPs or ELB",
+              product="AmazonEC2", servicecode="AWSDataTransfer", family="Data Transfer", unit="GB", **P.usage_price("AmazonEC2 DataTransfer-Regional-Bytes"),
               from_region=region[m], to_region=region[m], transfer_type="IntraRegion",
               units=r["traffic2"].to_numpy(float), weekend=r["weekend"].to_numpy(float), grow=True, sigma=0.3,
               start=start[m], end=end[m])
@@ -143,7 +142,7 @@ def _build_comps(ctx: _Ctx, res: pd.DataFrame) -> pd.DataFrame:
             r = vol[m]
             c.add(r, usage_type=_ut(region[m], "EBS:VolumeP-IOPS.piops"), operation="CreateVolume-P-IOPS",
                   product="AmazonEC2", servicecode="AmazonEC2", family="System Operation", unit="IOPS-Mo",
-                  rate=0.065, desc="$0.065 per IOPS-month provisioned", qmodel=Q_MONTHLY,
+                  **P.usage_price("AmazonEC2 EBS:VolumeP-IOPS.piops"), qmodel=Q_MONTHLY,
                   units=r["iops"].to_numpy(float), start=start[m], end=end[m])
 
     snap = res[kind == "snapshot"]
@@ -151,8 +150,8 @@ def _build_comps(ctx: _Ctx, res: pd.DataFrame) -> pd.DataFrame:
         start, end = _life(snap)
         region = snap["region"].to_numpy()
         c.add(snap, usage_type=_ut(region, "EBS:SnapshotUsage"), operation="CreateSnapshot", product="AmazonEC2",
-              servicecode="AmazonEC2", family="Storage Snapshot", unit="GB-Mo", rate=0.05,
-              desc="$0.05 per GB-Month of snapshot data stored", qmodel=Q_MONTHLY,
+              servicecode="AmazonEC2", family="Storage Snapshot", unit="GB-Mo", **P.usage_price("AmazonEC2 EBS:SnapshotUsage"),
+              qmodel=Q_MONTHLY,
               units=snap["size_gb"].to_numpy(float) * 0.45, start=start, end=end)
 
     # --- Elastic IPs: public IPv4 in use while associated, ElasticIP:IdleAddress once left behind.
@@ -163,38 +162,39 @@ def _build_comps(ctx: _Ctx, res: pd.DataFrame) -> pd.DataFrame:
         det = eip["detached"].to_numpy(float)
         m = det > start
         c.add(eip[m], usage_type=_ut(region[m], "PublicIPv4:InUseAddress"), operation="AssociateAddressVPC",
-              product="AmazonVPC", servicecode="AmazonVPC", family="IP Address", unit="Hrs", rate=0.005,
-              desc="$0.005 per In-use public IPv4 address per hour", qmodel=Q_HOURS, start=start[m],
+              product="AmazonVPC", servicecode="AmazonVPC", family="IP Address", unit="Hrs", **P.usage_price("AmazonVPC PublicIPv4:InUseAddress"),
+              qmodel=Q_HOURS, start=start[m],
               end=np.minimum(end, det)[m])
         m = np.isfinite(det)
         c.add(eip[m], usage_type=_ut(region[m], "ElasticIP:IdleAddress"), operation="AssociateAddressVPC",
-              product="AmazonEC2", servicecode="AmazonEC2", family="IP Address", unit="Hrs", rate=0.005,
-              desc="$0.005 per Idle public IPv4 address per hour", qmodel=Q_HOURS, start=det[m], end=end[m])
+              product="AmazonEC2", servicecode="AmazonEC2", family="IP Address", unit="Hrs", **P.usage_price("AmazonEC2 ElasticIP:IdleAddress"),
+              qmodel=Q_HOURS, start=det[m], end=end[m])
 
     nat = res[kind == "nat"]
     if len(nat):
         region = nat["region"].to_numpy()
         start, end = _life(nat)
-        rate = np.round(0.045 * rf(region), 4)
+        rate = np.round(P.usage_price("AmazonEC2 NatGateway-Hours")["rate"] * rf(region), 4)
         c.add(nat, usage_type=_ut(region, "NatGateway-Hours"), operation="NatGateway", product="AmazonEC2",
               servicecode="AmazonEC2", family="NAT Gateway", unit="Hrs", rate=rate,
-              desc="$0.045 per NAT Gateway Hour", qmodel=Q_HOURS, start=start, end=end)
+              desc=P.usage_price("AmazonEC2 NatGateway-Hours")["desc"], qmodel=Q_HOURS, start=start, end=end)
         c.add(nat, usage_type=_ut(region, "NatGateway-Bytes"), operation="NatGateway", product="AmazonEC2",
               servicecode="AmazonEC2", family="NAT Gateway", unit="GB", rate=rate,
-              desc="$0.045 per GB Data Processed by NAT Gateways", units=nat["traffic"].to_numpy(float),
+              desc=P.usage_price("AmazonEC2 NatGateway-Bytes")["desc"], units=nat["traffic"].to_numpy(float),
               weekend=0.7, grow=True, sigma=0.25, start=start, end=end)
 
     alb = res[kind == "alb"]
     if len(alb):
         region = alb["region"].to_numpy()
         start, end = _life(alb)
+        alb_hours, alb_lcu = P.usage_price("AWSELB LoadBalancerUsage"), P.usage_price("AWSELB LCUUsage")
         c.add(alb, usage_type=_ut(region, "LoadBalancerUsage"), operation="LoadBalancing:Application",
               product="AWSELB", servicecode="AWSELB", family="Load Balancer-Application", unit="Hrs",
-              rate=np.round(0.0225 * rf(region), 4), desc="$0.0225 per Application LoadBalancer-hour (or partial hour)",
+              rate=np.round(alb_hours["rate"] * rf(region), 4), desc=alb_hours["desc"],
               qmodel=Q_HOURS, start=start, end=end)
         c.add(alb, usage_type=_ut(region, "LCUUsage"), operation="LoadBalancing:Application", product="AWSELB",
               servicecode="AWSELB", family="Load Balancer-Application", unit="LCU-Hrs",
-              rate=np.round(0.008 * rf(region), 4), desc="$0.008 per used Application load balancer capacity unit-hour",
+              rate=np.round(alb_lcu["rate"] * rf(region), 4), desc=alb_lcu["desc"],
               units=24 * alb["traffic"].to_numpy(float), weekend=0.7, grow=True, sigma=0.2, start=start, end=end)
 
     bkt = res[kind == "bucket"]
@@ -202,26 +202,25 @@ def _build_comps(ctx: _Ctx, res: pd.DataFrame) -> pd.DataFrame:
         region = bkt["region"].to_numpy()
         start, end = _life(bkt)
         glacier = bkt["vtype"].to_numpy() == "glacier"
+        cold, standard = P.usage_price("AmazonS3 TimedStorage-GlacierByteHrs"), P.usage_price("AmazonS3 TimedStorage-ByteHrs")
         c.add(bkt, usage_type=_ut(region, np.where(glacier, "TimedStorage-GlacierByteHrs", "TimedStorage-ByteHrs")),
               operation=np.where(glacier, "GlacierStorage", "StandardStorage").astype(object), product="AmazonS3",
-              servicecode="AmazonS3", family="Storage", unit="GB-Mo", rate=np.where(glacier, 0.0036, 0.023),
-              desc=np.where(glacier, "$0.0036 per GB-Month of storage used in Glacier Flexible Retrieval",
-                            "$0.023 per GB - first 50 TB / month of storage used").astype(object),
+              servicecode="AmazonS3", family="Storage", unit="GB-Mo", rate=np.where(glacier, cold["rate"], standard["rate"]),
+              desc=np.where(glacier, cold["desc"], standard["desc"]).astype(object),
               qmodel=Q_MONTHLY, units=bkt["size_gb"].to_numpy(float), grow=True, start=start, end=end)
         c.add(bkt, usage_type=_ut(region, "Requests-Tier1"), operation="PutObject", product="AmazonS3",
-              servicecode="AmazonS3", family="API Request", unit="Requests", rate=0.000005,
-              desc="$0.005 per 1,000 PUT, COPY, POST, or LIST requests", units=bkt["traffic"].to_numpy(float) * 0.2,
+              servicecode="AmazonS3", family="API Request", unit="Requests", **P.usage_price("AmazonS3 Requests-Tier1"),
+              units=bkt["traffic"].to_numpy(float) * 0.2,
               weekend=0.8, grow=True, sigma=0.4, start=start, end=end)
         m = bkt["purpose"].isin(["assets", "static-site", "raw", "curated", "models", "artifacts", "build-cache",
                                  "athena-results", "unload"]).to_numpy()
         c.add(bkt[m], usage_type=_ut(region[m], "Requests-Tier2"), operation="GetObject", product="AmazonS3",
-              servicecode="AmazonS3", family="API Request", unit="Requests", rate=0.0000004,
-              desc="$0.0004 per 10,000 GET and all other requests", units=bkt["traffic"].to_numpy(float)[m],
+              servicecode="AmazonS3", family="API Request", unit="Requests", **P.usage_price("AmazonS3 Requests-Tier2"),
+              units=bkt["traffic"].to_numpy(float)[m],
               weekend=0.8, grow=True, sigma=0.4, start=start[m], end=end[m])
         m = bkt["public"].to_numpy(bool)
         c.add(bkt[m], usage_type=_ut(region[m], "DataTransfer-Out-Bytes"), operation="GetObject",
-              product="AmazonS3", servicecode="AWSDataTransfer", family="Data Transfer", unit="GB", rate=0.09,
-              desc="$0.090 per GB - first 10 TB / month data transfer out beyond the global free tier",
+              product="AmazonS3", servicecode="AWSDataTransfer", family="Data Transfer", unit="GB", **P.usage_price("AmazonS3 DataTransfer-Out-Bytes"),
               from_region=region[m], to_region="external", transfer_type="AWS Outbound",
               units=bkt["size_gb"].to_numpy(float)[m] * 0.3, weekend=0.8, grow=True, sigma=0.4, start=start[m],
               end=end[m])
@@ -229,8 +228,7 @@ def _build_comps(ctx: _Ctx, res: pd.DataFrame) -> pd.DataFrame:
         if m.any():
             c.add(bkt[m], usage_type=np.char.add(_ut(region[m], "USW2-AWS-Out-Bytes").astype(str), "").astype(object),
                   operation="PutObjectForRepl", product="AmazonS3", servicecode="AWSDataTransfer",
-                  family="Data Transfer", unit="GB", rate=0.02,
-                  desc="$0.020 per GB - US East (N. Virginia) data transfer to US West (Oregon)",
+                  family="Data Transfer", unit="GB", **P.usage_price("AmazonS3 USW2-AWS-Out-Bytes"),
                   from_region=region[m], to_region="us-west-2", transfer_type="InterRegion Outbound",
                   units=bkt["size_gb"].to_numpy(float)[m] * 0.002, grow=True, sigma=0.3, start=start[m],
                   end=end[m])
@@ -254,14 +252,14 @@ def _build_comps(ctx: _Ctx, res: pd.DataFrame) -> pd.DataFrame:
                             dtype=object),
               qmodel=Q_HOURS, start=start, end=end,
               ri_key=np.char.add(np.char.add(ut.astype(str), "|"), engine_code.astype(str)).astype(object))
+        gp2 = P.usage_price("AmazonRDS RDS:GP2-Storage")  # Multi-AZ: the price doubles, the description does not say so
         c.add(rds, usage_type=_ut(region, np.where(multi, "RDS:Multi-AZ-GP2-Storage", "RDS:GP2-Storage")),
               operation=engine_code, product="AmazonRDS", servicecode="AmazonRDS", family="Database Storage",
-              unit="GB-Mo", rate=np.where(multi, 0.23, 0.115), desc="$0.115 per GB-month of provisioned gp2 storage",
+              unit="GB-Mo", rate=np.where(multi, P.usage_price("AmazonRDS RDS:Multi-AZ-GP2-Storage")["rate"], gp2["rate"]), desc=gp2["desc"],
               qmodel=Q_MONTHLY, units=rds["size_gb"].to_numpy(float), start=start, end=end)
         m = multi
         c.add(rds[m], usage_type=_ut(region[m], "RDS:ChargedBackupUsage"), operation=engine_code[m],
-              product="AmazonRDS", servicecode="AmazonRDS", family="Storage Snapshot", unit="GB-Mo", rate=0.095,
-              desc="$0.095 per additional GB-month of backup storage exceeding free allocation",
+              product="AmazonRDS", servicecode="AmazonRDS", family="Storage Snapshot", unit="GB-Mo", **P.usage_price("AmazonRDS RDS:ChargedBackupUsage"),
               qmodel=Q_MONTHLY, units=rds["size_gb"].to_numpy(float)[m] * 0.6, grow=True, start=start[m],
               end=end[m])
 
@@ -283,12 +281,12 @@ def _build_comps(ctx: _Ctx, res: pd.DataFrame) -> pd.DataFrame:
         region = lam["region"].to_numpy()
         start, end = _life(lam)
         c.add(lam, usage_type=_ut(region, "Lambda-GB-Second"), operation="Invoke", product="AWSLambda",
-              servicecode="AWSLambda", family="Serverless", unit="Lambda-GB-Second", rate=0.0000166667,
-              desc="AWS Lambda - Total Compute - US East (N. Virginia)", units=lam["traffic"].to_numpy(float),
+              servicecode="AWSLambda", family="Serverless", unit="Lambda-GB-Second", **P.usage_price("AWSLambda Lambda-GB-Second"),
+              units=lam["traffic"].to_numpy(float),
               weekend=0.6, grow=True, sigma=0.5, start=start, end=end, sp_ok=True, sp_disc=0.12)
         c.add(lam, usage_type=_ut(region, "Request"), operation="Invoke", product="AWSLambda",
-              servicecode="AWSLambda", family="Serverless", unit="Requests", rate=0.0000002,
-              desc="AWS Lambda - Total Requests - US East (N. Virginia)", units=lam["traffic2"].to_numpy(float),
+              servicecode="AWSLambda", family="Serverless", unit="Requests", **P.usage_price("AWSLambda Request"),
+              units=lam["traffic2"].to_numpy(float),
               weekend=0.6, grow=True, sigma=0.5, start=start, end=end)
 
     ddb = res[kind == "dynamodb"]
@@ -297,39 +295,40 @@ def _build_comps(ctx: _Ctx, res: pd.DataFrame) -> pd.DataFrame:
         start, end = _life(ddb)
         c.add(ddb, usage_type=_ut(region, "TimedStorage-ByteHrs"), operation="StandardStorage",
               product="AmazonDynamoDB", servicecode="AmazonDynamoDB", family="Database Storage", unit="GB-Mo",
-              rate=0.25, desc="$0.25 per GB-Month of storage used beyond first 25 free GB-Months", qmodel=Q_MONTHLY,
+              **P.usage_price("AmazonDynamoDB TimedStorage-ByteHrs"), qmodel=Q_MONTHLY,
               units=ddb["size_gb"].to_numpy(float), grow=True, start=start, end=end)
         c.add(ddb, usage_type=_ut(region, "WriteRequestUnits"), operation="PayPerRequestThroughput",
               product="AmazonDynamoDB", servicecode="AmazonDynamoDB",
-              family="Amazon DynamoDB PayPerRequest Throughput", unit="WriteRequestUnits", rate=0.00000125,
-              desc="$1.25 per million write request units", units=ddb["traffic"].to_numpy(float) * 0.25,
+              family="Amazon DynamoDB PayPerRequest Throughput", unit="WriteRequestUnits", **P.usage_price("AmazonDynamoDB WriteRequestUnits"),
+              units=ddb["traffic"].to_numpy(float) * 0.25,
               weekend=0.7, grow=True, sigma=0.3, start=start, end=end)
         c.add(ddb, usage_type=_ut(region, "ReadRequestUnits"), operation="PayPerRequestThroughput",
               product="AmazonDynamoDB", servicecode="AmazonDynamoDB",
-              family="Amazon DynamoDB PayPerRequest Throughput", unit="ReadRequestUnits", rate=0.00000025,
-              desc="$0.25 per million read request units", units=ddb["traffic"].to_numpy(float),
+              family="Amazon DynamoDB PayPerRequest Throughput", unit="ReadRequestUnits", **P.usage_price("AmazonDynamoDB ReadRequestUnits"),
+              units=ddb["traffic"].to_numpy(float),
               weekend=0.7, grow=True, sigma=0.3, start=start, end=end)
 
     eks = res[kind == "eks"]
     if len(eks):
         start, end = _life(eks)
         c.add(eks, usage_type=_ut(eks["region"].to_numpy(), "AmazonEKS-Hours:perCluster"), operation="CreateOperation",
-              product="AmazonEKS", servicecode="AmazonEKS", family="Compute", unit="Hrs", rate=0.10,
-              desc="Amazon EKS cluster usage", qmodel=Q_HOURS, start=start, end=end)
+              product="AmazonEKS", servicecode="AmazonEKS", family="Compute", unit="Hrs", **P.usage_price("AmazonEKS AmazonEKS-Hours:perCluster"),
+              qmodel=Q_HOURS, start=start, end=end)
 
     cf = res[kind == "cloudfront"]
     if len(cf):
         start, end = _life(cf)
         t = cf["traffic"].to_numpy(float)
+        out = P.usage_price("AmazonCloudFront DataTransfer-Out-Bytes")
         for zone, share in (("US", 0.65), ("EU", 0.35)):
             c.add(cf, usage_type=f"{zone}-DataTransfer-Out-Bytes", operation="WebDistribution",
                   product="AmazonCloudFront", servicecode="AmazonCloudFront", family="Data Transfer", unit="GB",
-                  rate=0.085, desc=f"$0.085 per GB - first 10 TB / month data transfer out ({zone})",
+                  rate=out["rate"], desc=out["desc"].format(zone=zone),
                   to_region="external", transfer_type="CloudFront Outbound", units=t * share, weekend=0.8,
                   grow=True, sigma=0.2, start=start, end=end)
         c.add(cf, usage_type="US-Requests-Tier2-HTTPS", operation="WebDistribution", product="AmazonCloudFront",
-              servicecode="AmazonCloudFront", family="Request", unit="Requests", rate=0.000001,
-              desc="$0.0100 per 10,000 HTTPS Requests", units=t * 6000, weekend=0.8, grow=True, sigma=0.2,
+              servicecode="AmazonCloudFront", family="Request", unit="Requests", **P.usage_price("AmazonCloudFront US-Requests-Tier2-HTTPS"),
+              units=t * 6000, weekend=0.8, grow=True, sigma=0.2,
               start=start, end=end)
 
     for k, prices, ut_pre, fam, op, label in (
@@ -355,7 +354,7 @@ def _build_comps(ctx: _Ctx, res: pd.DataFrame) -> pd.DataFrame:
               qmodel=Q_HOURS, units=r["units"].to_numpy(float), start=start, end=end)
         if k in ("redshift", "opensearch"):
             storage_ut = "RMS:ManagedStorage" if k == "redshift" else "ES:GP3-Storage"
-            srate = 0.024 if k == "redshift" else 0.122
+            srate = P.usage_price(f"{product} {storage_ut}")["rate"]
             c.add(r, usage_type=_ut(region, storage_ut), operation=op, product=product, servicecode=product,
                   family="Storage", unit="GB-Mo", rate=srate, desc=f"{_money(srate)} per GB-month of storage",
                   qmodel=Q_MONTHLY, units=r["size_gb"].to_numpy(float), grow=True, start=start, end=end)
@@ -364,18 +363,17 @@ def _build_comps(ctx: _Ctx, res: pd.DataFrame) -> pd.DataFrame:
     if len(kms):
         start, end = _life(kms)
         c.add(kms, usage_type=_ut(kms["region"].to_numpy(), "KMS-Keys"), operation="CreateKey", product="awskms",
-              servicecode="awskms", family="Encryption Key", unit="Keys", rate=1.0,
-              desc="$1 per customer-managed key per month", qmodel=Q_MONTHLY, start=start, end=end)
+              servicecode="awskms", family="Encryption Key", unit="Keys", **P.usage_price("awskms KMS-Keys"),
+              qmodel=Q_MONTHLY, start=start, end=end)
 
     zone = res[kind == "zone"]
     if len(zone):
         start, end = _life(zone)
         c.add(zone, usage_type="HostedZone", operation="", product="AmazonRoute53", servicecode="AmazonRoute53",
-              family="DNS Zone", unit="HostedZone", rate=0.5, desc="$0.50 per Hosted Zone for the first 25 Hosted Zones",
+              family="DNS Zone", unit="HostedZone", **P.usage_price("AmazonRoute53 HostedZone"),
               qmodel=Q_MONTHLY, start=start, end=end)
         c.add(zone, usage_type="DNS-Queries", operation="", product="AmazonRoute53", servicecode="AmazonRoute53",
-              family="DNS Query", unit="Queries", rate=0.0000004,
-              desc="$0.40 per 1,000,000 queries for the first 1 Billion queries",
+              family="DNS Query", unit="Queries", **P.usage_price("AmazonRoute53 DNS-Queries"),
               units=zone["traffic"].to_numpy(float), weekend=0.8, grow=True, sigma=0.2, start=start, end=end)
 
     lg = res[kind == "loggroup"]
@@ -384,11 +382,11 @@ def _build_comps(ctx: _Ctx, res: pd.DataFrame) -> pd.DataFrame:
         start, end = _life(lg)
         c.add(lg, usage_type=_ut(region, "DataProcessing-Bytes"), operation="PutLogEvents",
               product="AmazonCloudWatch", servicecode="AmazonCloudWatch", family="Data Payload", unit="GB",
-              rate=0.5, desc="$0.50 per GB custom log data ingested", units=lg["traffic"].to_numpy(float),
+              **P.usage_price("AmazonCloudWatch DataProcessing-Bytes"), units=lg["traffic"].to_numpy(float),
               weekend=0.8, grow=True, sigma=0.3, start=start, end=end)
         c.add(lg, usage_type=_ut(region, "TimedStorage-ByteHrs"), operation="HourlyStorageMetering",
               product="AmazonCloudWatch", servicecode="AmazonCloudWatch", family="Storage Snapshot", unit="GB-Mo",
-              rate=0.03, desc="$0.03 per GB-mo of log storage", qmodel=Q_MONTHLY,
+              **P.usage_price("AmazonCloudWatch TimedStorage-ByteHrs"), qmodel=Q_MONTHLY,
               units=lg["traffic"].to_numpy(float) * 25, grow=True, start=start, end=end)
 
     _long_tail(ctx, c, rng)
@@ -397,63 +395,12 @@ def _build_comps(ctx: _Ctx, res: pd.DataFrame) -> pd.DataFrame:
     return comps
 
 
-# Account-level usage without a resource id: (workload or '*', product, usage type suffix, operation, unit, rate,
-# product family, median $/day, weekend factor, quantity model, savings plan eligible)
-LONG_TAIL: tuple[tuple, ...] = (
-    ("*", "AWSConfig", "ConfigurationItemRecorded", "", "ConfigurationItemRecorded", 0.003, "Management Tools", 1.2,
-     0.9, Q_VARIABLE, False),
-    ("*", "AWSCloudTrail", "PaidEventsRecorded", "", "Events", 0.00001, "Management Tools - AWS CloudTrail", 0.6,
-     0.7, Q_VARIABLE, False),
-    ("*", "AmazonGuardDuty", "PaidEventsAnalyzed", "", "Events", 0.000004, "Security Services", 2.5, 0.8,
-     Q_VARIABLE, False),
-    ("*", "AmazonCloudWatch", "CW:MetricMonitorUsage", "MetricStorage", "Metrics", 0.30, "Metric", 3.0, 1.0,
-     Q_MONTHLY, False),
-    ("web", "AWSSecretsManager", "AWSSecretsManager-Secrets", "", "Secrets", 0.40, "Secret", 0.4, 1.0, Q_MONTHLY,
-     False),
-    ("web", "AWSQueueService", "Requests-RBP", "", "Requests", 0.0000004, "API Request", 1.5, 0.7, Q_VARIABLE,
-     False),
-    ("web", "AmazonSNS", "Requests-Tier1", "", "Requests", 0.0000005, "API Request", 0.3, 0.7, Q_VARIABLE, False),
-    ("web", "AmazonECS", "Fargate-vCPU-Hours:perCPU", "FargateTask", "hours", 0.04048, "Compute", 9.0, 0.7,
-     Q_VARIABLE, True),
-    ("web", "AmazonECS", "Fargate-GB-Hours", "FargateTask", "hours", 0.004445, "Compute", 2.0, 0.7, Q_VARIABLE, True),
-    ("web", "awswaf", "WebACLV2", "", "WebACL", 5.0, "Web Application Firewall", 0.5, 1.0, Q_MONTHLY, False),
-    ("data", "AmazonAthena", "DataScannedInTB", "RunQuery", "Terabytes", 5.0, "Analytics", 18.0, 0.3, Q_VARIABLE,
-     False),
-    ("data", "AWSGlue", "ETL-DPU-Hour", "Jobrun", "DPU-Hour", 0.44, "AWS Glue", 35.0, 0.4, Q_VARIABLE, False),
-    ("data", "AmazonKinesis", "Storage-ShardHour", "shardHourStorage", "ShardHour", 0.015, "Kinesis Streams", 3.6,
-     1.0, Q_VARIABLE, False),
-    ("data", "AmazonStates", "StateTransition", "", "Transitions", 0.000025, "AWS Step Functions", 1.0, 0.6,
-     Q_VARIABLE, False),
-    ("analytics", "AmazonQuickSight", "QS-User-Enterprise-Month", "", "Users", 24.0, "Business Analytics", 12.0,
-     1.0, Q_MONTHLY, False),
-    ("ml", "AmazonSageMaker", "Train:ml.p3.2xlarge", "RunInstance:Training", "Hrs", 3.825, "ML Instance", 60.0,
-     0.3, Q_VARIABLE, False),
-    ("k8s", "AmazonECR", "TimedStorage-ByteHrs", "", "GB-Mo", 0.10, "EC2 Container Registry", 2.0, 1.0, Q_MONTHLY,
-     False),
-    ("k8s", "AmazonEFS", "TimedStorage-ByteHrs", "", "GB-Mo", 0.30, "Storage", 6.0, 1.0, Q_MONTHLY, False),
-    ("ci", "CodeBuild", "Build-Min:Linux:g1.medium", "", "Minutes", 0.01, "Compute", 14.0, 0.2, Q_VARIABLE, False),
-    ("ci", "AmazonECR", "TimedStorage-ByteHrs", "", "GB-Mo", 0.10, "EC2 Container Registry", 5.0, 1.0, Q_MONTHLY,
-     False),
-    ("serverless", "AmazonApiGateway", "ApiGatewayRequest", "", "Requests", 0.0000035, "API Calls", 6.0, 0.7,
-     Q_VARIABLE, False),
-    ("serverless", "AmazonCognito", "CognitoUserPoolsMAU", "", "MAU", 0.0055, "User Pool", 4.0, 1.0, Q_MONTHLY,
-     False),
-    ("security", "AWSSecurityHub", "PaidComplianceCheck", "", "Checks", 0.001, "Security Services", 6.0, 1.0,
-     Q_VARIABLE, False),
-    ("security", "AmazonInspectorV2", "Inspector2-EC2InstanceScanning", "", "Instances", 1.258, "Security Services",
-     5.0, 1.0, Q_MONTHLY, False),
-    ("network", "AmazonVPC", "TransitGateway-Hours", "TransitGatewayVPC", "Hrs", 0.05, "Transit Gateway", 30.0, 1.0,
-     Q_VARIABLE, False),
-    ("network", "AmazonVPC", "TransitGateway-Bytes", "TransitGatewayVPC", "GB", 0.02, "Transit Gateway", 25.0, 0.7,
-     Q_VARIABLE, False),
-    ("network", "AmazonVPC", "VpcEndpoint-Hours", "VpcEndpoint", "Hrs", 0.01, "VpcEndpoint", 4.0, 1.0, Q_VARIABLE,
-     False),
-    ("shared", "AWSDirectoryService", "MicrosoftAD-DC-Usage", "", "Hrs", 0.40, "Directory Service", 19.2, 1.0,
-     Q_VARIABLE, False),
-    ("shared", "AWSBackup", "WarmStorage-ByteHrs-EBS", "", "GB-Mo", 0.05, "Storage", 8.0, 1.0, Q_MONTHLY, False),
-    ("mgmt", "AWSCostExplorer", "APIRequest", "", "Requests", 0.01, "Management Tools", 1.5, 0.3, Q_VARIABLE, False),
-    ("mgmt", "AmazonSES", "Recipients", "", "Count", 0.0001, "Sending Email", 0.2, 0.5, Q_VARIABLE, False),
-)
+# Account-level usage without a resource id (prices.toml's long_tail): (workload or '*', product, usage type suffix,
+# operation, unit, rate, product family, median $/day, weekend factor, quantity model, savings plan eligible)
+LONG_TAIL: tuple[tuple, ...] = tuple(
+    (r["workload"], r["product"], r["usage_type"], r["operation"], r["unit"], r["rate"], r["family"], r["median_daily_usd"],
+     r["weekend_factor"], {"monthly": Q_MONTHLY, "variable": Q_VARIABLE}[r["quantity"]], r["savings_plan"])
+    for r in P.LONG_TAIL)
 GLOBAL_PRODUCTS = {"AWSCostExplorer", "AmazonRoute53", "AmazonCloudFront"}
 
 
