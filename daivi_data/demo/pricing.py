@@ -1,6 +1,6 @@
 """Public list prices, service names and region codes the demo is priced with.
 
-The prices are data: daivi_data/demo/data/prices.toml (us-east-1 on-demand list
+The prices are data: daivi_data/demo/prices.toml (us-east-1 on-demand list
 prices in USD, close to AWS's published ones; other regions apply their
 `price_factor`), read once when this module is imported. They only need to be
 realistic in shape: a long tail from fractions of a cent (requests) to dollars
@@ -12,7 +12,7 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path
 
-PRICES_FILE = Path(__file__).parent / "data" / "prices.toml"
+PRICES_FILE = Path(__file__).with_name("prices.toml")
 
 # product code (line_item_product_code / cost_daily.service_code) -> service name as Cost Explorer shows it.
 SERVICE_NAMES: dict[str, str] = {

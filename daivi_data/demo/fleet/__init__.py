@@ -26,7 +26,7 @@ Modules: `core` (time axis, constants, accumulators), `recipes` (what each
 account runs), `names` (names, ids, tags), `components` (what bills), `events`
 (commitments, incidents, step changes), `assemble` (`build_fleet`) and
 `config_json` (AWS Config documents). Prices are data:
-daivi_data/demo/data/prices.toml, read once by `daivi_data.demo.pricing`.
+daivi_data/demo/prices.toml, read once by `daivi_data.demo.pricing`.
 """
 
 from daivi_data.demo.fleet.assemble import build_fleet
