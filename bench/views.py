@@ -14,6 +14,8 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import duckdb
+
 from daivi_data import clock
 from daivi_data import cost_analysis as ca
 from daivi_data.engines.duckdb import DuckDBEngine
@@ -115,8 +117,6 @@ def detail_resource(engine: DuckDBEngine) -> tuple[str, str, dt.date]:
     """(resource id, name, snapshot): a named running EC2 instance of the latest snapshot (a host with logs)."""
     snapshot = engine.table_info("daivi_inventory", "resources").latest_partition
     path = engine.root / "daivi_inventory" / "resources" / f"snapshot_date={snapshot}" / "*.parquet"
-    import duckdb
-
     row = duckdb.sql(f"SELECT resource_id, resource_name FROM read_parquet('{path}') "  # noqa: S608 - the program's own path
                      "WHERE resource_type = 'AWS::EC2::Instance' AND state = 'running' AND resource_name IS NOT NULL "
                      "ORDER BY resource_id LIMIT 1").fetchall()[0]
@@ -148,7 +148,7 @@ def view_states(engine: DuckDBEngine) -> list[ViewState]:
                   {"range": "last-12-months", "grain": "monthly", "group": "tag:team"},
                   lambda e, p: cost_explorer_queries(e, p, "last-12-months", "monthly", tag_team, None, (), True)),
         ViewState("CUR Allocation (latest period)", "cur", "cur.py", {"tab": "Allocation"}, cur_allocation),
-        ViewState("CUR Commitments (12 months)", "cur", "cur.py", {"tab": "Commitments"}, cur_commitments),
+        ViewState("CUR Commitments (3-month trend)", "cur", "cur.py", {"tab": "Commitments"}, cur_commitments),
         ViewState("Logs phrase search, 7 days", "logs", "logs.py", {"range": "7d", "q": LOGS_PHRASE}, logs_phrase_week),
         ViewState("Inventory resource detail", "inventory", "inventory.py", {"resource": resource_id, "tab": "Detail"},
                   inventory_detail),
