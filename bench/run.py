@@ -284,7 +284,8 @@ def print_overview(cases: list[Case], rows: dict[str, dict[str, Timing]]) -> Non
 
 
 def print_views(states: list[ViewState], rows: dict[str, dict[str, Timing]], counts: dict[str, int]) -> None:
-    header = f"{'view state (full query set)':52} {'queries':>7} {'engine ms':>10} {'team-lead':>10} {'conn ms':>9} {'raw ms':>8} {'x raw':>6}"
+    header = (f"{'view state (full query set)':52} {'queries':>7} {'engine ms':>10} {'team-lead':>10} {'conn ms':>9} "
+              f"{'raw ms':>8} {'x raw':>6}")
     print(header + "\n" + "-" * len(header))
     for s in states:
         r = rows[s.name]

@@ -91,8 +91,9 @@ def _build_comps(ctx: _Ctx, res: pd.DataFrame) -> pd.DataFrame:
             region = r["region"].to_numpy()
             windows = r["platform"].to_numpy() == "Windows"
             base = np.array([P.EC2_PRICES[t] for t in itype])
+            license_rate = P.usage_price("AmazonEC2 Windows license per normalized unit")["rate"]
             rate = np.round(base * rf(region) * np.where(windows, 1.0, 1.0) + np.where(
-                windows, P.usage_price("AmazonEC2 Windows license per normalized unit")["rate"] * np.array([P.normalization_factor(t) for t in itype]) / 4, 0.0), 4)
+                windows, license_rate * np.array([P.normalization_factor(t) for t in itype]) / 4, 0.0), 4)
             fam = np.array([P.instance_family(t) for t in itype], dtype=object)
             os_ = np.where(windows, "Windows", "Linux")
             op = np.where(windows, "RunInstances:0002", "RunInstances").astype(object)
@@ -119,7 +120,8 @@ def _build_comps(ctx: _Ctx, res: pd.DataFrame) -> pd.DataFrame:
         m = inst["traffic2"].to_numpy(float) > 0
         r = inst[m]
         c.add(r, usage_type=_ut(region[m], "DataTransfer-Regional-Bytes"), operation="InterZone-Out",
-              product="AmazonEC2", servicecode="AWSDataTransfer", family="Data Transfer", unit="GB", **P.usage_price("AmazonEC2 DataTransfer-Regional-Bytes"),
+              product="AmazonEC2", servicecode="AWSDataTransfer", family="Data Transfer", unit="GB",
+              **P.usage_price("AmazonEC2 DataTransfer-Regional-Bytes"),
               from_region=region[m], to_region=region[m], transfer_type="IntraRegion",
               units=r["traffic2"].to_numpy(float), weekend=r["weekend"].to_numpy(float), grow=True, sigma=0.3,
               start=start[m], end=end[m])
@@ -162,12 +164,14 @@ def _build_comps(ctx: _Ctx, res: pd.DataFrame) -> pd.DataFrame:
         det = eip["detached"].to_numpy(float)
         m = det > start
         c.add(eip[m], usage_type=_ut(region[m], "PublicIPv4:InUseAddress"), operation="AssociateAddressVPC",
-              product="AmazonVPC", servicecode="AmazonVPC", family="IP Address", unit="Hrs", **P.usage_price("AmazonVPC PublicIPv4:InUseAddress"),
+              product="AmazonVPC", servicecode="AmazonVPC", family="IP Address", unit="Hrs",
+              **P.usage_price("AmazonVPC PublicIPv4:InUseAddress"),
               qmodel=Q_HOURS, start=start[m],
               end=np.minimum(end, det)[m])
         m = np.isfinite(det)
         c.add(eip[m], usage_type=_ut(region[m], "ElasticIP:IdleAddress"), operation="AssociateAddressVPC",
-              product="AmazonEC2", servicecode="AmazonEC2", family="IP Address", unit="Hrs", **P.usage_price("AmazonEC2 ElasticIP:IdleAddress"),
+              product="AmazonEC2", servicecode="AmazonEC2", family="IP Address", unit="Hrs",
+              **P.usage_price("AmazonEC2 ElasticIP:IdleAddress"),
               qmodel=Q_HOURS, start=det[m], end=end[m])
 
     nat = res[kind == "nat"]
@@ -220,7 +224,8 @@ def _build_comps(ctx: _Ctx, res: pd.DataFrame) -> pd.DataFrame:
               weekend=0.8, grow=True, sigma=0.4, start=start[m], end=end[m])
         m = bkt["public"].to_numpy(bool)
         c.add(bkt[m], usage_type=_ut(region[m], "DataTransfer-Out-Bytes"), operation="GetObject",
-              product="AmazonS3", servicecode="AWSDataTransfer", family="Data Transfer", unit="GB", **P.usage_price("AmazonS3 DataTransfer-Out-Bytes"),
+              product="AmazonS3", servicecode="AWSDataTransfer", family="Data Transfer", unit="GB",
+              **P.usage_price("AmazonS3 DataTransfer-Out-Bytes"),
               from_region=region[m], to_region="external", transfer_type="AWS Outbound",
               units=bkt["size_gb"].to_numpy(float)[m] * 0.3, weekend=0.8, grow=True, sigma=0.4, start=start[m],
               end=end[m])
@@ -255,11 +260,13 @@ def _build_comps(ctx: _Ctx, res: pd.DataFrame) -> pd.DataFrame:
         gp2 = P.usage_price("AmazonRDS RDS:GP2-Storage")  # Multi-AZ: the price doubles, the description does not say so
         c.add(rds, usage_type=_ut(region, np.where(multi, "RDS:Multi-AZ-GP2-Storage", "RDS:GP2-Storage")),
               operation=engine_code, product="AmazonRDS", servicecode="AmazonRDS", family="Database Storage",
-              unit="GB-Mo", rate=np.where(multi, P.usage_price("AmazonRDS RDS:Multi-AZ-GP2-Storage")["rate"], gp2["rate"]), desc=gp2["desc"],
+              unit="GB-Mo", rate=np.where(multi, P.usage_price("AmazonRDS RDS:Multi-AZ-GP2-Storage")["rate"], gp2["rate"]),
+              desc=gp2["desc"],
               qmodel=Q_MONTHLY, units=rds["size_gb"].to_numpy(float), start=start, end=end)
         m = multi
         c.add(rds[m], usage_type=_ut(region[m], "RDS:ChargedBackupUsage"), operation=engine_code[m],
-              product="AmazonRDS", servicecode="AmazonRDS", family="Storage Snapshot", unit="GB-Mo", **P.usage_price("AmazonRDS RDS:ChargedBackupUsage"),
+              product="AmazonRDS", servicecode="AmazonRDS", family="Storage Snapshot", unit="GB-Mo",
+              **P.usage_price("AmazonRDS RDS:ChargedBackupUsage"),
               qmodel=Q_MONTHLY, units=rds["size_gb"].to_numpy(float)[m] * 0.6, grow=True, start=start[m],
               end=end[m])
 
@@ -299,12 +306,14 @@ def _build_comps(ctx: _Ctx, res: pd.DataFrame) -> pd.DataFrame:
               units=ddb["size_gb"].to_numpy(float), grow=True, start=start, end=end)
         c.add(ddb, usage_type=_ut(region, "WriteRequestUnits"), operation="PayPerRequestThroughput",
               product="AmazonDynamoDB", servicecode="AmazonDynamoDB",
-              family="Amazon DynamoDB PayPerRequest Throughput", unit="WriteRequestUnits", **P.usage_price("AmazonDynamoDB WriteRequestUnits"),
+              family="Amazon DynamoDB PayPerRequest Throughput", unit="WriteRequestUnits",
+              **P.usage_price("AmazonDynamoDB WriteRequestUnits"),
               units=ddb["traffic"].to_numpy(float) * 0.25,
               weekend=0.7, grow=True, sigma=0.3, start=start, end=end)
         c.add(ddb, usage_type=_ut(region, "ReadRequestUnits"), operation="PayPerRequestThroughput",
               product="AmazonDynamoDB", servicecode="AmazonDynamoDB",
-              family="Amazon DynamoDB PayPerRequest Throughput", unit="ReadRequestUnits", **P.usage_price("AmazonDynamoDB ReadRequestUnits"),
+              family="Amazon DynamoDB PayPerRequest Throughput", unit="ReadRequestUnits",
+              **P.usage_price("AmazonDynamoDB ReadRequestUnits"),
               units=ddb["traffic"].to_numpy(float),
               weekend=0.7, grow=True, sigma=0.3, start=start, end=end)
 
@@ -312,7 +321,8 @@ def _build_comps(ctx: _Ctx, res: pd.DataFrame) -> pd.DataFrame:
     if len(eks):
         start, end = _life(eks)
         c.add(eks, usage_type=_ut(eks["region"].to_numpy(), "AmazonEKS-Hours:perCluster"), operation="CreateOperation",
-              product="AmazonEKS", servicecode="AmazonEKS", family="Compute", unit="Hrs", **P.usage_price("AmazonEKS AmazonEKS-Hours:perCluster"),
+              product="AmazonEKS", servicecode="AmazonEKS", family="Compute", unit="Hrs",
+              **P.usage_price("AmazonEKS AmazonEKS-Hours:perCluster"),
               qmodel=Q_HOURS, start=start, end=end)
 
     cf = res[kind == "cloudfront"]
@@ -327,7 +337,8 @@ def _build_comps(ctx: _Ctx, res: pd.DataFrame) -> pd.DataFrame:
                   to_region="external", transfer_type="CloudFront Outbound", units=t * share, weekend=0.8,
                   grow=True, sigma=0.2, start=start, end=end)
         c.add(cf, usage_type="US-Requests-Tier2-HTTPS", operation="WebDistribution", product="AmazonCloudFront",
-              servicecode="AmazonCloudFront", family="Request", unit="Requests", **P.usage_price("AmazonCloudFront US-Requests-Tier2-HTTPS"),
+              servicecode="AmazonCloudFront", family="Request", unit="Requests",
+              **P.usage_price("AmazonCloudFront US-Requests-Tier2-HTTPS"),
               units=t * 6000, weekend=0.8, grow=True, sigma=0.2,
               start=start, end=end)
 
