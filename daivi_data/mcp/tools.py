@@ -33,6 +33,7 @@ from daivi_data import cur_analysis as cura
 from daivi_data import inventory_analysis as ia
 from daivi_data.catalog_browser import visible_catalog
 from daivi_data.currency import choose_currency
+from daivi_data.data_span import minute_after
 from daivi_data.errors import AccessDenied, DaiviError, DataUnavailable, InvalidRequest
 from daivi_data.governance import RoleGrants, load_policy
 from daivi_data.identity import Principal
@@ -499,7 +500,7 @@ class LakehouseTools:
             latest = dt.date.fromisoformat(_latest_partition(c, "daivi_splunk", "events"))
             newest = c.run(sq.newest_event_time(latest))["newest"].iloc[0]
             now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-            anchor = _next_minute(pd.Timestamp(newest).to_pydatetime()) if pd.notna(newest) else now
+            anchor = minute_after(pd.Timestamp(newest).to_pydatetime()) if pd.notna(newest) else now
             time_range, notice = sq.relative_range(last, anchor), None
         return sq.EventFilter.of(time_range, search), notice
 
@@ -599,8 +600,3 @@ def in_one_currency(costs: pd.DataFrame, amount: str, requested: str | None) -> 
 
 def _naive_utc(value: dt.datetime) -> dt.datetime:
     return value.astimezone(dt.UTC).replace(tzinfo=None) if value.tzinfo else value
-
-
-def _next_minute(value: dt.datetime) -> dt.datetime:
-    """The next whole minute after `value`, as the Logs view anchors a range (so the newest event is inside it)."""
-    return value.replace(second=0, microsecond=0) + dt.timedelta(minutes=1)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from daivi_data import search_language as sl
+from daivi_data.data_span import minute_after
 from daivi_data.errors import InvalidRequest
 from daivi_data.queries import Query
 from daivi_data.queries import splunk as q
@@ -39,14 +40,9 @@ HELP = {
 }
 
 
-def ceil_minute(t: dt.datetime) -> dt.datetime:
-    """The next whole minute after `t` (a range ending there includes `t`)."""
-    return t.replace(second=0, microsecond=0) + dt.timedelta(minutes=1)
-
-
 def whole_minutes(start: dt.datetime, end: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
     """A span selected on the timeline, widened to whole minutes (the From/To inputs step by the minute)."""
-    return start.replace(second=0, microsecond=0), ceil_minute(end - dt.timedelta(microseconds=1))
+    return start.replace(second=0, microsecond=0), minute_after(end - dt.timedelta(microseconds=1))
 
 
 def newest_of(rows: pd.DataFrame) -> dt.datetime | None:
@@ -81,7 +77,7 @@ class LogsRequest:
 
 def anchor_time(request: LogsRequest, newest: dt.datetime | None, now: dt.datetime) -> dt.datetime:
     """Where a preset range ends: after the newest event the role can see, or now (both on whole minutes)."""
-    return ceil_minute(newest) if request.anchor == "latest" and newest else ceil_minute(now)
+    return minute_after(newest) if request.anchor == "latest" and newest else minute_after(now)
 
 
 def preset_range(request: LogsRequest, newest: dt.datetime | None, now: dt.datetime) -> q.TimeRange:
