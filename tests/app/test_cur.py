@@ -220,7 +220,7 @@ def test_ops_reaching_the_page_directly_is_told_there_is_no_access():
     direct.run()
     assert not direct.exception
     text = page_text(direct)
-    assert "no access to the billing CUR lakehouse" in text
+    assert "may not read the billing CUR lakehouse" in text
     assert not direct.dataframe and not direct.metric
 
 
