@@ -340,7 +340,7 @@ def draw_allocation(screen: Screen) -> None:
                              {ca.SHARED_APART: "Apart", ca.SHARED_PROPORTIONAL: "Spread proportionally"}, key="shared",
                              default=ca.SHARED_APART, what="shared costs",
                              help="Apart: one row per shared cost. Spread proportionally: over the values by their direct cost.")
-    result = page.derived(model.allocation, page.run(q.cost_by_tag(period, tag_key, request.currency)), request.cost_column, shared)
+    result = page.derived(model.allocation, page.run(q.cost_by_tag(period, tag_key, request.currency, request.basis)), request.cost_column, shared)
     m = kpi_row()
     screen.money_kpi(m, f"Total ({request.basis_label.lower()})", result.period_total)
     kpi(m, "Untagged share", fmt.percent(result.untagged_share),

@@ -513,6 +513,9 @@ _COVERAGE_COMPONENTS_SQL = f"""SUM(CASE WHEN line_item_line_item_type = 'Discoun
           SUM(CASE WHEN {ELIGIBLE_ON_DEMAND_SQL}
                    THEN COALESCE(line_item_unblended_cost, 0) ELSE 0 END) AS on_demand_cost"""
 
+_COVERAGE_SUMS_SQL = """SUM(ri_covered_od_cost) AS ri_covered_od_cost, SUM(sp_covered_od_cost) AS sp_covered_od_cost,
+          SUM(on_demand_od_cost) AS on_demand_od_cost, SUM(on_demand_cost) AS on_demand_cost"""
+
 _COVERAGE_FILTER_SQL = f"""(line_item_line_item_type IN ('DiscountedUsage', 'SavingsPlanCoveredUsage')
                OR ({ELIGIBLE_ON_DEMAND_SQL}))"""
 
@@ -543,15 +546,21 @@ def coverage_by_account_family(period: str, currency: str | None = None) -> Quer
     return make_query(
         "cur.coverage_by_account_family",
         f"""
-        SELECT line_item_usage_account_id AS account_id,
-          MAX(line_item_usage_account_name) AS account_name,
-          line_item_product_code AS service,
-          {INSTANCE_FAMILY_SQL} AS instance_family,
-          {_COVERAGE_COMPONENTS_SQL}
-        FROM {CUR_TABLE}
-        WHERE billing_period = :period{_in_currency(currency)}
-          AND {_COVERAGE_FILTER_SQL}
-        GROUP BY line_item_usage_account_id, line_item_product_code, {INSTANCE_FAMILY_SQL}
+        SELECT account_id, MAX(account_name) AS account_name, service, {INSTANCE_FAMILY_SQL} AS instance_family,
+          {_COVERAGE_SUMS_SQL}
+        FROM (
+          -- per instance type first: the family's regular expression then runs once per type, not per line item
+          SELECT line_item_usage_account_id AS account_id,
+            MAX(line_item_usage_account_name) AS account_name,
+            line_item_product_code AS service,
+            product_instance_type,
+            {_COVERAGE_COMPONENTS_SQL}
+          FROM {CUR_TABLE}
+          WHERE billing_period = :period{_in_currency(currency)}
+            AND {_COVERAGE_FILTER_SQL}
+          GROUP BY line_item_usage_account_id, line_item_product_code, product_instance_type
+        ) per_instance_type
+        GROUP BY account_id, service, {INSTANCE_FAMILY_SQL}
         """,  # noqa: S608 - only this module's constants and allow-listed expressions; values are bound
         period=require_period(period),
         **_currency_param(currency),
@@ -657,14 +666,18 @@ def tag_keys(period: str) -> Query:
     )
 
 
-def cost_by_tag(period: str, tag_key: str, currency: str | None = None) -> Query:
-    """Every basis per value of one tag key ('' = untagged), with shared costs (tax, support) kept apart."""
+def cost_by_tag(period: str, tag_key: str, currency: str | None = None, basis: str = "unblended") -> Query:
+    """The cost on one basis (its `COST_COLUMNS` name) per value of one tag key ('' = untagged), with shared costs
+    (tax, support) kept apart.
+
+    One basis only: the amortized formula alone reads eight more columns of every line item.
+    """
     return make_query(
         "cur.cost_by_tag",
         f"""
         SELECT COALESCE(element_at(resource_tags, {sql_constant(require_tag_key(tag_key))}), '') AS tag_value,
           {SHARED_COST_SQL} AS shared_cost,
-          {ALL_COSTS_SQL},
+          SUM({cost_basis_sql(basis)}) AS {COST_COLUMNS[basis]},
           COUNT(*) AS line_items
         FROM {CUR_TABLE}
         WHERE billing_period = :period{_in_currency(currency)}
