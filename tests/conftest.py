@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from daivi_data.governance import load_policy
+from daivi_data.lakehouse.manifest import is_outdated, read_manifest
 from daivi_data.settings import load_settings
 from tests.helpers import SEED, demo_end_date, principal
 
@@ -21,8 +22,8 @@ from tests.helpers import SEED, demo_end_date, principal
 def small_lakehouse(tmp_path_factory) -> Path:
     """Path of the `small` demo lakehouse, built once per session (or DAIVI_TEST_LAKEHOUSE to reuse one)."""
     reuse = os.environ.get("DAIVI_TEST_LAKEHOUSE")
-    if reuse and (Path(reuse) / "manifest.json").exists():
-        return Path(reuse)
+    if reuse and (Path(reuse) / "manifest.json").exists() and not is_outdated(read_manifest(Path(reuse))):
+        return Path(reuse)  # one of an older layout is built anew: its tables lack columns the queries read
     from daivi_data.demo import build_demo_lakehouse
 
     out = tmp_path_factory.mktemp("lakehouse") / "small"

@@ -1,4 +1,4 @@
-"""Public list prices, service names and region codes the demo is priced with.
+"""Public list prices and region codes the demo is priced with (service names: `lakehouse.services`).
 
 Rates are us-east-1 on-demand list prices (USD) close to AWS's published ones;
 other regions apply `REGION_PRICE_FACTOR`. They only need to be realistic in
@@ -7,52 +7,8 @@ shape: a long tail from fractions of a cent (requests) to dollars per hour (GPU)
 
 from __future__ import annotations
 
-# product code (line_item_product_code / cost_daily.service_code) -> service name as Cost Explorer shows it.
-SERVICE_NAMES: dict[str, str] = {
-    "AmazonEC2": "Amazon Elastic Compute Cloud",
-    "AmazonRDS": "Amazon Relational Database Service",
-    "AmazonS3": "Amazon Simple Storage Service",
-    "AWSLambda": "AWS Lambda",
-    "AmazonDynamoDB": "Amazon DynamoDB",
-    "AmazonCloudFront": "Amazon CloudFront",
-    "AWSELB": "Elastic Load Balancing",
-    "AmazonEKS": "Amazon Elastic Kubernetes Service",
-    "AmazonCloudWatch": "AmazonCloudWatch",
-    "awskms": "AWS Key Management Service",
-    "AmazonRoute53": "Amazon Route 53",
-    "AmazonSageMaker": "Amazon SageMaker",
-    "AmazonRedshift": "Amazon Redshift",
-    "AmazonES": "Amazon OpenSearch Service",
-    "AmazonElastiCache": "Amazon ElastiCache",
-    "AmazonVPC": "Amazon Virtual Private Cloud",
-    "AWSSupportBusiness": "AWS Support (Business)",
-    "ComputeSavingsPlans": "Savings Plans for AWS Compute usage",
-    "AWSConfig": "AWS Config",
-    "AWSCloudTrail": "AWS CloudTrail",
-    "AmazonGuardDuty": "Amazon GuardDuty",
-    "AWSSecretsManager": "AWS Secrets Manager",
-    "AWSQueueService": "Amazon Simple Queue Service",
-    "AmazonSNS": "Amazon Simple Notification Service",
-    "AmazonECR": "Amazon EC2 Container Registry (ECR)",
-    "AmazonAthena": "Amazon Athena",
-    "AWSGlue": "AWS Glue",
-    "AmazonKinesis": "Amazon Kinesis",
-    "AmazonECS": "Amazon Elastic Container Service",
-    "AmazonApiGateway": "Amazon API Gateway",
-    "AWSBackup": "AWS Backup",
-    "AmazonEFS": "Amazon Elastic File System",
-    "AmazonInspectorV2": "Amazon Inspector",
-    "AWSSecurityHub": "AWS Security Hub",
-    "AWSXRay": "AWS X-Ray",
-    "AmazonQuickSight": "Amazon QuickSight",
-    "awswaf": "AWS WAF",
-    "AWSCostExplorer": "AWS Cost Explorer",
-    "AmazonSES": "Amazon Simple Email Service",
-    "CodeBuild": "CodeBuild",
-    "AWSDirectoryService": "AWS Directory Service",
-    "AmazonStates": "AWS Step Functions",
-    "AmazonCognito": "Amazon Cognito",
-}
+from daivi_data.lakehouse.services import SERVICE_NAMES  # AWS's names, by product code: one table for all
+
 PRODUCT_CODES: tuple[str, ...] = tuple(SERVICE_NAMES)
 
 REGIONS: tuple[str, ...] = (

@@ -18,6 +18,7 @@ from daivi_data.catalog import require_identifier
 from daivi_data.cost_analysis import billing_periods_between
 from daivi_data.currency import DEFAULT_CURRENCY, require_currency
 from daivi_data.errors import InvalidRequest
+from daivi_data.lakehouse.costs import BILLING_COST_COLUMNS
 from daivi_data.queries import Query, make_query, sql_constant
 
 UNTAGGED = "(untagged)"
@@ -39,11 +40,8 @@ DIMENSION_LABELS: dict[str, str] = {
     "service": "Service", "account": "Account", "ou": "OU", "region": "Region",
     "usage_type": "Usage type", "record_type": "Record type", "tag": "Tag",
 }
-COST_BASES: dict[str, str] = {
-    "unblended": "c.unblended_cost",
-    "amortized": "c.amortized_cost",
-    "net_unblended": "c.net_unblended_cost",
-}
+# Public name -> the `cost_daily` column of that basis (each sums one formula of `lakehouse.costs`).
+COST_BASES: dict[str, str] = {column.removesuffix("_cost"): f"c.{column}" for column in BILLING_COST_COLUMNS}
 COST_BASIS_LABELS: dict[str, str] = {
     "unblended": "Unblended",
     "amortized": "Amortized",

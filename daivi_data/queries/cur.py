@@ -7,17 +7,9 @@ Values a user chooses (account, service, usage type, resource id, tag key) are
 bound parameters; the only user choice that shapes SQL text is the cost basis,
 and it comes from `COST_BASES`.
 
-Cost semantics follow the CUR 2.0 user guide and the CUDOS dashboards:
-
-- unblended: `line_item_unblended_cost` as invoiced;
-- amortized (effective): usage covered by a Savings Plan at its SP effective
-  cost, RI-covered usage at the reservation effective cost, unused RI/SP
-  commitment on the fee lines, and the fee lines that amortization spreads
-  (SP negation, SP/RI upfront fees) at zero;
-- net: `line_item_net_unblended_cost` (after discounts), unblended where absent;
-- public on-demand (list): what the usage would cost at public prices, without
-  commitments (fee, negation and upfront lines at zero; tax, credits and
-  refunds as charged).
+Cost semantics (unblended, amortized, net, public on-demand) are the lakehouse's
+one set of formulas, `daivi_data.lakehouse.costs`, which the billing derivation
+sums too.
 """
 
 from __future__ import annotations
@@ -32,6 +24,13 @@ from sqlglot import exp
 from daivi_data.catalog import require_identifier
 from daivi_data.currency import DEFAULT_CURRENCY, require_currency
 from daivi_data.errors import InvalidRequest
+from daivi_data.lakehouse.costs import (  # the one set of cost formulas, and where each basis comes from
+    AMORTIZED_COST_SQL,
+    COST_BASIS_SOURCES,
+    NET_COST_SQL,
+    PUBLIC_COST_SQL,
+    UNBLENDED_COST_SQL,
+)
 from daivi_data.queries import Query, make_query, sql_constant
 
 CUR_TABLE = "daivi_cur.cur"
@@ -49,25 +48,6 @@ NO_RESOURCE = "(no resource id)"  # drill value for line items without a resourc
 
 USAGE_LINE_TYPES = ("Usage", "DiscountedUsage", "SavingsPlanCoveredUsage")
 
-AMORTIZED_COST_SQL = """CASE line_item_line_item_type
-      WHEN 'SavingsPlanCoveredUsage' THEN COALESCE(savings_plan_savings_plan_effective_cost, 0)
-      WHEN 'SavingsPlanRecurringFee' THEN COALESCE(savings_plan_total_commitment_to_date, 0) - COALESCE(savings_plan_used_commitment, 0)
-      WHEN 'SavingsPlanNegation' THEN 0
-      WHEN 'SavingsPlanUpfrontFee' THEN 0
-      WHEN 'DiscountedUsage' THEN COALESCE(reservation_effective_cost, 0)
-      WHEN 'RIFee' THEN COALESCE(reservation_unused_amortized_upfront_fee_for_billing_period, 0) + COALESCE(reservation_unused_recurring_fee, 0)
-      WHEN 'Fee' THEN CASE WHEN COALESCE(reservation_reservation_a_r_n, '') <> '' THEN 0 ELSE COALESCE(line_item_unblended_cost, 0) END
-      ELSE COALESCE(line_item_unblended_cost, 0) END"""
-
-UNBLENDED_COST_SQL = "COALESCE(line_item_unblended_cost, 0)"
-NET_COST_SQL = "COALESCE(line_item_net_unblended_cost, line_item_unblended_cost, 0)"
-PUBLIC_COST_SQL = """CASE
-      WHEN line_item_line_item_type IN ('Usage', 'DiscountedUsage', 'SavingsPlanCoveredUsage')
-        THEN COALESCE(pricing_public_on_demand_cost, line_item_unblended_cost, 0)
-      WHEN line_item_line_item_type IN ('RIFee', 'SavingsPlanRecurringFee', 'SavingsPlanNegation', 'SavingsPlanUpfrontFee') THEN 0
-      WHEN line_item_line_item_type = 'Fee' AND COALESCE(reservation_reservation_a_r_n, '') <> '' THEN 0
-      ELSE COALESCE(line_item_unblended_cost, 0) END"""
-
 # Public name -> SQL expression of one line item's cost. The allow-list for the cost basis.
 COST_BASES: dict[str, str] = {
     "unblended": UNBLENDED_COST_SQL,
@@ -82,22 +62,6 @@ COST_BASIS_LABELS = {
     "public": "Public on-demand (list)",
 }
 COST_COLUMNS = {"unblended": "unblended_cost", "amortized": "amortized_cost", "net": "net_cost", "public": "public_cost"}
-# Which column of the source export each basis is computed from, per export family (said on screen).
-COST_BASIS_SOURCES: dict[str, dict[str, str]] = {
-    "CUR": {
-        "unblended": "line_item_unblended_cost",
-        "amortized": "reservation_effective_cost / savings_plan_savings_plan_effective_cost on covered usage, "
-                     "unused RI/SP fees, line_item_unblended_cost elsewhere",
-        "net": "line_item_net_unblended_cost",
-        "public": "pricing_public_on_demand_cost",
-    },
-    "FOCUS": {
-        "unblended": "BilledCost",
-        "amortized": "EffectiveCost of commitment rows, BilledCost elsewhere",
-        "net": "BilledCost",
-        "public": "ListCost",
-    },
-}
 
 
 def cost_basis_sources(formats: set[str]) -> str:
