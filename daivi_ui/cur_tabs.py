@@ -2,11 +2,15 @@
 
 Layout only: each tab asks `daivi_data.models.cur` for its queries and result frames (through the
 page, so queries run as the signed-in user and pandas work is cached per principal) and draws them.
+Figures are built on every run, not cached: a `go.Figure` comes out of the derived cache (a pickle)
+about twice as slowly as it is built (plotly validates it again), and with its template's keys in
+another order, which changes a selectable chart's element id and loses the click.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pandas as pd
@@ -54,7 +58,7 @@ class Screen:
     def exact(self, value: float | None) -> str:
         return fmt.money(value, self.request.currency)
 
-    def csv(self, df: pd.DataFrame, name: str, key: str, total_row: pd.Series | None = None) -> None:
+    def csv(self, df: pd.DataFrame | Callable[[], pd.DataFrame], name: str, key: str, total_row: pd.Series | None = None) -> None:
         """The table as CSV named for the period, money to the cent and still adding up, in the page's currency."""
         csv_download(df, f"cur-{name}-{self.period}.csv", key=key, currency=self.request.currency, cents=True,
                      money_also=ca.TRANSFER_CATEGORIES, total_row=total_row)
@@ -118,8 +122,6 @@ def nothing_here_message(screen: Screen, path: q.DrillPath) -> str:
 def draw_period_level(screen: Screen, path: q.DrillPath) -> None:
     """The top of the drill path: unblended cost per billing period; clicking a bar opens that period."""
     bars = screen.page.derived(model.period_trend, screen.periods, screen.request.currency)
-    # Built on every run, not taken from the derived cache: a cached figure comes back with its template's keys in
-    # another order, so its element id would change after the first run and the click that selected a bar be lost.
     chart = fig.build_period_trend_figure(bars, "unblended_cost", f"Billing periods (unblended) · showing {path.period}",
                                           fig.COMPACT_HEIGHT_PX, selected=path.period)
     # Keyed by the period shown, so a past click does not pull the view back after another choice.
@@ -158,7 +160,7 @@ def draw_drill_level(screen: Screen, path: q.DrillPath) -> None:
     if path.level == "line_item":
         draw_line_items(screen, path, level)
         return
-    rows = page.derived(with_labels, path.level, level.rows)
+    rows = with_labels(path.level, level.rows)  # a map over at most MAX_LEVEL_ROWS: cheaper than hashing them for the cache
     label, title = model.LEVEL_LABEL[path.level], f"{q.DRILL_LEVEL_TITLES[path.level]} · {screen.request.basis_label} cost"
     check_url_param("chart", model.CHART_KINDS, "chart")
     chart_wanted = ctx.shows("chart")
@@ -171,7 +173,7 @@ def draw_drill_level(screen: Screen, path: q.DrillPath) -> None:
         title = f"{q.DRILL_LEVEL_TITLES[path.level]} · {shown}"
     if chart_wanted and level.chart_column:
         builder = fig.build_level_treemap_figure if chart_kind == "Treemap" else fig.build_level_bar_figure
-        screen.chart(page.derived(builder, rows, label, level.chart_column, title, screen.chart_height), f"drill_chart_{path.level}")
+        screen.chart(builder(rows, label, level.chart_column, title, screen.chart_height), f"drill_chart_{path.level}")
     elif chart_wanted:
         st.caption("Nothing at this level has a positive cost on any basis, so there is no chart; the table lists it.")
     if ctx.shows("table"):
@@ -220,7 +222,7 @@ def draw_invoice(screen: Screen) -> None:
     page, period = screen.page, screen.period
     by_type = page.run(q.invoice_by_line_item_type(period, screen.request.currency))
     invoice = page.derived(model.invoice, by_type)
-    screen.chart(page.derived(fig.build_waterfall_figure, invoice.steps,
+    screen.chart(fig.build_waterfall_figure(invoice.steps,
                               f"Invoice {period}: from usage to the total, then to the net total", screen.chart_height),
                  "invoice_waterfall")
     show_table(invoice.table, key="invoice_table", column_config=dict.fromkeys(q.COST_COLUMNS.values(), screen.money))
@@ -268,10 +270,10 @@ def draw_commitments(screen: Screen) -> None:
         empty_state(f"No commitment-eligible usage between {first} and {period}.")
     else:
         span = f"{result.daily['usage_date'].min():%Y-%m-%d} to {result.daily['usage_date'].max():%Y-%m-%d}"
-        st.plotly_chart(page.derived(fig.build_coverage_trend_figure, result.daily, f"Coverage of eligible usage per day, {span}",
+        st.plotly_chart(fig.build_coverage_trend_figure(result.daily, f"Coverage of eligible usage per day, {span}",
                                      screen.chart_height), key="coverage_chart")
     if not result.monthly_utilization.empty:
-        st.plotly_chart(page.derived(fig.build_utilization_trend_figure, result.monthly_utilization,
+        st.plotly_chart(fig.build_utilization_trend_figure(result.monthly_utilization,
                                      "Utilization of commitments per period", fig.COMPACT_HEIGHT_PX), key="utilization_chart")
     config = {**dict.fromkeys(model.COMMITMENT_MONEY, screen.money), **dict.fromkeys(model.COVERAGE_RATIOS, PERCENT)}
     with st.expander("Coverage and utilization per period"):
@@ -347,7 +349,7 @@ def draw_allocation(screen: Screen) -> None:
         help=f"Share of the cost (shared costs excluded) whose line items carry no {tag_key}.")
     screen.money_kpi(m, "Shared costs", result.shared_total, help="Tax and the support plan: no team owns them.")
     kpi(m, "Values", f"{result.values:,}")
-    screen.chart(page.derived(fig.build_allocation_figure, result.table, f"Chargeback by {ca.tag_key_label(tag_key)} · {period}",
+    screen.chart(fig.build_allocation_figure(result.table, f"Chargeback by {ca.tag_key_label(tag_key)} · {period}",
                               screen.chart_height), "allocation_chart")
     show_table(result.table, key="chargeback_table", column_config={
         **dict.fromkeys(("direct_cost", "shared_cost", "total"), screen.money), "share_of_direct": PERCENT})
@@ -365,7 +367,7 @@ def draw_top_resources(screen: Screen) -> None:
     if table.empty:
         empty_state(f"No line item of {period} carries a resource id.")
         return
-    table = page.derived(with_service_names, table).assign(inventory=[page.ctx.link("inventory", resource=r) for r in table["resource_id"]])
+    table = with_service_names(table).assign(inventory=[page.ctx.link("inventory", resource=r) for r in table["resource_id"]])
     show_table(table, key="top_resources_table", column_order=(
         "cost_rank", "resource_id", "cost", "trend", "week_change", "inventory", "service", "account_id", "region", "usage_type"),
                column_config={
@@ -376,7 +378,7 @@ def draw_top_resources(screen: Screen) -> None:
         "week_change": percent_column("7-day change", help="Average daily cost of the last 7 days vs the 7 before."),
         "inventory": st.column_config.LinkColumn("Inventory", display_text="Open in inventory"),
     })
-    screen.csv(page.derived(model.top_resources_export, table), "top-resources", key="csv_top")
+    screen.csv(lambda: model.top_resources_export(table), "top-resources", key="csv_top")  # made on the click only
 
 
 def transfer_labels(df: pd.DataFrame) -> pd.DataFrame:
@@ -395,7 +397,7 @@ def draw_transfer(screen: Screen) -> None:
     m = kpi_row()
     for category, cost in result.by_category.items():
         screen.money_kpi(m, category, cost)
-    screen.chart(page.derived(fig.build_transfer_figure, result.by_service, f"Data transfer by service · {period} (unblended)",
+    screen.chart(fig.build_transfer_figure(result.by_service, f"Data transfer by service · {period} (unblended)",
                               screen.chart_height), "transfer_chart")
     config = dict.fromkeys((*ca.TRANSFER_CATEGORIES, "total", "unblended_cost"), screen.money)
     for title, table, name, key in (("By service", result.by_service, "transfer-by-service", "transfer_service"),
