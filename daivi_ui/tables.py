@@ -79,10 +79,12 @@ def readable(df: pd.DataFrame, formatted: frozenset[str] = frozenset()) -> pd.Da
             continue
         if pd.api.types.is_bool_dtype(series) or (series.dtype == object and _holds_booleans(series)):
             out[column] = series.map(fmt.yes_no)
-        elif series.dtype == object or isinstance(series.dtype, pd.StringDtype):
+        elif isinstance(series.dtype, pd.StringDtype):
+            out[column] = series.astype(object).where(series.notna(), "")
+        elif series.dtype == object:
             if series.map(lambda v: isinstance(v, (list, dict, tuple))).any():
                 continue  # charts in cells (line chart columns) and maps keep their values
-            out[column] = series.map(lambda v: "" if fmt.blank(v) == "" else v)
+            out[column] = series.where(series.notna(), "")
     return out
 
 
