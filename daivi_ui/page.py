@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import NoReturn, TypeVar
 
 import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
 
 from daivi_data.engines import QueryResult
@@ -44,6 +45,11 @@ class Layout:
 class Page:
     ctx: AppContext
     results: list[QueryResult] = field(default_factory=list)
+    # What each frame from `run` and each value from `derived` stands for in this run: the query, or the
+    # computation and its inputs, that made it. `derived` keys its cache by these instead of hashing the
+    # same frames again on every rerun. Frames from `run` / `derived` are therefore read-only.
+    _origins: dict[int, tuple] = field(default_factory=dict, repr=False)
+    _kept: list = field(default_factory=list, repr=False)  # each tracked value stays alive: its id is not reused
 
     def result(self, query: Query) -> QueryResult:
         """Run a named query as the signed-in principal; its stats join the caption under the view."""
@@ -54,14 +60,14 @@ class Page:
     def run(self, query: Query) -> pd.DataFrame:
         """The rows of `query`, or the page stops with the error in place (the message, and the stats so far)."""
         try:
-            return self.result(query).df
+            return self._remember(self.result(query).df, ("query", query.name, query.sql, query.params))
         except DaiviError as e:
             self.stop_with(e)
 
     def try_run(self, query: Query) -> pd.DataFrame | None:
         """The rows of `query`, or None after showing the error in place: for a part of a page that may fail alone."""
         try:
-            return self.result(query).df
+            return self._remember(self.result(query).df, ("query", query.name, query.sql, query.params))
         except DaiviError as e:
             show_error(e)
             return None
@@ -72,7 +78,25 @@ class Page:
         `compute` must be a pure function of its inputs (a page model function, not a closure over page
         state): a rerun of the page then redoes no pandas work, and no user is ever served another's.
         """
-        return self.ctx.connection.derived(self.ctx.principal, compute, *inputs)
+        keys = tuple(self._origins.get(id(value), value) for value in inputs)
+        if any(key is not value for key, value in zip(keys, inputs, strict=True)):
+            # Inputs this run made are keyed by how they were made (cheap to hash); the rest by their value.
+            value = self.ctx.connection.derived(self.ctx.principal, _keyed(compute, inputs), *keys)
+        else:
+            value = self.ctx.connection.derived(self.ctx.principal, compute, *inputs)
+        return self._remember(value, ("derived", f"{compute.__module__}.{compute.__qualname__}", keys))
+
+    def _remember(self, value: T, origin: tuple) -> T:
+        if not isinstance(value, (str, int, float, bool, tuple, type(None))):  # scalars hash cheaply and share ids
+            self._origins[id(value)] = origin
+            self._kept.append(value)
+        return value
+
+    def figure(self, build: Callable[..., go.Figure], *inputs) -> go.Figure:
+        """`build(*inputs)`, cached like `derived`. The cache keeps the figure's dict: plotly validates a
+        figure again when it is unpickled, which costs as much as building it; this one is rebuilt unvalidated."""
+        spec = self.derived(_figure_spec(build), *inputs)
+        return go.Figure(spec, _validate=False)
 
     def stop_with(self, error: Exception) -> NoReturn:
         show_error(error)
@@ -96,6 +120,24 @@ class Page:
         controls = st.container()
         body = st.container()
         return Layout(body, controls, body)
+
+
+def _keyed(compute: Callable[..., T], inputs: tuple) -> Callable[..., T]:
+    """`compute(*inputs)` under `compute`'s name, called with the keys that stand for `inputs` (and ignoring them)."""
+    def keyed(*_keys) -> T:
+        return compute(*inputs)
+
+    keyed.__module__, keyed.__qualname__ = compute.__module__, compute.__qualname__
+    return keyed
+
+
+def _figure_spec(build: Callable[..., go.Figure]) -> Callable[..., dict]:
+    """`build` returning the figure's dict; named after `build`, which keys its cache."""
+    def spec(*inputs) -> dict:
+        return build(*inputs).to_dict()
+
+    spec.__module__, spec.__qualname__ = build.__module__, f"{build.__qualname__}.to_dict"
+    return spec
 
 
 def open_page(title: str, caption: str, *, needs: str | None = None) -> Page:

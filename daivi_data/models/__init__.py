@@ -1,1 +1,1 @@
-"""Pure page models, one per view: a request parsed from widget/URL values -> the queries -> result dataclasses."""
+"""Page models: one pure, Streamlit-free model per view (request -> queries -> result dataclasses)."""
