@@ -2,9 +2,8 @@
 
 Layout only: each tab asks `daivi_data.models.cur` for its queries and result frames (through the
 page, so queries run as the signed-in user and pandas work is cached per principal) and draws them.
-Figures are built on every run, not cached: a `go.Figure` comes out of the derived cache (a pickle)
-about twice as slowly as it is built (plotly validates it again), and with its template's keys in
-another order, which changes a selectable chart's element id and loses the click.
+Figures come from `page.figure` (cached as plotly dicts), except the selectable period chart: it is
+built on every run, so its element id never changes between runs and a click on a bar is not lost.
 """
 
 from __future__ import annotations
@@ -160,7 +159,7 @@ def draw_drill_level(screen: Screen, path: q.DrillPath) -> None:
     if path.level == "line_item":
         draw_line_items(screen, path, level)
         return
-    rows = with_labels(path.level, level.rows)  # a map over at most MAX_LEVEL_ROWS: cheaper than hashing them for the cache
+    rows = page.derived(with_labels, path.level, level.rows)
     label, title = model.LEVEL_LABEL[path.level], f"{q.DRILL_LEVEL_TITLES[path.level]} · {screen.request.basis_label} cost"
     check_url_param("chart", model.CHART_KINDS, "chart")
     chart_wanted = ctx.shows("chart")
@@ -173,7 +172,7 @@ def draw_drill_level(screen: Screen, path: q.DrillPath) -> None:
         title = f"{q.DRILL_LEVEL_TITLES[path.level]} · {shown}"
     if chart_wanted and level.chart_column:
         builder = fig.build_level_treemap_figure if chart_kind == "Treemap" else fig.build_level_bar_figure
-        screen.chart(builder(rows, label, level.chart_column, title, screen.chart_height), f"drill_chart_{path.level}")
+        screen.chart(page.figure(builder, rows, label, level.chart_column, title, screen.chart_height), f"drill_chart_{path.level}")
     elif chart_wanted:
         st.caption("Nothing at this level has a positive cost on any basis, so there is no chart; the table lists it.")
     if ctx.shows("table"):
@@ -222,7 +221,7 @@ def draw_invoice(screen: Screen) -> None:
     page, period = screen.page, screen.period
     by_type = page.run(q.invoice_by_line_item_type(period, screen.request.currency))
     invoice = page.derived(model.invoice, by_type)
-    screen.chart(fig.build_waterfall_figure(invoice.steps,
+    screen.chart(page.figure(fig.build_waterfall_figure, invoice.steps,
                               f"Invoice {period}: from usage to the total, then to the net total", screen.chart_height),
                  "invoice_waterfall")
     show_table(invoice.table, key="invoice_table", column_config=dict.fromkeys(q.COST_COLUMNS.values(), screen.money))
@@ -270,10 +269,10 @@ def draw_commitments(screen: Screen) -> None:
         empty_state(f"No commitment-eligible usage between {first} and {period}.")
     else:
         span = f"{result.daily['usage_date'].min():%Y-%m-%d} to {result.daily['usage_date'].max():%Y-%m-%d}"
-        st.plotly_chart(fig.build_coverage_trend_figure(result.daily, f"Coverage of eligible usage per day, {span}",
+        st.plotly_chart(page.figure(fig.build_coverage_trend_figure, result.daily, f"Coverage of eligible usage per day, {span}",
                                      screen.chart_height), key="coverage_chart")
     if not result.monthly_utilization.empty:
-        st.plotly_chart(fig.build_utilization_trend_figure(result.monthly_utilization,
+        st.plotly_chart(page.figure(fig.build_utilization_trend_figure, result.monthly_utilization,
                                      "Utilization of commitments per period", fig.COMPACT_HEIGHT_PX), key="utilization_chart")
     config = {**dict.fromkeys(model.COMMITMENT_MONEY, screen.money), **dict.fromkeys(model.COVERAGE_RATIOS, PERCENT)}
     with st.expander("Coverage and utilization per period"):
@@ -349,7 +348,7 @@ def draw_allocation(screen: Screen) -> None:
         help=f"Share of the cost (shared costs excluded) whose line items carry no {tag_key}.")
     screen.money_kpi(m, "Shared costs", result.shared_total, help="Tax and the support plan: no team owns them.")
     kpi(m, "Values", f"{result.values:,}")
-    screen.chart(fig.build_allocation_figure(result.table, f"Chargeback by {ca.tag_key_label(tag_key)} · {period}",
+    screen.chart(page.figure(fig.build_allocation_figure, result.table, f"Chargeback by {ca.tag_key_label(tag_key)} · {period}",
                               screen.chart_height), "allocation_chart")
     show_table(result.table, key="chargeback_table", column_config={
         **dict.fromkeys(("direct_cost", "shared_cost", "total"), screen.money), "share_of_direct": PERCENT})
@@ -397,7 +396,7 @@ def draw_transfer(screen: Screen) -> None:
     m = kpi_row()
     for category, cost in result.by_category.items():
         screen.money_kpi(m, category, cost)
-    screen.chart(fig.build_transfer_figure(result.by_service, f"Data transfer by service · {period} (unblended)",
+    screen.chart(page.figure(fig.build_transfer_figure, result.by_service, f"Data transfer by service · {period} (unblended)",
                               screen.chart_height), "transfer_chart")
     config = dict.fromkeys((*ca.TRANSFER_CATEGORIES, "total", "unblended_cost"), screen.money)
     for title, table, name, key in (("By service", result.by_service, "transfer-by-service", "transfer_service"),
