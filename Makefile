@@ -6,7 +6,7 @@ LAKEHOUSE ?= data/lakehouse
 SCALE ?= medium
 PORT ?= 8501
 
-.PHONY: run test lint demo bench chromium clean-data help
+.PHONY: run test lint demo bench bench-load chromium clean-data help
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/ —/'
@@ -41,8 +41,15 @@ test: $(VENV)/.dev chromium  ## install test deps, run every test tier (unit, sq
 lint: $(VENV)/.dev  ## ruff
 	$(VENV)/bin/ruff check .
 
-bench: $(VENV)/.dev  ## benchmarks on the large demo lakehouse (not part of the tests)
-	$(PY) -m bench.run
+BENCH_LAKEHOUSE ?= data/lakehouse-large
+BENCH_SCALE ?= large
+BENCH_ARGS ?=
+
+bench: $(VENV)/.dev  ## issue 19's targets, measured (BENCH_LAKEHOUSE=/tmp/lh_medium BENCH_SCALE=medium BENCH_ARGS="--repeat 3")
+	$(PY) -m bench.run --lakehouse $(BENCH_LAKEHOUSE) --scale $(BENCH_SCALE) $(BENCH_ARGS)
+
+bench-load: $(VENV)/.dev  ## 25 concurrent sessions of different personas against `streamlit run` (BENCH_LAKEHOUSE, BENCH_ARGS)
+	$(PY) -m bench.load --lakehouse $(BENCH_LAKEHOUSE) $(BENCH_ARGS)
 
 clean-data:  ## delete the local lakehouse (rebuilt on the next `make run`)
 	rm -rf $(LAKEHOUSE)

@@ -26,6 +26,7 @@ from daivi_data.queries import Query
 from daivi_ui.components import show_query_stats
 from daivi_ui.context import AppContext, app_context
 from daivi_ui.errors import show_error
+from daivi_ui.tables import labelled_config, readable
 
 T = TypeVar("T")
 
@@ -98,6 +99,12 @@ class Page:
         spec = self.derived(_figure_spec(build), *inputs)
         return go.Figure(spec, _validate=False)
 
+    def table(self, df: pd.DataFrame, *, key: str, column_config: dict | None = None, **kwargs):
+        """`daivi_ui.tables.show_table`, its cell formatting (Yes/No, blanks) cached like `derived`: a rerun formats no cell."""
+        kwargs.setdefault("hide_index", True)
+        return st.dataframe(self.derived(readable, df, frozenset(column_config or ())), key=key,
+                            column_config=labelled_config(df, column_config), **kwargs)
+
     def stop_with(self, error: Exception) -> NoReturn:
         show_error(error)
         self.stats()
@@ -145,7 +152,8 @@ def open_page(title: str, caption: str, *, needs: str | None = None) -> Page:
     ctx = app_context()
     if not ctx.embed:
         st.title(title)
-        st.caption(caption)
+        if caption:  # Home writes its own line under the title
+            st.caption(caption)
     if needs is not None and not ctx.can_read(needs):
         st.warning(f"Your role (`{ctx.principal.role}`) may not read the {LAKEHOUSE_NAMES.get(needs, needs)} lakehouse. "
                    "Ask the data platform team for access.", icon=":material/lock:")
