@@ -22,11 +22,11 @@ from daivi_data.queries.billing import CostFilter, Dimension
 from daivi_ui import figures_cost as fig
 from daivi_ui import format as fmt
 from daivi_ui.components import csv_download, empty_state, kpi, kpi_row, money_kpi
-from daivi_ui.currency import in_currency, money_column
+from daivi_ui.currency import in_currency
 from daivi_ui.errors import show_error
 from daivi_ui.page import Page
 from daivi_ui.state import URL, invalid_url_value_notice, labelled_choice, labelled_multichoice, url_values
-from daivi_ui.tables import labelled_config, percent_column, readable, show_table
+from daivi_ui.tables import labelled_config, money_column, percent_column, readable, show_table
 from daivi_ui.text import literal
 
 
@@ -52,7 +52,7 @@ class CostView:
         return fmt.money(value, self.currency)
 
     def cost_column(self, label: str | None = None, **kwargs):
-        return money_column(self.currency, label, **kwargs)
+        return money_column(label, currency=self.currency, **kwargs)
 
     def labels_for(self, dimension: Dimension | None) -> dict[str, str]:
         return self.account_labels if dimension is not None and dimension.name == "account" else {}
