@@ -26,7 +26,7 @@ from daivi_data.queries import Query
 from daivi_ui.components import show_query_stats
 from daivi_ui.context import AppContext, app_context
 from daivi_ui.errors import show_error
-from daivi_ui.tables import labelled_config, readable
+from daivi_ui.tables import readable, show_table
 
 T = TypeVar("T")
 
@@ -101,9 +101,8 @@ class Page:
 
     def table(self, df: pd.DataFrame, *, key: str, column_config: dict | None = None, **kwargs):
         """`daivi_ui.tables.show_table`, its cell formatting (Yes/No, blanks) cached like `derived`: a rerun formats no cell."""
-        kwargs.setdefault("hide_index", True)
-        return st.dataframe(self.derived(readable, df, frozenset(column_config or ())), key=key,
-                            column_config=labelled_config(df, column_config), **kwargs)
+        return show_table(df, key=key, column_config=column_config,
+                          shown=self.derived(readable, df, frozenset(column_config or ())), **kwargs)
 
     def stop_with(self, error: Exception) -> NoReturn:
         show_error(error)

@@ -75,7 +75,8 @@ def readable(df: pd.DataFrame, formatted: frozenset[str] = frozenset()) -> pd.Da
     for column in out.columns:
         series = out[column]
         if column not in formatted and _whole_numbers_with_gaps(series):
-            out[column] = series.astype("Int64").astype(object).where(series.notna(), "")
+            # All text (not ints among blanks): Arrow would otherwise fall back to converting a mixed column per rerun.
+            out[column] = series.astype("Int64").astype(str).where(series.notna(), "")
             continue
         if pd.api.types.is_bool_dtype(series) or (series.dtype == object and _holds_booleans(series)):
             out[column] = series.map(fmt.yes_no)
@@ -158,10 +159,14 @@ def _styled(shown: pd.DataFrame, formats: dict[str, Callable[[object], str]], co
     return shown.style.format({**floats, **formats}, na_rep=""), config
 
 
-def show_table(df: pd.DataFrame, *, key: str, column_config: dict | None = None, **kwargs):
-    """`st.dataframe` with human headers, Yes/No and blanks, negatives with a true minus sign; returns what `st.dataframe` returns."""
+def show_table(df: pd.DataFrame, *, key: str, column_config: dict | None = None, shown: pd.DataFrame | None = None, **kwargs):
+    """`st.dataframe` with human headers, Yes/No and blanks, negatives with a true minus sign; returns what `st.dataframe` returns.
+
+    `shown` is `readable(df, frozenset(column_config))` when the caller has it already (cached: `Page.table`)."""
     kwargs.setdefault("hide_index", True)
-    shown, config = readable(df, frozenset(column_config or ())), labelled_config(df, column_config)
+    if shown is None:
+        shown = readable(df, frozenset(column_config or ()))
+    config = labelled_config(df, column_config)
     formats = minus_sign_formats(df, column_config) if df.size <= MAX_STYLED_CELLS else {}
     if formats and not _holds_collections(shown):  # a chart in a cell (LineChartColumn) needs its list, not a Styler's text
         shown, config = _styled(shown, formats, config)

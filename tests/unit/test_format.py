@@ -83,7 +83,8 @@ def test_tables_read_as_people_write_them():
     df = pd.DataFrame({"http_status": [200.0, float("nan")], "attached": [True, None], "name": ["x", None],
                        "unblended_cost": [1.5, float("nan")]})
     out = readable(df, frozenset({"unblended_cost"}))
-    assert out["http_status"].tolist() == [200, ""] and out["attached"].tolist() == ["Yes", ""] and out["name"].tolist() == ["x", ""]
+    # A whole-number column with gaps is text throughout (Arrow converts a mixed int/str column on every rerun).
+    assert out["http_status"].tolist() == ["200", ""] and out["attached"].tolist() == ["Yes", ""] and out["name"].tolist() == ["x", ""]
     assert out["unblended_cost"].iloc[0] == 1.5  # a formatted money column keeps its numbers
     assert [header(c) for c in ("account_id", "eligible_od_cost", "http_status", "week_change")] == [
         "Account ID", "Eligible on-demand", "HTTP status", "Week change"]
