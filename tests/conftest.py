@@ -16,6 +16,21 @@ from daivi_data.governance import load_policy
 from daivi_data.settings import load_settings
 from tests.helpers import SEED, demo_end_date, principal
 
+# Modules whose tests build or import whole lakehouses (a minute of the unit + sql tiers between them):
+# marked `slow`, so `make test-fast` leaves them to `make test`.
+SLOW_MODULES = ("tests/unit/test_demo_generator.py", "tests/sql/test_ingest_roundtrip.py", "tests/sql/test_ingest_memory.py")
+
+
+def pytest_collection_modifyitems(config, items):
+    root = Path(config.rootpath)
+    missing = [m for m in SLOW_MODULES if not (root / m).exists()]
+    if missing:  # a renamed module would silently join the fast loop
+        raise pytest.UsageError(f"tests/conftest.py SLOW_MODULES names missing files: {missing}")
+    slow = {root / m for m in SLOW_MODULES}
+    for item in items:
+        if item.path in slow:
+            item.add_marker(pytest.mark.slow)
+
 
 @pytest.fixture(scope="session")
 def small_lakehouse(tmp_path_factory) -> Path:
