@@ -28,6 +28,7 @@ from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import Field
 
+from daivi_data import clock
 from daivi_data import cost_analysis as ca
 from daivi_data import cur_analysis as cura
 from daivi_data import inventory_analysis as ia
@@ -144,7 +145,7 @@ def tool_errors(fn: Callable) -> Callable:
 
 
 def _yesterday() -> dt.date:
-    return dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1)
+    return clock.today() - dt.timedelta(days=1)
 
 
 def _latest_partition(c: CallContext, database: str, table: str) -> str:
@@ -493,7 +494,7 @@ class LakehouseTools:
             # Like the Logs view's "relative to the latest event": demo and exported logs end in the past.
             latest = dt.date.fromisoformat(_latest_partition(c, "daivi_splunk", "events"))
             newest = c.run(sq.newest_event_time(latest))["newest"].iloc[0]
-            now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+            now = clock.now()
             anchor = _next_minute(pd.Timestamp(newest).to_pydatetime()) if pd.notna(newest) else now
             time_range, notice = sq.relative_range(last, anchor), None
         return sq.EventFilter.of(time_range, search), notice

@@ -14,6 +14,7 @@ import urllib.parse
 
 import pytest
 
+from daivi_data import clock
 from tests.e2e.conftest import PAGE_TIMEOUT_MS, streamlit_server
 
 IFRAME = {"width": 900, "height": 600}
@@ -183,7 +184,7 @@ def test_a_link_to_another_view_keeps_the_demo_persona(page, app_url):
 @pytest.fixture(scope="module")
 def first_of_month_url(app_env, tmp_path_factory):
     """A second server whose calendar says it is the 1st of this month (`DAIVI_TODAY`)."""
-    first = dt.datetime.now(dt.UTC).date().replace(day=1)
+    first = clock.today().replace(day=1)
     env = {**os.environ, **app_env, "DAIVI_TODAY": first.isoformat()}
     with streamlit_server(env, tmp_path_factory.mktemp("first-of-month") / "server.log") as url:
         yield url, first
