@@ -29,6 +29,18 @@ from tests.helpers import SEED, demo_end_date, principal
 SLOW_MODULES = ("tests/unit/test_demo_generator.py", "tests/sql/test_ingest_roundtrip.py", "tests/sql/test_ingest_memory.py")
 
 
+def pytest_addoption(parser):
+    parser.addoption("--update-snapshots", action="store_true",
+                     help="rewrite the committed query snapshots (tests/fixtures/query_snapshots) instead of comparing; "
+                          "also DAIVI_UPDATE_SNAPSHOTS=1")
+
+
+@pytest.fixture(scope="session")
+def update_snapshots(request) -> bool:
+    """Whether snapshot tests rewrite their files (then review and commit the diff) instead of comparing."""
+    return request.config.getoption("--update-snapshots") or os.environ.get("DAIVI_UPDATE_SNAPSHOTS") == "1"
+
+
 def pytest_configure(config):
     """Stop the clock for the whole session, before any test module computes a date (an outer value wins)."""
     os.environ.setdefault(clock.TEST_NOW_ENV, clock.stopped_clock_value(dt.datetime.now(dt.UTC)))
