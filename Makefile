@@ -48,7 +48,7 @@ test-unit test-sql test-app test-aws test-mcp test-deploy: test-%: $(VENV)/.dev 
 test-e2e: $(VENV)/.dev chromium  ## the browser tier (tests/e2e, headless Chromium)
 	$(PY) -m pytest tests/e2e
 
-typecheck: $(VENV)/.dev  ## mypy over daivi_data and daivi_ui (settings in pyproject.toml; also a test of the unit tier)
+typecheck: $(VENV)/.dev  ## mypy over daivi_data and daivi_ui (settings in pyproject.toml; `make test` runs it as tests/unit/test_typecheck.py)
 	$(PY) -m mypy
 
 lint: $(VENV)/.dev  ## ruff

@@ -138,7 +138,7 @@ class CellsFilter:
     excluded_columns: tuple[str, ...] = ()
 
     def table_data(self, catalog_id: str) -> dict:
-        data = {"TableCatalogId": catalog_id, "DatabaseName": self.database, "TableName": self.table, "Name": self.name,
+        data: dict[str, object] = {"TableCatalogId": catalog_id, "DatabaseName": self.database, "TableName": self.table, "Name": self.name,
                 "RowFilter": {"FilterExpression": self.row_filter} if self.row_filter else {"AllRowsWildcard": {}},
                 "ColumnWildcard": {"ExcludedColumnNames": list(self.excluded_columns)}}
         return data
@@ -155,7 +155,7 @@ class Plan:
 
     @property
     def changes(self) -> int:
-        return sum(map(len, (self.create_filters, self.update_filters, self.delete_filters, self.grants, self.revokes)))
+        return sum(len(items) for items in (self.create_filters, self.update_filters, self.delete_filters, self.grants, self.revokes))
 
 
 def filter_name(role: str, table: str) -> str:

@@ -93,9 +93,8 @@ class Page:
             chart_area = st.container()
             controls = st.expander(summary() if summary else "Options", icon=":material/tune:")
             return Layout(chart_area, controls, st.container())
-        controls = st.container()
-        body = st.container()
-        return Layout(body, controls, body)
+        top, body = st.container(), st.container()
+        return Layout(body, top, body)
 
 
 def open_page(title: str, caption: str, *, needs: str | None = None) -> Page:

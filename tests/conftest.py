@@ -24,9 +24,10 @@ from daivi_data.governance import load_policy
 from daivi_data.settings import load_settings
 from tests.helpers import SEED, demo_end_date, principal
 
-# Modules whose tests build or import whole lakehouses (a minute of the unit + sql tiers between them):
-# marked `slow`, so `make test-fast` leaves them to `make test`.
-SLOW_MODULES = ("tests/unit/test_demo_generator.py", "tests/sql/test_ingest_roundtrip.py", "tests/sql/test_ingest_memory.py")
+# Modules whose tests build or import whole lakehouses (a minute of the unit + sql tiers between them), and
+# the type check (`make typecheck`): marked `slow`, so `make test-fast` leaves them to `make test`.
+SLOW_MODULES = ("tests/unit/test_demo_generator.py", "tests/sql/test_ingest_roundtrip.py", "tests/sql/test_ingest_memory.py",
+                "tests/unit/test_typecheck.py")
 
 
 def pytest_addoption(parser):

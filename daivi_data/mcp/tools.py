@@ -21,7 +21,7 @@ import functools
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import pandas as pd
 from mcp.server.mcpserver import Context
@@ -256,7 +256,7 @@ class LakehouseTools:
             raise InvalidRequest("driver_by must differ from group_by.")
         if (compare_start is None) != (compare_end is None):
             raise InvalidRequest("Give both compare_start and compare_end, or neither.")
-        if compare_start is None:
+        if compare_start is None or compare_end is None:  # both or neither (checked above)
             compare_start, compare_end = ca.comparison_range(scope.start, scope.end, "previous")
         pairs = c.run(bq.group_totals(scope, group, driver, compare_start, compare_end))
         current, previous = pairs.groupby("group1")["cost"].sum(), pairs.groupby("group1")["previous"].sum()
@@ -409,7 +409,7 @@ class LakehouseTools:
                          tags: Annotated[str, Field(max_length=2_000, description=(
                              "key=value, key!=value, key (has it), !key (lacks it), comma-separated."))] = "",
                          resource_types: ShortTexts = (), accounts: AccountIds = (), regions: ShortTexts = (),
-                         states: ShortTexts = (), columns: SearchColumns = iq.DEFAULT_SEARCH_COLUMNS,
+                         states: ShortTexts = (), columns: SearchColumns = iq.DEFAULT_SEARCH_COLUMNS,  # type: ignore[valid-type]
                          page: Annotated[int, Field(ge=1, le=10_000)] = 1,
                          page_size: Annotated[int, Field(ge=1, le=iq.MAX_PAGE_SIZE)] = DEFAULT_PAGE_ROWS) -> InventorySearch:
         """Search the AWS resource inventory of one daily snapshot (AWS Config resource types) by id/name/ARN
@@ -438,7 +438,7 @@ class LakehouseTools:
         grant = c.grants.grant_for("daivi_inventory", "resources")
         with_configuration = grant is not None and "configuration" not in grant.excluded_columns
         detail = c.run(iq.resource_detail(snap, resource_id, with_configuration))
-        empty = {"daily_cost": [], "event_counts": [], "recent_events": [], "cost_30d": None, "configuration": None}
+        empty: dict[str, Any] = {"daily_cost": [], "event_counts": [], "recent_events": [], "cost_30d": None, "configuration": None}
         if detail.empty:
             return ResourceDetail(**c.envelope([f"No resource {resource_id!r} in the {snap} snapshot the caller can see."]),
                                   snapshot=snap, found=False, attributes={}, tags={}, **empty)
@@ -545,7 +545,7 @@ class LakehouseTools:
         f, notice = self._log_filter(c, search, start, end, last)
         bucket_s = sq.auto_bucket_seconds(f.time_range)
         buckets = c.run(sq.error_rate(f, bucket_s))
-        sums = {k: int(buckets[k].sum()) for k in ("events", "http_events", "server_errors", "error_events")}
+        sums: dict[str, Any] = {k: int(buckets[k].sum()) for k in ("events", "http_events", "server_errors", "error_events")}
         return LogsErrorRate(**self._window(c, f, search, notice), bucket_s=bucket_s, **sums,
                              server_error_share=sums["server_errors"] / sums["http_events"] if sums["http_events"] else None,
                              error_share=sums["error_events"] / sums["events"] if sums["events"] else None,

@@ -62,7 +62,7 @@ def _returns_query(fn: Callable) -> bool:
 
 def builders() -> dict[str, Callable]:
     """"<module>.<function>" -> every public function of daivi_data.queries.* that returns a Query."""
-    found = {}
+    found: dict[str, Callable] = {}
     for module in _modules():
         short = module.__name__.rsplit(".", 1)[1]
         for name, fn in inspect.getmembers(module, inspect.isfunction):
