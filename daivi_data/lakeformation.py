@@ -369,7 +369,7 @@ def connect(settings: Settings, *, region: str | None = None, catalog_id: str | 
     """Lake Formation of the account the caller's credentials belong to (or of `catalog_id`)."""
     import boto3
 
-    from daivi_data.aws.credentials import retry_config
+    from daivi_data.aws.clients import retry_config
 
     session = session or boto3.Session(region_name=region or settings.athena.region)
     catalog_id = catalog_id or session.client("sts", config=retry_config(settings)).get_caller_identity()["Account"]
