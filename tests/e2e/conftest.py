@@ -98,16 +98,19 @@ def page(browser):
     context.close()
 
 
-def wait_for_app(pg, settle_ms: int = 400) -> None:
-    """Wait until Streamlit finished the current script run (as Streamlit's own e2e helpers do).
+# Resolves after two animation frames: by then the page has rendered what the last action changed. A click or a
+# typed value sets Streamlit's script state to "rerunRequested" in that same render (App.rerunScript /
+# sendRerunBackMsg), so "notRunning" seen afterwards is the end of the run the action caused, not the state before it.
+RENDERED = "() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(() => done(true))))"
+CONNECTED = '[data-testid="stApp"][data-test-connection-state="CONNECTED"]'
+NOT_RUNNING = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 
-    Checked twice: on a loaded machine a rerun triggered by the last action (or by the
-    first run itself) may start only after the first check saw "notRunning".
-    """
-    pg.wait_for_selector('[data-testid="stApp"][data-test-connection-state="CONNECTED"]')
-    for _ in range(2):
-        pg.wait_for_timeout(settle_ms)
-        pg.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=PAGE_TIMEOUT_MS)
+
+def wait_for_app(pg) -> None:
+    """Wait until Streamlit finished the script run the page load or the last action started (state, not time)."""
+    pg.wait_for_selector(CONNECTED)
+    pg.evaluate(RENDERED)
+    pg.wait_for_selector(NOT_RUNNING, timeout=PAGE_TIMEOUT_MS)
 
 
 def shown_text(locator) -> str:
