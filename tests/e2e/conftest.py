@@ -98,19 +98,25 @@ def page(browser):
     context.close()
 
 
-# Resolves after two animation frames: by then the page has rendered what the last action changed. A click or a
-# typed value sets Streamlit's script state to "rerunRequested" in that same render (App.rerunScript /
-# sendRerunBackMsg), so "notRunning" seen afterwards is the end of the run the action caused, not the state before it.
-RENDERED = "() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(() => done(true))))"
-CONNECTED = '[data-testid="stApp"][data-test-connection-state="CONNECTED"]'
-NOT_RUNNING = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+# True once Streamlit's script state has read "notRunning" (connected) in every rendered frame for IDLE_MS.
+# A click or a typed value shows as "rerunRequested" in the frame it is rendered in; an `st.rerun()` shows
+# "notRunning" between its two runs, for as long as the server takes to start the second (no element tells
+# the two apart), hence a state that must hold, not a fixed pause: the wait ends IDLE_MS after the app is idle.
+IDLE_MS = 500
+SETTLED = f"""() => {{
+  const app = document.querySelector('[data-testid="stApp"]');
+  const idle = app !== null && app.dataset.testConnectionState === "CONNECTED" && app.dataset.testScriptState === "notRunning";
+  if (!idle) {{ window.__daiviIdleSince = null; return false; }}
+  window.__daiviIdleSince = window.__daiviIdleSince ?? performance.now();
+  return performance.now() - window.__daiviIdleSince >= {IDLE_MS};
+}}"""
 
 
-def wait_for_app(pg) -> None:
-    """Wait until Streamlit finished the script run the page load or the last action started (state, not time)."""
-    pg.wait_for_selector(CONNECTED)
-    pg.evaluate(RENDERED)
-    pg.wait_for_selector(NOT_RUNNING, timeout=PAGE_TIMEOUT_MS)
+def wait_for_app(target) -> None:
+    """Wait until Streamlit finished what the page load or the last action started (a page or a frame; state, not time)."""
+    target.wait_for_selector('[data-testid="stApp"]')
+    target.evaluate("() => { window.__daiviIdleSince = null; }")
+    target.wait_for_function(SETTLED, polling="raf", timeout=PAGE_TIMEOUT_MS)
 
 
 def shown_text(locator) -> str:
