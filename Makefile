@@ -6,7 +6,7 @@ LAKEHOUSE ?= data/lakehouse
 SCALE ?= medium
 PORT ?= 8501
 
-.PHONY: run test test-fast test-unit test-sql test-app test-aws test-mcp test-deploy test-e2e typecheck lint demo bench chromium clean-data help
+.PHONY: run test test-fast test-unit test-sql test-app test-aws test-mcp test-deploy test-e2e typecheck lint demo bench bench-load chromium clean-data help
 
 help:  ## list the targets
 	@grep -E '^[a-z0-9 -]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/ —/'
@@ -54,8 +54,15 @@ typecheck: $(VENV)/.dev  ## mypy over daivi_data and daivi_ui (settings in pypro
 lint: $(VENV)/.dev  ## ruff
 	$(VENV)/bin/ruff check .
 
-bench: $(VENV)/.dev  ## benchmarks on the large demo lakehouse (not part of the tests)
-	$(PY) -m bench.run
+BENCH_LAKEHOUSE ?= data/lakehouse-large
+BENCH_SCALE ?= large
+BENCH_ARGS ?=
+
+bench: $(VENV)/.dev  ## issue 19's targets, measured (BENCH_LAKEHOUSE=/tmp/lh_medium BENCH_SCALE=medium BENCH_ARGS="--repeat 3")
+	$(PY) -m bench.run --lakehouse $(BENCH_LAKEHOUSE) --scale $(BENCH_SCALE) $(BENCH_ARGS)
+
+bench-load: $(VENV)/.dev  ## 25 concurrent sessions of different personas against `streamlit run` (BENCH_LAKEHOUSE, BENCH_ARGS)
+	$(PY) -m bench.load --lakehouse $(BENCH_LAKEHOUSE) $(BENCH_ARGS)
 
 clean-data:  ## delete the local lakehouse (rebuilt on the next `make run`)
 	rm -rf $(LAKEHOUSE)

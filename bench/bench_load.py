@@ -52,10 +52,10 @@ class Sample:
     cold: bool  # the first run of this page for this persona on this server
 
 
-def pages_for(persona: str) -> list[str]:
+def pages_for(persona: str, personas_file: Path | None = None) -> list[str]:
     """URL paths of the views a persona's role may open, Home first (the import page is an admin tool: left out)."""
     settings = load_settings(secrets={}, environ={})
-    role = load_personas(settings.personas_file)[persona].role
+    role = load_personas(personas_file or settings.personas_file)[persona].role
     grants = load_policy(settings.grants_file).for_role(role)
     return [HOME.url_path] + [v.url_path for v in views_for(grants) if v.url_path != "import"]
 
@@ -77,10 +77,11 @@ def _rss_mb(pid: int) -> float:
 class Server:
     """`streamlit run Home.py` on a free loopback port, with its peak RSS sampled in the background."""
 
-    def __init__(self, lakehouse: Path, workdir: Path):
+    def __init__(self, lakehouse: Path, workdir: Path, extra_env: dict[str, str] | None = None):
         self.port = _free_port()
         env = dict(os.environ, DAIVI_LAKEHOUSE_PATH=str(lakehouse), DAIVI_AUDIT_LOG=str(workdir / "audit.jsonl"),
-                   DAIVI_SECRETS_FILE=str(workdir / "no-secrets.toml"), DAIVI_ENGINE="duckdb", DAIVI_AUTH_MODE="demo")
+                   DAIVI_SECRETS_FILE=str(workdir / "no-secrets.toml"), DAIVI_ENGINE="duckdb", DAIVI_AUTH_MODE="demo",
+                   **(extra_env or {}))
         self.log = (workdir / f"server-{self.port}.log").open("w")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", str(PROJECT_ROOT / "Home.py"), "--server.port", str(self.port),
@@ -120,17 +121,19 @@ class Server:
         self.log.close()
 
 
-def run_level(server: Server, sessions: int, rounds: int, think_s: float, deadline: float) -> tuple[list[Sample], float]:
-    """`sessions` sessions at once, each through its persona's pages `rounds` times; (samples, wall seconds)."""
+def run_level(server: Server, sessions: int, rounds: int, think_s: float, deadline: float,
+              personas: tuple[str, ...] = PERSONAS, personas_file: Path | None = None) -> tuple[list[Sample], float]:
+    """`sessions` sessions at once, session i as `personas[i % len(personas)]`, each through its persona's pages
+    `rounds` times; (samples, wall seconds)."""
     samples: list[Sample] = []
     seen: set[tuple[str, str]] = set()
     lock = threading.Lock()
     start = threading.Barrier(sessions)
 
-    pages = {persona: pages_for(persona) for persona in PERSONAS}
+    pages = {persona: pages_for(persona, personas_file) for persona in set(personas)}
 
     def user(index: int) -> None:
-        persona = PERSONAS[index % len(PERSONAS)]
+        persona = personas[index % len(personas)]
         pause = random.Random(index)  # seeded: the same pauses on every run of the benchmark
         with StreamlitSession(server.url) as session:
             start.wait()

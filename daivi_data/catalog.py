@@ -176,6 +176,9 @@ CUR = Lakehouse(
                 ("savings_plan_amortized_upfront_commitment_for_billing_period", "double"),
                 ("savings_plan_offering_type", "varchar"),
                 ("savings_plan_end_time", "varchar"),
+                ("effective_cost", "double",
+                 "The export's own effective (amortized) cost of the line item, when it has one (FOCUS EffectiveCost); "
+                 "NULL for CUR exports, whose amortized cost is derived from the RI and Savings Plan columns."),
                 ("resource_tags", TAG_MAP, "Tags; user-defined keys are prefixed 'user_'."),
                 ("billing_period", "varchar", "Partition: 'YYYY-MM'."),
             ),

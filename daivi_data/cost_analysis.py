@@ -231,7 +231,8 @@ def breakdown_table(current: pd.Series, previous: pd.Series, keep: list[str] | N
         "cost": [float(current.get(g, 0.0)) for g in groups],
         "previous": [float(previous.get(g, 0.0)) for g in groups],
     })
-    table["others"] = table["group"] == OTHERS
+    # Others (at either level of a pair) after the named groups, as the chart draws it.
+    table["others"] = [g == OTHERS or (isinstance(g, tuple) and OTHERS in g) for g in table["group"]]
     table = table.sort_values(["others", "cost", "group"], ascending=[True, False, True], kind="mergesort").drop(columns="others")
     total_cost, total_prev = table["cost"].sum(), table["previous"].sum()
     table = pd.concat([table, pd.DataFrame([{"group": "Total", "cost": total_cost, "previous": total_prev}])], ignore_index=True)

@@ -26,6 +26,12 @@ def anchor_period(this_month: str, latest_partition: str | None) -> str:
     return min(this_month, latest_partition) if latest_partition else this_month
 
 
+def minute_after(t: dt.datetime) -> dt.datetime:
+    """The next whole minute after `t`: a range ending there includes `t`, and the same minute gives the same
+    query (a cache hit), where a "now" to the second never would."""
+    return t.replace(second=0, microsecond=0) + dt.timedelta(minutes=1)
+
+
 def data_end_note(today: dt.date, last_day: dt.date | None) -> str | None:
     """'Data ends 2024-09-30 (797 days ago); figures are as of that day.' when the data is old, else None."""
     if last_day is None:

@@ -403,9 +403,10 @@ def classify_waste(candidates: pd.DataFrame, snapshot_date: dt.date, costs: pd.D
     `candidates` are inventory rows of one snapshot (resource_id, resource_type,
     account_id, region, resource_name, state, created_at, instance_type,
     volume_type, size_gb, attached, attached_to). `costs` has resource_id and
-    cost_30d (unblended cost over the last 30 days, from the CUR), or is None
-    when the principal may not read the CUR: the cost columns are then NaN,
-    never a made-up figure.
+    cost_30d (unblended cost over the last 30 days, from the CUR) in one
+    currency (the caller picks it: amounts of different currencies are never
+    added), or is None when the principal may not read the CUR: the cost
+    columns are then NaN, never a made-up figure.
 
     Returned columns: category, category_label, resource_id, resource_type,
     account_id, region, resource_name, reason, monthly_cost, savings_fraction,
@@ -415,6 +416,9 @@ def classify_waste(candidates: pd.DataFrame, snapshot_date: dt.date, costs: pd.D
             "reason", "monthly_cost", "savings_fraction", "monthly_savings"]
     if candidates.empty:
         return pd.DataFrame(columns=cols)
+    if costs is not None and "currency" in costs.columns and costs["currency"].nunique() > 1:
+        raise InvalidRequest("The waste costs are in several currencies, which are never added: pick one "
+                             f"({', '.join(sorted(map(str, costs['currency'].unique())))}).")
     c = candidates.drop_duplicates("resource_id").reset_index(drop=True)
     cost_by_id: dict[str, float] = {}
     if costs is not None and not costs.empty:

@@ -37,6 +37,26 @@ MAX_DEPTH = 32
 LIKE_ESCAPE = "\\"
 
 
+# The language as its users read it (the search box's help).
+SEARCH_HELP = """
+**Search language** (Splunk-like; every value is matched literally, never pasted into SQL):
+
+| you type | matches |
+|---|---|
+| `timeout` | the message contains *timeout* (any case) |
+| `"connection reset"` | the phrase in the message |
+| `time*out` | `*` is a wildcard, in words and in field values |
+| `host=web-01` / `host!=web-01` | a field equals / differs (text fields in any case; `!=` needs the field present) |
+| `status>=500`, `duration>1000` | numeric comparisons `= != < <= > >=` on status, bytes, duration |
+| `status=5*`, `path="/api/*/orders"` | wildcards in values; quote values with spaces or `=` |
+| `NOT index=security` | negation (also matches events without the field) |
+| `a OR b`, `(a OR b) c`, `a AND b` | OR, parentheses; terms side by side mean AND |
+
+Fields: index, sourcetype, source, host, account, severity, method, path, status, bytes, duration, user,
+client_ip (or ip), message. Operators are upper case (`AND OR NOT`); a backslash makes the next character literal.
+"""
+
+
 class SearchSyntaxError(InvalidRequest):
     """A search that does not parse or names something unknown; `position` is 1-based (None: whole search)."""
 
@@ -128,6 +148,14 @@ class Pattern:
         """A LIKE pattern: literal %, _ and the escape character escaped, wildcards as %."""
         parts = [escape_like(s.lower() if lower else s) for s in self.segments]
         return "%".join(parts)
+
+    def contained_regexp(self) -> str:
+        """A regular expression found anywhere in a text, in any case: the segments literal, wildcards as `.*`.
+
+        `(?is)` (any case; `.` also matches a newline, as LIKE's `%` does) and backslash-escaped
+        punctuation mean the same in RE2 (DuckDB) and in Java syntax (Athena's Joni).
+        """
+        return "(?is)" + ".*".join(re.escape(s) for s in self.segments)
 
 
 @dataclass(frozen=True)
@@ -426,7 +454,9 @@ class _Compiler:
 
     def compile(self, node: Node) -> str:
         if isinstance(node, Term):
-            return self.like("lower(message)", "%" + node.pattern.like(lower=True) + "%")
+            # A case-insensitive regular expression over the message as stored: DuckDB (RE2) reads each
+            # message once, about twice as fast as lowering it for LIKE; Athena runs it as well.
+            return f"regexp_like(message, {self.bind(node.pattern.contained_regexp())})"
         if isinstance(node, Compare):
             return self.compare(node)
         if isinstance(node, Not):

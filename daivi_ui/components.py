@@ -37,16 +37,21 @@ def show_query_stats(results: Iterable[QueryResult]) -> None:
 
 
 def csv_download(df: pd.DataFrame | Callable[[], pd.DataFrame], file_name: str, label: str = "Download CSV",
-                 key: str | None = None, help: str | None = None, currency: str | None = None) -> None:
+                 key: str | None = None, help: str | None = None, currency: str | None = None, *,
+                 cents: bool = False, money_also: Iterable[str] = (), total_row: pd.Series | None = None) -> None:
     """A CSV button whose file is made when it is clicked (a rerun does not turn 20k rows into text).
 
     `df` may be a function, for an export whose query should run only on the click. Every
     download goes through `csv_bytes`: text cells that a spreadsheet would run as formulas are neutralized.
     Amounts in `currency` carry it in a `currency` column, so a CSV never loses which currency it is in.
+    With `cents`, the money columns (by name, and `money_also`) are rounded to the cent and still add up:
+    to the `total_row` rows (a boolean mask), if any.
     """
 
     def frame() -> pd.DataFrame:
         data = df() if callable(df) else df
+        if cents:
+            data = fmt.round_money_columns(data, fmt.money_columns(data, also=money_also), total_row)
         return data.assign(currency=currency) if currency is not None and "currency" not in data.columns else data
 
     st.download_button(label, data=lambda: csv_bytes(frame()), file_name=file_name, mime="text/csv",

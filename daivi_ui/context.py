@@ -157,6 +157,29 @@ def follow_theme_from_url() -> None:
     )
 
 
+FOLD_SIDEBAR_AT_PX = 820  # an 800 px window: the sidebar would take a third of it
+
+
+def fold_sidebar_on_narrow_windows() -> None:
+    """Fold the sidebar once per browser tab when the window is narrow, as Streamlit does only below 768 px.
+
+    Once only (sessionStorage): a reader who opens it again keeps it open across reruns and views.
+    """
+    st.html(
+        "<script>(() => {"
+        f"if (window.innerWidth > {FOLD_SIDEBAR_AT_PX} || sessionStorage.getItem('daivi-sidebar-folded')) return;"
+        "let tries = 0;"
+        "const fold = () => {"
+        "const button = document.querySelector('[data-testid=\"stSidebarCollapseButton\"] button');"
+        "if (button) { sessionStorage.setItem('daivi-sidebar-folded', '1'); button.click(); }"
+        "else if (++tries < 50) setTimeout(fold, 100);"
+        "};"
+        "fold();"
+        "})();</script>",
+        unsafe_allow_javascript=True,
+    )
+
+
 def init_app() -> AppContext:
     """Validate settings, build demo data if needed, sign in, draw the shared sidebar."""
     try:
@@ -181,6 +204,7 @@ def init_app() -> AppContext:
         demo = " (demo persona)" if principal.source == "demo" else ""
         st.caption(f":material/person: as **{principal.display_name}** · {principal.role}{demo}")
     else:
+        fold_sidebar_on_narrow_windows()
         with st.sidebar:
             label = "demo persona" if principal.source == "demo" else principal.source
             st.caption(f"Signed in as **{literal(principal.display_name)}** ({literal(principal.email)}) · role {code_literal(principal.role)} · {label}")

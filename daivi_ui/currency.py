@@ -1,4 +1,6 @@
-"""Money axes and tables in the page's currency (the figure builders draw dollars; a page in EUR says EUR)."""
+"""Money axes and the currency picker in the page's currency (the figure builders draw dollars; a page in EUR says EUR).
+
+Money table columns are `daivi_ui.tables.money_column(label, currency=...)`."""
 
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ import plotly.graph_objects as go
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-from daivi_data.currency import CurrencyChoice, column_format, money_prefix, totals_text
+from daivi_data.currency import CurrencyChoice, money_prefix, totals_text
 from daivi_ui.components import format_money
 from daivi_ui.state import URL
 from daivi_ui.text import literal
@@ -22,10 +24,6 @@ def in_currency(fig: go.Figure, currency: str) -> go.Figure:
     fig.for_each_xaxis(lambda axis: axis.update(tickprefix=prefix) if axis.tickprefix == "$" else None)
     fig.for_each_yaxis(lambda axis: axis.update(tickprefix=prefix) if axis.tickprefix == "$" else None)
     return fig
-
-
-def money_column(currency: str, label: str | None = None, **kwargs) -> st.column_config.NumberColumn:
-    return st.column_config.NumberColumn(label, format=column_format(currency), **kwargs)
 
 
 CURRENCY_HELP = "Amounts in different currencies are never added: every figure on this page is in this one."

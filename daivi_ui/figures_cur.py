@@ -6,6 +6,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from daivi_data.cur_analysis import TRANSFER_CATEGORIES, top_n_with_others
+from daivi_ui.format import MINUS
 from daivi_ui.text import literal_labels, plotly_text
 
 CHART_HEIGHT_PX = 380
@@ -60,7 +61,7 @@ def build_waterfall_figure(steps: pd.DataFrame, title: str, height: int = CHART_
     """Invoice waterfall: each step's amount relative to the previous, totals (invoice, net) as absolute bars."""
     fig = go.Figure(go.Waterfall(
         x=steps["step"], y=steps["amount"], measure=steps["measure"],
-        text=[f"{'-' if v < 0 else ''}${abs(v):,.0f}" for v in steps["amount"]], textposition="outside",
+        text=[f"{MINUS if round(v) < 0 else ''}${abs(v):,.0f}" for v in steps["amount"]], textposition="outside",
         increasing={"marker": {"color": POSITIVE}}, decreasing={"marker": {"color": NEGATIVE}},
         totals={"marker": {"color": TOTAL}}, connector={"line": {"color": "#999"}},
         hovertemplate="%{x}<br>$%{y:,.2f}<extra></extra>",

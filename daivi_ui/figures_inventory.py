@@ -6,6 +6,7 @@ import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
 
+from daivi_data.currency import DEFAULT_CURRENCY, money_prefix, shown_code
 from daivi_ui.text import literal_labels
 from daivi_ui.vocabulary import account_label
 
@@ -77,8 +78,9 @@ def build_count_bar_figure(counts: pd.DataFrame, dimension: str, title: str, top
     frame[dimension] = frame[dimension].map(lambda v: blank_label(v, dimension))
     fig = px.bar(frame, x="resources", y=dimension, orientation="h", title=title, text="resources")
     fig.update_traces(textposition="outside", cliponaxis=False)
-    fig.update_yaxes(title="", type="category")
-    fig.update_xaxes(title="resources")
+    # long labels push the plot right instead of being cut, and the longest bar leaves room for its count (900 px)
+    fig.update_yaxes(title="", type="category", automargin=True)
+    fig.update_xaxes(title="resources", range=[0, max(float(frame["resources"].max()), 1.0) * 1.2])
     return _layout(fig, height=max(CHART_HEIGHT_PX, 24 * len(frame) + 80))
 
 
@@ -144,26 +146,29 @@ def build_compliance_figure(by: pd.DataFrame, dimension: str, title: str, top_n:
 
 
 @literal_labels
-def build_waste_figure(summary: pd.DataFrame, with_cost: bool) -> go.Figure:
-    """Per waste category: the monthly savings at stake (or the resource count without CUR access)."""
+def build_waste_figure(summary: pd.DataFrame, with_cost: bool, currency: str = DEFAULT_CURRENCY) -> go.Figure:
+    """Per waste category: the monthly savings at stake in `currency` (or the resource count without CUR access)."""
     frame = summary.iloc[::-1].copy()
     value = "monthly_savings" if with_cost else "resources"
     frame[value] = frame[value].fillna(0.0)
-    text = frame[value].map(lambda v: f"${v:,.0f}") if with_cost else frame[value].map(lambda v: f"{int(v):,}")
+    prefix = money_prefix(currency)
+    text = frame[value].map(lambda v: f"{prefix}{v:,.0f}") if with_cost else frame[value].map(lambda v: f"{int(v):,}")
     fig = px.bar(frame, x=value, y="category_label", orientation="h", text=text,
                  title="Monthly savings at stake by finding" if with_cost else "Resources by finding")
     fig.update_traces(textposition="outside", cliponaxis=False)
     fig.update_yaxes(title="")
-    fig.update_xaxes(title="USD per month (estimate)" if with_cost else "resources")
+    # room on the right for the longest bar's label, which would be cut at 900 px otherwise
+    fig.update_xaxes(title=f"{shown_code(currency)} per month (estimate)" if with_cost else "resources",
+                     range=[0, max(float(frame[value].max()), 1.0) * 1.25])
     return _layout(fig, height=300)
 
 
 @literal_labels
-def build_daily_cost_figure(daily: pd.DataFrame) -> go.Figure:
-    """A resource's CUR cost per day, stacked by line item type."""
+def build_daily_cost_figure(daily: pd.DataFrame, currency: str = DEFAULT_CURRENCY) -> go.Figure:
+    """A resource's CUR cost per day in one currency, stacked by line item type."""
     fig = px.bar(daily, x="usage_date", y="cost", color="line_item_type", title="Daily cost (CUR, unblended)")
     fig.update_xaxes(title="")
-    fig.update_yaxes(title="USD", tickprefix="$")
+    fig.update_yaxes(title=shown_code(currency), tickprefix=money_prefix(currency))
     return _layout(fig, height=300)
 
 
@@ -179,3 +184,4 @@ def build_severity_figure(counts: pd.DataFrame) -> go.Figure:
                  title="Events by severity")
     fig.update_layout(showlegend=False)
     return _layout(fig, height=260)
+

@@ -6,14 +6,13 @@ import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
 
+from daivi_data.models.workbench import numeric_columns
 from daivi_ui.text import literal_labels
+
+__all__ = ["CHART_KINDS", "build_quick_chart", "numeric_columns"]
 
 CHART_KINDS = ("bar", "line", "scatter")
 MAX_CHART_ROWS = 5_000  # a browser stays responsive; the table and CSV still have every row
-
-
-def numeric_columns(df: pd.DataFrame) -> list[str]:
-    return [c for c in df.columns if pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c])]
 
 
 @literal_labels

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import NoReturn, TypeVar
 
 import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
 
 from daivi_data.engines import QueryResult
@@ -25,6 +26,7 @@ from daivi_data.queries import Query
 from daivi_ui.components import show_query_stats
 from daivi_ui.context import AppContext, app_context
 from daivi_ui.errors import show_error
+from daivi_ui.tables import labelled_config, readable
 
 T = TypeVar("T")
 
@@ -44,6 +46,11 @@ class Layout:
 class Page:
     ctx: AppContext
     results: list[QueryResult] = field(default_factory=list)
+    # What each frame from `run` and each value from `derived` stands for in this run: the query, or the
+    # computation and its inputs, that made it. `derived` keys its cache by these instead of hashing the
+    # same frames again on every rerun. Frames from `run` / `derived` are therefore read-only.
+    _origins: dict[int, tuple] = field(default_factory=dict, repr=False)
+    _kept: list = field(default_factory=list, repr=False)  # each tracked value stays alive: its id is not reused
 
     def result(self, query: Query) -> QueryResult:
         """Run a named query as the signed-in principal; its stats join the caption under the view."""
@@ -54,14 +61,14 @@ class Page:
     def run(self, query: Query) -> pd.DataFrame:
         """The rows of `query`, or the page stops with the error in place (the message, and the stats so far)."""
         try:
-            return self.result(query).df
+            return self._remember(self.result(query).df, ("query", query.name, query.sql, query.params))
         except DaiviError as e:
             self.stop_with(e)
 
     def try_run(self, query: Query) -> pd.DataFrame | None:
         """The rows of `query`, or None after showing the error in place: for a part of a page that may fail alone."""
         try:
-            return self.result(query).df
+            return self._remember(self.result(query).df, ("query", query.name, query.sql, query.params))
         except DaiviError as e:
             show_error(e)
             return None
@@ -72,7 +79,31 @@ class Page:
         `compute` must be a pure function of its inputs (a page model function, not a closure over page
         state): a rerun of the page then redoes no pandas work, and no user is ever served another's.
         """
-        return self.ctx.connection.derived(self.ctx.principal, compute, *inputs)
+        keys = tuple(self._origins.get(id(value), value) for value in inputs)
+        if any(key is not value for key, value in zip(keys, inputs, strict=True)):
+            # Inputs this run made are keyed by how they were made (cheap to hash); the rest by their value.
+            value = self.ctx.connection.derived(self.ctx.principal, _keyed(compute, inputs), *keys)
+        else:
+            value = self.ctx.connection.derived(self.ctx.principal, compute, *inputs)
+        return self._remember(value, ("derived", f"{compute.__module__}.{compute.__qualname__}", keys))
+
+    def _remember(self, value: T, origin: tuple) -> T:
+        if not isinstance(value, (str, int, float, bool, tuple, type(None))):  # scalars hash cheaply and share ids
+            self._origins[id(value)] = origin
+            self._kept.append(value)
+        return value
+
+    def figure(self, build: Callable[..., go.Figure], *inputs) -> go.Figure:
+        """`build(*inputs)`, cached like `derived`. The cache keeps the figure's dict: plotly validates a
+        figure again when it is unpickled, which costs as much as building it; this one is rebuilt unvalidated."""
+        spec = self.derived(_figure_spec(build), *inputs)
+        return go.Figure(spec, _validate=False)
+
+    def table(self, df: pd.DataFrame, *, key: str, column_config: dict | None = None, **kwargs):
+        """`daivi_ui.tables.show_table`, its cell formatting (Yes/No, blanks) cached like `derived`: a rerun formats no cell."""
+        kwargs.setdefault("hide_index", True)
+        return st.dataframe(self.derived(readable, df, frozenset(column_config or ())), key=key,
+                            column_config=labelled_config(df, column_config), **kwargs)
 
     def stop_with(self, error: Exception) -> NoReturn:
         show_error(error)
@@ -97,12 +128,31 @@ class Page:
         return Layout(body, top, body)
 
 
+def _keyed(compute: Callable[..., T], inputs: tuple) -> Callable[..., T]:
+    """`compute(*inputs)` under `compute`'s name, called with the keys that stand for `inputs` (and ignoring them)."""
+    def keyed(*_keys) -> T:
+        return compute(*inputs)
+
+    keyed.__module__, keyed.__qualname__ = compute.__module__, compute.__qualname__
+    return keyed
+
+
+def _figure_spec(build: Callable[..., go.Figure]) -> Callable[..., dict]:
+    """`build` returning the figure's dict; named after `build`, which keys its cache."""
+    def spec(*inputs) -> dict:
+        return build(*inputs).to_dict()
+
+    spec.__module__, spec.__qualname__ = build.__module__, f"{build.__qualname__}.to_dict"
+    return spec
+
+
 def open_page(title: str, caption: str, *, needs: str | None = None) -> Page:
     """The page for a view: its title and caption (not in an embed), and the gate on the lakehouse it reads."""
     ctx = app_context()
     if not ctx.embed:
         st.title(title)
-        st.caption(caption)
+        if caption:  # Home writes its own line under the title
+            st.caption(caption)
     if needs is not None and not ctx.can_read(needs):
         st.warning(f"Your role (`{ctx.principal.role}`) may not read the {LAKEHOUSE_NAMES.get(needs, needs)} lakehouse. "
                    "Ask the data platform team for access.", icon=":material/lock:")

@@ -4,14 +4,25 @@
 that has no label of its own given a human header (`account_id` -> "Account ID"),
 booleans shown as Yes/No and missing text as a blank instead of "None". The
 frame's own column names stay as they are, so code and tests keep using them.
+
+Negative money and percentages read with a true minus sign (−$1,207.13, −4.2%), as on the
+rest of the screen. Streamlit's number formats cannot write one (its presets and printf
+formats write a hyphen), so a table whose money or percent columns hold a negative value
+gets its cells' text from a pandas Styler: the column keeps its numbers, so it still sorts
+as numbers and `st.dataframe` returns them. A Styler costs about 10 µs a cell on every rerun,
+so tables over `MAX_STYLED_CELLS` keep Streamlit's formats (and its hyphen).
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
+from functools import partial
+
 import pandas as pd
 import streamlit as st
 
-from daivi_data.currency import DEFAULT_CURRENCY, column_format
+from daivi_data.currency import COLUMN_FORMATS, DEFAULT_CURRENCY, column_format
 from daivi_ui import format as fmt
 
 # Words that are not just the column name with spaces: ids, acronyms, the cost bases' names.
@@ -33,6 +44,9 @@ HEADERS: dict[str, str] = {
 ACRONYMS = {"id": "ID", "ri": "RI", "sp": "SP", "az": "AZ", "gb": "GB", "ip": "IP", "arn": "ARN", "ou": "OU", "url": "URL",
             "utc": "UTC", "sql": "SQL", "http": "HTTP", "od": "on-demand", "pct": "%", "kms": "KMS", "ebs": "EBS", "ec2": "EC2"}
 PERCENT_STEP = 0.001  # Streamlit shows a percent column with (decimals of the step - 2) decimals: one
+MAX_STYLED_CELLS = 2_000  # a Styler's cell text costs ~25 ms of every rerun at this size
+_PRINTF_CURRENCY = re.compile(r"^%\.2f ([A-Z]{3})$")  # `column_format` of a currency without a Streamlit preset
+_PRESET_CURRENCY = {preset: code for code, preset in COLUMN_FORMATS.items()}
 
 
 def header(name: str) -> str:
@@ -44,8 +58,8 @@ def header(name: str) -> str:
     return text[:1].upper() + text[1:] if text else text
 
 
-def money_column(label: str | None = None, currency: str = "USD", **kwargs) -> dict:
-    """A money column: two decimals with the currency's sign."""
+def money_column(label: str | None = None, currency: str = DEFAULT_CURRENCY, **kwargs) -> dict:
+    """A money column in `currency`: its sign and cents (none for JPY); in `show_table`, negatives as −$1,207.13."""
     return st.column_config.NumberColumn(label, format=column_format(currency or DEFAULT_CURRENCY), **kwargs)
 
 
@@ -65,10 +79,12 @@ def readable(df: pd.DataFrame, formatted: frozenset[str] = frozenset()) -> pd.Da
             continue
         if pd.api.types.is_bool_dtype(series) or (series.dtype == object and _holds_booleans(series)):
             out[column] = series.map(fmt.yes_no)
-        elif series.dtype == object or isinstance(series.dtype, pd.StringDtype):
+        elif isinstance(series.dtype, pd.StringDtype):
+            out[column] = series.astype(object).where(series.notna(), "")
+        elif series.dtype == object:
             if series.map(lambda v: isinstance(v, (list, dict, tuple))).any():
                 continue  # charts in cells (line chart columns) and maps keep their values
-            out[column] = series.map(lambda v: "" if fmt.blank(v) == "" else v)
+            out[column] = series.where(series.notna(), "")
     return out
 
 
@@ -99,8 +115,54 @@ def labelled_config(df: pd.DataFrame, column_config: dict | None = None) -> dict
     return config
 
 
+def _number_format(config: object) -> str | None:
+    return (config.get("type_config") or {}).get("format") if isinstance(config, dict) else None
+
+
+def minus_sign_formats(df: pd.DataFrame, column_config: dict | None) -> dict[str, Callable[[object], str]]:
+    """The cell text of each money or percent column (by its `money_column`/`percent_column` format) that holds a negative
+    number: the same text as everywhere else on screen, with a true minus sign. Empty when nothing is negative."""
+    formats: dict[str, Callable[[object], str]] = {}
+    for column, config in (column_config or {}).items():
+        number_format = _number_format(config)
+        if column not in df.columns or number_format is None or not pd.api.types.is_numeric_dtype(df[column]):
+            continue
+        if not (df[column] < 0).any():
+            continue
+        printf = _PRINTF_CURRENCY.match(number_format)
+        currency = _PRESET_CURRENCY.get(number_format) or (printf.group(1) if printf else None)
+        if currency is not None:
+            formats[column] = partial(fmt.money, currency=currency)
+        elif number_format == "percent":
+            formats[column] = fmt.percent
+    return formats
+
+
+def _holds_collections(df: pd.DataFrame) -> bool:
+    return any(df[c].map(lambda v: isinstance(v, (list, dict, tuple))).any() for c in df.columns if df[c].dtype == object)
+
+
+def _plain_number(value: object) -> str:
+    """A float cell as Streamlit writes it unformatted (at most four decimals, no trailing zeros), a blank for none."""
+    if fmt.blank(value) == "":
+        return ""
+    return f"{float(value):.4f}".rstrip("0").rstrip(".")
+
+
+def _styled(shown: pd.DataFrame, formats: dict[str, Callable[[object], str]], config: dict) -> tuple[object, dict]:
+    """`shown` as a Styler whose `formats` columns carry their text, and the config without those columns' number
+    formats (a column's format wins over a Styler's text). Other float columns read as Streamlit would write them."""
+    floats = {c: _plain_number for c in shown.columns if c not in formats and pd.api.types.is_float_dtype(shown[c])}
+    config = {c: ({**v, "type_config": {k: x for k, x in v["type_config"].items() if k != "format"}} if c in formats else v)
+              for c, v in config.items()}
+    return shown.style.format({**floats, **formats}, na_rep=""), config
+
+
 def show_table(df: pd.DataFrame, *, key: str, column_config: dict | None = None, **kwargs):
-    """`st.dataframe` with human headers, Yes/No and blanks; returns what `st.dataframe` returns."""
+    """`st.dataframe` with human headers, Yes/No and blanks, negatives with a true minus sign; returns what `st.dataframe` returns."""
     kwargs.setdefault("hide_index", True)
-    return st.dataframe(readable(df, frozenset(column_config or ())), key=key, column_config=labelled_config(df, column_config),
-                        **kwargs)
+    shown, config = readable(df, frozenset(column_config or ())), labelled_config(df, column_config)
+    formats = minus_sign_formats(df, column_config) if df.size <= MAX_STYLED_CELLS else {}
+    if formats and not _holds_collections(shown):  # a chart in a cell (LineChartColumn) needs its list, not a Styler's text
+        shown, config = _styled(shown, formats, config)
+    return st.dataframe(shown, key=key, column_config=config, **kwargs)

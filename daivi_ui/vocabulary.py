@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from daivi_data.demo.pricing import SERVICE_NAMES  # AWS's own names for its product codes
+from daivi_data.lakehouse import SERVICE_NAMES  # AWS's own names for its product codes
 
 
 def service_name(code) -> str:

@@ -15,12 +15,16 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import shutil
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from daivi_data import clock
 from daivi_data.governance import load_policy
+from daivi_data.lakehouse.manifest import is_outdated, read_manifest
+from daivi_data.queries import inventory as inventory_queries
 from daivi_data.settings import load_settings
 from tests.helpers import SEED, demo_end_date, principal
 
@@ -66,11 +70,11 @@ def pytest_collection_modifyitems(config, items):
 def small_lakehouse(tmp_path_factory) -> Path:
     """Path of the `small` demo lakehouse, built once per session (or DAIVI_TEST_LAKEHOUSE to reuse one that ends yesterday)."""
     reuse = os.environ.get("DAIVI_TEST_LAKEHOUSE")
-    if reuse and (Path(reuse) / "manifest.json").exists():
+    if reuse and (Path(reuse) / "manifest.json").exists() and not is_outdated(read_manifest(Path(reuse))):
         manifest = json.loads((Path(reuse) / "manifest.json").read_text())
         if manifest.get("end_date") == demo_end_date().isoformat():
             return Path(reuse)
-        # Built on another day: its "yesterday" is not the session's, so build a fresh one.
+        # Built on another day (its "yesterday" is not the session's) or of an older layout: build a fresh one.
     from daivi_data.demo import build_demo_lakehouse
 
     out = tmp_path_factory.mktemp("lakehouse") / "small"
@@ -122,3 +126,27 @@ def raw_duckdb(small_lakehouse):
 @pytest.fixture
 def as_persona():
     return principal
+
+
+@pytest.fixture(scope="session")
+def two_currencies(small_lakehouse, tmp_path_factory) -> dict:
+    """A copy of the small lakehouse whose CUR line items of one account are billed in EUR (amounts unchanged):
+    the copied lakehouse, the account billed in EUR, the snapshot and an unattached volume of that account with cost."""
+    out = tmp_path_factory.mktemp("two-currencies") / "lh"
+    shutil.copytree(small_lakehouse, out)
+    planted = json.loads((out / "manifest.json").read_text())["planted"]["unattached_volumes"]
+    snapshot = dt.date.fromisoformat(sorted(p.name.split("=")[1] for p in (out / "daivi_inventory/resources").glob("*=*"))[-1])
+    con = duckdb.connect()
+    start, end, _, _ = inventory_queries.cost_window(snapshot)
+    cur = f"read_parquet('{out}/daivi_cur/cur/*/*.parquet', hive_partitioning=true)"
+    volume, account, cost = con.execute(
+        f"SELECT line_item_resource_id, line_item_usage_account_id, SUM(line_item_unblended_cost) FROM {cur} "
+        "WHERE list_contains(?, line_item_resource_id) AND line_item_usage_start_date >= ? AND line_item_usage_start_date < ? "
+        "GROUP BY 1, 2 HAVING SUM(line_item_unblended_cost) > 0 ORDER BY 1 LIMIT 1", [planted, start, end]).fetchall()[0]
+    for part in (out / "daivi_cur/cur").glob("*/*.parquet"):
+        rewritten = part.with_suffix(".tmp")
+        con.execute(f"COPY (SELECT * REPLACE (CASE WHEN line_item_usage_account_id = '{account}' THEN 'EUR' "
+                    f"ELSE line_item_currency_code END AS line_item_currency_code) FROM read_parquet('{part}')) "
+                    f"TO '{rewritten}' (FORMAT parquet)")
+        rewritten.replace(part)
+    return {"path": out, "account": account, "volume": volume, "cost": cost, "snapshot": snapshot}

@@ -6,12 +6,12 @@ it detects each format, validates, writes a new lakehouse beside the current
 one and swaps it in only when everything succeeded; then every cached result
 and engine is dropped so all views read the new data. It replaces the data
 every user sees, so only the admin role may use it, and only on the embedded
-DuckDB engine (on Athena the data lives in S3 and Glue).
+DuckDB engine (on Athena the data lives in S3 and Glue). Embedded in a wiki, the
+page is only what it is there: a read-only summary of the current lakehouse.
 """
 
 from __future__ import annotations
 
-import json
 import shutil
 import tempfile
 from pathlib import Path
@@ -22,8 +22,10 @@ import streamlit as st
 from daivi_data.errors import InvalidRequest
 from daivi_data.ingest import ImportFailed, ImportOptions, ImportReport, run_import
 from daivi_data.ingest.detect import SUPPORTED
-from daivi_ui.context import app_context
+from daivi_data.models import import_data as model
 from daivi_ui.errors import show_error
+from daivi_ui.figures_import import build_table_rows_figure
+from daivi_ui.page import open_page
 from daivi_ui.state import URL, check_url_param
 from daivi_ui.text import literal
 
@@ -35,8 +37,9 @@ MAIN_TABLES = ("daivi_billing.cost_daily", "daivi_cur.cur", "daivi_inventory.res
 FOCUS_SAMPLE_NAME = "focus_sample.csv"
 FOCUS_SAMPLE_ATTRIBUTION = "FOCUS sample data: FinOps Foundation, FOCUS Sample Data (CC BY 4.0)."
 
-ctx = app_context()
-
+page = open_page("Import data", "Build the lakehouse from exports you already have, so every view shows your data instead of the "
+                                f"demo. Supported: {SUPPORTED}. Daily billing is derived from the CUR unless a daily billing export is given.")
+ctx = page.ctx
 if ctx.settings.engine != "duckdb":
     st.info(f"Importing files builds the embedded DuckDB lakehouse. This app runs on the `{ctx.settings.engine}` engine, "
             "whose data lives in S3 and the Glue Data Catalog: load exports there instead.", icon=":material/info:")
@@ -48,28 +51,23 @@ if not ctx.grants.has_capability(IMPORT_CAPABILITY):
     st.stop()
 
 target = ctx.settings.lakehouse_path
-if not ctx.embed:
-    st.title("Import data")
-    st.write(
-        "Build the lakehouse from exports you already have, so every view shows your data instead of the demo. "
-        f"Supported: {SUPPORTED}. Daily billing is derived from the CUR unless a daily billing export is given."
-    )
+manifest = model.read_manifest(target)
+if ctx.embed:  # a read-only summary of the current lakehouse: the tables the role may read; never the form
+    summary = page.derived(model.lakehouse_summary, manifest, tuple(sorted(f"{db}.{t.name}" for db, t, _ in ctx.grants.readable_tables())))
+    layout = page.layout(summary.line)
+    with layout.chart_area:
+        if ctx.shows("kpis"):
+            for tile, (label, value) in zip(st.columns(3), summary.kpis(), strict=True):
+                tile.metric(label, value)
+        if ctx.shows("chart") and not summary.tables.empty:
+            st.plotly_chart(page.derived(build_table_rows_figure, summary.tables), key="import_rows_chart")
+        if ctx.shows("table"):
+            st.dataframe(summary.tables, hide_index=True, key="import_summary",
+                         column_config={"Rows": st.column_config.NumberColumn(format="localized")})
+    layout.controls.caption(model.describe_current(manifest, Path(target.name)))  # not the server path
+    st.stop()
 
-
-def describe_current(root: Path) -> str:
-    """One line about the lakehouse the import would replace."""
-    try:
-        manifest = json.loads((root / "manifest.json").read_text())
-    except (OSError, json.JSONDecodeError):
-        return f"No finished lakehouse at `{root}` yet."
-    when = manifest.get("generated_at", "?")
-    if manifest.get("kind") == "import":
-        n = len(manifest.get("sources", []))
-        return f"Current data: **imported** at {when} from {n} file(s) · `{root}`"
-    return f"Current data: **demo** lakehouse generated at {when} · `{root}`"
-
-
-st.caption(describe_current(target))
+st.caption(model.describe_current(manifest, target))
 
 check_url_param("mode", MODES, "source")
 mode = st.segmented_control("Source", MODES, default=MODES[0], key="mode", bind=URL)

@@ -1,78 +1,24 @@
-"""Logs: Splunk-style search, timeline, fields, events and stats over the Splunk lakehouse."""
+"""Logs: Splunk-style search, timeline, fields, events and stats over the Splunk lakehouse (layout over `models.logs`)."""
 
 import datetime as dt
-import math
-import re
 
 import pandas as pd
 import streamlit as st
 
 from daivi_data import search_language as sl
 from daivi_data.errors import DaiviError
+from daivi_data.models import logs as model
 from daivi_data.queries import splunk as q
-from daivi_ui.components import csv_download, empty_state, show_query_stats
-from daivi_ui.context import app_context
+from daivi_ui import figures_logs as figures
+from daivi_ui.components import csv_download, empty_state
 from daivi_ui.errors import show_error
-from daivi_ui.figures_logs import (
-    bucket_label,
-    build_error_rate_figure,
-    build_stats_timechart_figure,
-    build_timeline_figure,
-    selected_span,
-)
+from daivi_ui.page import open_page
 from daivi_ui.state import URL, check_url_param, labelled_choice, labelled_multichoice, peek_choice
 from daivi_ui.tables import header, show_table
 from daivi_ui.text import code_literal, literal
 
-RANGE_LABELS = {"15m": "Last 15 minutes", "1h": "Last hour", "4h": "Last 4 hours", "24h": "Last 24 hours", "7d": "Last 7 days",
-                "custom": "Custom range (UTC)"}
-RANGE_OPTIONS = tuple(RANGE_LABELS)
-DEFAULT_RANGE = "24h"
-ANCHOR_LABELS = {"latest": "Newest event", "now": "Now"}
-PANEL_FIELDS = ("index", "sourcetype", "host", "severity", "status", "user")
-NO_FIELD = "none"
-EXTRA_FIELD_OPTIONS = (NO_FIELD, *(f for f in sl.FACET_FIELDS if f not in PANEL_FIELDS))
-TABS = ("Events", "Stats", "Error rate")
-SEARCH_HELP = """
-**Search language** (Splunk-like; every value is matched literally, never pasted into SQL):
-
-| you type | matches |
-|---|---|
-| `timeout` | the message contains *timeout* (any case) |
-| `"connection reset"` | the phrase in the message |
-| `time*out` | `*` is a wildcard, in words and in field values |
-| `host=web-01` / `host!=web-01` | a field equals / differs (text fields in any case; `!=` needs the field present) |
-| `status>=500`, `duration>1000` | numeric comparisons `= != < <= > >=` on status, bytes, duration |
-| `status=5*`, `path="/api/*/orders"` | wildcards in values; quote values with spaces or `=` |
-| `NOT index=security` | negation (also matches events without the field) |
-| `a OR b`, `(a OR b) c`, `a AND b` | OR, parentheses; terms side by side mean AND |
-
-Fields: index, sourcetype, source, host, account, severity, method, path, status, bytes, duration, user,
-client_ip (or ip), message. Operators are upper case (`AND OR NOT`); a backslash makes the next character literal.
-"""
-
-ctx = app_context()
-if not ctx.can_read("splunk"):
-    st.warning(
-        f"Your role (`{ctx.principal.role}`) may not read the Splunk lakehouse, so the Logs view is not available. "
-        "Ask the data platform team for access.",
-        icon=":material/lock:",
-    )
-    st.stop()
-
-results = []
-
-
-def run(query):
-    result = ctx.run(query)
-    results.append(result)
-    return result.df
-
-
-def ceil_minute(t: dt.datetime) -> dt.datetime:
-    """The next whole minute after `t` (a range ending there includes `t`)."""
-    return t.replace(second=0, microsecond=0) + dt.timedelta(minutes=1)
-
+FIELD_LABELS = {f: header(f) for f in sl.FACET_FIELDS}
+EXTRA_FIELD_LABELS = {f: "None" if f == model.NO_FIELD else header(f) for f in model.EXTRA_FIELD_OPTIONS}
 
 # --- callbacks: they edit widget state before the widgets are drawn -----------------------------
 
@@ -88,292 +34,155 @@ def add_clause(field: str, value: str, exclude: bool) -> None:
 
 def zoom_to_selection() -> None:
     chart = st.session_state.get("timeline")
-    span = selected_span(chart.get("selection") if chart else None)
+    span = figures.selected_span(chart.get("selection") if chart else None)
     if span:
         st.session_state["range"] = "custom"
-        # The From/To inputs step by the minute: widen the span to whole minutes.
-        start, end = span
-        st.session_state["from"] = start.replace(second=0, microsecond=0)
-        st.session_state["to"] = ceil_minute(end - dt.timedelta(microseconds=1))
+        st.session_state["from"], st.session_state["to"] = model.whole_minutes(*span)
         reset_page()
 
 
 def range_changed() -> None:
-    # Switching to a custom range starts from the span that was on screen.
-    shown = st.session_state.get("_logs_shown_range")
+    shown = st.session_state.get("_logs_shown_range")  # a custom range starts from the span on screen
     if st.session_state.get("range") == "custom" and shown:
         st.session_state["from"], st.session_state["to"] = shown
     reset_page()
 
 
-# --- time anchor -----------------------------------------------------------------------------
-
-if not ctx.embed:
-    st.title("Logs")
-    st.caption("Search the events exported from Splunk: exact counts, computed under your role's grants.")
-
+page = open_page("Logs", "Search the events exported from Splunk: exact counts, computed under your role's grants.", needs="splunk")
+ctx = page.ctx
 info = ctx.connection.engine.table_info("daivi_splunk", "events")
 if not info.exists or not info.latest_partition:
     empty_state("The Splunk lakehouse has no events yet. Import an export or build the demo lakehouse.")
     st.stop()
+newest = model.newest_of(page.run(q.newest_event_time(dt.date.fromisoformat(info.latest_partition))))
 
+# --- controls: labels on screen ("Last 24 hours"), short keys in the URL (`?range=24h`) -----------
 
-now = ceil_minute(ctx.now)
+check_url_param("tab", model.TABS, "tab")
+check_url_param("from", model.is_url_datetime, "from (YYYY-MM-DDTHH:MM)")
+check_url_param("to", model.is_url_datetime, "to (YYYY-MM-DDTHH:MM)")
+searched = st.session_state.get("q") or st.query_params.get("q") or ""
+layout = page.layout(lambda: f"{literal(searched, 60) if searched else 'All events'} · "
+                             f"{model.RANGE_LABELS[peek_choice('range', model.RANGE_LABELS, model.DEFAULT_RANGE)]} (UTC)")
+controls = layout.controls
+row = controls.container(horizontal=True, gap="small", vertical_alignment="bottom")  # wraps on a narrow screen
+search = row.text_input("Search", key="q", bind=URL, on_change=reset_page, placeholder='error status>=500 NOT index=security "timed out"',
+                        help=sl.SEARCH_HELP, icon=":material/search:", width="stretch")
+range_key = labelled_choice(row.selectbox, "Time range", model.RANGE_LABELS, key="range", default=model.DEFAULT_RANGE,
+                            on_change=range_changed, width=190, help=model.HELP["range"])
+anchor = labelled_choice(row.selectbox, "Relative to", model.ANCHOR_LABELS, key="anchor", default="latest", on_change=reset_page,
+                         disabled=range_key == "custom", width=170, help=model.HELP["anchor"])
+request = model.LogsRequest(search=search or "", range_key=range_key, anchor=anchor)
 try:
-    newest = run(q.newest_event_time(dt.date.fromisoformat(info.latest_partition)))["newest"].iloc[0]
-except DaiviError as e:
-    show_error(e)
-    st.stop()
-newest = None if pd.isna(newest) else pd.Timestamp(newest).to_pydatetime()
-
-# --- controls ----------------------------------------------------------------------------------
-# Choices show labels ("Last 24 hours", "Host") while the URL keeps the short keys (`?range=24h&by=host`).
-
-URL_CHOICES = (("tab", TABS, "tab"),)
-FIELD_LABELS = {f: header(f) for f in sl.FACET_FIELDS}
-for key, valid, label in URL_CHOICES:
-    check_url_param(key, valid, label)
-
-
-def is_url_datetime(text: str) -> bool:
-    try:
-        dt.datetime.fromisoformat(text)
-    except ValueError:
-        return False
-    return True
-
-
-check_url_param("from", is_url_datetime, "from (YYYY-MM-DDTHH:MM)")
-check_url_param("to", is_url_datetime, "to (YYYY-MM-DDTHH:MM)")
-
-# One row that wraps on a narrow screen: the search takes what the two fixed-width choices leave.
-# An embed shows the timeline first and folds the search and range into a one-line summary under it;
-# the page itself draws them in place (`st` is the page's own flow).
-if ctx.embed:
-    chart_area = st.container()
-    searched = st.session_state.get("q") or st.query_params.get("q") or ""
-    shown_range = RANGE_LABELS[peek_choice("range", RANGE_LABELS, DEFAULT_RANGE)]
-    controls = st.expander(f"{literal(searched, 60) if searched else 'All events'} · {shown_range} (UTC)", icon=":material/tune:")
-else:
-    chart_area = controls = st
-search_col = range_col = anchor_col = controls.container(horizontal=True, gap="small", vertical_alignment="bottom")
-search = search_col.text_input(
-    "Search", key="q", bind=URL, on_change=reset_page, placeholder='error status>=500 NOT index=security "timed out"',
-    help=SEARCH_HELP, icon=":material/search:", width="stretch",
-)
-range_key = labelled_choice(
-    range_col.selectbox, "Time range", RANGE_LABELS, key="range", default=DEFAULT_RANGE, on_change=range_changed,
-    help="The last 15 minutes to 7 days, or a custom absolute range. All times are UTC.", width=190,
-)
-anchor = labelled_choice(
-    anchor_col.selectbox, "Relative to", ANCHOR_LABELS, key="anchor", default="latest", on_change=reset_page,
-    disabled=range_key == "custom",
-    help="Newest event: count back from the newest event (exports lag: the demo data ends yesterday). Now: from the current time.",
-    width=170,
-)
-anchor_time = ceil_minute(newest) if anchor == "latest" and newest else now
-
-notice = None
-try:
-    custom = range_key == "custom"
-    preset = q.relative_range(DEFAULT_RANGE if custom else range_key, anchor_time)
-    if not custom:
-        # The From/To inputs always exist (so a zoom can set them and the URL follows); under a
-        # preset they show its bounds, equal to their default, so they stay out of the URL.
+    preset = model.preset_range(request, newest, ctx.now)
+    if not request.custom:  # under a preset the From/To inputs show its bounds (their default: kept out of the URL)
         st.session_state["from"], st.session_state["to"] = preset.start, preset.end
     from_col, to_col = controls.columns(2)
-    start = from_col.datetime_input("From (UTC)", value=preset.start, key="from", bind=URL, step=60, disabled=not custom,
+    start = from_col.datetime_input("From (UTC)", value=preset.start, key="from", bind=URL, step=60, disabled=not request.custom,
                                     on_change=reset_page)
-    end = to_col.datetime_input("To (UTC)", value=preset.end, key="to", bind=URL, step=60, disabled=not custom,
+    end = to_col.datetime_input("To (UTC)", value=preset.end, key="to", bind=URL, step=60, disabled=not request.custom,
                                 on_change=reset_page)
-    if custom:
-        if start is None or end is None:
-            st.info("Pick a start and an end for the custom range.", icon=":material/schedule:")
-            st.stop()
-        time_range, notice = q.bounded_range(start, end)
-        controls.caption(f"Absolute range {time_range.label()}. Drag across the timeline to zoom; pick a preset to go back.")
-    else:
-        time_range = preset
-        if anchor == "latest" and newest:
-            controls.caption(f"Relative to the newest event, {newest:%Y-%m-%d %H:%M} UTC · {time_range.label()}")
-        else:
-            controls.caption(f"Relative to now · {time_range.label()}")
+    request = model.LogsRequest(request.search, range_key, anchor, start, end)
+    if request.custom and (start is None or end is None):
+        st.info("Pick a start and an end for the custom range.", icon=":material/schedule:")
+        st.stop()
+    time_range, notice = model.time_range(request, newest, ctx.now)
+    controls.caption(model.range_caption(request, time_range, newest))
+    event_filter = q.EventFilter.of(time_range, request.search)
 except DaiviError as e:
     show_error(e)
+    if isinstance(e, sl.SearchSyntaxError) and e.position:
+        st.code(f"{search}\n{' ' * (e.position - 1)}^", language=None)  # point at the spot, as a compiler would
     st.stop()
 if notice:
-    st.warning(notice, icon=":material/date_range:")
+    layout.body.warning(notice, icon=":material/date_range:")
 st.session_state["_logs_shown_range"] = (time_range.start, time_range.end)
+grant = ctx.grants.grant_for("daivi_splunk", "events")
+hidden = model.hidden_indexes_asked_for(request.search, grant.row_filter if grant else None)
+if hidden:  # a search for an index the role cannot read says so, not a bare "no events match"
+    layout.body.info(model.hidden_index_notice(ctx.principal.role, hidden), icon=":material/lock:")
 
-try:
-    event_filter = q.EventFilter.of(time_range, search or "")
-except sl.SearchSyntaxError as e:
-    show_error(e)
-    if e.position:
-        # Point at the spot, as a compiler would.
-        st.code(f"{search}\n{' ' * (e.position - 1)}^", language=None)
-    st.stop()
-except DaiviError as e:
-    show_error(e)
-    st.stop()
-
-# --- what the role may not see ------------------------------------------------------------------
-
-
-def indexes_hidden_from_role() -> list[str]:
-    """Splunk indexes the role's row filter leaves out (`index_name <> 'security'` in config/grants.toml)."""
-    grant = ctx.grants.grant_for("daivi_splunk", "events")
-    return re.findall(r"index_name\s*(?:<>|!=)\s*'([^']+)'", (grant.row_filter or "") if grant else "")
-
-
-# A search for an index the role cannot read says so, instead of a bare "no events match".
-asked_hidden = [i for i in indexes_hidden_from_role()
-                if re.search(rf"\bindex\s*=\s*\"?{re.escape(i)}\b", search or "", flags=re.IGNORECASE)]
-if asked_hidden:
-    st.info(f"Your role (`{ctx.principal.role}`) cannot read the **{', '.join(asked_hidden)}** index: its events are never "
-            "counted here. Ask the data platform team if you need them.", icon=":material/lock:")
-
-# --- summary and timeline ----------------------------------------------------------------------
+# --- count, timeline and fields: one query ----------------------------------------------------------
 
 bucket_s = q.auto_bucket_seconds(time_range)
-try:
-    summary = run(q.event_summary(event_filter)).iloc[0]
-    total = int(summary["events"])
-    split_col, info_col = chart_area.columns([1, 3], vertical_alignment="bottom")
-    split_field = labelled_choice(split_col.selectbox, "Stack timeline by", FIELD_LABELS, key="split", default="severity")
-    info_col.markdown(f"**{total:,} events** match · bars of {bucket_label(bucket_s)} · drag across the bars to zoom")
-    if total == 0:
-        hint = "Widen the range or remove a term."
-        if newest and newest < time_range.start:
-            # Exports lag: a range relative to now can lie entirely after the newest event.
-            hint = (f"The newest event is at {newest:%Y-%m-%d %H:%M} UTC, before this range: "
-                    "set **Relative to** to Newest event, or widen the range.")
-        empty_state(f"No events match this search in this range. {hint}")
-        show_query_stats(results)
-        st.stop()
-    timeline_df = run(q.timeline(event_filter, split_field, bucket_s))
-    chart_area.plotly_chart(
-        build_timeline_figure(timeline_df, bucket_s, split_field, time_range.start, time_range.end),
-        key="timeline", on_select=zoom_to_selection, selection_mode="box",
-        config={"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "autoScale2d"]},
-    )
-except DaiviError as e:
-    show_error(e)
+split_col, info_col = layout.chart_area.columns([1, 3], vertical_alignment="bottom")
+split_field = labelled_choice(split_col.selectbox, "Stack timeline by", FIELD_LABELS, key="split", default=model.DEFAULT_SPLIT)
+fields = model.panel_fields(peek_choice("field", EXTRA_FIELD_LABELS, model.NO_FIELD))
+overview = page.derived(model.overview_of, page.run(model.overview_query(event_filter, split_field, fields)))
+total = overview.total
+info_col.markdown(f"**{total:,} events** match · bars of {figures.bucket_label(bucket_s)} · drag across the bars to zoom")
+if total == 0:
+    empty_state(f"No events match this search in this range. {model.no_match_hint(newest, time_range)}")
+    page.stats()
     st.stop()
-
-inventory_hosts: set[str] = set()
+layout.chart_area.plotly_chart(
+    page.derived(figures.build_timeline_figure, overview.timeline, bucket_s, split_field, time_range.start, time_range.end),
+    key="timeline", on_select=zoom_to_selection, selection_mode="box",
+    config={"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "autoScale2d"]},
+)
+inventory_urls: dict[str, str] = {}
 
 
 def link_inventory_hosts(hosts: list[str]) -> None:
-    """Remember which hosts are inventory resources (only when the role may read the inventory)."""
-    hosts = [h for h in hosts if h and h not in inventory_hosts]
-    if not hosts or not ctx.can_read("inventory"):
-        return
-    snapshot = ctx.connection.engine.table_info("daivi_inventory", "resources").latest_partition
-    if snapshot:
-        inventory_hosts.update(run(q.inventory_hosts(dt.date.fromisoformat(snapshot), hosts))["host"])
-
-
-def share_text(part: int, whole: int) -> str:
-    """A share as a percentage that never shows a non-zero count as 0.0%."""
-    share = part / whole if whole else 0.0
-    return f"{share:.1%}" if share >= 0.001 or part == 0 else f"{share:.2%}" if share >= 0.0001 else "<0.01%"
-
-
-def inventory_url(host: str) -> str:
-    """The host in the Inventory view, as the signed-in persona (a new tab would otherwise be the admin)."""
-    return ctx.link("inventory", host=host)
+    """Link hosts that are inventory resources to the Inventory view, as the signed-in persona (only if the role reads it)."""
+    snapshot = ctx.connection.engine.table_info("daivi_inventory", "resources").latest_partition if ctx.can_read("inventory") else None
+    if query := model.inventory_hosts_query(snapshot, hosts, known=inventory_urls):
+        inventory_urls.update({host: ctx.link("inventory", host=host) for host in page.run(query)["host"]})
 
 
 fields_col, main_col = st.columns([1.35, 3], gap="medium")
-
-# --- fields panel ------------------------------------------------------------------------------
-
 with fields_col:
     st.markdown("**Fields**")
-    extra = labelled_choice(st.selectbox, "Another field", {f: "None" if f == NO_FIELD else header(f) for f in EXTRA_FIELD_OPTIONS},
-                            key="field", default=NO_FIELD)
-    panel_fields = (*PANEL_FIELDS, *((extra,) if extra != NO_FIELD else ()))
-    try:
-        # One grouped query for every field: a single scan (and a single Athena bill).
-        all_values = run(q.top_values_by_field(event_filter, panel_fields))
-        link_inventory_hosts(list(all_values.loc[all_values["field"] == "host", "value"]))
-    except DaiviError as e:
-        show_error(e)
-        panel_fields = ()
-    for field in panel_fields:
-        values = all_values[all_values["field"] == field].reset_index(drop=True)
+    extra = labelled_choice(st.selectbox, "Another field", EXTRA_FIELD_LABELS, key="field", default=model.NO_FIELD)
+    link_inventory_hosts(list(overview.values_of("host")["value"]))
+    for field in fields:
+        values = overview.values_of(field)
         distinct = int(values["distinct_values"].iloc[0]) if len(values) else 0
         with st.expander(f"{field} · {distinct:,} value{'s' if distinct != 1 else ''}", expanded=field in ("severity", "host", extra)):
             if values.empty:
                 st.caption(f"No event in the range has {field}.")
                 continue
-            with_field = int(values["events_with_field"].iloc[0])
-            st.caption(f"{with_field:,} of {total:,} events have {field}; top {len(values)} with exact counts.")
-            for i, row in enumerate(values.itertuples(index=False)):
-                value, events = str(row.value), int(row.events)
-                label = f"[{literal(value)}]({inventory_url(value)})" if field == "host" and value in inventory_hosts else code_literal(value)
+            st.caption(model.field_caption(values, field, total))
+            for i, (value, events) in enumerate(zip(values["value"].astype(str), values["events"].astype(int), strict=True)):
+                label = f"[{literal(value)}]({inventory_urls[value]})" if field == "host" and value in inventory_urls else code_literal(value)
                 text_col, plus_col, minus_col = st.columns([6, 1, 1], vertical_alignment="center", gap="xsmall")
-                text_col.markdown(f"{label}  \n:gray[{events:,} · {share_text(events, total)}]")
+                text_col.markdown(f"{label}  \n:gray[{events:,} · {model.share_text(events, total)}]")
                 plus_col.button(":material/add:", key=f"include-{field}-{i}", help=f"Add {literal(f'{field}={value}')} to the search",
                                 on_click=add_clause, args=(field, value, False), type="tertiary")
                 minus_col.button(":material/remove:", key=f"exclude-{field}-{i}", help=f"Exclude: {literal(f'{field}!={value}')}",
                                  on_click=add_clause, args=(field, value, True), type="tertiary")
 
-# --- events, stats, error rate -----------------------------------------------------------------
+# --- events, stats, error rate -----------------------------------------------------------------------
 
 with main_col:
-    events_tab, stats_tab, errors_tab = st.tabs(list(TABS), key="tab", bind=URL, on_change="rerun")
-
+    events_tab, stats_tab, errors_tab = st.tabs(list(model.TABS), key="tab", bind=URL, on_change="rerun")
     if events_tab.open:
         with events_tab:
             columns = labelled_multichoice(st.multiselect, "Columns", {c: header(c) for c in q.EVENT_COLUMNS}, key="cols",
                                            default=list(q.DEFAULT_EVENT_COLUMNS))
-            shown_columns = list(dict.fromkeys(["event_time", *columns]))
-            pageable = min(total, q.MAX_PAGED_ROWS)
-            pages = max(1, math.ceil(pageable / q.PAGE_SIZE))
-            if not 1 <= int(st.session_state.get("page") or 1) <= pages:
+            shown = model.shown_columns(columns)
+            if not 1 <= int(st.session_state.get("page") or 1) <= model.page_count(total):
                 st.session_state["page"] = 1
             page_col, export_col = st.columns([3, 2], vertical_alignment="center")
-            with page_col:
-                page = st.pagination(pages, key="page", bind=URL, max_visible_pages=7)
-            first = (page - 1) * q.PAGE_SIZE
-            try:
-                page_df = run(q.events_page(event_filter, [*shown_columns, "host", "message"], q.PAGE_SIZE, first))
-                if "host" in shown_columns:
-                    link_inventory_hosts(list(page_df["host"].dropna().unique()))
-            except DaiviError as e:
-                show_error(e)
-                page_df = None
-            export_rows = min(total, q.EXPORT_MAX_ROWS)
-            principal, connection = ctx.principal, ctx.connection
-            export_query = q.events_page(event_filter, shown_columns, max(export_rows, 1), 0)
-
+            number = page_col.pagination(model.page_count(total), key="page", bind=URL, max_visible_pages=7)
+            events = page.try_run(model.events_page_query(event_filter, overview.timeline, columns, number))
+            if events is not None and "host" in shown:
+                link_inventory_hosts(list(events["host"].dropna().unique()))
+            export, principal, connection = model.export_query(event_filter, overview.timeline, columns, total), ctx.principal, ctx.connection
             with export_col:  # the export query runs on click only, so the page never pays for it up front
-                csv_download(lambda: connection.run(export_query, principal).df, "daivi-logs.csv",
-                             f"Export CSV ({export_rows:,} newest rows)", key="export",
-                             help=f"Exports at most {q.EXPORT_MAX_ROWS:,} events, newest first. Narrow the search for older ones.")
-            caption = f"Events {first + 1:,}–{first + (0 if page_df is None else len(page_df)):,} of {total:,}, newest first."
-            if total > q.MAX_PAGED_ROWS:
-                caption += f" Paging reaches the newest {q.MAX_PAGED_ROWS:,}; narrow the search or the range for older events."
-            caption += f" CSV export: up to {q.EXPORT_MAX_ROWS:,} rows."
-            st.caption(caption)
-            if page_df is not None:
-                table = page_df.copy()
-                column_config = {
-                    "event_time": st.column_config.DatetimeColumn("Time (UTC)", format="YYYY-MM-DD HH:mm:ss"),
-                    "message": st.column_config.TextColumn("Message", width="large"),
-                }
-                order = list(shown_columns)
-                if "host" in shown_columns and inventory_hosts:
-                    table["inventory"] = [inventory_url(h) if h in inventory_hosts else None for h in table["host"]]
+                csv_download(lambda: connection.run(export, principal).df, "daivi-logs.csv",
+                             f"Export CSV ({model.export_rows(total):,} newest rows)", key="export", help=model.HELP["export"])
+            first = (number - 1) * q.PAGE_SIZE
+            st.caption(model.events_caption(first, 0 if events is None else len(events), total))
+            if events is not None:
+                table = model.events_table(events, inventory_urls if "host" in shown else {})
+                column_config = {"event_time": st.column_config.DatetimeColumn("Time (UTC)", format="YYYY-MM-DD HH:mm:ss"),
+                                 "message": st.column_config.TextColumn("Message", width="large")}
+                if "inventory" in table:
                     column_config["inventory"] = st.column_config.LinkColumn("Inventory", display_text="Open ↗",
                                                                               help="The host in the Inventory view")
-                    order.insert(order.index("host") + 1, "inventory")
-                selection = show_table(
-                    table, key="events_table", column_order=order, column_config=column_config,
-                    on_select="rerun", selection_mode="single-row",
-                )
+                selection = show_table(table, key="events_table", column_order=model.column_order(shown, table),
+                                       column_config=column_config, on_select="rerun", selection_mode="single-row")
                 rows = selection.selection.rows if selection else []
                 if rows:
                     event = table.iloc[rows[0]]
@@ -381,47 +190,29 @@ with main_col:
                     st.code(str(event["message"]), language=None, wrap_lines=True)
                 else:
                     st.caption("Select a row to read its raw message.")
-
     if stats_tab.open:
         with stats_tab:
             stat_col, of_col, by_col = st.columns(3)
             stat = labelled_choice(stat_col.selectbox, "Statistic", {k: v.capitalize() for k, v in q.STATS.items()}, key="stat",
-                                   default="count", help="Count of events, distinct count, average or 95th percentile.")
-            numeric_first = (*sl.NUMERIC_FIELDS, *(f for f in sl.FACET_FIELDS if f not in sl.NUMERIC_FIELDS))
-            of_field = labelled_choice(of_col.selectbox, "Of field", {f: FIELD_LABELS[f] for f in numeric_first}, key="of",
-                                       default="duration", disabled=stat == "count",
-                                       help="Average and 95th percentile need a numeric field: status, bytes or duration (ms).")
+                                   default="count", help=model.HELP["stat"])
+            of_field = labelled_choice(of_col.selectbox, "Of field", {f: FIELD_LABELS[f] for f in model.NUMERIC_FIRST_FIELDS}, key="of",
+                                       default="duration", disabled=stat == "count", help=model.HELP["of"])
             by_field = labelled_choice(by_col.selectbox, "By field", FIELD_LABELS, key="by", default="host")
-            stat_label = "events" if stat == "count" else f"{q.STATS[stat]} of {of_field}"
-            try:
-                table = run(q.stats_table(event_filter, stat, of_field, by_field))
-                series = list(table["value"].head(q.MAX_SERIES))
-                chart = run(q.stats_timechart(event_filter, stat, of_field, by_field, series, bucket_s)) if series else None
-            except DaiviError as e:
-                show_error(e)
-            else:
-                shown = table.drop(columns="stat") if stat == "count" else table  # count *is* the events column
-                show_table(
-                    shown.rename(columns={"value": by_field, "stat": stat_label}), key="stats_table",
-                    column_config={stat_label: st.column_config.NumberColumn(format="%.2f" if stat in ("avg", "p95") else "%d")},
-                )
-                st.caption(f"Top {len(table)} {by_field} values by {stat_label}"
-                           + (" (p95 is approximate, as Athena's approx_percentile)." if stat == "p95" else "."))
-                if chart is not None:
-                    st.plotly_chart(build_stats_timechart_figure(chart, stat_label, bucket_s), key="stats_chart")
-
+            label = model.stat_label(stat, of_field)
+            table = page.try_run(q.stats_table(event_filter, stat, of_field, by_field))
+            series = [] if table is None else list(table["value"].head(q.MAX_SERIES))
+            chart = page.try_run(q.stats_timechart(event_filter, stat, of_field, by_field, series, bucket_s)) if series else None
+            if table is not None:
+                show_table(model.stats_shown(table, stat, by_field, label), key="stats_table",
+                           column_config={label: st.column_config.NumberColumn(format="%.2f" if stat in ("avg", "p95") else "%d")})
+                st.caption(model.stats_caption(len(table), by_field, label, stat))
+            if chart is not None:
+                st.plotly_chart(page.derived(figures.build_stats_timechart_figure, chart, label, bucket_s), key="stats_chart")
     if errors_tab.open:
         with errors_tab:
-            try:
-                rate = run(q.error_rate(event_filter, bucket_s))
-            except DaiviError as e:
-                show_error(e)
-            else:
-                http, server = int(rate["http_events"].sum()), int(rate["server_errors"].sum())
-                errors, events = int(rate["error_events"].sum()), int(rate["events"].sum())
-                a, b = st.columns(2)
-                a.metric("5xx share of HTTP responses", f"{server / http:.2%}" if http else "–", help=f"{server:,} of {http:,}")
-                b.metric("ERROR/CRITICAL share of events", f"{errors / events:.2%}" if events else "–", help=f"{errors:,} of {events:,}")
-                st.plotly_chart(build_error_rate_figure(rate, bucket_s), key="error_rate_chart")
-
-show_query_stats(results)
+            rate = page.try_run(q.error_rate(event_filter, bucket_s))
+            if rate is not None:
+                for metric_col, (label, part, whole) in zip(st.columns(2), model.error_shares(rate), strict=True):
+                    metric_col.metric(label, model.percent_of(part, whole), help=f"{part:,} of {whole:,}")
+                st.plotly_chart(page.derived(figures.build_error_rate_figure, rate, bucket_s), key="error_rate_chart")
+page.stats()

@@ -1,35 +1,34 @@
 """SQL workbench: governed, read-only ad-hoc Athena SQL, the catalog the role may see, examples and history.
 
-The SQL lives in the URL (`?sql=`), so a query can be shared or embedded; a
-shared link runs its query on open (on Athena only when it prunes partitions).
-Every run goes through the guard (`daivi_data.workbench`) and then the
-connection's `run_open_ended`, so it is governed, cached per principal and
-audited like every view's query; on Athena a PyAthena cursor reads only the
-first rows and cancels the query at the time limit.
+The SQL lives in the URL (`?sql=`): a shared link runs its query on open (on Athena only when it prunes
+partitions). Every run goes through the guard (`daivi_data.workbench`) and the connection's
+`run_open_ended`: governed, cached per principal and audited like every view's query. Embedded, the result
+comes first and the editor folds under the query's first line; `&show=chart|table|kpis` keeps only those.
 """
 
 import datetime as dt
-import hashlib
 
 import streamlit as st
 
 from daivi_data import catalog_browser
-from daivi_data.engines.base import format_bytes
 from daivi_data.errors import DaiviError
+from daivi_data.models import workbench as model
 from daivi_data.saved_queries import DEFAULT_KEY, saved_queries_for
 from daivi_data.workbench import MAX_SQL_CHARS, WORKBENCH_ROW_LIMIT, EmptySql, adhoc_query, check_sql, date_only_columns, limit_result
 from daivi_ui.components import csv_download, empty_state
-from daivi_ui.context import app_context
 from daivi_ui.errors import show_error
-from daivi_ui.figures_workbench import CHART_KINDS, build_quick_chart, numeric_columns
+from daivi_ui.figures_workbench import CHART_KINDS, build_quick_chart
+from daivi_ui.page import open_page
 from daivi_ui.state import URL
+from daivi_ui.text import literal
 
-HISTORY_SIZE = 10
 CATALOG_TABLE_MAX_PX = 250  # a column list taller than this scrolls
-MAX_COLOR_GROUPS = 30  # more groups than this make an unreadable legend
+SUMMARY_CHARS = 70  # an embed's one-line summary fits a 900 px iframe
 ss = st.session_state
 
-ctx = app_context()
+page = open_page("SQL workbench", "Ask what the views don't answer, in Athena SQL, under your role: "
+                                  "you see exactly the tables, columns and rows your grants allow.")
+ctx = page.ctx
 row_limit = min(WORKBENCH_ROW_LIMIT, ctx.settings.max_result_rows)
 on_athena = ctx.connection.engine.name == "athena"
 as_of = ctx.today - dt.timedelta(days=1)  # the lakehouse's last full day
@@ -42,8 +41,7 @@ def load_into_editor(sql: str) -> None:
 
 
 def mark_edited() -> None:
-    """Callback: the editor's text changed in the page (typed or loaded), not through a link."""
-    ss["wb_edited"] = True
+    ss["wb_edited"] = True  # the editor's text changed in the page (typed or loaded), not through a link
 
 
 def run_editor() -> None:
@@ -52,22 +50,11 @@ def run_editor() -> None:
 
 
 def run_from_history(sql: str) -> None:
-    ss["sql"] = sql
-    ss["wb_active_sql"] = sql
-
-
-def rows_text(n: int) -> str:
-    return f"{n:,} row" if n == 1 else f"{n:,} rows"
+    ss["sql"] = ss["wb_active_sql"] = sql
 
 
 def remember(sql: str, outcome: str) -> None:
-    """Per-session history, newest first, one entry per distinct query."""
-    history = ss.get("wb_history", [])
-    if history and history[0]["sql"] == sql and history[0]["outcome"] == outcome:
-        return  # a rerun (e.g. a chart option changed), not a new run
-    history = [h for h in history if h["sql"] != sql]
-    history.insert(0, {"sql": sql, "outcome": outcome, "at": dt.datetime.now().strftime("%H:%M:%S")})
-    ss["wb_history"] = history[:HISTORY_SIZE]
+    ss["wb_history"] = model.with_history(ss.get("wb_history", []), sql, outcome, dt.datetime.now().strftime("%H:%M:%S"))
 
 
 def draw_catalog() -> None:
@@ -79,19 +66,13 @@ def draw_catalog() -> None:
             with st.expander(table.name, icon=":material/table:"):
                 st.caption(table.table.description)
                 info = ctx.connection.engine.table_info(table.database, table.name)
-                row_count, newest = None, None
-                if info.exists:
-                    try:
-                        stats = ctx.run(catalog_browser.table_stats_query(table, info)).df
-                        row_count, newest = int(stats["row_count"].iloc[0]), stats["newest"].iloc[0]
-                    except DaiviError as e:
-                        show_error(e)
+                stats = page.try_run(catalog_browser.table_stats_query(table, info)) if info.exists else None
+                row_count, newest = (int(stats["row_count"].iloc[0]), stats["newest"].iloc[0]) if stats is not None else (None, None)
                 st.caption(catalog_browser.describe_stats(table, info, row_count, newest))
                 if table.partition_keys:
                     st.caption(f"Partition key: `{', '.join(table.partition_keys)}`")
                 st.dataframe(catalog_browser.columns_frame(table), hide_index=True,
-                             height=min(CATALOG_TABLE_MAX_PX, 38 + 35 * len(table.columns)),
-                             key=f"wb_columns_{table.full_name}")
+                             height=min(CATALOG_TABLE_MAX_PX, 38 + 35 * len(table.columns)), key=f"wb_columns_{table.full_name}")
                 st.button("Query this table", key=f"wb_use_{table.full_name}", icon=":material/edit_note:",
                           on_click=load_into_editor, args=(catalog_browser.starter_sql(table, info.latest_partition),))
 
@@ -101,64 +82,111 @@ def draw_examples() -> None:
     if not examples:
         return
     keys = list(examples)
-    left, right = st.columns([3, 1], vertical_alignment="bottom")
-    key = left.selectbox("Example queries", keys, index=keys.index(DEFAULT_KEY) if DEFAULT_KEY in keys else 0,
-                         format_func=lambda k: f"{examples[k].title} ({', '.join(examples[k].lakehouses)})",
-                         key="wb_example")
+    row = st.container(horizontal=True, gap="small", vertical_alignment="bottom")  # the button keeps its width
+    key = row.selectbox("Example queries", keys, index=keys.index(DEFAULT_KEY) if DEFAULT_KEY in keys else 0, width="stretch",
+                        format_func=lambda k: f"{examples[k].title} ({', '.join(examples[k].lakehouses)})", key="wb_example")
     # The callback reads the selection at click time, not the one rendered before it changed.
-    right.button("Load", key="wb_load_example", on_click=lambda: load_into_editor(examples[ss["wb_example"]].sql),
-                 icon=":material/lightbulb:", use_container_width=True, help="Put the example's SQL into the editor.")
+    row.button("Load", key="wb_load_example", on_click=lambda: load_into_editor(examples[ss["wb_example"]].sql),
+               icon=":material/lightbulb:", width="content", help="Put the example's SQL into the editor.")
     st.caption(examples[key].question)
 
 
-def draw_result(checked, result) -> None:
+def draw_editor() -> str:
+    """Examples, the editor and Run; the SQL that runs (the last one Run was pressed on, or a link's)."""
+    draw_examples()
+    text = st.text_area("SQL (Athena dialect)", key="sql", bind=URL, height=220, max_chars=MAX_SQL_CHARS,
+                        placeholder=model.editor_placeholder(as_of), help=model.EDITOR_HELP, on_change=mark_edited) or ""
+    edited = ss.pop("wb_edited", False)
+    if "wb_active_sql" not in ss or (text != ss.get("wb_seen_text") and not edited):
+        ss["wb_active_sql"] = text  # opened from a link (shared, or another view's `./workbench?sql=`): run its query
+    ss["wb_seen_text"] = text
+    left, right = st.columns([1.7, 4], vertical_alignment="center")
+    left.button("Run", type="primary", key="wb_run", icon=":material/play_arrow:", on_click=run_editor, shortcut="Mod+Enter")
+    right.caption(model.limits_caption(row_limit, ctx.settings.query_timeout_s))
+    if text != ss["wb_active_sql"] and ss["wb_active_sql"]:
+        st.caption("The editor changed since the last run: press **Run** to see its results.")
+    return ss["wb_active_sql"]
+
+
+def run_active(active: str):
+    """The guarded SQL and its result, or None after saying why not (empty, refused, failed, awaiting a confirmation)."""
+    try:
+        checked = check_sql(active, ctx.grants, row_limit)
+    except EmptySql as e:
+        st.info(str(e), icon=":material/edit:")
+        return None
+    except DaiviError as e:
+        ctx.connection.record_refusal(adhoc_query(active), ctx.principal, e)
+        show_error(e)
+        remember(active, f"refused: {e.title.lower()}")
+        return None
+    for warning in checked.partition_warnings:
+        if on_athena:
+            st.warning(warning.message(), icon=":material/savings:")
+        elif ctx.shows_everything:
+            st.caption(f":material/savings: {warning.message()}")
+    if on_athena and checked.partition_warnings and not st.checkbox("Run anyway (full scan)", key=model.confirm_key(checked.sql)):
+        return None
+    try:
+        with st.spinner("Running…"):
+            result = ctx.connection.run_open_ended(checked.query(), ctx.principal, checked.max_rows)
+    except DaiviError as e:
+        show_error(e)
+        remember(active, f"failed: {e.title.lower()}")
+        return None
+    remember(active, model.rows_text(min(result.stats.rows, row_limit)))
+    return checked, result
+
+
+def draw_result(checked, result, chart_options=None) -> None:
+    """The result: an embed puts the chart first (options in `chart_options`); the page puts it under the table."""
     df, truncated = limit_result(result.df, checked)
-    stats = result.stats
-    if stats.bytes_scanned is not None:
-        cost = f", ${stats.cost_usd:.4f}" if stats.cost_usd is not None else ""
-        st.caption(f"Scanned **{format_bytes(stats.bytes_scanned)}**{cost} · {rows_text(len(df))} in {stats.elapsed_s:.2f} s"
-                   + (" · from cache" if stats.cached else ""))
-    else:
-        st.caption(f"**{rows_text(len(df))}** in {stats.elapsed_s:.2f} s on the embedded engine"
-                   + (" · from cache" if stats.cached else ""))
-    if truncated:
-        st.warning(f"The result has more than {checked.row_limit:,} rows: showing the first {checked.row_limit:,}. "
-                   "Aggregate, filter or add a LIMIT to see what matters.", icon=":material/content_cut:")
+    if ctx.shows_everything:
+        st.caption(model.result_caption(result.stats, len(df)))
+        if truncated:
+            st.warning(model.truncation_warning(checked.row_limit), icon=":material/content_cut:")
     if df.empty:
         empty_state("The query returned no rows.")
         return
-    dates = {c: st.column_config.DateColumn(format="YYYY-MM-DD") for c in date_only_columns(df)}
-    st.dataframe(df, hide_index=True, key="wb_result", column_config=dates)
-    csv_download(df, "workbench-result.csv", key="wb_download",
-                 label=f"Download CSV (the first {len(df):,} rows)" if truncated else "Download CSV")
-    draw_chart(df)
+    if ctx.shows("kpis") and not ctx.shows_everything:
+        for tile, (label, value) in zip(st.columns(len(model.kpi_tiles(df))), model.kpi_tiles(df), strict=True):
+            tile.metric(literal(label), model.kpi_text(value))
+    if ctx.embed and ctx.shows("chart") and model.chartable(df):
+        draw_chart(df, chart_options)
+    if ctx.shows("table"):
+        dates = {c: st.column_config.DateColumn(format="YYYY-MM-DD") for c in date_only_columns(df)}
+        st.dataframe(df, hide_index=True, key="wb_result", column_config=dates)
+    if ctx.shows_everything:
+        csv_download(df, "workbench-result.csv", key="wb_download",
+                     label=f"Download CSV (the first {len(df):,} rows)" if truncated else "Download CSV")
+    if not model.chartable(df):
+        if ctx.shows_everything:
+            st.caption("Quick chart: needs a numeric column and at least two columns.")
+    elif not ctx.embed:
+        with st.expander("Quick chart", expanded=True, icon=":material/bar_chart:"):
+            draw_chart(df, st)
 
 
-def draw_chart(df) -> None:
-    numbers = numeric_columns(df)
-    if not numbers or len(df.columns) < 2:
-        st.caption("Quick chart: needs a numeric column and at least two columns.")
-        return
-    columns = list(df.columns)
-    with st.expander("Quick chart", expanded=True, icon=":material/bar_chart:"):
-        c1, c2, c3, c4 = st.columns(4)
-        x_default = next((c for c in columns if c not in numbers), columns[0])
-        x = c1.selectbox("x", columns, index=columns.index(x_default), key="wb_chart_x")
-        y_options = [c for c in numbers if c != x] or numbers
-        y = c2.selectbox("y", y_options, index=len(y_options) - 1, key="wb_chart_y")
-        color_options = ["(none)"] + [c for c in columns if c not in (x, y)]
-        # A second text column with few values (team, service, ...) makes a useful default grouping.
-        groups = [c for c in color_options[1:] if c not in numbers and df[c].nunique() <= MAX_COLOR_GROUPS]
-        color = c3.selectbox("color", color_options, index=color_options.index(groups[0]) if groups else 0,
-                             key="wb_chart_color")
-        kind = c4.selectbox("chart", CHART_KINDS, key="wb_chart_kind")
-        st.plotly_chart(build_quick_chart(df, x, y, None if color == "(none)" else color, kind),
-                        key="wb_chart", use_container_width=True)
+def draw_chart(df, options) -> None:
+    """The quick chart, with its x / y / color / kind boxes in `options` (None: the defaults, for `show=chart`)."""
+    chosen = model.default_chart(df)
+    if options is not None:
+        c1, c2, c3, c4 = options.columns(4)
+        columns = [str(c) for c in df.columns]
+        x = c1.selectbox("x", columns, index=columns.index(chosen.x), key="wb_chart_x")
+        ys = model.y_options(df, x)
+        y = c2.selectbox("y", ys, index=len(ys) - 1, key="wb_chart_y")
+        colors = model.color_options(df, x, y)
+        color = c3.selectbox("color", colors, index=colors.index(model.default_color(df, colors)), key="wb_chart_color")
+        chosen = model.ChartChoice(x, y, None if color == model.NO_COLOR else color,
+                                   c4.selectbox("chart", CHART_KINDS, key="wb_chart_kind"))
+    st.plotly_chart(page.derived(build_quick_chart, df, chosen.x, chosen.y, chosen.color, chosen.kind), key="wb_chart",
+                    use_container_width=True)
 
 
 def draw_history() -> None:
     history = ss.get("wb_history", [])
-    with st.expander(f"History ({len(history)} of the last {HISTORY_SIZE} queries in this session)", icon=":material/history:"):
+    with st.expander(f"History ({len(history)} of the last {model.HISTORY_SIZE} queries in this session)", icon=":material/history:"):
         if not history:
             st.caption("Queries you run appear here.")
         for i, item in enumerate(history):
@@ -168,73 +196,23 @@ def draw_history() -> None:
             right.button("Run again", key=f"wb_history_{i}", on_click=run_from_history, args=(item["sql"],))
 
 
-def draw_editor() -> None:
-    draw_examples()
-    text = st.text_area(
-        "SQL (Athena dialect)", key="sql", bind=URL, height=220, max_chars=MAX_SQL_CHARS,
-        placeholder="SELECT service_code, SUM(unblended_cost) AS cost\nFROM daivi_billing.cost_daily\n"
-                    f"WHERE billing_period = '{as_of:%Y-%m}'\nGROUP BY 1 ORDER BY 2 DESC",
-        help="One read-only SELECT / WITH query, run under your role's grants. Tables are "
-             "`database.table` (see the catalog). The query is kept in the URL so you can share it.",
-        on_change=mark_edited,
-    )
-    text = text or ""
-    edited = ss.pop("wb_edited", False)
-    if "wb_active_sql" not in ss or (text != ss.get("wb_seen_text") and not edited):
-        # Opened from a link (shared, or another view's `./workbench?sql=`): run the query it carries.
-        ss["wb_active_sql"] = text
-    ss["wb_seen_text"] = text
-    left, right = st.columns([1.7, 4], vertical_alignment="center")
-    left.button("Run", type="primary", key="wb_run", icon=":material/play_arrow:", on_click=run_editor, shortcut="Mod+Enter")
-    right.caption(f"Read-only · at most **{row_limit:,} rows** are shown (a LIMIT is added when the query has none) · "
-                  f"runs stop after {ctx.settings.query_timeout_s:.0f} s.")
-    active = ss["wb_active_sql"]
-    if text != active and active:
-        st.caption("The editor changed since the last run: press **Run** to see its results.")
-
-    try:
-        checked = check_sql(active, ctx.grants, row_limit)
-    except EmptySql as e:
-        st.info(str(e), icon=":material/edit:")
-        return
-    except DaiviError as e:
-        ctx.connection.record_refusal(adhoc_query(active), ctx.principal, e)
-        show_error(e)
-        remember(active, f"refused: {e.title.lower()}")
-        return
-    for warning in checked.partition_warnings:
-        if on_athena:
-            st.warning(warning.message(), icon=":material/savings:")
-        else:
-            st.caption(f":material/savings: {warning.message()}")
-    # One confirmation per query text: agreeing to one full scan is not agreeing to the next.
-    confirm_key = "wb_confirm_scan_" + hashlib.sha256(checked.sql.encode()).hexdigest()[:12]
-    if on_athena and checked.partition_warnings and not st.checkbox("Run anyway (full scan)", key=confirm_key):
-        return
-    try:
-        with st.spinner("Running…"):
-            result = ctx.connection.run_open_ended(checked.query(), ctx.principal, checked.max_rows)
-    except DaiviError as e:
-        show_error(e)
-        remember(active, f"failed: {e.title.lower()}")
-        return
-    remember(active, rows_text(min(result.stats.rows, row_limit)))
-    draw_result(checked, result)
-    with st.expander("SQL as run", icon=":material/code:"):
-        st.code(checked.sql, language="sql")
-
-
-if not ctx.embed:
-    st.title("SQL workbench")
-    st.write(
-        f"Ask what the views don't answer, in Athena SQL, under your role (`{ctx.principal.role}`): "
-        "you see exactly the tables, columns and rows your grants allow."
-    )
+if ctx.embed:  # the result first; the editor and the chart's options fold under the query's first line
+    layout = page.layout(lambda: literal(model.embed_summary(ss.get("sql") or st.query_params.get("sql") or ""), SUMMARY_CHARS))
+    with layout.controls:
+        active = draw_editor()
+        chart_options = st.container() if ctx.shows_everything else None
+    with layout.chart_area:
+        ran = run_active(active)
+        if ran:
+            draw_result(*ran, chart_options)
+else:
     catalog_column, editor_column = st.columns([1, 2.4], gap="large")
     with catalog_column:
         draw_catalog()
     with editor_column:
-        draw_editor()
+        ran = run_active(draw_editor())
+        if ran:
+            draw_result(*ran)
+            with st.expander("SQL as run", icon=":material/code:"):
+                st.code(ran[0].sql, language="sql")
         draw_history()
-else:
-    draw_editor()

@@ -10,6 +10,6 @@ the cost semantics.
 
 from daivi_data.demo.build import SCALES, build_demo_lakehouse, default_end_date
 from daivi_data.demo.org import ACCOUNTS, PAYMENTS_ACCOUNT_IDS
-from daivi_data.demo.pricing import SERVICE_NAMES
+from daivi_data.lakehouse import SERVICE_NAMES
 
 __all__ = ["ACCOUNTS", "PAYMENTS_ACCOUNT_IDS", "SCALES", "SERVICE_NAMES", "build_demo_lakehouse", "default_end_date"]

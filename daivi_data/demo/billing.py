@@ -1,9 +1,9 @@
 """The billing lakehouse, derived from the generated CUR.
 
 `cost_daily` is an aggregate of the CUR partition just written (read back from
-its Parquet files) by the same derivation an import uses
-(`ingest.billing.cost_daily_sql`), so billing totals equal CUR sums for the
-same keys by construction, demo or imported.
+its Parquet files) by the lakehouse's one derivation (`lakehouse.cost_daily_sql`),
+which imports use too, so billing totals equal CUR sums for the same keys by
+construction, demo or imported.
 `accounts` comes from `org.py`; `budgets` are sized from the last full month of
 cost so that some of them are overrun at the current run rate.
 """
@@ -12,10 +12,9 @@ from __future__ import annotations
 
 import pyarrow as pa
 
+from daivi_data import catalog, lakehouse
 from daivi_data.demo.org import ACCOUNTS, OUS
-from daivi_data.demo.pricing import SERVICE_NAMES
-from daivi_data.ingest import billing as ingest_billing
-from daivi_data.ingest._sql import lit
+from daivi_data.lakehouse import SERVICE_NAMES
 
 # CUR tag key -> cost allocation tag name in billing.
 TAG_KEYS = (("user_team", "team"), ("user_environment", "environment"), ("user_cost_center", "cost_center"),
@@ -23,9 +22,9 @@ TAG_KEYS = (("user_team", "team"), ("user_environment", "environment"), ("user_c
 
 
 def cost_daily_sql(cur_glob: str) -> str:
-    """The billing derivation that imports use too (`ingest.billing.cost_daily_sql`), over one written CUR partition."""
-    relation = f"read_parquet({lit(cur_glob)}, hive_partitioning = true, hive_types = {{'billing_period': VARCHAR}})"
-    return ingest_billing.cost_daily_sql(relation, dict(TAG_KEYS))
+    """The billing derivation that imports use too (`lakehouse.cost_daily_sql`), over one written CUR partition."""
+    relation = lakehouse.table_relation(cur_glob, catalog.CUR.table("cur").partition_keys)
+    return lakehouse.cost_daily_sql(relation, dict(TAG_KEYS))
 
 
 COST_DAILY_ORDER = "usage_date, account_id, service_code, region, usage_type, record_type, CAST(tags AS VARCHAR)"

@@ -1,30 +1,16 @@
 """Build the whole demo lakehouse (all four lakehouses) into a folder, atomically.
 
-Layout (hive partitioning; the partition column is not stored in the files)::
-
-    <out>/daivi_cur/cur/billing_period=YYYY-MM/part-00000.parquet
-    <out>/daivi_billing/cost_daily/billing_period=YYYY-MM/part-00000.parquet
-    <out>/daivi_billing/accounts/part-00000.parquet
-    <out>/daivi_billing/budgets/part-00000.parquet
-    <out>/daivi_inventory/resources/snapshot_date=YYYY-MM-DD/part-00000.parquet
-    <out>/daivi_splunk/events/event_date=YYYY-MM-DD/part-00000.parquet
-    <out>/manifest.json
-
-Every column has the name and type of `daivi_data.catalog` (`typed_select`).
-Work is done a billing period or a day at a time, so memory stays bounded at
-every scale. Everything is written into a temporary folder next to the target
-and moved into place only when complete; the manifest is written last. An
-interrupted build never leaves a half-written target: the previous content
-stays as it was.
+The layout, the column types and the manifest are the lakehouse format's
+(`daivi_data.lakehouse`), written by its one writer: one `part-00000.parquet`
+per partition (a billing period or a day), so memory stays bounded at every
+scale; the previous lakehouse stays as it was until the build is complete, and
+an interrupted build leaves no half-written target.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import json
-import os
-import shutil
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -32,12 +18,22 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from daivi_data import catalog
 from daivi_data.demo import billing, cur, inventory, splunk
 from daivi_data.demo.fleet import GROWTH_PER_MONTH, Fleet, build_fleet, day_date, epoch_day, expected_daily_cost
 from daivi_data.demo.org import ACCOUNTS, PAYMENTS_ACCOUNT_IDS
+from daivi_data.lakehouse import ACCOUNTS as ACCOUNTS_TABLE
+from daivi_data.lakehouse import (
+    BUDGETS,
+    COST_DAILY,
+    CUR,
+    EVENTS,
+    RESOURCES,
+    SOURCE_ONLY_COLUMNS,
+    LakehouseWriter,
+    catalog_table,
+    stored_select,
+)
 
-MANIFEST_FORMAT = 1
 Progress = Callable[[float, str], None]
 
 
@@ -56,55 +52,23 @@ SCALES: dict[str, Scale] = {
     "large": Scale(factor=64.0, months=13, snapshots=90, event_days=90, events_per_day=250_000),
 }
 
-_DUCK_TYPES = {"varchar": "VARCHAR", "double": "DOUBLE", "timestamp": "TIMESTAMP", "date": "DATE",
-               "boolean": "BOOLEAN", "integer": "INTEGER", "bigint": "BIGINT",
-               catalog.TAG_MAP: "MAP(VARCHAR, VARCHAR)"}
-TABLES = (
-    (catalog.CUR, "cur"), (catalog.BILLING, "cost_daily"), (catalog.BILLING, "accounts"),
-    (catalog.BILLING, "budgets"), (catalog.INVENTORY, "resources"), (catalog.SPLUNK, "events"),
-)
 
 
 def default_end_date() -> dt.date:
     return dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1)
 
 
-def typed_select(lakehouse: catalog.Lakehouse, table: str, inner_sql: str, order_by: str | None = None) -> str:
-    """SELECT exactly the catalog's stored columns (partition keys excluded) with their types."""
-    t = lakehouse.table(table)
-    cols = ",\n  ".join(f'CAST(x."{c.name}" AS {_DUCK_TYPES[c.type]}) AS "{c.name}"'
-                        for c in t.columns if c.name not in t.partition_keys)
-    order = f"\nORDER BY {order_by}" if order_by else ""
-    return f"SELECT\n  {cols}\nFROM ({inner_sql}) x{order}"
-
-
 class _Writer:
-    """Writes partitions with DuckDB and keeps the manifest's per-table statistics."""
+    """The lakehouse writer and the build's DuckDB: writes one table's partition from a SELECT of its stored columns."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, root: Path) -> None:
+    def __init__(self, con: duckdb.DuckDBPyConnection, writer: LakehouseWriter) -> None:
         self.con = con
-        self.root = root
-        self.stats: dict[str, dict] = {}
+        self.writer = writer
+        self.root = writer.tmp
 
-    def write(self, lakehouse: catalog.Lakehouse, table: str, sql: str, partition: str | None = None) -> int:
-        t = lakehouse.table(table)
-        folder = self.root / lakehouse.default_database / table
-        if partition is not None:
-            folder = folder / f"{t.partition_keys[0]}={partition}"
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / "part-00000.parquet"
-        rows = self.con.execute(
-            f"COPY ({sql}) TO '{path}' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)").fetchall()[0][0]
-        key = f"{lakehouse.default_database}.{table}"
-        s = self.stats.setdefault(key, {"rows": 0, "bytes": 0, "partitions": 0, "min_partition": None,
-                                        "max_partition": None})
-        s["rows"] += int(rows)
-        s["bytes"] += path.stat().st_size
-        if partition is not None:
-            s["partitions"] += 1
-            s["min_partition"] = min(filter(None, [s["min_partition"], partition]))
-            s["max_partition"] = max(filter(None, [s["max_partition"], partition]))
-        return int(rows)
+    def write(self, table: str, inner_sql: str, order_by: str | None = None, partition: str | None = None) -> int:
+        select = stored_select(catalog_table(table), inner_sql, order_by, SOURCE_ONLY_COLUMNS.get(table, ()))
+        return self.writer.write_partition(self.con, table, select, partition)
 
 
 def build_demo_lakehouse(out_dir: str | Path, scale: str = "medium", seed: int = 7,
@@ -113,34 +77,16 @@ def build_demo_lakehouse(out_dir: str | Path, scale: str = "medium", seed: int =
     if scale not in SCALES:
         raise ValueError(f"Unknown scale {scale!r}: use one of {', '.join(SCALES)}.")
     end_date = end_date or default_end_date()
-    out = Path(out_dir).resolve()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.parent / f".tmp-{out.name}-{os.getpid()}"
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    tmp.mkdir()
-    try:
-        manifest = _build(tmp, SCALES[scale], scale, seed, end_date, progress or (lambda _f, _m: None))
-        _swap_into_place(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+    say = progress or (lambda _f, _m: None)
+    with LakehouseWriter(Path(out_dir), "demo") as writer:
+        fields = _build(writer, SCALES[scale], scale, seed, end_date, say)
+        manifest = writer.commit(fields)
+    say(1.0, "Demo lakehouse ready")
     return manifest
 
 
-def _swap_into_place(tmp: Path, out: Path) -> None:
-    if out.exists():
-        old = out.parent / f".old-{out.name}-{os.getpid()}"
-        if old.exists():
-            shutil.rmtree(old)
-        out.rename(old)
-        tmp.rename(out)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        tmp.rename(out)
-
-
-def _build(root: Path, sc: Scale, scale: str, seed: int, end_date: dt.date, progress: Progress) -> dict:
+def _build(lakehouse: LakehouseWriter, sc: Scale, scale: str, seed: int, end_date: dt.date, progress: Progress) -> dict:
+    """Write every table into the writer's staging folder; returns the demo's manifest fields."""
     t0 = time.perf_counter()
     progress(0.0, "Building the organization's fleet")
     fleet = build_fleet(seed, sc.factor, end_date)
@@ -161,47 +107,36 @@ def _build(root: Path, sc: Scale, scale: str, seed: int, end_date: dt.date, prog
         progress(min(done, 0.98), message)
 
     progress(0.05, f"Fleet ready: {len(fleet.resources):,} resources")
-    tmpdir = root / ".duckdb-tmp"
-    con = duckdb.connect(config={"temp_directory": str(tmpdir), "preserve_insertion_order": True})
+    con = duckdb.connect(config={"temp_directory": str(lakehouse.scratch / "duckdb"), "preserve_insertion_order": True})
     con.execute("SET enable_progress_bar = false").fetchall()
     try:
-        writer = _Writer(con, root)
+        writer = _Writer(con, lakehouse)
         _write_cur_and_billing(con, writer, fleet, seed, periods, lambda m: step("cur", len(periods), m))
         con.register("accounts_arrow", billing.accounts_table())
-        writer.write(catalog.BILLING, "accounts", typed_select(catalog.BILLING, "accounts",
-                                                                "SELECT * FROM accounts_arrow",
-                                                                "account_id"))
+        writer.write(ACCOUNTS_TABLE, "SELECT * FROM accounts_arrow", "account_id")
         base_period = periods[-2][0] if len(periods) > 1 else periods[-1][0]
         con.execute("CREATE OR REPLACE TEMP TABLE accounts AS SELECT * FROM accounts_arrow")
-        budgets = billing.budgets_rows(con, str(root / "daivi_billing/cost_daily/*/*.parquet"), base_period)
+        budgets = billing.budgets_rows(con, str(writer.root / "daivi_billing/cost_daily/*/*.parquet"), base_period)
         con.register("budgets_arrow", budgets)
-        writer.write(catalog.BILLING, "budgets", typed_select(catalog.BILLING, "budgets",
-                                                               "SELECT * FROM budgets_arrow"))
+        writer.write(BUDGETS, "SELECT * FROM budgets_arrow")
         con.register("res", inventory.resources_arrow(fleet))
         for d in snap_days:
             part = day_date(d).isoformat()
-            writer.write(catalog.INVENTORY, "resources",
-                         typed_select(catalog.INVENTORY, "resources", inventory.snapshot_sql(d),
-                                      "account_id, resource_type, resource_id"), part)
+            writer.write(RESOURCES, inventory.snapshot_sql(d), "account_id, resource_type, resource_id", part)
             step("inv", len(snap_days), f"Inventory snapshot {part}")
         gen = splunk.SplunkGenerator(fleet, seed, sc.events_per_day)
         for name, table in gen.lookup_tables().items():
             con.register(name, table)
-        events_select = typed_select(catalog.SPLUNK, "events", splunk.EVENTS_SQL, "x.rn")
         for d in event_days:
             con.register("ev", gen.day_events(d))
             part = day_date(d).isoformat()
-            writer.write(catalog.SPLUNK, "events", events_select, part)
+            writer.write(EVENTS, splunk.EVENTS_SQL, "x.rn", part)
             con.unregister("ev")
             step("ev", len(event_days), f"Splunk events {part}")
-        planted = _planted(con, root, end_date)
+        planted = _planted(con, writer.root, end_date)
     finally:
         con.close()
-        shutil.rmtree(tmpdir, ignore_errors=True)
-    manifest = _manifest(fleet, scale, seed, end_date, writer.stats, planted, time.perf_counter() - t0)
-    (root / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str) + "\n")
-    progress(1.0, "Demo lakehouse ready")
-    return manifest
+    return _manifest_fields(fleet, scale, seed, end_date, planted, time.perf_counter() - t0)
 
 
 def _first_of_month(d: dt.date, months_back: int) -> int:
@@ -246,14 +181,11 @@ def _write_cur_and_billing(con, writer: _Writer, fleet: Fleet, seed: int, period
                          for d, s in pairs]}))
         month_first = day_date(first)
         invoice = "" if period == current else str(1_000_000_000 + (int(period.replace("-", "")) * 7919) % 899_999_999)
-        writer.write(catalog.CUR, "cur", typed_select(catalog.CUR, "cur",
-                                                      cur.cur_select_sql(seed, period, month_first, invoice)),
-                     period)  # the fact rows are in their final order and DuckDB keeps the scan order
+        # The fact rows are in their final order and DuckDB keeps the scan order.
+        writer.write(CUR, cur.cur_select_sql(seed, period, month_first, invoice), partition=period)
         con.unregister("fact")
         glob = str(writer.root / f"daivi_cur/cur/billing_period={period}/*.parquet")
-        writer.write(catalog.BILLING, "cost_daily",
-                     typed_select(catalog.BILLING, "cost_daily", billing.cost_daily_sql(glob),
-                                  billing.COST_DAILY_ORDER), period)
+        writer.write(COST_DAILY, billing.cost_daily_sql(glob), billing.COST_DAILY_ORDER, period)
         step(f"CUR and billing {period}: {fact.num_rows:,} line items")
 
 
@@ -278,24 +210,13 @@ def _planted(con, root: Path, end_date: dt.date) -> dict:
     return planted
 
 
-def _manifest(fleet: Fleet, scale: str, seed: int, end_date: dt.date, stats: dict, planted: dict,
-              seconds: float) -> dict:
-    tables = {}
-    for lakehouse, table in TABLES:
-        key = f"{lakehouse.default_database}.{table}"
-        s = dict(stats[key])
-        if not lakehouse.table(table).partition_keys:
-            s["partitions"] = 0
-        tables[key] = s
+def _manifest_fields(fleet: Fleet, scale: str, seed: int, end_date: dt.date, planted: dict, seconds: float) -> dict:
+    """The demo's part of the manifest (the writer adds the format, the time and the table statistics)."""
     return {
-        "format": MANIFEST_FORMAT,
-        "kind": "demo",
         "scale": scale,
         "seed": seed,
         "end_date": end_date.isoformat(),
-        "generated_at": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z"),
         "build_seconds": round(seconds, 2),
-        "tables": tables,
         "incidents": fleet.incidents,
         "planted": planted,
         "personas": {

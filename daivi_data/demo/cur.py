@@ -57,6 +57,7 @@ import pandas as pd
 import pyarrow as pa
 
 from daivi_data.demo import pricing as P
+from daivi_data.demo.ahead import Ahead
 from daivi_data.demo.fleet import (
     DAYS_PER_MONTH,
     GROWTH_PER_MONTH,
@@ -155,6 +156,7 @@ class CurGenerator:
         for r in self.ris:
             self.ri_of[key == r["key"]] = r["idx"]
         self.lines = self._pseudo_lines(comps)
+        self._ahead: Ahead[pa.Table] | None = None
 
     # ------------------------------------------------------------------ dimension of line item strings
     def _pseudo_lines(self, comps: pd.DataFrame) -> pd.DataFrame:
@@ -214,7 +216,20 @@ class CurGenerator:
 
     # ------------------------------------------------------------------ one billing period
     def month_facts(self, first: int, last: int) -> pa.Table:
-        """Fact rows (numbers only) for days first..last (epoch days, inclusive) of one month."""
+        """Fact rows (numbers only) for days first..last (epoch days, inclusive) of one month; the following
+        month's are computed in the background meanwhile (a build asks for the months in turn)."""
+        if self._ahead is None:
+            self._ahead = Ahead(self._month_facts, self._next_month)
+        return self._ahead(first, last)
+
+    def _next_month(self, args: tuple[int, int]) -> tuple[int, int] | None:
+        first = args[1] + 1
+        if first > self.end:
+            return None
+        month = day_date(first)
+        return first, min(self.end, first + calendar.monthrange(month.year, month.month)[1] - 1)
+
+    def _month_facts(self, first: int, last: int) -> pa.Table:
         month = day_date(first)
         rng = np.random.default_rng([self.seed, 2, month.year, month.month])
         days = np.arange(first, last + 1)

@@ -7,7 +7,7 @@ persona "team lead of Payments" is filtered on them by a grants file).
 Each account carries, besides the five columns of `daivi_billing.accounts`,
 what the generator needs to fill it: the owning team and cost center, its
 regions, its applications, its workloads (which recipes of resources it runs,
-see `fleet.py`) and a relative size.
+see `daivi_data/demo/fleet/`) and a relative size.
 """
 
 from __future__ import annotations

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from daivi_data.demo.ahead import Ahead
 from daivi_data.demo.fleet import Fleet, day_date
 from daivi_data.demo.org import ACCOUNTS
 from daivi_data.demo.pricing import REGIONS
@@ -161,6 +162,7 @@ class SplunkGenerator:
         self.incidents = {i["id"]: i for i in fleet.incidents}
         self.inc_rids = {
             i["id"]: set(r.index[r["resource_id"].isin(i.get("resource_ids", []))]) for i in fleet.incidents}
+        self._ahead: Ahead[pa.Table] | None = None
 
     # ---------------------------------------------------------------- tables for SQL
     def lookup_tables(self) -> dict[str, pa.Table]:
@@ -191,6 +193,12 @@ class SplunkGenerator:
 
     # ---------------------------------------------------------------- one day
     def day_events(self, day: int) -> pa.Table:
+        """One day's events; the next day's are computed in the background meanwhile (a build asks day by day)."""
+        if self._ahead is None:
+            self._ahead = Ahead(self._day_events, lambda args: (args[0] + 1,) if args[0] < self.fleet.end else None)
+        return self._ahead(day)
+
+    def _day_events(self, day: int) -> pa.Table:
         d = day_date(day)
         rng = np.random.default_rng([self.seed, 3, d.year, d.month, d.day])
         h = self.hosts

@@ -47,11 +47,14 @@ from daivi_data.engines.duckdb_guard import check_duckdb_sql
 from daivi_data.errors import AccessDenied, DataUnavailable, InvalidRequest, QueryFailed, QueryTimeout
 from daivi_data.governance import Policy, PolicyStore, RoleGrants, govern
 from daivi_data.identity import Principal
+from daivi_data.lakehouse.layout import MANIFEST
+from daivi_data.lakehouse.manifest import FORMAT as LAKEHOUSE_FORMAT
+from daivi_data.lakehouse.manifest import format_of as lakehouse_format
+from daivi_data.lakehouse.manifest import is_outdated
 from daivi_data.queries import Query
 
 log = logging.getLogger(__name__)
 
-MANIFEST = "manifest.json"
 DUCKDB_THREADS = 2
 INTERRUPT_RETRY_S = 0.05
 QUERY_WORKERS = 16  # queries run off the caller's thread so a late one can be abandoned on time
@@ -70,9 +73,15 @@ def read_manifest(root: Path) -> dict:
             "or import your exports with `python -m daivi_data.ingest`."
         )
     try:
-        return json.loads(path.read_text())
+        manifest = json.loads(path.read_text())
     except (OSError, json.JSONDecodeError):
         raise DataUnavailable(f"The lakehouse manifest in {root} is unreadable. Rebuild it with `make demo`.") from None
+    if is_outdated(manifest):  # its tables lack columns the queries read
+        raise DataUnavailable(
+            f"The lakehouse at {root} has layout version {lakehouse_format(manifest)}; this version of the app reads "
+            f"version {LAKEHOUSE_FORMAT}. Rebuild the demo with `make demo`, or import your exports again with "
+            "`python -m daivi_data.ingest` (without --merge).")
+    return manifest
 
 
 def governed_relations(grants: RoleGrants) -> frozenset[tuple[str, str]]:

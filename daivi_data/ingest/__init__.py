@@ -2,9 +2,10 @@
 
 `run_import(sources, out)` detects each input's format (CUR 2.0, legacy CUR,
 FOCUS, AWS Config snapshots, a resources CSV, Splunk exports), maps it onto
-the catalog, validates it, writes the demo generator's hive-partitioned
-layout into a temporary folder and swaps it in for `out` only when everything
-succeeded. The command line is `python -m daivi_data.ingest SOURCE... --out DIR`.
+the catalog, validates it, and writes the lakehouse format through its one
+writer (`daivi_data.lakehouse`): into a staging folder, swapped in for `out`
+only when everything succeeded. `--merge` keeps what the input does not cover.
+The command line is `python -m daivi_data.ingest SOURCE... --out DIR`.
 """
 
 from daivi_data.ingest.pipeline import ImportOptions, run_import

@@ -54,8 +54,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="stop when more than this fraction of a table's rows is rejected (default 0.5)")
     parser.add_argument("--memory-limit", default="512MB", help="DuckDB memory limit while importing (default 512MB; peak RSS stays about 250 MB above it)")
     parser.add_argument("--merge", action="store_true",
-                        help="replace only the partitions the input covers (billing periods, snapshot dates, event dates) "
-                             "and keep every other partition of --out as it is (always on for s3:// sources)")
+                        help="replace only the partitions the input covers (billing periods, snapshot dates, event dates; "
+                             "in a snapshot date only the accounts and regions its Config snapshots cover) and keep "
+                             "everything else of --out as it is (always on for s3:// sources)")
     parser.add_argument("--watch", type=interval_seconds, metavar="INTERVAL",
                         help="refresh again every INTERVAL (e.g. 15m, 1h, 1d) until stopped; failures are reported and retried")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")

@@ -1,4 +1,4 @@
-"""SQL text helpers for the importers: quoting, typed casts, tags, and the catalog's DuckDB types.
+"""SQL text helpers for the importers: typed casts from export text, tags, readers (quoting and types: `lakehouse.sql`).
 
 Importers build DuckDB SQL over the user's files. Identifiers come from the
 files' own headers, so every one is quoted here; values from headers that end
@@ -9,38 +9,16 @@ from __future__ import annotations
 
 import re
 
-from daivi_data import catalog
+from daivi_data.lakehouse.sql import catalog_select, duck_type, ident, lit, null_of
+
+__all__ = [  # the lakehouse's own quoting and typing, and the importers' helpers
+    "CSV_BUFFER_BYTES", "as_double", "as_utc_timestamp", "as_varchar", "bad_number", "catalog_select", "columns_map_to_tags",
+    "duck_type", "ident", "json_tags_to_map", "lit", "null_of", "reader_sql", "sanitize_tag_key", "unique_map",
+]
 
 # DuckDB's CSV reader holds a buffer of this size per open file and thread (default 32 MiB); smaller
 # buffers keep a many-file gzip export within the memory limit, and lines of a CUR stay far below it.
 CSV_BUFFER_BYTES = 8 * 1024 * 1024
-
-_DUCK_TYPES = {
-    "varchar": "VARCHAR",
-    "double": "DOUBLE",
-    "timestamp": "TIMESTAMP",
-    "date": "DATE",
-    "boolean": "BOOLEAN",
-    "integer": "INTEGER",
-    "bigint": "BIGINT",
-    catalog.TAG_MAP: "MAP(VARCHAR, VARCHAR)",
-}
-
-
-def ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def lit(value: str) -> str:
-    return "'" + str(value).replace("'", "''") + "'"
-
-
-def duck_type(catalog_type: str) -> str:
-    return _DUCK_TYPES[catalog_type]
-
-
-def null_of(catalog_type: str) -> str:
-    return f"CAST(NULL AS {duck_type(catalog_type)})"
 
 
 def as_varchar(expr: str) -> str:
@@ -104,17 +82,6 @@ def columns_map_to_tags(columns: dict[str, str]) -> str:
         return "CAST(MAP() AS MAP(VARCHAR, VARCHAR))"
     entries = ", ".join(f"{{'key': {lit(k)}, 'value': {as_varchar(ident(c))}}}" for k, c in columns.items())
     return unique_map(f"[{entries}]")
-
-
-def catalog_select(table: catalog.Table, exprs: dict[str, str], extra: dict[str, str] | None = None) -> str:
-    """SELECT list in the catalog's column order, each cast to its catalog type, plus extra columns."""
-    parts = []
-    for col in table.columns:
-        expr = exprs.get(col.name)
-        parts.append(f"CAST({expr} AS {duck_type(col.type)}) AS {ident(col.name)}" if expr else f"{null_of(col.type)} AS {ident(col.name)}")
-    for name, expr in (extra or {}).items():
-        parts.append(f"{expr} AS {ident(name)}")
-    return ",\n  ".join(parts)
 
 
 def reader_sql(files: list[str], kind: str, nullstr: tuple[str, ...] = ("",)) -> str:

@@ -19,15 +19,16 @@ import duckdb
 
 from daivi_data import catalog
 from daivi_data.ingest._sql import ident, lit
+from daivi_data.lakehouse.layout import CUR, SOURCE_ONLY_COLUMNS
 
 CUR_TABLE = catalog.CUR.table("cur")
+# What a CUR 2.0 export has: the catalog's CUR columns but the partition key and the other sources' own columns.
+EXPORTED = tuple(c for c in CUR_TABLE.columns if c.name != "billing_period" and c.name not in SOURCE_ONLY_COLUMNS[CUR])
 
 
 def _csv_columns() -> str:
     parts = []
-    for col in CUR_TABLE.columns:
-        if col.name == "billing_period":
-            continue
+    for col in EXPORTED:
         ref = ident(col.name)
         if col.type == "timestamp":
             parts.append(f"strftime({ref}, '%Y-%m-%dT%H:%M:%S.000Z') AS {ref}")
@@ -58,7 +59,7 @@ def export_cur2(lakehouse: Path, out: Path, fmt: str = "csv", export_name: str =
                         "(FORMAT csv, HEADER true, COMPRESSION gzip)")
         else:
             target = folder / f"{export_name}-00001.snappy.parquet"
-            cols = ", ".join(ident(c) for c in CUR_TABLE.column_names if c != "billing_period")
+            cols = ", ".join(ident(c.name) for c in EXPORTED)
             con.execute(f"COPY (SELECT {cols} FROM {rel} WHERE billing_period = {lit(period)}) TO {lit(str(target))} "
                         "(FORMAT parquet, COMPRESSION snappy)")
         written.append(target)

@@ -8,12 +8,13 @@ issuer in `line_item_legal_entity`. Cost bases:
 - BilledCost    -> line_item_unblended_cost (also blended and net unblended:
                    FOCUS BilledCost already includes every negotiated discount)
 - ListCost      -> pricing_public_on_demand_cost
-- EffectiveCost -> the RI/SP effective-cost column that CUR's amortized formula
-                   reads for the row's line item type (reservation_effective_cost
-                   for DiscountedUsage, savings_plan_savings_plan_effective_cost
-                   for SavingsPlanCoveredUsage, the unused-fee columns for RIFee /
-                   SavingsPlanRecurringFee), so "amortized" over the CUR equals
-                   the sum of EffectiveCost for those rows.
+- EffectiveCost -> effective_cost, the amortized basis of every row as the
+                   file states it (`lakehouse.costs`), with or without a
+                   commitment; also the RI/SP effective-cost column CUR keeps for
+                   the row's line item type (reservation_effective_cost for
+                   DiscountedUsage, savings_plan_savings_plan_effective_cost for
+                   SavingsPlanCoveredUsage, the unused-fee columns for RIFee /
+                   SavingsPlanRecurringFee), which the commitment views read.
 - ChargeCategory (+ CommitmentDiscount*) -> line_item_line_item_type:
   Usage -> Usage | DiscountedUsage | SavingsPlanCoveredUsage (used commitment)
            | RIFee | SavingsPlanRecurringFee (unused commitment);
@@ -149,26 +150,23 @@ def build_select(reader: str, types: dict[str, str]) -> str:
         "savings_plan_total_commitment_to_date": f"CASE WHEN {is_sp} AND ({unused} OR {category} = 'Purchase') THEN {effective} ELSE 0 END",
         "savings_plan_used_commitment": "CAST(0 AS DOUBLE)",
         "savings_plan_offering_type": f"CASE WHEN {is_sp} THEN {col('CommitmentDiscountName')} END",
+        "effective_cost": num("EffectiveCost"),
         "billing_period": f"strftime({ts('BillingPeriodStart')}, '%Y-%m')",
     }
     if tags:
         exprs["resource_tags"] = tags
     else:
         exprs["resource_tags"] = "CAST(MAP() AS MAP(VARCHAR, VARCHAR))"
-    # A FOCUS row whose EffectiveCost differs from BilledCost without a commitment discount has no CUR
-    # column that carries the difference: the amortized basis counts its BilledCost. Reported, not hidden.
-    gap = f"CASE WHEN {commitment} IS NULL THEN {effective} - {billed} END" if "EffectiveCost" in types else "CAST(NULL AS DOUBLE)"
     extra = {
         "_source_file": "filename",
         "_raw_start": col("ChargePeriodStart"),
         "_raw_cost": col("BilledCost"),
         "_bad_cost": bad_number(ident("BilledCost"), types["BilledCost"]),
         "_dup_key": "CAST(NULL AS VARCHAR)",
-        "_effective_gap": gap,
     }
     inner = f"SELECT\n  {catalog_select(CUR_TABLE, exprs, extra)}\nFROM {reader}"
     return f"""
-SELECT * EXCLUDE (_raw_start, _raw_cost, _bad_cost, _dup_key, _effective_gap),
+SELECT * EXCLUDE (_raw_start, _raw_cost, _bad_cost, _dup_key),
   CASE
     WHEN line_item_usage_start_date IS NULL THEN 'ChargePeriodStart is missing or not a timestamp'
     WHEN _bad_cost THEN 'BilledCost is not a number'
@@ -178,7 +176,6 @@ SELECT * EXCLUDE (_raw_start, _raw_cost, _bad_cost, _dup_key, _effective_gap),
   concat_ws(', ', 'file ' || _source_file, 'ChargePeriodStart=' || COALESCE(_raw_start, '(empty)'),
             'BilledCost=' || COALESCE(_raw_cost, '(empty)')) AS _reject_detail,
   COALESCE(_dup_key, md5(concat_ws('|', identity_line_item_id, identity_time_interval, line_item_usage_account_id,
-           line_item_resource_id, line_item_unblended_cost))) AS _dup_key,
-  _effective_gap
+           line_item_resource_id, line_item_unblended_cost))) AS _dup_key
 FROM ({inner})
 """

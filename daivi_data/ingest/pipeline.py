@@ -25,22 +25,18 @@ from pathlib import Path
 
 import duckdb
 
+from daivi_data import lakehouse
 from daivi_data.cost_analysis import LATE_BILLING_MONTHS
 from daivi_data.ingest import billing, config_snapshot, cur2, focus, legacy_cur, resources_csv, splunk
 from daivi_data.ingest._sql import ident, lit, reader_sql
 from daivi_data.ingest.detect import FORMAT_TITLES, SourceFile, detect_sources
 from daivi_data.ingest.report import REJECT_SAMPLE_ROWS, ImportFailed, ImportReport, RejectedRows, SourceSummary, TableSummary
-from daivi_data.ingest.writer import MANIFEST, LakehouseWriter, check_target, read_manifest
+from daivi_data.lakehouse import ACCOUNTS, BUDGETS, COST_DAILY, CUR, EVENTS, MANIFEST, RESOURCES, TABLES, LakehouseError, LakehouseWriter
+from daivi_data.lakehouse.layout import partitions, table_dir
+from daivi_data.lakehouse.manifest import now_utc
 
 log = logging.getLogger(__name__)
 
-CUR = "daivi_cur.cur"
-RESOURCES = "daivi_inventory.resources"
-EVENTS = "daivi_splunk.events"
-COST_DAILY = "daivi_billing.cost_daily"
-ACCOUNTS = "daivi_billing.accounts"
-BUDGETS = "daivi_billing.budgets"
-ALL_TABLES = (COST_DAILY, ACCOUNTS, BUDGETS, CUR, RESOURCES, EVENTS)
 OUTSIDE_PERIODS = "usage date outside every billing period of the import"
 # (date expression for the report's range, over the final table)
 DATE_COLUMNS = {
@@ -76,7 +72,7 @@ def run_import(sources: list[Path], out: Path, options: ImportOptions | None = N
     started = time.perf_counter()
     report = ImportReport(out=str(out))
     out = Path(out)
-    check_target(out)
+    _lakehouse_step(lakehouse.check_target, out, report=report)
     say(0.02, "Detecting formats")
     try:
         detection = detect_sources([Path(s) for s in sources])
@@ -87,7 +83,9 @@ def run_import(sources: list[Path], out: Path, options: ImportOptions | None = N
     report.sources = [SourceSummary(str(f.path), FORMAT_TITLES[f.format], f.table) for f in detection.files]
     previous = Path(out).resolve() if options.merge and (out / MANIFEST).exists() else None
     report.merged = previous is not None
-    writer = LakehouseWriter(out)
+    if previous is not None:
+        _lakehouse_step(lakehouse.check_mergeable, previous, report=report)
+    writer = _lakehouse_step(LakehouseWriter, out, "import", report=report)
     con = None
     try:
         con = _connect(writer, options)
@@ -97,20 +95,20 @@ def run_import(sources: list[Path], out: Path, options: ImportOptions | None = N
         tables = sorted(by_table, key=lambda t: (t == EVENTS, t))  # events last: they borrow accounts from inventory
         rewritten = _tables_rewritten(set(by_table))
         if previous is not None:
-            for table in ALL_TABLES:
+            for table in TABLES:
                 if table not in rewritten:
                     writer.carry_over_table(previous, table)
         for i, table in enumerate(tables):
             say(0.05 + 0.6 * i / len(tables), f"Reading {len(by_table[table])} file(s) into {table}")
             selects = _staging_selects(con, by_table[table], options)
-            staging = writer.staging / f"{table}.parquet"
+            staging = writer.scratch / f"{table}.parquet"
             _copy(con, " UNION ALL BY NAME ".join(f"({s})" for s in selects), staging)
             say(0.05 + 0.6 * (i + 0.5) / len(tables), f"Validating {table}")
             valid = _validate(con, table, staging, report, options)
             writer.write_table(con, table, _final_select(table, staging, valid, writer, by_table))
             report.replaced_partitions[table] = writer.new_partitions(table)
             if previous is not None:
-                report.kept_partitions[table] = writer.carry_over_partitions(previous, table)
+                _carry_over(con, writer, previous, table, report)
         derived = _derive_billing(con, writer, by_table, previous, report) if CUR in by_table or COST_DAILY in by_table else {}
         say(0.9, "Summarizing")
         for table in [*tables, *derived]:
@@ -122,7 +120,7 @@ def run_import(sources: list[Path], out: Path, options: ImportOptions | None = N
         report.peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         report.elapsed_s = time.perf_counter() - started
         con.close()
-        writer.commit(_manifest(report, previous, options, [*tables, *derived]))
+        writer.commit(_manifest_fields(report, previous, options, [*tables, *derived]))
     except ImportFailed as e:
         _abandon(con, writer)
         log.warning("import into %s stopped: %s", out, e)
@@ -137,6 +135,23 @@ def run_import(sources: list[Path], out: Path, options: ImportOptions | None = N
         raise
     say(1.0, "Done")
     return report
+
+
+def _lakehouse_step(step, *args, report: ImportReport):
+    """Run a lakehouse writer step; its refusal stops the import like any other (the lakehouse untouched)."""
+    try:
+        return step(*args)
+    except LakehouseError as e:
+        raise ImportFailed(str(e), report) from None
+
+
+def _carry_over(con: duckdb.DuckDBPyConnection, writer: LakehouseWriter, previous: Path, table: str, report: ImportReport) -> None:
+    """A merge keeps what the input does not cover: whole partitions, and in a partition it covers in part
+    (an inventory snapshot of some accounts) the other accounts' rows."""
+    carried = writer.carry_over_partitions(con, previous, table)
+    report.kept_partitions[table] = carried.kept
+    if carried.merged:
+        report.merged_partitions[table] = carried.merged
 
 
 def _tables_rewritten(inputs: set[str]) -> set[str]:
@@ -159,14 +174,14 @@ def _derive_billing(con: duckdb.DuckDBPyConnection, writer: LakehouseWriter, by_
     if COST_DAILY not in by_table:
         periods = [p.split("=", 1)[1] for p in report.replaced_partitions[CUR]]
         new_cur = f"(SELECT * FROM {_table_relation(writer, CUR)} WHERE list_contains({_list(periods)}, CAST(billing_period AS VARCHAR)))"
-        writer.write_table(con, COST_DAILY, billing.cost_daily_sql(new_cur))
+        writer.write_table(con, COST_DAILY, lakehouse.cost_daily_sql(new_cur))
         derived[COST_DAILY] = CUR
         report.replaced_partitions[COST_DAILY] = writer.new_partitions(COST_DAILY)
         if previous is not None:
-            report.kept_partitions[COST_DAILY] = writer.carry_over_partitions(previous, COST_DAILY)
+            _carry_over(con, writer, previous, COST_DAILY, report)
     source = CUR if CUR in by_table else COST_DAILY
-    accounts = (billing.accounts_sql if source == CUR else billing.accounts_from_billing_sql)(_table_relation(writer, source))
-    old_accounts = previous / "daivi_billing" / "accounts" if previous is not None else None
+    accounts = (lakehouse.accounts_sql if source == CUR else lakehouse.accounts_from_billing_sql)(_table_relation(writer, source))
+    old_accounts = table_dir(previous, ACCOUNTS) if previous is not None else None
     if old_accounts is not None and old_accounts.is_dir():
         old = f"read_parquet({lit(str(old_accounts / '*.parquet'))})"
         added = f"SELECT * FROM ({accounts}) WHERE account_id NOT IN (SELECT account_id FROM {old})"
@@ -178,7 +193,7 @@ def _derive_billing(con: duckdb.DuckDBPyConnection, writer: LakehouseWriter, by_
         writer.write_table(con, ACCOUNTS, accounts)
     derived[ACCOUNTS] = source
     if previous is None or not writer.carry_over_table(previous, BUDGETS):
-        writer.write_table(con, BUDGETS, billing.empty_budgets_sql())
+        writer.write_table(con, BUDGETS, lakehouse.empty_budgets_sql())
     derived[BUDGETS] = ""
     return derived
 
@@ -187,14 +202,14 @@ def _list(values: list[str]) -> str:
     return "[" + ", ".join(lit(v) for v in values) + "]::VARCHAR[]"
 
 
-def _manifest(report: ImportReport, previous: Path | None, options: ImportOptions, tables: list[str]) -> dict:
-    """The new lakehouse's manifest: this import's report, and per table when it was last refreshed and from where.
+def _manifest_fields(report: ImportReport, previous: Path | None, options: ImportOptions, tables: list[str]) -> dict:
+    """The import's part of the new manifest: its report, and per table when it was last refreshed and from where.
 
     A merge keeps the previous manifest's entries for the tables it did not touch, and its
     record of fetched sources (`source_state`) for the sources it did not fetch again.
     """
-    before = read_manifest(previous) if previous is not None else {}
-    now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    before = lakehouse.read_manifest(previous) if previous is not None else {}
+    now = now_utc()  # the manifest's own time format
     origin = options.origin or ", ".join(sorted({s.path for s in report.sources}))
     refreshed = dict(before.get("refreshed", {})) if previous is not None else {}
     for table in tables:
@@ -219,7 +234,7 @@ def _connect(writer: LakehouseWriter, options: ImportOptions) -> duckdb.DuckDBPy
     con = duckdb.connect(":memory:")
     con.execute(f"SET memory_limit = {lit(options.memory_limit)}")
     con.execute(f"SET threads = {int(options.threads)}")
-    con.execute(f"SET temp_directory = {lit(str(writer.tmp / '_spill'))}")
+    con.execute(f"SET temp_directory = {lit(str(writer.scratch / 'spill'))}")
     # Order of rows within a file carries no meaning; dropping it lets COPY stream.
     con.execute("SET preserve_insertion_order = false")
     con.execute("SET TimeZone = 'UTC'")
@@ -377,7 +392,7 @@ def _check_events(con: duckdb.DuckDBPyConnection, stg: str, valid: str, report: 
 
 
 def _check_cur(con: duckdb.DuckDBPyConnection, stg: str, valid: str, report: ImportReport, options: ImportOptions) -> str:
-    """Duplicates across files, mixed currencies, rows billed in another period, FOCUS effective-cost gaps."""
+    """Duplicates across files, mixed currencies, rows billed in another period."""
     # MIN <> MAX rather than COUNT(DISTINCT ...): plain aggregates spill to disk, per-group sets do not.
     dup = _rows(con, f"""
         SELECT COUNT(*), SUM(n - 1), MIN(_dup_key)
@@ -418,22 +433,12 @@ def _check_cur(con: duckdb.DuckDBPyConnection, stg: str, valid: str, report: Imp
     if own:
         report.warnings.append(f"{own:,} line item(s) have a usage date in another month than their own billing period "
                                "(kept in the period that billed them; Cost Explorer shows them on their usage day).")
-    has_gap = "_effective_gap" in {r[0] for r in _rows(con, f"DESCRIBE SELECT * FROM {stg}")}
-    if has_gap:
-        n, s = _rows(con, f"SELECT COUNT(*), SUM(_effective_gap) FROM {stg} WHERE {where_valid} AND ABS(_effective_gap) > 1e-9")[0]
-        if n:
-            report.warnings.append(
-                f"{n:,} FOCUS row(s) have an EffectiveCost different from BilledCost without a commitment discount "
-                f"(EffectiveCost - BilledCost = {s:,.6f} in total); CUR's amortized basis counts their BilledCost.")
     return valid
 
 
 def _final_select(table: str, staging: Path, valid: str, writer: LakehouseWriter,
                   by_table: dict[str, list[SourceFile]]) -> str:
-    from daivi_data.ingest.writer import _catalog_table
-
-    database, name = table.split(".")
-    columns = [c.name for c in _catalog_table(database, name).columns]
+    columns = lakehouse.catalog_table(table).column_names
     stg = f"read_parquet({lit(str(staging))})"
     cols = ", ".join(ident(c) for c in columns)
     if table == EVENTS and (RESOURCES in by_table or writer.table_dir(RESOURCES).is_dir()):  # imported now, or kept by a merge
@@ -448,8 +453,8 @@ def _final_select(table: str, staging: Path, valid: str, writer: LakehouseWriter
 
 
 def _table_relation(writer: LakehouseWriter, table: str) -> str:
-    folder = writer.table_dir(table)
-    return f"read_parquet({lit(str(folder / '**' / '*.parquet'))}, hive_partitioning = true, union_by_name = true)"
+    # By name: a merge puts the previous lakehouse's files beside the new ones.
+    return lakehouse.table_relation_sql(writer.tmp, table, union_by_name=True)
 
 
 def _report_rows_without_account(con: duckdb.DuckDBPyConnection, writer: LakehouseWriter, table: str,
@@ -469,13 +474,12 @@ def _report_rows_without_account(con: duckdb.DuckDBPyConnection, writer: Lakehou
 
 
 def _summarize(con: duckdb.DuckDBPyConnection, writer: LakehouseWriter, table: str) -> TableSummary:
-    folder = writer.table_dir(table)
-    partitions = sorted(p.name.split("=", 1)[1] for p in folder.glob("*=*") if p.is_dir())
-    rel = f"read_parquet({lit(str(folder / '**' / '*.parquet'))}, hive_partitioning = {'true' if partitions else 'false'})"
+    names = [p.split("=", 1)[1] for p in partitions(writer.table_dir(table))]
+    rel = _table_relation(writer, table)
     date_expr = DATE_COLUMNS.get(table)
     if date_expr:
         n, first, last = _rows(con, f"SELECT COUNT(*), MIN({date_expr}), MAX({date_expr}) FROM {rel}")[0]
     else:
         n, first, last = _rows(con, f"SELECT COUNT(*) FROM {rel}")[0][0], None, None
-    return TableSummary(rows=n, partitions=partitions, first_date=str(first) if first else None,
+    return TableSummary(rows=n, partitions=names, first_date=str(first) if first else None,
                         last_date=str(last) if last else None)

@@ -49,6 +49,8 @@ class ImportReport:
     rows_without_account: dict[str, int] = field(default_factory=dict)  # table -> rows no account row filter lets through
     replaced_partitions: dict[str, list[str]] = field(default_factory=dict)  # table -> partitions this import wrote
     kept_partitions: dict[str, list[str]] = field(default_factory=dict)  # table -> partitions a merge kept as they were
+    # table -> partitions the input covered in part (some accounts' snapshots): the other rows were kept
+    merged_partitions: dict[str, list[str]] = field(default_factory=dict)
     merged: bool = False  # merged into an existing lakehouse (`--merge`) rather than replacing it
     out: str = ""
     peak_rss_mb: float | None = None
@@ -100,6 +102,9 @@ class ImportReport:
         for table, kept in sorted(self.kept_partitions.items()):
             lines.append(f"Merged into {table}: replaced {len(self.replaced_partitions.get(table, []))} partition(s), "
                          f"kept {len(kept)} as they were")
+            if self.merged_partitions.get(table):
+                lines.append(f"  in {', '.join(self.merged_partitions[table])} only the rows of the accounts and regions "
+                             "the input covers were replaced; the other rows were kept")
         lines.extend(f"Warning: {w}" for w in self.warnings)
         if self.peak_rss_mb is not None:
             lines.append(f"Peak memory (RSS): {self.peak_rss_mb:,.0f} MB · {self.elapsed_s or 0:.1f} s")

@@ -32,7 +32,7 @@ from pathlib import Path
 
 from daivi_data.ingest.pipeline import ImportOptions, run_import
 from daivi_data.ingest.report import ImportFailed, ImportReport
-from daivi_data.ingest.writer import read_manifest
+from daivi_data.lakehouse import read_manifest
 
 log = logging.getLogger(__name__)
 

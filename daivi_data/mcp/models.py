@@ -201,7 +201,8 @@ class InventorySearch(ToolResult):
 
 
 class ResourceDetail(ToolResult):
-    currency: str = CURRENCY
+    currency: str = Field(CURRENCY, description="The currency of cost_30d and daily_cost (amounts of others are never added).")
+    currencies: list[str] = Field(default_factory=list, description="Every currency the resource's cost is in, most cost first.")
     snapshot: dt.date
     found: bool
     attributes: dict[str, Any] = Field(description="Every inventory attribute of the resource on the snapshot.")
@@ -209,13 +210,14 @@ class ResourceDetail(ToolResult):
     configuration: str | None = Field(description="Raw AWS Config JSON, when the caller's grants include it.")
     cost_30d: float | None = Field(
         description="CUR unblended cost over the 30 days ending with the snapshot, in `currency`; null without CUR access.")
-    daily_cost: list[dict[str, Any]] = Field(description="usage_date, line_item_type, cost (in `currency`).")
+    daily_cost: list[dict[str, Any]] = Field(description="usage_date, line_item_type, currency, cost (in `currency`).")
     event_counts: list[dict[str, Any]] = Field(description="severity, events over 7 days: the host's logs, when readable.")
     recent_events: list[dict[str, Any]] = Field(description="The host's latest log events (at most 50), when readable.")
 
 
 class WasteFindings(ToolResult):
-    currency: str = CURRENCY
+    currency: str = Field(CURRENCY, description="The currency of every cost and saving (cost in others is left out, never added).")
+    currencies: list[str] = Field(default_factory=list, description="Every currency the waste's cost is in, most cost first.")
     snapshot: dt.date
     with_cost: bool = Field(description="False when the caller may not read the CUR: costs are then null, never guessed.")
     total_monthly_savings: float | None

@@ -34,6 +34,7 @@ from daivi_data import cur_analysis as cura
 from daivi_data import inventory_analysis as ia
 from daivi_data.catalog_browser import visible_catalog
 from daivi_data.currency import choose_currency
+from daivi_data.data_span import minute_after
 from daivi_data.errors import AccessDenied, DaiviError, DataUnavailable, InvalidRequest
 from daivi_data.governance import RoleGrants, load_policy
 from daivi_data.identity import Principal
@@ -428,7 +429,7 @@ class LakehouseTools:
 
     @tool_errors
     def resource_detail(self, ctx: Context, resource_id: Annotated[str, Field(min_length=1, max_length=cq.MAX_RESOURCE_ID_CHARS)],
-                        snapshot: Snapshot = None) -> ResourceDetail:
+                        snapshot: Snapshot = None, currency: Currency = None) -> ResourceDetail:
         """One resource on one snapshot: its attributes and tags, its raw configuration when the caller's grants
         include it, its CUR unblended cost per day over the last 30 days (in the CUR's currency, USD for
         dollar-billed accounts; when the caller may read the CUR) and its host's log events by severity and the
@@ -447,9 +448,11 @@ class LakehouseTools:
         row.pop("tags", None)
         configuration = row.pop("configuration", None)
         result = {**empty, "configuration": configuration}
+        notes: list[str] = []
         if c.can_read("cur"):
-            daily = c.run(iq.resource_daily_cost(resource_id, snap))
-            result.update(daily_cost=records(daily), cost_30d=float(daily["cost"].sum()) if not daily.empty else 0.0)
+            daily, money, notice = in_one_currency(c.run(iq.resource_daily_cost(resource_id, snap)), "cost", currency)
+            notes += [notice] if notice else []
+            result.update(money, daily_cost=records(daily), cost_30d=float(daily["cost"].sum()) if not daily.empty else 0.0)
         name = row.get("resource_name")
         if c.can_read("splunk") and name:
             counts = c.run(iq.host_event_counts(name, snap))
@@ -458,28 +461,32 @@ class LakehouseTools:
                 last_day = max(pd.to_datetime(counts["latest_date"]).dt.date)
                 first_day = last_day - dt.timedelta(days=iq.RECENT_EVENT_DAYS - 1)
                 result["recent_events"] = records(c.run(iq.host_events(name, first_day, last_day, limit=DEFAULT_PAGE_ROWS)))
-        return ResourceDetail(**c.envelope(), snapshot=snap, found=True, attributes=row, tags=tags, **result)
+        return ResourceDetail(**c.envelope(notes), snapshot=snap, found=True, attributes=row, tags=tags, **result)
 
     @tool_errors
     def waste_findings(self, ctx: Context, snapshot: Snapshot = None,
                        category: Literal[tuple(ia.WASTE_CATEGORIES)] | None = None,  # type: ignore[valid-type]
-                       offset: Offset = 0, limit: Limit = DEFAULT_PAGE_ROWS) -> WasteFindings:
+                       offset: Offset = 0, limit: Limit = DEFAULT_PAGE_ROWS, currency: Currency = None) -> WasteFindings:
         """Waste in the inventory snapshot: unattached volumes, stopped instances still paying for storage,
         unassociated elastic IPs, old snapshots, previous-generation instances and gp2 volumes; per finding the
-        reason, the monthly cost (CUR unblended, last 30 days, in the CUR's currency: USD for dollar-billed
-        accounts) and the monthly saving; a summary per category."""
+        reason, the monthly cost (CUR unblended, last 30 days, in one currency: `currency` or the one with the most
+        cost; cost in other currencies is left out and the currencies listed, never added) and the monthly saving;
+        a summary per category."""
         c = self.begin(ctx)
         snap = self._snapshot(c, snapshot)
         days = ia.OLD_SNAPSHOT_DAYS
         candidates = c.run(iq.waste_candidates(snap, days))
         with_cost = c.can_read("cur")
-        costs = c.run(iq.waste_costs(snap, days)) if with_cost else None
+        costs, notice = None, None
+        money: dict[str, Any] = {}
+        if with_cost:
+            costs, money, notice = in_one_currency(c.run(iq.waste_costs(snap, days)), "cost_30d", currency)
         findings = ia.classify_waste(candidates, snap, costs, days)
         summary = ia.waste_summary(findings)
         shown = findings[findings["category"] == category] if category else findings
         rows, page = page_of(shown.drop(columns="category_label"), offset, limit)
-        return WasteFindings(**c.envelope(), snapshot=snap, with_cost=with_cost, total_monthly_savings=ia.total_at_stake(findings),
-                             summary=records(summary), findings=rows, page=page)
+        return WasteFindings(**c.envelope([notice] if notice else []), **money, snapshot=snap, with_cost=with_cost,
+                             total_monthly_savings=ia.total_at_stake(findings), summary=records(summary), findings=rows, page=page)
 
     # --- logs ----------------------------------------------------------------------------------
 
@@ -495,7 +502,7 @@ class LakehouseTools:
             latest = dt.date.fromisoformat(_latest_partition(c, "daivi_splunk", "events"))
             newest = c.run(sq.newest_event_time(latest))["newest"].iloc[0]
             now = clock.now()
-            anchor = _next_minute(pd.Timestamp(newest).to_pydatetime()) if pd.notna(newest) else now
+            anchor = minute_after(pd.Timestamp(newest).to_pydatetime()) if pd.notna(newest) else now
             time_range, notice = sq.relative_range(last, anchor), None
         return sq.EventFilter.of(time_range, search), notice
 
@@ -581,10 +588,17 @@ class LakehouseTools:
              "logs_stats", "logs_error_rate", "run_sql")
 
 
+def in_one_currency(costs: pd.DataFrame, amount: str, requested: str | None) -> tuple[pd.DataFrame, dict, str | None]:
+    """The rows of `costs` (with a `currency` column) in one currency, the result's currency fields and a notice.
+
+    Amounts of different currencies are never added: the requested currency when the rows hold it, else the
+    one with the most cost; the others are listed in `currencies`.
+    """
+    totals = costs.groupby("currency")[amount].apply(lambda v: float(v.abs().sum())).to_dict() if not costs.empty else {}
+    choice = choose_currency(totals, requested)
+    return (costs[costs["currency"] == choice.currency].reset_index(drop=True),
+            {"currency": choice.currency, "currencies": list(choice.available)}, choice.notice)
+
+
 def _naive_utc(value: dt.datetime) -> dt.datetime:
     return value.astimezone(dt.UTC).replace(tzinfo=None) if value.tzinfo else value
-
-
-def _next_minute(value: dt.datetime) -> dt.datetime:
-    """The next whole minute after `value`, as the Logs view anchors a range (so the newest event is inside it)."""
-    return value.replace(second=0, microsecond=0) + dt.timedelta(minutes=1)

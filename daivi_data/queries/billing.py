@@ -5,7 +5,11 @@ its date range, plus the `usage_date` range itself. Dimensions and cost bases
 come from the allow-lists below; filter values are bound values in WHERE,
 never SQL text. A tag key is a map key checked against AWS's tag-key alphabet
 (no quotes) and written as a literal, because a group-by dimension stands in the
-SELECT list, where Athena cannot bind (see `daivi_data.queries.sql_constant`).
+SELECT list, where Athena cannot bind.
+
+Each query is a constant SQL template whose variable parts (`__name__` where a column
+would stand) are sqlglot expressions: a dimension, a cost column, the WHERE condition,
+a program-computed date. No SQL text is formatted from values.
 """
 
 from __future__ import annotations
@@ -13,37 +17,39 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
+from functools import lru_cache
+
+import sqlglot
+from sqlglot import exp
 
 from daivi_data.catalog import require_identifier
 from daivi_data.cost_analysis import billing_periods_between
 from daivi_data.currency import DEFAULT_CURRENCY, require_currency
 from daivi_data.errors import InvalidRequest
-from daivi_data.queries import Query, make_query, sql_constant
+from daivi_data.lakehouse.costs import BILLING_COST_COLUMNS
+from daivi_data.queries import Query, make_query
 
 UNTAGGED = "(untagged)"
-CURRENCY_CLAUSE = f"COALESCE(c.currency, '{DEFAULT_CURRENCY}') = :currency"
 NO_OU = "(no OU)"
+OTHERS = "Others"  # the groups beyond the top N (cost_analysis.OTHERS)
 
-# Public dimension name -> (label, SQL over `c` = cost_daily and `a` = accounts).
-# `{tag}` is replaced by the tag key, as a literal (see Dimension.sql).
+# Public dimension name -> SQL over `c` = cost_daily and `a` = accounts (Athena). `__tag__` stands
+# for the tag key, written in as a string literal (see Dimension.expression).
 DIMENSIONS: dict[str, str] = {
     "service": "c.service_name",
     "account": "c.account_id",
-    "ou": f"coalesce(a.ou, '{NO_OU}')",
+    "ou": "coalesce(a.ou, '(no OU)')",
     "region": "c.region",
     "usage_type": "c.usage_type",
     "record_type": "c.record_type",
-    "tag": f"coalesce(nullif(element_at(c.tags, {{tag}}), ''), '{UNTAGGED}')",
+    "tag": "coalesce(nullif(element_at(c.tags, __tag__), ''), '(untagged)')",
 }
 DIMENSION_LABELS: dict[str, str] = {
     "service": "Service", "account": "Account", "ou": "OU", "region": "Region",
     "usage_type": "Usage type", "record_type": "Record type", "tag": "Tag",
 }
-COST_BASES: dict[str, str] = {
-    "unblended": "c.unblended_cost",
-    "amortized": "c.amortized_cost",
-    "net_unblended": "c.net_unblended_cost",
-}
+# Public name -> the `cost_daily` column of that basis (each sums one formula of `lakehouse.costs`).
+COST_BASES: dict[str, str] = {column.removesuffix("_cost"): f"c.{column}" for column in BILLING_COST_COLUMNS}
 COST_BASIS_LABELS: dict[str, str] = {
     "unblended": "Unblended",
     "amortized": "Amortized",
@@ -61,7 +67,6 @@ GRANULARITY_SQL: dict[str, str] = {
 }
 # Line item types that reflect behaviour; anomalies ignore scheduled fees, tax, credits and refunds.
 USAGE_RECORD_TYPES = ("Usage", "DiscountedUsage", "SavingsPlanCoveredUsage")
-_USAGE_ONLY = "c.record_type IN (" + ", ".join(f"'{t}'" for t in USAGE_RECORD_TYPES) + ")"
 # The dimensions whose drivers explain an anomaly.
 DRIVER_DIMENSIONS = ("account", "region", "usage_type")
 MAX_FILTER_VALUES = 500
@@ -98,13 +103,12 @@ class Dimension:
         return self.name == "ou"
 
     @property
-    def sql(self) -> str:
-        """The dimension's SQL expression over `c` (and `a`)."""
-        expression = require_identifier(self.name, DIMENSIONS, "Dimension")
+    def expression(self) -> exp.Expression:
+        """The dimension's expression over `c` (and `a`); a tag key is checked (AWS's alphabet) and written as a literal:
+        Athena binds values only in WHERE, and a group-by dimension stands in the SELECT list."""
+        expression = _parsed(require_identifier(self.name, DIMENSIONS, "Dimension"))
         if self.name == "tag":
-            # A tag key is a map key, checked against AWS's tag-key alphabet (no quotes), and written in:
-            # Athena binds values only in WHERE, and a group-by dimension stands in the SELECT list.
-            return expression.replace("{tag}", sql_constant(check_tag_key(self.tag_key)))
+            return _with_parts(expression, tag=exp.Literal.string(check_tag_key(self.tag_key)))
         return expression
 
 
@@ -158,33 +162,101 @@ class CostScope:
         return any(f.dimension.needs_accounts for f in self.filters)
 
 
-def _where(scope: CostScope, start: dt.date, end: dt.date) -> tuple[str, dict[str, object]]:
-    """WHERE clause over `c` (and `a`): partitions, date range and filters, with its parameters."""
+# --- building queries ---------------------------------------------------------------------------
+
+@lru_cache(maxsize=256)
+def _parsed_once(sql: str) -> exp.Expression:
+    return sqlglot.parse_one(sql, read="athena")
+
+
+def _parsed(sql: str) -> exp.Expression:
+    """A constant SQL text of this module as an expression (a fresh copy: callers change it)."""
+    return _parsed_once(sql).copy()
+
+
+def _with_parts(tree: exp.Expression, **parts: exp.Expression) -> exp.Expression:
+    """`tree` with each column named `__name__` replaced by the expression `parts[name]`."""
+    def swap(node: exp.Expression) -> exp.Expression:
+        if isinstance(node, exp.Column) and not node.table and node.name.startswith("__") and node.name.endswith("__"):
+            return parts[node.name[2:-2]].copy()
+        return node
+
+    return tree.transform(swap)
+
+
+# Building and printing a query's tree costs milliseconds, every rerun of a page: a query built for
+# the same (hashable, frozen) arguments is the same `Query`, so it is built once.
+_built_once = lru_cache(maxsize=512)
+
+
+def _tree(template: str, **parts: exp.Expression) -> exp.Select:
+    return _with_parts(_parsed(template), **parts)
+
+
+def _render(tree: exp.Expression, joins: tuple[exp.Expression, ...] = ()) -> str:
+    """`tree` (with `joins` added to its scan of cost_daily) as Athena SQL."""
+    if joins:
+        scan = next(s for s in tree.find_all(exp.Select) if (f := s.args.get("from_")) and f.this.name == "cost_daily")
+        for join in joins:
+            scan.append("joins", join)
+    return tree.sql(dialect="athena", normalize_functions="lower", pretty=True)
+
+
+def _sql(template: str, joins: tuple[exp.Expression, ...] = (), **parts: exp.Expression) -> str:
+    """A constant template with its parts filled in (and `joins` added to the scan of cost_daily), as Athena SQL."""
+    return _render(_tree(template, **parts), joins)
+
+
+def _with_second_level(tree: exp.Select, group2: exp.Expression | None) -> exp.Select:
+    """`tree` (grouped by its first columns, `GROUP BY 1[, 2]`) with `group2` as one more leading column."""
+    if group2 is None:
+        return tree
+    columns = tree.expressions
+    keys = len(tree.args["group"].expressions)
+    tree.set("expressions", [*columns[:keys], exp.alias_(group2, "group2"), *columns[keys:]])
+    tree.args["group"].append("expressions", exp.Literal.number(keys + 1))
+    return tree
+
+
+def _date(day: dt.date) -> exp.Expression:
+    """A date the program computed, as a typed literal (Athena binds values only in WHERE; these split SUMs)."""
+    return exp.cast(exp.Literal.string(day.isoformat()), exp.DataType.build("date"))
+
+
+_ACCOUNTS_JOIN = _parsed_once("SELECT 1 FROM daivi_billing.cost_daily c "
+                              "LEFT JOIN daivi_billing.accounts a ON a.account_id = c.account_id").args["joins"][0]
+_CURRENCY_TEST = _parsed_once("coalesce(c.currency, 'USD') = :currency")
+_USAGE_ONLY = exp.In(this=exp.column("record_type", "c"), expressions=[exp.Literal.string(t) for t in USAGE_RECORD_TYPES])
+_PERIOD_AND_RANGE = _parsed_once("contains(:periods, c.billing_period) AND c.usage_date BETWEEN :start_date AND :end_date")
+_PARTITIONS, _RANGE = _PERIOD_AND_RANGE.this, _PERIOD_AND_RANGE.expression
+assert DEFAULT_CURRENCY == "USD" and NO_OU in DIMENSIONS["ou"] and UNTAGGED in DIMENSIONS["tag"]
+
+
+def _where(scope: CostScope, start: dt.date, end: dt.date) -> tuple[list[exp.Expression], dict[str, object]]:
+    """WHERE conditions over `c` (and `a`), to be ANDed: partitions, date range and filters, with their parameters."""
     params: dict[str, object] = {"periods": billing_periods_between(start, end), "start_date": start, "end_date": end}
-    clauses = ["contains(:periods, c.billing_period)", "c.usage_date BETWEEN :start_date AND :end_date"]
+    conditions = [_PARTITIONS.copy(), _RANGE.copy()]
     for i, f in enumerate(scope.filters):
         if not f.values:
             continue
         params[f"filter_{i}"] = f.values
-        test = f"contains(:filter_{i}, {f.dimension.sql})"
-        clauses.append(f"NOT {test}" if f.exclude else test)
+        test = exp.func("contains", exp.Placeholder(this=f"filter_{i}"), f.dimension.expression)
+        conditions.append(exp.not_(test) if f.exclude else test)
     if scope.currency is not None:
-        clauses.append(CURRENCY_CLAUSE)
+        conditions.append(_CURRENCY_TEST.copy())
         params["currency"] = scope.currency
-    return "\n  AND ".join(clauses), params
+    return conditions, params
 
 
-def _from(needs_accounts: bool) -> str:
-    base = "daivi_billing.cost_daily c"
-    if needs_accounts:
-        return base + "\nLEFT JOIN daivi_billing.accounts a ON a.account_id = c.account_id"
-    return base
+def _joins(needs_accounts: bool) -> tuple[exp.Expression, ...]:
+    return (_ACCOUNTS_JOIN.copy(),) if needs_accounts else ()
 
 
-def _cost(scope: CostScope) -> str:
-    return require_identifier(scope.basis, COST_BASES, "Cost basis")
+def _cost(basis: str) -> exp.Expression:
+    return _parsed(require_identifier(basis, COST_BASES, "Cost basis"))
 
 
+@_built_once
 def group_totals(scope: CostScope, group: Dimension, group2: Dimension | None, compare_start: dt.date, compare_end: dt.date) -> Query:
     """Cost per group (and second-level group) in the range and in the comparison period.
 
@@ -194,24 +266,21 @@ def group_totals(scope: CostScope, group: Dimension, group2: Dimension | None, c
     if compare_end >= scope.start:
         raise InvalidRequest("The comparison period must end before the range starts.")
     where, params = _where(scope, compare_start, scope.end)
-    select2, group_by = "", "1"
-    if group2 is not None:
-        select2, group_by = f", {group2.sql} AS group2", "1, 2"
     needs_accounts = scope.needs_accounts or group.needs_accounts or (group2 is not None and group2.needs_accounts)
-    cost = _cost(scope)
-    # Program-computed dates, written in: Athena binds values only in WHERE, and these split the SUMs.
-    range_start, compare_from, compare_to = map(sql_constant, (scope.start, compare_start, compare_end))
-    sql = f"""
-SELECT {group.sql} AS group1{select2},
-  SUM(CASE WHEN c.usage_date >= {range_start} THEN {cost} ELSE 0 END) AS cost,
-  SUM(CASE WHEN c.usage_date BETWEEN {compare_from} AND {compare_to} THEN {cost} ELSE 0 END) AS previous
-FROM {_from(needs_accounts)}
-WHERE {where}
-GROUP BY {group_by}
-"""  # noqa: S608 - identifiers come from the allow-lists above; values are bound or typed constants
+    tree = _tree("""
+SELECT __group1__ AS group1,
+  SUM(CASE WHEN c.usage_date >= __range_start__ THEN __cost__ ELSE 0 END) AS cost,
+  SUM(CASE WHEN c.usage_date BETWEEN __compare_from__ AND __compare_to__ THEN __cost__ ELSE 0 END) AS previous
+FROM daivi_billing.cost_daily c
+WHERE __where__
+GROUP BY 1
+""", group1=group.expression, cost=_cost(scope.basis), where=exp.and_(*where), range_start=_date(scope.start),
+                 compare_from=_date(compare_start), compare_to=_date(compare_end))
+    sql = _render(_with_second_level(tree, group2.expression if group2 is not None else None), _joins(needs_accounts))
     return make_query("billing.group_totals", sql, **params)
 
 
+@_built_once
 def cost_series(scope: CostScope, granularity: str, group: Dimension, keep: tuple[str, ...],
                 group2: Dimension | None = None, keep2: tuple[str, ...] = ()) -> Query:
     """Cost per period and group over the range; groups outside `keep` are summed as 'Others'.
@@ -220,97 +289,99 @@ def cost_series(scope: CostScope, granularity: str, group: Dimension, keep: tupl
     in WHERE: every row meets both rows of a constant (kept = true/false) relation,
     and WHERE keeps the one whose flag matches the bound test. One scan.
     """
-    bucket = require_identifier(granularity, GRANULARITY_SQL, "Granularity")
+    bucket = _parsed(require_identifier(granularity, GRANULARITY_SQL, "Granularity"))
     where, params = _where(scope, scope.start, scope.end)
-    joins, tests = [], []
+    joins = list(_joins(scope.needs_accounts or group.needs_accounts or (group2 is not None and group2.needs_accounts)))
 
-    def label(dimension: Dimension, values: tuple[str, ...], flag: str) -> str:
+    def label(dimension: Dimension, values: tuple[str, ...], flag: str) -> exp.Expression:
         if not values:
-            return "'Others'"
+            return exp.Literal.string(OTHERS)
         params[flag] = values
-        joins.append(f"CROSS JOIN (VALUES true, false) AS {flag}_rows ({flag})")
-        tests.append(f"{flag} = coalesce(contains(:{flag}, {dimension.sql}), false)")
-        return f"CASE WHEN {flag} THEN {dimension.sql} ELSE 'Others' END"
+        joins.append(exp.Join(this=exp.values([(True,), (False,)], alias=f"{flag}_rows", columns=[flag]), kind="CROSS"))
+        test = exp.func("coalesce", exp.func("contains", exp.Placeholder(this=flag), dimension.expression), exp.false())
+        where.append(exp.EQ(this=exp.column(flag), expression=test))
+        return exp.Case().when(exp.column(flag), dimension.expression).else_(exp.Literal.string(OTHERS))
 
-    label1 = label(group, keep, "keep")
-    select2, group_by = "", "1, 2"
-    if group2 is not None:
-        select2, group_by = f", {label(group2, keep2, 'keep2')} AS group2", "1, 2, 3"
-    needs_accounts = scope.needs_accounts or group.needs_accounts or (group2 is not None and group2.needs_accounts)
-    newline = "\n"
-    sql = f"""
-SELECT {bucket} AS period, {label1} AS group1{select2}, SUM({_cost(scope)}) AS cost
-FROM {_from(needs_accounts)}
-{newline.join(joins)}
-WHERE {where}{"".join(f"{newline}  AND {t}" for t in tests)}
-GROUP BY {group_by}
+    group1 = label(group, keep, "keep")
+    group2_label = label(group2, keep2, "keep2") if group2 is not None else None
+    tree = _tree("""
+SELECT __bucket__ AS period, __group1__ AS group1, SUM(__cost__) AS cost
+FROM daivi_billing.cost_daily c
+WHERE __where__
+GROUP BY 1, 2
 ORDER BY 1
-"""  # noqa: S608 - identifiers come from the allow-lists above; values are bound
+""", bucket=bucket, group1=group1, cost=_cost(scope.basis), where=exp.and_(*where))
+    sql = _render(_with_second_level(tree, group2_label), tuple(joins))
     return make_query("billing.cost_series", sql, **params)
 
 
+@_built_once
 def daily_totals(scope: CostScope) -> Query:
     """Total cost per day over the scope's range (the forecast's history)."""
     where, params = _where(scope, scope.start, scope.end)
-    sql = f"""
-SELECT c.usage_date, SUM({_cost(scope)}) AS cost
-FROM {_from(scope.needs_accounts)}
-WHERE {where}
+    sql = _sql("""
+SELECT c.usage_date, SUM(__cost__) AS cost
+FROM daivi_billing.cost_daily c
+WHERE __where__
 GROUP BY 1
 ORDER BY 1
-"""  # noqa: S608
+""", _joins(scope.needs_accounts), cost=_cost(scope.basis), where=exp.and_(*where))
     return make_query("billing.daily_totals", sql, **params)
 
 
+@_built_once
 def daily_by_group(scope: CostScope, group: Dimension) -> Query:
     """Usage cost per day and group over the scope's range (the anomaly detector's input)."""
     where, params = _where(scope, scope.start, scope.end)
-    g1 = group.sql
-    sql = f"""
-SELECT c.usage_date, {g1} AS group1, SUM({_cost(scope)}) AS cost
-FROM {_from(scope.needs_accounts or group.needs_accounts)}
-WHERE {where}
-  AND {_USAGE_ONLY}
+    sql = _sql("""
+SELECT c.usage_date, __group1__ AS group1, SUM(__cost__) AS cost
+FROM daivi_billing.cost_daily c
+WHERE __where__
 GROUP BY 1, 2
-"""  # noqa: S608
+""", _joins(scope.needs_accounts or group.needs_accounts), group1=group.expression, cost=_cost(scope.basis),
+               where=exp.and_(*where, _USAGE_ONLY.copy()))
     return make_query("billing.daily_by_group", sql, **params)
 
 
+@_built_once
 def anomaly_details(scope: CostScope, group: Dimension, groups: tuple[str, ...]) -> Query:
     """Daily usage cost of the given groups per account, region and usage type: what drove an anomaly.
 
     One scan; GROUPING SETS give three row kinds, told apart by which driver column is set.
     """
     where, params = _where(scope, scope.start, scope.end)
-    g1 = group.sql
     params["anomaly_groups"] = groups
-    sql = f"""
+    in_groups = exp.func("contains", exp.Placeholder(this="anomaly_groups"), group.expression)
+    sql = _sql("""
 SELECT group1, usage_date, account_id, region, usage_type, SUM(cost) AS cost
 FROM (
-  SELECT {g1} AS group1, c.usage_date, c.account_id, c.region, c.usage_type, {_cost(scope)} AS cost
-  FROM {_from(scope.needs_accounts or group.needs_accounts)}
-  WHERE {where}
-    AND {_USAGE_ONLY}
-    AND contains(:anomaly_groups, {g1})
+  SELECT __group1__ AS group1, c.usage_date, c.account_id, c.region, c.usage_type, __cost__ AS cost
+  FROM daivi_billing.cost_daily c
+  WHERE __where__
 ) x
 GROUP BY GROUPING SETS ((group1, usage_date, account_id), (group1, usage_date, region), (group1, usage_date, usage_type))
-"""  # noqa: S608
+""", _joins(scope.needs_accounts or group.needs_accounts), group1=group.expression, cost=_cost(scope.basis),
+               where=exp.and_(*where, _USAGE_ONLY.copy(), in_groups))
     return make_query("billing.anomaly_details", sql, **params)
 
 
+@_built_once
 def dimension_values(scope: CostScope) -> Query:
-    """Every value of every plain dimension in the range (unfiltered), largest cost first: filter options."""
+    """Every value of every plain dimension in the range (unfiltered), largest cost first: filter options.
+
+    A service's rows carry its product code too: the CUR view drills by code.
+    """
     where, params = _where(CostScope(scope.start, scope.end, scope.basis, currency=scope.currency), scope.start, scope.end)
-    cost = _cost(scope)
-    sql = f"""
-SELECT service_name, account_id, ou, region, usage_type, record_type, SUM(cost) AS cost
+    sql = _sql("""
+SELECT service_name, service_code, account_id, ou, region, usage_type, record_type, SUM(cost) AS cost
 FROM (
-  SELECT c.service_name, c.account_id, coalesce(a.ou, '{NO_OU}') AS ou, c.region, c.usage_type, c.record_type, {cost} AS cost
-  FROM {_from(True)}
-  WHERE {where}
+  SELECT c.service_name, c.service_code, c.account_id, coalesce(a.ou, '(no OU)') AS ou, c.region, c.usage_type, c.record_type,
+    __cost__ AS cost
+  FROM daivi_billing.cost_daily c
+  WHERE __where__
 ) x
-GROUP BY GROUPING SETS ((service_name), (account_id), (ou), (region), (usage_type), (record_type))
-"""  # noqa: S608
+GROUP BY GROUPING SETS ((service_name, service_code), (account_id), (ou), (region), (usage_type), (record_type))
+""", _joins(True), cost=_cost(scope.basis), where=exp.and_(*where))
     return make_query("billing.dimension_values", sql, **params)
 
 
@@ -334,16 +405,17 @@ ORDER BY 1
     return make_query("billing.tag_keys", sql, periods=billing_periods_between(start, end), start_date=start, end_date=end)
 
 
+@_built_once
 def tag_values(start: dt.date, end: dt.date, tag_key: str) -> Query:
     """Values of one tag key in the range (untagged rows as '(untagged)'), largest cost first."""
-    sql = f"""
-SELECT coalesce(nullif(element_at(c.tags, {sql_constant(check_tag_key(tag_key))}), ''), '{UNTAGGED}') AS tag_value, SUM(c.unblended_cost) AS cost
+    sql = _sql("""
+SELECT __tag_value__ AS tag_value, SUM(c.unblended_cost) AS cost
 FROM daivi_billing.cost_daily c
 WHERE contains(:periods, c.billing_period)
   AND c.usage_date BETWEEN :start_date AND :end_date
 GROUP BY 1
 ORDER BY 2 DESC
-"""  # noqa: S608 - UNTAGGED is a constant; the tag key is checked (AWS's alphabet) and in a SELECT list
+""", tag_value=Dimension("tag", tag_key).expression)
     return make_query("billing.tag_values", sql, periods=billing_periods_between(start, end), start_date=start, end_date=end)
 
 
@@ -367,35 +439,58 @@ def budgets() -> Query:
 
 def currencies(start: dt.date, end: dt.date) -> Query:
     """Each currency in the range with its cost (absolute unblended, to rank them) and rows: never summed across."""
-    return make_query("billing.currencies", f"""
-SELECT COALESCE(c.currency, '{DEFAULT_CURRENCY}') AS currency, SUM(ABS(c.unblended_cost)) AS abs_cost,
+    return make_query("billing.currencies", """
+SELECT COALESCE(c.currency, 'USD') AS currency, SUM(ABS(c.unblended_cost)) AS abs_cost,
   SUM(c.unblended_cost) AS unblended_cost, COUNT(*) AS rows
 FROM daivi_billing.cost_daily c
 WHERE contains(:periods, c.billing_period) AND c.usage_date BETWEEN :start_date AND :end_date
 GROUP BY 1
 ORDER BY 2 DESC
-""", periods=billing_periods_between(start, end), start_date=start, end_date=end)  # noqa: S608 - constants only
+""", periods=billing_periods_between(start, end), start_date=start, end_date=end)
 
 
+@_built_once
 def budget_scope_costs(as_of: dt.date, basis: str, run_rate_days: int, currency: str | None = None) -> Query:
     """Month-to-date cost per account, OU, service and in total, and over the last `run_rate_days` days (in `currency`)."""
-    cost = require_identifier(basis, COST_BASES, "Cost basis")
     month_start = as_of.replace(day=1)
     recent_start = as_of - dt.timedelta(days=run_rate_days - 1)
     first = min(month_start, recent_start)
-    sql = f"""
+    where = [_PARTITIONS.copy(), _RANGE.copy()]
+    extra = {}
+    if currency:
+        where.append(_CURRENCY_TEST.copy())
+        extra = {"currency": require_currency(currency)}
+    sql = _sql("""
 SELECT account_id, ou, service_code, SUM(mtd) AS mtd, SUM(recent) AS recent
 FROM (
-  SELECT c.account_id, coalesce(a.ou, '{NO_OU}') AS ou, c.service_code,
-    CASE WHEN c.usage_date >= {sql_constant(month_start)} THEN {cost} ELSE 0 END AS mtd,
-    CASE WHEN c.usage_date >= {sql_constant(recent_start)} THEN {cost} ELSE 0 END AS recent
+  SELECT c.account_id, coalesce(a.ou, '(no OU)') AS ou, c.service_code,
+    CASE WHEN c.usage_date >= __month_start__ THEN __cost__ ELSE 0 END AS mtd,
+    CASE WHEN c.usage_date >= __recent_start__ THEN __cost__ ELSE 0 END AS recent
   FROM daivi_billing.cost_daily c
-  LEFT JOIN daivi_billing.accounts a ON a.account_id = c.account_id
-  WHERE contains(:periods, c.billing_period)
-    AND c.usage_date BETWEEN :start_date AND :end_date{f" AND {CURRENCY_CLAUSE}" if currency else ""}
+  WHERE __where__
 ) x
 GROUP BY GROUPING SETS ((account_id), (ou), (service_code), ())
-"""  # noqa: S608
-    extra = {"currency": require_currency(currency)} if currency else {}
+""", _joins(True), month_start=_date(month_start), recent_start=_date(recent_start), cost=_cost(basis), where=exp.and_(*where))
     return make_query("billing.budget_scope_costs", sql, periods=billing_periods_between(first, as_of),
                       start_date=first, end_date=as_of, **extra)
+
+
+@_built_once
+def budget_daily_costs(as_of: dt.date, basis: str, run_rate_days: int) -> Query:
+    """Daily cost per account, OU, service and in total, per currency, from the earlier of the month's first
+    day and the run-rate window's through `as_of`: when a budget went over, in the budget's own currency."""
+    first = min(as_of.replace(day=1), as_of - dt.timedelta(days=run_rate_days - 1))
+    sql = _sql("""
+SELECT usage_date, currency, account_id, ou, service_code, SUM(cost) AS cost
+FROM (
+  SELECT c.usage_date, COALESCE(c.currency, 'USD') AS currency, c.account_id,
+    coalesce(a.ou, '(no OU)') AS ou, c.service_code, __cost__ AS cost
+  FROM daivi_billing.cost_daily c
+  WHERE contains(:periods, c.billing_period)
+    AND c.usage_date BETWEEN :start_date AND :end_date
+) x
+GROUP BY GROUPING SETS ((usage_date, currency, account_id), (usage_date, currency, ou), (usage_date, currency, service_code),
+  (usage_date, currency))
+""", _joins(True), cost=_cost(basis))
+    return make_query("billing.budget_daily_costs", sql, periods=billing_periods_between(first, as_of),
+                      start_date=first, end_date=as_of)

@@ -7,28 +7,30 @@ Values a user chooses (account, service, usage type, resource id, tag key) are
 bound parameters; the only user choice that shapes SQL text is the cost basis,
 and it comes from `COST_BASES`.
 
-Cost semantics follow the CUR 2.0 user guide and the CUDOS dashboards:
-
-- unblended: `line_item_unblended_cost` as invoiced;
-- amortized (effective): usage covered by a Savings Plan at its SP effective
-  cost, RI-covered usage at the reservation effective cost, unused RI/SP
-  commitment on the fee lines, and the fee lines that amortization spreads
-  (SP negation, SP/RI upfront fees) at zero;
-- net: `line_item_net_unblended_cost` (after discounts), unblended where absent;
-- public on-demand (list): what the usage would cost at public prices, without
-  commitments (fee, negation and upfront lines at zero; tax, credits and
-  refunds as charged).
+Cost semantics (unblended, amortized, net, public on-demand) are the lakehouse's
+one set of formulas, `daivi_data.lakehouse.costs`, which the billing derivation
+sums too.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
+
+from sqlglot import exp
 
 from daivi_data.catalog import require_identifier
 from daivi_data.currency import DEFAULT_CURRENCY, require_currency
 from daivi_data.errors import InvalidRequest
+from daivi_data.lakehouse.costs import (  # the one set of cost formulas, and where each basis comes from
+    AMORTIZED_COST_SQL,
+    COST_BASIS_SOURCES,
+    NET_COST_SQL,
+    PUBLIC_COST_SQL,
+    UNBLENDED_COST_SQL,
+)
 from daivi_data.queries import Query, make_query, sql_constant
 
 CUR_TABLE = "daivi_cur.cur"
@@ -46,25 +48,6 @@ NO_RESOURCE = "(no resource id)"  # drill value for line items without a resourc
 
 USAGE_LINE_TYPES = ("Usage", "DiscountedUsage", "SavingsPlanCoveredUsage")
 
-AMORTIZED_COST_SQL = """CASE line_item_line_item_type
-      WHEN 'SavingsPlanCoveredUsage' THEN COALESCE(savings_plan_savings_plan_effective_cost, 0)
-      WHEN 'SavingsPlanRecurringFee' THEN COALESCE(savings_plan_total_commitment_to_date, 0) - COALESCE(savings_plan_used_commitment, 0)
-      WHEN 'SavingsPlanNegation' THEN 0
-      WHEN 'SavingsPlanUpfrontFee' THEN 0
-      WHEN 'DiscountedUsage' THEN COALESCE(reservation_effective_cost, 0)
-      WHEN 'RIFee' THEN COALESCE(reservation_unused_amortized_upfront_fee_for_billing_period, 0) + COALESCE(reservation_unused_recurring_fee, 0)
-      WHEN 'Fee' THEN CASE WHEN COALESCE(reservation_reservation_a_r_n, '') <> '' THEN 0 ELSE COALESCE(line_item_unblended_cost, 0) END
-      ELSE COALESCE(line_item_unblended_cost, 0) END"""
-
-UNBLENDED_COST_SQL = "COALESCE(line_item_unblended_cost, 0)"
-NET_COST_SQL = "COALESCE(line_item_net_unblended_cost, line_item_unblended_cost, 0)"
-PUBLIC_COST_SQL = """CASE
-      WHEN line_item_line_item_type IN ('Usage', 'DiscountedUsage', 'SavingsPlanCoveredUsage')
-        THEN COALESCE(pricing_public_on_demand_cost, line_item_unblended_cost, 0)
-      WHEN line_item_line_item_type IN ('RIFee', 'SavingsPlanRecurringFee', 'SavingsPlanNegation', 'SavingsPlanUpfrontFee') THEN 0
-      WHEN line_item_line_item_type = 'Fee' AND COALESCE(reservation_reservation_a_r_n, '') <> '' THEN 0
-      ELSE COALESCE(line_item_unblended_cost, 0) END"""
-
 # Public name -> SQL expression of one line item's cost. The allow-list for the cost basis.
 COST_BASES: dict[str, str] = {
     "unblended": UNBLENDED_COST_SQL,
@@ -79,22 +62,6 @@ COST_BASIS_LABELS = {
     "public": "Public on-demand (list)",
 }
 COST_COLUMNS = {"unblended": "unblended_cost", "amortized": "amortized_cost", "net": "net_cost", "public": "public_cost"}
-# Which column of the source export each basis is computed from, per export family (said on screen).
-COST_BASIS_SOURCES: dict[str, dict[str, str]] = {
-    "CUR": {
-        "unblended": "line_item_unblended_cost",
-        "amortized": "reservation_effective_cost / savings_plan_savings_plan_effective_cost on covered usage, "
-                     "unused RI/SP fees, line_item_unblended_cost elsewhere",
-        "net": "line_item_net_unblended_cost",
-        "public": "pricing_public_on_demand_cost",
-    },
-    "FOCUS": {
-        "unblended": "BilledCost",
-        "amortized": "EffectiveCost of commitment rows, BilledCost elsewhere",
-        "net": "BilledCost",
-        "public": "ListCost",
-    },
-}
 
 
 def cost_basis_sources(formats: set[str]) -> str:
@@ -113,11 +80,6 @@ def export_families(manifest: dict) -> set[str]:
     formats = {s.get("format", "") for s in manifest.get("report", {}).get("sources", []) if s.get("table") == CUR_TABLE}
     families = {"FOCUS" if f == "FOCUS" else "CUR" for f in formats}
     return families or {"CUR"}
-
-ALL_COSTS_SQL = f"""SUM({UNBLENDED_COST_SQL}) AS unblended_cost,
-      SUM({AMORTIZED_COST_SQL}) AS amortized_cost,
-      SUM({NET_COST_SQL}) AS net_cost,
-      SUM({PUBLIC_COST_SQL}) AS public_cost"""
 
 # Shared costs kept out of the per-tag chargeback: tax, and the support plan.
 SHARED_COST_SQL = """CASE WHEN line_item_line_item_type = 'Tax' THEN 'Tax'
@@ -313,8 +275,43 @@ class DrillPath:
         return out
 
 
-def _drill_filters(path: DrillPath) -> tuple[str, dict[str, object]]:
-    """WHERE clause (fixed fragments only) and bound values for a drill path."""
+# --- SQL as sqlglot expressions ----------------------------------------------------------------
+# Queries are built as sqlglot trees, never as formatted statement text: the fragments parsed here are this
+# module's constants, allow-listed expressions and literals written by `sql_constant`; every value is bound.
+
+ATHENA = "athena"
+Fragment = str | exp.Expression
+
+
+def _select(*columns: Fragment, where: Iterable[Fragment] = (), table: Fragment = CUR_TABLE) -> exp.Select:
+    """SELECT `columns` FROM `table` WHERE all of `where`."""
+    select = exp.select(*columns, dialect=ATHENA).from_(table, dialect=ATHENA)
+    return select.where(*where, dialect=ATHENA) if where else select
+
+
+def _query(name: str, select: exp.Query, **params: object) -> Query:
+    return make_query(f"cur.{name}", select.sql(dialect=ATHENA, pretty=True), **params)
+
+
+def _all_costs(aggregate: bool = True) -> list[str]:
+    """Every cost basis of a line item (summed, or as it is), named by `COST_COLUMNS`."""
+    return [f"SUM({sql}) AS {COST_COLUMNS[basis]}" if aggregate else f"{sql} AS {COST_COLUMNS[basis]}"
+            for basis, sql in COST_BASES.items()]
+
+
+def _in_period(period: str) -> str:
+    require_period(period)
+    return "billing_period = :period"
+
+
+def _in_periods(first_period: str, last_period: str) -> str:
+    if require_period(first_period) > require_period(last_period):
+        raise InvalidRequest(f"First period {first_period} is after last period {last_period}.")
+    return "billing_period BETWEEN :first_period AND :last_period"
+
+
+def _drill_filters(path: DrillPath) -> tuple[list[str], dict[str, object]]:
+    """WHERE conditions (fixed fragments only) and bound values for a drill path."""
     clauses = ["billing_period = :period"]
     params: dict[str, object] = {"period": path.period}
     if path.account is not None:
@@ -335,15 +332,12 @@ def _drill_filters(path: DrillPath) -> tuple[str, dict[str, object]]:
         else:
             clauses.append("line_item_resource_id = :resource")
             params["resource"] = path.resource
-    if path.currency is not None:
-        clauses.append(f"COALESCE(line_item_currency_code, '{DEFAULT_CURRENCY}') = :currency")
-        params["currency"] = path.currency
-    return "\n        AND ".join(clauses), params
+    return clauses + _in_currency(path.currency), params | _currency_param(path.currency)
 
 
-def _in_currency(currency: str | None, column: str = "line_item_currency_code") -> str:
-    """The WHERE fragment that keeps one currency (a fixed column name; the code is bound), or nothing."""
-    return f" AND COALESCE({column}, '{DEFAULT_CURRENCY}') = :currency" if currency is not None else ""
+def _in_currency(currency: str | None, column: str = "line_item_currency_code") -> list[str]:
+    """The WHERE condition that keeps one currency (a fixed column name; the code is bound), or none."""
+    return [f"COALESCE({column}, '{DEFAULT_CURRENCY}') = :currency"] if currency is not None else []
 
 
 def _currency_param(currency: str | None) -> dict[str, str]:
@@ -363,47 +357,29 @@ def period_totals(last_period: str, months: int = PERIODS_LOOKBACK) -> Query:
     Runs on every page load, so it reads only the cost column: the other bases of
     one period come from `period_summary` (all four over 13 months cost ~10x more).
     """
-    return make_query(
-        "cur.period_totals",
-        f"""
-        SELECT billing_period,
-          COALESCE(line_item_currency_code, '{DEFAULT_CURRENCY}') AS currency,
-          SUM({UNBLENDED_COST_SQL}) AS unblended_cost,
-          COUNT(*) AS line_items
-        FROM {CUR_TABLE}
-        WHERE billing_period BETWEEN :first_period AND :last_period
-        GROUP BY 1, 2
-        ORDER BY 1, 2
-        """,  # noqa: S608 - only this module's constants and allow-listed expressions; values are bound
-        first_period=shift_period(last_period, -(months - 1)),
-        last_period=require_period(last_period),
-    )
+    first_period = shift_period(last_period, -(months - 1))
+    select = _select("billing_period", f"COALESCE(line_item_currency_code, '{DEFAULT_CURRENCY}') AS currency",
+                     f"SUM({UNBLENDED_COST_SQL}) AS unblended_cost", "COUNT(*) AS line_items",
+                     where=[_in_periods(first_period, last_period)])
+    return _query("period_totals", select.group_by("1", "2", dialect=ATHENA).order_by("1", "2", dialect=ATHENA), first_period=first_period, last_period=last_period)
 
 
 def period_summary(period: str, currency: str | None = None) -> Query:
     """Every cost basis of one billing period, and how many accounts it spans."""
-    return make_query(
-        "cur.period_summary",
-        f"""
-        SELECT {ALL_COSTS_SQL},
-          COUNT(*) AS line_items,
-          COUNT(DISTINCT line_item_usage_account_id) AS accounts
-        FROM {CUR_TABLE}
-        WHERE billing_period = :period{_in_currency(currency)}
-        """,  # noqa: S608 - only this module's constants and allow-listed expressions; values are bound
-        period=require_period(period),
-        **_currency_param(currency),
-    )
+    select = _select(*_all_costs(), "COUNT(*) AS line_items", "COUNT(DISTINCT line_item_usage_account_id) AS accounts",
+                     where=[_in_period(period), *_in_currency(currency)])
+    return _query("period_summary", select, period=period, **_currency_param(currency))
 
 
+# Per drill level: the columns that name a row, and the expressions it is grouped by.
 _LEVEL_GROUPS = {
-    "account": ("line_item_usage_account_id AS account_id, MAX(line_item_usage_account_name) AS account_name",
-                "line_item_usage_account_id"),
-    "service": ("line_item_product_code AS service", "line_item_product_code"),
-    "usage": ("line_item_usage_type AS usage_type, COALESCE(line_item_operation, '') AS operation",
-              "line_item_usage_type, COALESCE(line_item_operation, '')"),
-    "resource": (f"COALESCE(NULLIF(line_item_resource_id, ''), '{NO_RESOURCE}') AS resource_id",
-                 f"COALESCE(NULLIF(line_item_resource_id, ''), '{NO_RESOURCE}')"),
+    "account": (["line_item_usage_account_id AS account_id", "MAX(line_item_usage_account_name) AS account_name"],
+                ["line_item_usage_account_id"]),
+    "service": (["line_item_product_code AS service"], ["line_item_product_code"]),
+    "usage": (["line_item_usage_type AS usage_type", "COALESCE(line_item_operation, '') AS operation"],
+              ["line_item_usage_type", "COALESCE(line_item_operation, '')"]),
+    "resource": ([f"COALESCE(NULLIF(line_item_resource_id, ''), {sql_constant(NO_RESOURCE)}) AS resource_id"],
+                 [f"COALESCE(NULLIF(line_item_resource_id, ''), {sql_constant(NO_RESOURCE)})"]),
 }
 
 
@@ -415,147 +391,85 @@ def drill_level(path: DrillPath, basis: str = "unblended") -> Query:
     """
     if path.level == "line_item":
         return line_items(path)
-    select, group = _LEVEL_GROUPS[path.level]
+    columns, group = _LEVEL_GROUPS[path.level]
     where, params = _drill_filters(path)
-    order = cost_basis_sql(basis)
-    return make_query(
-        f"cur.drill_{path.level}",
-        f"""
-        SELECT {select},
-          {ALL_COSTS_SQL},
-          COUNT(*) AS line_items,
-          COUNT(*) OVER () AS total_rows
-        FROM {CUR_TABLE}
-        WHERE {where}
-        GROUP BY {group}
-        ORDER BY SUM({order}) DESC
-        LIMIT {MAX_LEVEL_ROWS}
-        """,  # noqa: S608 - only this module's constants and allow-listed expressions; values are bound
-        **params,
-    )
+    select = _select(*columns, *_all_costs(), "COUNT(*) AS line_items", "COUNT(*) OVER () AS total_rows", where=where)
+    select = select.group_by(*group, dialect=ATHENA).order_by(f"SUM({cost_basis_sql(basis)}) DESC", dialect=ATHENA).limit(MAX_LEVEL_ROWS)
+    return _query(f"drill_{path.level}", select, **params)
 
 
 def line_items(path: DrillPath) -> Query:
     """The line items at the end of a drill path (at most MAX_LINE_ITEMS, in time order)."""
     where, params = _drill_filters(path)
-    return make_query(
-        "cur.line_items",
-        f"""
-        SELECT identity_line_item_id AS line_item_id,
-          line_item_usage_start_date AS usage_start,
-          line_item_usage_end_date AS usage_end,
-          line_item_line_item_type AS line_item_type,
-          line_item_usage_type AS usage_type,
-          line_item_operation AS operation,
-          line_item_availability_zone AS availability_zone,
-          line_item_usage_amount AS usage_amount,
-          pricing_unit,
-          pricing_term,
-          line_item_unblended_rate AS unblended_rate,
-          {UNBLENDED_COST_SQL} AS unblended_cost,
-          {AMORTIZED_COST_SQL} AS amortized_cost,
-          {NET_COST_SQL} AS net_cost,
-          {PUBLIC_COST_SQL} AS public_cost,
-          reservation_reservation_a_r_n AS reservation_arn,
-          savings_plan_savings_plan_a_r_n AS savings_plan_arn,
-          line_item_line_item_description AS description,
-          COUNT(*) OVER () AS total_rows
-        FROM {CUR_TABLE}
-        WHERE {where}
-        ORDER BY line_item_usage_start_date, identity_line_item_id
-        LIMIT {MAX_LINE_ITEMS}
-        """,  # noqa: S608 - only this module's constants and allow-listed expressions; values are bound
-        **params,
-    )
+    select = _select(
+        "identity_line_item_id AS line_item_id", "line_item_usage_start_date AS usage_start", "line_item_usage_end_date AS usage_end",
+        "line_item_line_item_type AS line_item_type", "line_item_usage_type AS usage_type", "line_item_operation AS operation",
+        "line_item_availability_zone AS availability_zone", "line_item_usage_amount AS usage_amount", "pricing_unit", "pricing_term",
+        "line_item_unblended_rate AS unblended_rate", *_all_costs(aggregate=False),
+        "reservation_reservation_a_r_n AS reservation_arn", "savings_plan_savings_plan_a_r_n AS savings_plan_arn",
+        "line_item_line_item_description AS description", "COUNT(*) OVER () AS total_rows", where=where)
+    select = select.order_by("line_item_usage_start_date", "identity_line_item_id", dialect=ATHENA).limit(MAX_LINE_ITEMS)
+    return _query("line_items", select, **params)
 
 
 def invoice_by_line_item_type(period: str, currency: str | None = None) -> Query:
     """Every basis per line item type: the waterfall's steps."""
-    return make_query(
-        "cur.invoice_by_line_item_type",
-        f"""
-        SELECT line_item_line_item_type AS line_item_type,
-          {ALL_COSTS_SQL},
-          COUNT(*) AS line_items
-        FROM {CUR_TABLE}
-        WHERE billing_period = :period{_in_currency(currency)}
-        GROUP BY line_item_line_item_type
-        """,  # noqa: S608 - only this module's constants and allow-listed expressions; values are bound
-        period=require_period(period),
-        **_currency_param(currency),
-    )
+    select = _select("line_item_line_item_type AS line_item_type", *_all_costs(), "COUNT(*) AS line_items",
+                     where=[_in_period(period), *_in_currency(currency)])
+    return _query("invoice_by_line_item_type", select.group_by("line_item_line_item_type", dialect=ATHENA), period=period, **_currency_param(currency))
 
 
 def billing_by_record_type(period: str, currency: str | None = None) -> Query:
     """The billing lakehouse's totals for the same period, per record type (the reconciliation's other side)."""
-    return make_query(
-        "cur.billing_by_record_type",
-        f"""
-        SELECT record_type,
-          SUM(unblended_cost) AS unblended_cost,
-          SUM(amortized_cost) AS amortized_cost,
-          SUM(net_unblended_cost) AS net_cost
-        FROM daivi_billing.cost_daily
-        WHERE billing_period = :period{_in_currency(currency, 'currency')}
-        GROUP BY record_type
-        """,  # noqa: S608 - only this module's constants and allow-listed expressions; values are bound
-        period=require_period(period),
-        **_currency_param(currency),
-    )
+    select = _select("record_type", "SUM(unblended_cost) AS unblended_cost", "SUM(amortized_cost) AS amortized_cost",
+                     "SUM(net_unblended_cost) AS net_cost", table="daivi_billing.cost_daily",
+                     where=[_in_period(period), *_in_currency(currency, "currency")])
+    return _query("billing_by_record_type", select.group_by("record_type", dialect=ATHENA), period=period, **_currency_param(currency))
 
 
-_COVERAGE_COMPONENTS_SQL = f"""SUM(CASE WHEN line_item_line_item_type = 'DiscountedUsage'
-                   THEN COALESCE(pricing_public_on_demand_cost, 0) ELSE 0 END) AS ri_covered_od_cost,
-          SUM(CASE WHEN line_item_line_item_type = 'SavingsPlanCoveredUsage'
-                   THEN COALESCE(pricing_public_on_demand_cost, line_item_unblended_cost, 0) ELSE 0 END) AS sp_covered_od_cost,
-          SUM(CASE WHEN {ELIGIBLE_ON_DEMAND_SQL}
-                   THEN COALESCE(pricing_public_on_demand_cost, line_item_unblended_cost, 0) ELSE 0 END) AS on_demand_od_cost,
-          SUM(CASE WHEN {ELIGIBLE_ON_DEMAND_SQL}
-                   THEN COALESCE(line_item_unblended_cost, 0) ELSE 0 END) AS on_demand_cost"""
-
-_COVERAGE_FILTER_SQL = f"""(line_item_line_item_type IN ('DiscountedUsage', 'SavingsPlanCoveredUsage')
-               OR ({ELIGIBLE_ON_DEMAND_SQL}))"""
+# The coverage components of a group of line items, in public on-demand dollars (see `cur_analysis.coverage_components`).
+_COVERAGE_COMPONENTS = [
+    "SUM(CASE WHEN line_item_line_item_type = 'DiscountedUsage' THEN COALESCE(pricing_public_on_demand_cost, 0) ELSE 0 END)"
+    " AS ri_covered_od_cost",
+    "SUM(CASE WHEN line_item_line_item_type = 'SavingsPlanCoveredUsage'"
+    " THEN COALESCE(pricing_public_on_demand_cost, line_item_unblended_cost, 0) ELSE 0 END) AS sp_covered_od_cost",
+    f"SUM(CASE WHEN {ELIGIBLE_ON_DEMAND_SQL} THEN COALESCE(pricing_public_on_demand_cost, line_item_unblended_cost, 0) ELSE 0 END)"
+    " AS on_demand_od_cost",
+    f"SUM(CASE WHEN {ELIGIBLE_ON_DEMAND_SQL} THEN COALESCE(line_item_unblended_cost, 0) ELSE 0 END) AS on_demand_cost",
+]
+_COVERAGE_SUMS = [f"SUM({name}) AS {name}" for name in ("ri_covered_od_cost", "sp_covered_od_cost", "on_demand_od_cost", "on_demand_cost")]
+_COVERAGE_FILTER = f"line_item_line_item_type IN ('DiscountedUsage', 'SavingsPlanCoveredUsage') OR ({ELIGIBLE_ON_DEMAND_SQL})"
 
 
 def coverage_by_day(first_period: str, last_period: str, currency: str | None = None) -> Query:
     """Commitment-eligible usage per day, in public on-demand dollars: covered by RI, by SP, and on demand."""
-    if require_period(first_period) > require_period(last_period):
-        raise InvalidRequest(f"First period {first_period} is after last period {last_period}.")
-    return make_query(
-        "cur.coverage_by_day",
-        f"""
-        SELECT billing_period, CAST(line_item_usage_start_date AS DATE) AS usage_date,
-          {_COVERAGE_COMPONENTS_SQL}
-        FROM {CUR_TABLE}
-        WHERE billing_period BETWEEN :first_period AND :last_period{_in_currency(currency)}
-          AND {_COVERAGE_FILTER_SQL}
-        GROUP BY billing_period, CAST(line_item_usage_start_date AS DATE)
-        ORDER BY usage_date
-        """,  # noqa: S608 - only this module's constants and allow-listed expressions; values are bound
-        first_period=first_period,
-        last_period=last_period,
-        **_currency_param(currency),
-    )
+    select = _select("billing_period", "CAST(line_item_usage_start_date AS DATE) AS usage_date", *_COVERAGE_COMPONENTS,
+                     where=[_in_periods(first_period, last_period), *_in_currency(currency), _COVERAGE_FILTER])
+    select = select.group_by("billing_period", "CAST(line_item_usage_start_date AS DATE)", dialect=ATHENA).order_by("usage_date", dialect=ATHENA)
+    return _query("coverage_by_day", select, first_period=first_period, last_period=last_period, **_currency_param(currency))
 
 
 def coverage_by_account_family(period: str, currency: str | None = None) -> Query:
-    """Commitment-eligible usage of one period per account, service and instance family."""
-    return make_query(
-        "cur.coverage_by_account_family",
-        f"""
-        SELECT line_item_usage_account_id AS account_id,
-          MAX(line_item_usage_account_name) AS account_name,
-          line_item_product_code AS service,
-          {INSTANCE_FAMILY_SQL} AS instance_family,
-          {_COVERAGE_COMPONENTS_SQL}
-        FROM {CUR_TABLE}
-        WHERE billing_period = :period{_in_currency(currency)}
-          AND {_COVERAGE_FILTER_SQL}
-        GROUP BY line_item_usage_account_id, line_item_product_code, {INSTANCE_FAMILY_SQL}
-        """,  # noqa: S608 - only this module's constants and allow-listed expressions; values are bound
-        period=require_period(period),
-        **_currency_param(currency),
-    )
+    """Commitment-eligible usage of one period per account, service and instance family.
+
+    Grouped per instance type first: the family's regular expression then runs once per type, not per line item.
+    """
+    per_type = _select("line_item_usage_account_id AS account_id", "MAX(line_item_usage_account_name) AS account_name",
+                       "line_item_product_code AS service", "product_instance_type", *_COVERAGE_COMPONENTS,
+                       where=[_in_period(period), *_in_currency(currency), _COVERAGE_FILTER])
+    per_type = per_type.group_by("line_item_usage_account_id", "line_item_product_code", "product_instance_type", dialect=ATHENA)
+    select = _select("account_id", "MAX(account_name) AS account_name", "service", f"{INSTANCE_FAMILY_SQL} AS instance_family",
+                     *_COVERAGE_SUMS, table=per_type.subquery("per_instance_type"))
+    select = select.group_by("account_id", "service", INSTANCE_FAMILY_SQL, dialect=ATHENA)
+    return _query("coverage_by_account_family", select, period=period, **_currency_param(currency))
+
+
+_COMMITMENT_TYPE = "CASE WHEN line_item_line_item_type = 'RIFee' THEN 'RI' ELSE 'SP' END"
+_COMMITMENT_FEES = "line_item_line_item_type IN ('RIFee', 'SavingsPlanRecurringFee')"
+# What a commitment fee line commits: the RI's amortized upfront and recurring fee, the SP's commitment of its interval.
+_TOTAL_COMMITMENT = """CASE WHEN line_item_line_item_type = 'RIFee'
+      THEN COALESCE(reservation_amortized_upfront_fee_for_billing_period, 0) + COALESCE(line_item_unblended_cost, 0)
+      ELSE COALESCE(savings_plan_total_commitment_to_date, 0) END"""
 
 
 def commitment_utilization(first_period: str, last_period: str, currency: str | None = None) -> Query:
@@ -565,34 +479,19 @@ def commitment_utilization(first_period: str, last_period: str, currency: str | 
     it covered usage. RI: the monthly RIFee line carries the reservation's amortized
     upfront and recurring fee and the unused part of each.
     """
-    if require_period(first_period) > require_period(last_period):
-        raise InvalidRequest(f"First period {first_period} is after last period {last_period}.")
-    return make_query(
-        "cur.commitment_utilization",
-        f"""
-        SELECT billing_period,
-          CASE WHEN line_item_line_item_type = 'RIFee' THEN 'RI' ELSE 'SP' END AS commitment_type,
-          line_item_usage_account_id AS account_id,
-          MAX(line_item_usage_account_name) AS account_name,
-          CASE WHEN line_item_line_item_type = 'RIFee' THEN {INSTANCE_FAMILY_SQL}
-               ELSE COALESCE(NULLIF(savings_plan_offering_type, ''), '(none)') END AS family,
-          SUM(CASE WHEN line_item_line_item_type = 'RIFee'
-                   THEN COALESCE(reservation_amortized_upfront_fee_for_billing_period, 0) + COALESCE(line_item_unblended_cost, 0)
-                   ELSE COALESCE(savings_plan_total_commitment_to_date, 0) END) AS total_commitment,
-          SUM(CASE WHEN line_item_line_item_type = 'RIFee'
-                   THEN COALESCE(reservation_unused_amortized_upfront_fee_for_billing_period, 0) + COALESCE(reservation_unused_recurring_fee, 0)
-                   ELSE COALESCE(savings_plan_total_commitment_to_date, 0) - COALESCE(savings_plan_used_commitment, 0) END)
-            AS unused_commitment
-        FROM {CUR_TABLE}
-        WHERE billing_period BETWEEN :first_period AND :last_period{_in_currency(currency)}
-          AND line_item_line_item_type IN ('RIFee', 'SavingsPlanRecurringFee')
-        GROUP BY 1, 2, 3, 5
-        ORDER BY 1, 2, 3, 5
-        """,  # noqa: S608 - only this module's constants and allow-listed expressions; values are bound
-        first_period=first_period,
-        last_period=last_period,
-        **_currency_param(currency),
-    )
+    select = _select(
+        "billing_period", f"{_COMMITMENT_TYPE} AS commitment_type", "line_item_usage_account_id AS account_id",
+        "MAX(line_item_usage_account_name) AS account_name",
+        f"CASE WHEN line_item_line_item_type = 'RIFee' THEN {INSTANCE_FAMILY_SQL}"
+        " ELSE COALESCE(NULLIF(savings_plan_offering_type, ''), '(none)') END AS family",
+        f"SUM({_TOTAL_COMMITMENT}) AS total_commitment",
+        """SUM(CASE WHEN line_item_line_item_type = 'RIFee'
+             THEN COALESCE(reservation_unused_amortized_upfront_fee_for_billing_period, 0) + COALESCE(reservation_unused_recurring_fee, 0)
+             ELSE COALESCE(savings_plan_total_commitment_to_date, 0) - COALESCE(savings_plan_used_commitment, 0) END)
+           AS unused_commitment""",
+        where=[_in_periods(first_period, last_period), *_in_currency(currency), _COMMITMENT_FEES])
+    select = select.group_by("1", "2", "3", "5", dialect=ATHENA).order_by("1", "2", "3", "5", dialect=ATHENA)
+    return _query("commitment_utilization", select, first_period=first_period, last_period=last_period, **_currency_param(currency))
 
 
 def commitments_expiring(period: str, today: dt.date, horizon_days: int = 90, currency: str | None = None) -> Query:
@@ -602,36 +501,20 @@ def commitments_expiring(period: str, today: dt.date, horizon_days: int = 90, cu
     """
     if not 0 < horizon_days <= 3660:
         raise InvalidRequest(f"Expiry horizon of {horizon_days} days is outside 1..3660.")
-    return make_query(
-        "cur.commitments_expiring",
-        f"""
-        SELECT commitment_type, arn, account_id, account_name, family, end_date, monthly_cost
-        FROM (
-          SELECT CASE WHEN line_item_line_item_type = 'RIFee' THEN 'RI' ELSE 'SP' END AS commitment_type,
-            CASE WHEN line_item_line_item_type = 'RIFee' THEN reservation_reservation_a_r_n
-                 ELSE savings_plan_savings_plan_a_r_n END AS arn,
-            MAX(line_item_usage_account_id) AS account_id,
-            MAX(line_item_usage_account_name) AS account_name,
-            MAX(CASE WHEN line_item_line_item_type = 'RIFee' THEN COALESCE(product_instance_type, product_instance_family)
-                     ELSE savings_plan_offering_type END) AS family,
-            MAX(substr(CASE WHEN line_item_line_item_type = 'RIFee' THEN reservation_end_time
-                            ELSE savings_plan_end_time END, 1, 10)) AS end_date,
-            SUM(CASE WHEN line_item_line_item_type = 'RIFee'
-                     THEN COALESCE(reservation_amortized_upfront_fee_for_billing_period, 0) + COALESCE(line_item_unblended_cost, 0)
-                     ELSE COALESCE(savings_plan_total_commitment_to_date, 0) END) AS monthly_cost
-          FROM {CUR_TABLE}
-          WHERE billing_period = :period{_in_currency(currency)}
-            AND line_item_line_item_type IN ('RIFee', 'SavingsPlanRecurringFee')
-          GROUP BY 1, 2
-        ) commitments
-        WHERE end_date BETWEEN :from_day AND :to_day
-        ORDER BY end_date, arn
-        """,  # noqa: S608 - only this module's constants and allow-listed expressions; values are bound
-        period=require_period(period),
-        from_day=today.isoformat(),
-        to_day=(today + dt.timedelta(days=horizon_days)).isoformat(),
-        **_currency_param(currency),
-    )
+    commitments = _select(
+        f"{_COMMITMENT_TYPE} AS commitment_type",
+        "CASE WHEN line_item_line_item_type = 'RIFee' THEN reservation_reservation_a_r_n ELSE savings_plan_savings_plan_a_r_n END AS arn",
+        "MAX(line_item_usage_account_id) AS account_id", "MAX(line_item_usage_account_name) AS account_name",
+        "MAX(CASE WHEN line_item_line_item_type = 'RIFee' THEN COALESCE(product_instance_type, product_instance_family)"
+        " ELSE savings_plan_offering_type END) AS family",
+        "MAX(substr(CASE WHEN line_item_line_item_type = 'RIFee' THEN reservation_end_time ELSE savings_plan_end_time END, 1, 10))"
+        " AS end_date",
+        f"SUM({_TOTAL_COMMITMENT}) AS monthly_cost",
+        where=[_in_period(period), *_in_currency(currency), _COMMITMENT_FEES]).group_by("1", "2", dialect=ATHENA)
+    select = _select("commitment_type", "arn", "account_id", "account_name", "family", "end_date", "monthly_cost",
+                     table=commitments.subquery("commitments"), where=["end_date BETWEEN :from_day AND :to_day"])
+    return _query("commitments_expiring", select.order_by("end_date", "arn", dialect=ATHENA), period=period, from_day=today.isoformat(),
+                  to_day=(today + dt.timedelta(days=horizon_days)).isoformat(), **_currency_param(currency))
 
 
 def tag_keys(period: str) -> Query:
@@ -640,39 +523,24 @@ def tag_keys(period: str) -> Query:
     The distinct key sets come first (a few hundred), then are unnested: unnesting
     every line item's map is ~15x slower on `medium`.
     """
-    return make_query(
-        "cur.tag_keys",
-        f"""
-        SELECT tag_key
-        FROM (
-          SELECT DISTINCT map_keys(resource_tags) AS key_set
-          FROM {CUR_TABLE}
-          WHERE billing_period = :period
-        ) key_sets
-        CROSS JOIN UNNEST(key_sets.key_set) AS keys (tag_key)
-        GROUP BY tag_key
-        ORDER BY tag_key
-        """,  # noqa: S608 - only this module's constants and allow-listed expressions; values are bound
-        period=require_period(period),
-    )
+    key_sets = _select("map_keys(resource_tags) AS key_set", where=[_in_period(period)]).distinct()
+    select = (_select("tag_key", table=key_sets.subquery("key_sets"))
+              .join("UNNEST(key_sets.key_set) AS keys(tag_key)", join_type="cross", dialect=ATHENA)
+              .group_by("tag_key", dialect=ATHENA).order_by("tag_key", dialect=ATHENA))
+    return _query("tag_keys", select, period=period)
 
 
-def cost_by_tag(period: str, tag_key: str, currency: str | None = None) -> Query:
-    """Every basis per value of one tag key ('' = untagged), with shared costs (tax, support) kept apart."""
-    return make_query(
-        "cur.cost_by_tag",
-        f"""
-        SELECT COALESCE(element_at(resource_tags, {sql_constant(require_tag_key(tag_key))}), '') AS tag_value,
-          {SHARED_COST_SQL} AS shared_cost,
-          {ALL_COSTS_SQL},
-          COUNT(*) AS line_items
-        FROM {CUR_TABLE}
-        WHERE billing_period = :period{_in_currency(currency)}
-        GROUP BY 1, 2
-        """,  # noqa: S608 - only this module's constants and allow-listed expressions; values are bound
-        period=require_period(period),
-        **_currency_param(currency),
-    )
+def cost_by_tag(period: str, tag_key: str, currency: str | None = None, basis: str = "unblended") -> Query:
+    """The cost on one basis (its `COST_COLUMNS` name) per value of one tag key ('' = untagged), with shared costs
+    (tax, support) kept apart.
+
+    One basis only: the amortized formula alone reads eight more columns of every line item. The tag key stands in
+    the SELECT list, where Athena cannot bind: `sql_constant` writes it in, and refuses anything outside AWS's alphabet.
+    """
+    select = _select(f"COALESCE(element_at(resource_tags, {sql_constant(require_tag_key(tag_key))}), '') AS tag_value",
+                     f"{SHARED_COST_SQL} AS shared_cost", f"SUM({cost_basis_sql(basis)}) AS {COST_COLUMNS[basis]}",
+                     "COUNT(*) AS line_items", where=[_in_period(period), *_in_currency(currency)])
+    return _query("cost_by_tag", select.group_by("1", "2", dialect=ATHENA), period=period, **_currency_param(currency))
 
 
 def top_resources(period: str, basis: str = "unblended", top_n: int = 25, currency: str | None = None) -> Query:
@@ -680,55 +548,30 @@ def top_resources(period: str, basis: str = "unblended", top_n: int = 25, curren
     if top_n not in TOP_RESOURCES_ALLOWED:
         raise InvalidRequest(f"Number of top resources {top_n!r} is not one of {', '.join(map(str, TOP_RESOURCES_ALLOWED))}.")
     cost = cost_basis_sql(basis)
-    return make_query(
-        "cur.top_resources",
-        f"""
-        WITH per_resource AS (
-          SELECT line_item_resource_id AS resource_id,
-            MAX(line_item_usage_account_id) AS account_id,
-            MAX(line_item_product_code) AS service,
-            MAX(product_region_code) AS region,
-            MAX(line_item_usage_type) AS usage_type,
-            SUM({cost}) AS cost,
-            ROW_NUMBER() OVER (ORDER BY SUM({cost}) DESC, line_item_resource_id) AS cost_rank
-          FROM {CUR_TABLE}
-          WHERE billing_period = :period AND COALESCE(line_item_resource_id, '') <> ''{_in_currency(currency)}
-          GROUP BY line_item_resource_id
-        )
-        SELECT r.cost_rank, r.resource_id, r.account_id, r.service, r.region, r.usage_type, r.cost,
-          CAST(c.line_item_usage_start_date AS DATE) AS usage_date,
-          SUM({cost}) AS daily_cost
-        FROM {CUR_TABLE} c
-        JOIN per_resource r ON c.line_item_resource_id = r.resource_id
-        WHERE c.billing_period = :period AND r.cost_rank <= :top_n{_in_currency(currency, 'c.line_item_currency_code')}
-        GROUP BY r.cost_rank, r.resource_id, r.account_id, r.service, r.region, r.usage_type, r.cost,
-          CAST(c.line_item_usage_start_date AS DATE)
-        ORDER BY r.cost_rank, usage_date
-        """,  # noqa: S608 - only this module's constants and allow-listed expressions; values are bound
-        period=require_period(period),
-        top_n=top_n,
-        **_currency_param(currency),
-    )
+    per_resource = _select(
+        "line_item_resource_id AS resource_id", "MAX(line_item_usage_account_id) AS account_id",
+        "MAX(line_item_product_code) AS service", "MAX(product_region_code) AS region", "MAX(line_item_usage_type) AS usage_type",
+        f"SUM({cost}) AS cost", f"ROW_NUMBER() OVER (ORDER BY SUM({cost}) DESC, line_item_resource_id) AS cost_rank",
+        where=[_in_period(period), "COALESCE(line_item_resource_id, '') <> ''", *_in_currency(currency)],
+    ).group_by("line_item_resource_id", dialect=ATHENA)
+    keys = ["r.cost_rank", "r.resource_id", "r.account_id", "r.service", "r.region", "r.usage_type", "r.cost"]
+    select = (_select(*keys, "CAST(c.line_item_usage_start_date AS DATE) AS usage_date", f"SUM({cost}) AS daily_cost",
+                      table=f"{CUR_TABLE} c",
+                      where=["c.billing_period = :period", "r.cost_rank <= :top_n", *_in_currency(currency, "c.line_item_currency_code")])
+              .with_("per_resource", as_=per_resource)
+              .join("per_resource r", on="c.line_item_resource_id = r.resource_id", dialect=ATHENA)
+              .group_by(*keys, "CAST(c.line_item_usage_start_date AS DATE)", dialect=ATHENA)
+              .order_by("r.cost_rank", "usage_date", dialect=ATHENA))
+    return _query("top_resources", select, period=period, top_n=top_n, **_currency_param(currency))
 
 
 def data_transfer(period: str, currency: str | None = None) -> Query:
     """Data transfer cost and GB of a period by category (inter-region, internet egress, inter-AZ), service, account and route."""
-    return make_query(
-        "cur.data_transfer",
-        f"""
-        SELECT {TRANSFER_CATEGORY_SQL} AS category,
-          line_item_product_code AS service,
-          line_item_usage_account_id AS account_id,
-          MAX(line_item_usage_account_name) AS account_name,
-          COALESCE(NULLIF(product_from_region_code, ''), NULLIF(product_region_code, ''), '(unknown)') AS from_region,
-          COALESCE(NULLIF(product_to_region_code, ''), '(internet or same region)') AS to_region,
-          SUM(COALESCE(line_item_unblended_cost, 0)) AS unblended_cost,
-          SUM(COALESCE(line_item_usage_amount, 0)) AS usage_gb
-        FROM {CUR_TABLE}
-        WHERE billing_period = :period{_in_currency(currency)}
-          AND {TRANSFER_FILTER_SQL}
-        GROUP BY 1, 2, 3, 5, 6
-        """,  # noqa: S608 - only this module's constants and allow-listed expressions; values are bound
-        period=require_period(period),
-        **_currency_param(currency),
-    )
+    select = _select(
+        f"{TRANSFER_CATEGORY_SQL} AS category", "line_item_product_code AS service", "line_item_usage_account_id AS account_id",
+        "MAX(line_item_usage_account_name) AS account_name",
+        "COALESCE(NULLIF(product_from_region_code, ''), NULLIF(product_region_code, ''), '(unknown)') AS from_region",
+        "COALESCE(NULLIF(product_to_region_code, ''), '(internet or same region)') AS to_region",
+        "SUM(COALESCE(line_item_unblended_cost, 0)) AS unblended_cost", "SUM(COALESCE(line_item_usage_amount, 0)) AS usage_gb",
+        where=[_in_period(period), *_in_currency(currency), TRANSFER_FILTER_SQL])
+    return _query("data_transfer", select.group_by("1", "2", "3", "5", "6", dialect=ATHENA), period=period, **_currency_param(currency))

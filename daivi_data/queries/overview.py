@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 
+import sqlglot
+from sqlglot import exp
+
 from daivi_data.queries import Query, make_query, sql_constant
+
+ATHENA = "athena"
 
 
 def billing_period(day: dt.date) -> str:
@@ -22,24 +27,33 @@ def same_day_previous_month(day: dt.date) -> dt.date:
     return last.replace(day=min(day.day, last.day))
 
 
+def _date(day: dt.date) -> exp.Expression:
+    """A date computed here as an Athena DATE literal (the one literal maker writes it; no text from a request)."""
+    return sqlglot.parse_one(sql_constant(day), read=ATHENA)
+
+
+def _sum_if(condition: exp.Expression) -> exp.Expression:
+    """SUM(CASE WHEN condition THEN unblended_cost ELSE 0 END)."""
+    return exp.func("SUM", exp.Case().when(condition, exp.column("unblended_cost")).else_(exp.Literal.number(0)))
+
+
 def billing_month_to_date(as_of: dt.date) -> Query:
     """Unblended cost from the 1st to `as_of`, and over the same days of the previous month, per currency (never added)."""
     month_start = as_of.replace(day=1)
     prev_start = previous_month_start(as_of)
+    # The two sums' bounds stand outside WHERE, where Athena cannot bind: dates computed here, written in as literals.
+    this_month = exp.GTE(this=exp.column("usage_date"), expression=_date(month_start))
+    previous_days = exp.and_(exp.LT(this=exp.column("usage_date"), expression=_date(month_start)),
+                             exp.LTE(this=exp.column("usage_date"), expression=_date(same_day_previous_month(as_of))))
+    tree = (exp.select("COALESCE(currency, 'USD') AS currency", dialect=ATHENA)
+            .select(exp.alias_(_sum_if(this_month), "month_to_date"), exp.alias_(_sum_if(previous_days), "previous_month_to_date"))
+            .select("MAX(usage_date) AS latest_day", dialect=ATHENA)
+            .from_("daivi_billing.cost_daily", dialect=ATHENA)
+            .where("billing_period IN (:period, :previous_period) AND usage_date BETWEEN :prev_start AND :as_of", dialect=ATHENA)
+            .group_by("1").order_by("2 DESC", "1", dialect=ATHENA))
     return make_query(
         "overview.billing_month_to_date",
-        f"""
-        SELECT COALESCE(currency, 'USD') AS currency,
-          SUM(CASE WHEN usage_date >= {sql_constant(month_start)} THEN unblended_cost ELSE 0 END) AS month_to_date,
-          SUM(CASE WHEN usage_date < {sql_constant(month_start)} AND usage_date <= {sql_constant(same_day_previous_month(as_of))}
-              THEN unblended_cost ELSE 0 END) AS previous_month_to_date,
-          MAX(usage_date) AS latest_day
-        FROM daivi_billing.cost_daily
-        WHERE billing_period IN (:period, :previous_period)
-          AND usage_date BETWEEN :prev_start AND :as_of
-        GROUP BY 1
-        ORDER BY 2 DESC, 1
-        """,  # noqa: S608 - dates computed here, written in (Athena binds only in WHERE)
+        tree.sql(dialect=ATHENA, pretty=True),
         period=billing_period(as_of),
         previous_period=billing_period(prev_start),
         prev_start=prev_start,

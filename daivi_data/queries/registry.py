@@ -65,9 +65,10 @@ def builders() -> dict[str, Callable]:
     found: dict[str, Callable] = {}
     for module in _modules():
         short = module.__name__.rsplit(".", 1)[1]
-        for name, fn in inspect.getmembers(module, inspect.isfunction):
-            if fn.__module__ == module.__name__ and not name.startswith("_") and _returns_query(fn):
-                found[f"{short}.{name}"] = fn
+        for name, member in inspect.getmembers(module, callable):
+            fn = inspect.unwrap(member)  # a builder may be decorated (functools.lru_cache, wraps)
+            if inspect.isfunction(fn) and fn.__module__ == module.__name__ and not name.startswith("_") and _returns_query(fn):
+                found[f"{short}.{name}"] = member
     return found
 
 
@@ -103,6 +104,7 @@ def _billing() -> dict[str, tuple[Args, ...]]:
         "budgets": (call(),),
         "currencies": (call(start, end),),
         "budget_scope_costs": (call(DAY, "unblended", 7, "USD"),),
+        "budget_daily_costs": (call(DAY, "amortized", 7),),
     }
 
 
@@ -155,6 +157,7 @@ def _inventory() -> dict[str, tuple[Args, ...]]:
         "resource_detail": (call(DAY, "i-0abc", True),),
         "resources_by_host": (call(DAY, "web-01"),),
         "resource_history": (call("i-0abc", month_ago, DAY),),
+        "resource_seen": (call("i-0abc", month_ago, DAY),),
         "resource_daily_cost": (call("i-0abc", DAY),),
         "host_events": (call("web-01", DAY - dt.timedelta(days=1), DAY),),
         "host_event_counts": (call("web-01", DAY),),
@@ -185,6 +188,7 @@ def _splunk() -> dict[str, tuple[Args, ...]]:
         "stats_table": (call(f, "p95", "duration", "host"),),
         "stats_timechart": (call(f, "avg", "bytes", "host", ["web-01", "web-02"], 300),),
         "error_rate": (call(f, 300),),
+        "search_overview": (call(f, "severity", 300, ["host", "http_status"]),),
         "inventory_hosts": (call(DAY, ["web-01", "web-02"]),),
     }
 

@@ -64,6 +64,7 @@ CREATE EXTERNAL TABLE IF NOT EXISTS `daivi_cur`.`cur` (
   `savings_plan_amortized_upfront_commitment_for_billing_period` double,
   `savings_plan_offering_type` string,
   `savings_plan_end_time` string,
+  `effective_cost` double COMMENT 'The export\'s own effective (amortized) cost of the line item, when it has one (FOCUS EffectiveCost); NULL for CUR exports, whose amortized cost is derived from the RI and Savings Plan columns.',
   `resource_tags` map<string,string> COMMENT 'Tags; user-defined keys are prefixed \'user_\'.'
 )
 COMMENT 'AWS Cost and Usage Report 2.0 line items (hourly/daily granularity).'
@@ -141,6 +142,7 @@ TBLPROPERTIES (
 --   `savings_plan_amortized_upfront_commitment_for_billing_period` double,
 --   `savings_plan_offering_type` string,
 --   `savings_plan_end_time` string,
+--   `effective_cost` double COMMENT 'The export\'s own effective (amortized) cost of the line item, when it has one (FOCUS EffectiveCost); NULL for CUR exports, whose amortized cost is derived from the RI and Savings Plan columns.',
 --   `resource_tags` map<string,string> COMMENT 'Tags; user-defined keys are prefixed \'user_\'.'
 -- )
 -- COMMENT 'AWS Cost and Usage Report 2.0 line items (hourly/daily granularity).'

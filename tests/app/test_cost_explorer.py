@@ -11,6 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 from daivi_data import cost_analysis as ca
 from daivi_data.settings import PROJECT_ROOT
+from daivi_ui.format import day as format_day
 from daivi_ui.format import money as format_money
 from daivi_ui.format import money_short as format_kpi_money
 from tests.app.conftest import APP_TIMEOUT_S, money_metric, page_text
@@ -293,3 +294,101 @@ def test_old_links_open_whether_they_carry_keys_or_labels(run_page):
         assert not [i.value for i in at.info if "Ignored invalid value" in i.value]
     assert by_label.query_params["range"] == "previous-month"  # rewritten to the key
     assert breakdown(by_key).equals(breakdown(by_label))
+
+
+# --- acting on a row, budgets -------------------------------------------------------------------
+
+def select_breakdown_row(at, row: int) -> None:
+    """Select a row of the breakdown as a click on it would (AppTest has no pointer)."""
+    table = next(d for d in at.dataframe if "Share" in d.value.columns)
+    at.session_state[table.key] = {"selection": {"rows": [row], "columns": [], "cells": []}}
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+
+
+def test_a_selected_row_filters_to_its_group_or_opens_it_in_the_cur(run_page, raw_duckdb, data_days):
+    at = open_explorer(run_page, "finance", group="account")
+    first = breakdown(at).iloc[0]["Account"]
+    account_id = first[-13:-1]
+    select_breakdown_row(at, 0)
+    links = at.get("link_button")
+    assert len(links) == 1
+    start, end = ca.preset_range("last-30-days", data_days[1])
+    # The CUR view's drill path for that account and the range's last billing period, as the same persona.
+    assert links[0].proto.url == f"./cur?period={ca.billing_period(end)}&account={account_id}&persona=finance"
+    next(b for b in at.button if b.key == "filter_to_row").click().run()
+    assert not at.exception
+    assert at.query_params["f_account"] == account_id  # the id in the URL, the name on screen
+    assert list(breakdown(at)["Account"]) == [first, "Total"]
+    expected = expected_by(raw_duckdb, "c.account_id", start, end, f"c.account_id = '{account_id}'")
+    assert money_metric(at, "Total") == format_money(expected.sum())
+
+
+def test_others_and_total_rows_have_no_actions(run_page):
+    at = open_explorer(run_page, "finance", group="usage_type", top="5")
+    select_breakdown_row(at, len(breakdown(at)) - 1)
+    assert not [b for b in at.button if b.key == "filter_to_row"] and not at.get("link_button")
+    assert "Others and Total are not one group" in page_text(at)
+
+
+def test_an_old_account_link_opens_with_the_id_in_the_url(run_page):
+    at = open_explorer(run_page, "finance", f_account="payments-staging (411111111102)")
+    assert at.multiselect(key="f_account").value == ["411111111102"]
+    assert at.query_params["f_account"] == "411111111102"
+    assert at.multiselect(key="f_account").format_func("411111111102") == "payments-staging (411111111102)"
+
+
+def test_over_budget_rows_say_the_day_they_went_over(run_page, raw_duckdb, data_days):
+    at = open_explorer(run_page, "finance", tab="Budgets")
+    table = next(d.value for d in at.dataframe if "monthly_limit" in d.value.columns)
+    assert "None" not in table.astype(str).to_string()
+    as_of = data_days[1]
+    budgets = raw_duckdb.execute("SELECT budget_name, scope_type, scope_value, monthly_limit FROM daivi_billing.budgets").df()
+    column = {"account": "c.account_id", "ou": "a.ou", "service": "c.service_code", "total": "''"}
+    checked = 0
+    for budget in budgets.itertuples():
+        # Independent: the first day of the month whose running unblended cost is over the limit.
+        over = raw_duckdb.execute(f"""
+            SELECT min(usage_date) FROM (
+              SELECT usage_date, SUM(SUM(c.unblended_cost)) OVER (ORDER BY usage_date) AS running
+              FROM daivi_billing.cost_daily c LEFT JOIN daivi_billing.accounts a USING (account_id)
+              WHERE c.usage_date BETWEEN ? AND ? AND {column[budget.scope_type]} = ? GROUP BY usage_date)
+            WHERE running > ?""", [as_of.replace(day=1), as_of, budget.scope_value or "", budget.monthly_limit]).fetchone()[0]
+        row = table[table["budget_name"] == budget.budget_name].iloc[0]
+        if over is None:
+            assert row["over_since"] == "" and not row["status"].startswith("Over budget")
+        else:
+            checked += 1
+            assert row["over_since"] == format_day(over), budget.budget_name
+            assert row["status"].startswith(f"Over budget since {format_day(over)}")
+    assert checked or table["overrun_date"].ne("").any()  # the demo's budgets are over, or projected over
+
+
+@pytest.fixture
+def on_eur_budget(small_lakehouse, tmp_path, monkeypatch):
+    """A copy of the small lakehouse whose EC2 budget is in EUR while every cost is in USD."""
+    import shutil
+
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    copy = tmp_path / "lh"
+    shutil.copytree(small_lakehouse, copy)
+    path = copy / "daivi_billing" / "budgets" / "part-00000.parquet"
+    table = pq.read_table(path)
+    ec2 = pc.equal(table["scope_value"], "AmazonEC2")
+    table = table.set_column(table.schema.get_field_index("currency"), "currency", pc.if_else(ec2, "EUR", table["currency"]))
+    pq.write_table(table, path)
+    monkeypatch.setenv("DAIVI_LAKEHOUSE_PATH", str(copy))
+    return table.filter(ec2)["budget_name"][0].as_py()
+
+
+def test_a_budget_in_another_currency_is_not_compared_with_dollars(run_page, on_eur_budget):
+    at = open_explorer(run_page, "finance", tab="Budgets")
+    table = next(d.value for d in at.dataframe if "monthly_limit" in d.value.columns)
+    eur = table[table["budget_name"] == on_eur_budget].iloc[0]
+    assert eur["currency"] == "EUR"
+    assert eur["status"] == "Not compared: the budget is in EUR, its costs are in USD"
+    assert eur["actual"] == 0.0 and eur["over_since"] == "" and eur["overrun_date"] == ""
+    assert set(table.loc[table["budget_name"] != on_eur_budget, "currency"]) == {"USD"}
+    assert f"not compared (no exchange rate is assumed): {on_eur_budget}" in page_text(at)

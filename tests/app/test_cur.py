@@ -148,6 +148,28 @@ def test_invoice_reconciles_with_the_billing_lakehouse(run_page, raw_duckdb, pre
     assert rec["unblended_difference"].abs().max() < ca.RECONCILE_TOLERANCE_USD
 
 
+def shown_text(at: AppTest, column: str) -> pd.DataFrame:
+    """The cell text of the table with `column` as the browser gets it (a Styler's text where the table has one)."""
+    import pyarrow as pa
+
+    element = next(d for d in at.dataframe if column in d.value.columns)
+    display = element.proto.arrow_data.styler.display_values
+    assert display, f"the table with {column!r} carries no cell text of its own"
+    return pa.ipc.open_stream(display).read_pandas()
+
+
+def test_negative_amounts_read_with_a_minus_sign_and_stay_numbers(run_page, raw_duckdb, previous_period):
+    at = open_cur(run_page, "finance", period=previous_period, tab="Invoice")
+    table = table_with(at, "line_item_type")
+    credits = table[table["unblended_cost"] < 0]
+    assert not credits.empty, "the small lakehouse has credits"
+    text = shown_text(at, "line_item_type").set_index("line_item_type")
+    for _, row in credits.iterrows():
+        assert text.loc[row["line_item_type"], "unblended_cost"] == format_money(row["unblended_cost"])
+        assert text.loc[row["line_item_type"], "unblended_cost"].startswith("−$")
+    assert table["unblended_cost"].dtype.kind == "f"  # the column still sorts as numbers
+
+
 def test_commitments_tab_shows_coverage_utilization_and_expiries(run_page, raw_duckdb, previous_period):
     at = open_cur(run_page, "finance", period=previous_period, tab="Commitments")
     items = raw_duckdb.execute("""
@@ -220,7 +242,7 @@ def test_ops_reaching_the_page_directly_is_told_there_is_no_access():
     direct.run()
     assert not direct.exception
     text = page_text(direct)
-    assert "no access to the billing CUR lakehouse" in text
+    assert "may not read the billing CUR lakehouse" in text
     assert not direct.dataframe and not direct.metric
 
 

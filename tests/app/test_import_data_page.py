@@ -106,3 +106,53 @@ def test_admin_merges_a_new_period_into_the_current_data(run_page, own_lakehouse
     after = {p.relative_to(own_lakehouse): p.read_bytes() for p in (own_lakehouse / "daivi_cur").rglob("*.parquet")}
     assert all(after[p] == data for p, data in before.items())  # May, as it was
     assert sorted(str(p) for p in after if "2024-06" in str(p))
+
+
+def embedded_import(show: str | None = None) -> AppTest:
+    """The Import page as a wiki iframe runs it (`?embed=true`), as the admin, over the shared test lakehouse."""
+    at = AppTest.from_file(str(PROJECT_ROOT / "Home.py"), default_timeout=APP_TIMEOUT_S)
+    at.context["is_embedded"] = True
+    at.query_params.update({"persona": "admin", **({"show": show} if show else {})})
+    at.run()
+    at.switch_page("views/import_data.py")
+    return at.run()
+
+
+def test_an_embedded_import_page_is_a_read_only_summary_of_the_lakehouse(small_lakehouse):
+    manifest = json.loads((small_lakehouse / "manifest.json").read_text())
+    at = embedded_import()
+    assert not at.exception and not at.error
+    assert not at.button and not at.segmented_control and not at.text_input and not at.get("file_uploader")  # never the form
+    assert not at.checkbox and not at.slider
+    table = at.dataframe[0].value
+    assert dict(zip(table["Table"], table["Rows"], strict=True)) == {n: t["rows"] for n, t in manifest["tables"].items()}
+    assert "None" not in table.astype(str).to_numpy()  # a table without partitions has blanks there
+    assert [m.label for m in at.metric] == ["Tables", "Rows", "Newest partition"]
+    assert at.metric[1].value == f"{sum(t['rows'] for t in manifest['tables'].values()):,}"
+    assert len(at.get("plotly_chart")) == 1
+    assert any(e.label.startswith(f"Demo lakehouse ({manifest['scale']})") for e in at.expander)
+    assert str(small_lakehouse) not in page_text(at)  # no server path in a wiki page
+
+
+@pytest.mark.parametrize(("show", "parts"), [("table", {"table"}), ("kpis", {"kpis"}), ("chart,kpis", {"chart", "kpis"})])
+def test_an_embedded_import_page_shows_only_the_parts_asked_for(small_lakehouse, show, parts):
+    at = embedded_import(show)
+    assert not at.exception and not at.error
+    assert bool(at.dataframe) == ("table" in parts)
+    assert bool(at.metric) == ("kpis" in parts)
+    assert bool(at.get("plotly_chart")) == ("chart" in parts)
+    assert not at.button
+
+
+def test_the_summary_lists_only_the_tables_a_role_may_read():
+    from daivi_data.models.import_data import lakehouse_summary
+
+    manifest = {"kind": "import", "generated_at": "2026-12-01T10:00:00Z", "sources": ["a.csv", "b.csv"],
+                "tables": {"daivi_cur.cur": {"rows": 10, "partitions": 2, "min_partition": "2026-10", "max_partition": "2026-11"},
+                           "daivi_splunk.events": {"rows": 99, "partitions": 1, "min_partition": "2026-11-30",
+                                                   "max_partition": "2026-11-30"}}}
+    summary = lakehouse_summary(manifest, ["daivi_cur.cur"])
+    assert list(summary.tables["Table"]) == ["daivi_cur.cur"] and summary.rows == 10
+    assert summary.line() == "Imported lakehouse (2 file(s)) · built 2026-12-01 10:00:00 UTC · 1 table"
+    assert summary.kpis() == [("Tables", "1"), ("Rows", "10"), ("Newest partition", "2026-11")]
+    assert lakehouse_summary(None, []).line() == "No lakehouse yet"

@@ -10,6 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from daivi_data.queries import inventory as q
 from daivi_data.settings import PROJECT_ROOT
+from daivi_ui.inventory_tabs import HISTORY_OPEN_KEY
 from tests.app.conftest import APP_TIMEOUT_S, as_read, page_text
 from tests.helpers import PAYMENTS_ACCOUNT_IDS, PERSONA_ROLES, PERSONAS
 
@@ -213,7 +214,15 @@ def test_detail_from_resource_url_shows_cost_logs_and_configuration(raw_duckdb, 
     events = scalar(raw_duckdb, "SELECT COUNT(*) FROM daivi_splunk.events WHERE host = ? AND event_date BETWEEN ? AND ?",
                     name, snapshot - dt.timedelta(days=q.EVENTS_WINDOW_DAYS - 1), snapshot)
     assert f"of the {events:,} this host logged" in page_text(at)
-    assert len(at.dataframe[-2].value) > 0  # the latest events themselves (the history table comes last)
+    events = next(df.value for df in at.dataframe if "message" in df.value.columns)
+    assert len(events) > 0  # the latest events themselves
+    # How it changed: read only when opened, over the snapshots it was seen in (the timeline comes last).
+    assert "change" not in at.dataframe[-1].value.columns
+    seen = scalar(raw_duckdb, "SELECT COUNT(*) FROM daivi_inventory.resources WHERE resource_id = ?", rid)
+    assert any(e.label == f"How it changed over its {seen:,} snapshots" for e in at.expander)
+    at.session_state[HISTORY_OPEN_KEY] = True
+    at.run()
+    assert at.dataframe[-1].value["change"].tolist()[0] == "first seen"
 
 
 def test_detail_from_host_url(instance):

@@ -274,3 +274,54 @@ def test_typing_does_not_run_until_run_is_pressed(run_page):
     assert "press **Run**" in page_text(at)
     at.button(key="wb_run").click().run()
     assert "typed" in result_frame(at).columns
+
+
+def embedded(sql: str, show: str | None = None, persona: str = "admin") -> AppTest:
+    """The workbench as a wiki iframe runs it (`?embed=true`, Streamlit reports the embedding)."""
+    at = AppTest.from_file(str(PROJECT_ROOT / "Home.py"), default_timeout=APP_TIMEOUT_S)
+    at.context["is_embedded"] = True
+    at.query_params.update({"persona": persona, "sql": sql, **({"show": show} if show else {})})
+    at.run()
+    at.switch_page(f"views/{PAGE}")
+    return at.run()
+
+
+GROUPED = f"SELECT service_code, SUM(unblended_cost) AS cost FROM daivi_billing.cost_daily WHERE billing_period = '{PERIOD}' GROUP BY 1"
+
+
+def test_an_embed_shows_the_result_first_and_folds_the_editor_under_the_querys_first_line():
+    at = embedded(GROUPED)
+    assert not at.exception and not at.error, errors(at)
+    expander = next(e for e in at.expander if as_read(e.label).startswith("SQL: SELECT service_code"))
+    assert expander.text_area(key="sql").value == GROUPED  # the editor is folded into it
+    assert expander.selectbox(key="wb_chart_x").value == "service_code"  # and so are the chart's options
+    assert not expander.dataframe and not expander.get("plotly_chart")  # the result is not
+    assert len(at.get("plotly_chart")) == 1 and result_frame(at) is not None
+    assert at.get("download_button")  # everything is shown: the CSV too
+
+
+@pytest.mark.parametrize(("show", "chart", "table", "kpis"), [
+    ("chart", 1, False, 0), ("table", 0, True, 0), ("kpis", 0, False, 1), ("chart,table", 1, True, 0)])
+def test_an_embed_shows_only_the_parts_asked_for(show, chart, table, kpis):
+    at = embedded(GROUPED, show)
+    assert not at.exception and not at.error, errors(at)
+    assert len(at.get("plotly_chart")) == chart
+    assert (result_frame(at) is not None) == table
+    assert len(at.metric) == kpis and (not kpis or at.metric[0].label == "Rows")
+    assert not at.get("download_button") and not [c for c in at.caption if "embedded engine" in str(c.value)]
+    assert not [e for e in at.expander if e.label.startswith("Quick chart") or e.label.startswith("History")]
+
+
+def test_an_embedded_one_row_result_shows_as_kpi_tiles(raw_duckdb):
+    sql = (f"SELECT COUNT(*) AS line_items, ROUND(SUM(unblended_cost), 2) AS cost FROM daivi_billing.cost_daily "
+           f"WHERE billing_period = '{PERIOD}'")
+    at = embedded(sql, "kpis", persona="finance")
+    assert not at.exception and not at.error, errors(at)
+    n, cost = raw_duckdb.execute(sql).fetchone()
+    assert [(as_read(m.label), m.value) for m in at.metric] == [("line_items", f"{n:,}"), ("cost", f"{cost:,.2f}")]
+
+
+def test_an_embed_of_a_refused_query_says_why_in_place_of_the_result():
+    at = embedded("DELETE FROM daivi_billing.accounts", "chart")
+    assert not at.exception
+    assert "read-only" in errors(at) and not at.get("plotly_chart")

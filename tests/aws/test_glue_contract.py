@@ -34,7 +34,7 @@ def _queries():
         inventory.waste_candidates(DAY, 90), inventory.resource_history("i-1", DAY - dt.timedelta(days=6), DAY),
         inventory.host_events("web-1", DAY - dt.timedelta(days=1), DAY), inventory.host_event_counts("web-1", DAY),
         splunk.newest_event_time(DAY), splunk.event_summary(f), splunk.timeline(f, "host", 3600),
-        splunk.events_page(f, ["host"]), splunk.error_rate(f, 3600),
+        splunk.events_page(f, ["host"]), splunk.error_rate(f, 3600), splunk.search_overview(f, "host", 3600, ["index"]),
     ]
 
 

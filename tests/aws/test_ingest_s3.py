@@ -219,3 +219,27 @@ def test_watch_refuses_a_tight_loop_a_bad_interval_and_local_folders(argv, capsy
     with pytest.raises(SystemExit) as e:
         main(argv)
     assert e.value.code == 2
+
+
+def test_refreshing_one_accounts_config_prefix_keeps_the_other_accounts_resources_of_that_day(s3, tmp_path):
+    """Config delivers per account (`AWSLogs/<account>/Config/...`): a refresh of one account's prefix
+    replaces that account's resources of the day only."""
+    from tests.unit.test_ingest_formats import config_item, write_config_snapshot
+
+    def put_snapshot(account: str, *resource_ids: str) -> None:
+        local = write_config_snapshot(tmp_path / f"build-{account}-{len(resource_ids)}",
+                                      [config_item("AWS::EC2::Instance", r, account=account) for r in resource_ids], account=account)
+        key = local.relative_to(tmp_path / f"build-{account}-{len(resource_ids)}").as_posix()
+        s3.put_object(Bucket=BUCKET, Key=key, Body=local.read_bytes())
+
+    put_snapshot("111111111111", "i-a1")
+    put_snapshot("222222222222", "i-b1", "i-b2")
+    out = tmp_path / "lh"
+    refresh_from_s3([f"s3://{BUCKET}/AWSLogs/"], out)
+    rows = "SELECT account_id, resource_id FROM daivi_inventory.resources ORDER BY ALL"
+    assert lake(out, rows) == [("111111111111", "i-a1"), ("222222222222", "i-b1"), ("222222222222", "i-b2")]
+    put_snapshot("111111111111", "i-a2", "i-a3", "i-a4")  # a later delivery of A's snapshot of the same day
+    result = refresh_from_s3([f"s3://{BUCKET}/AWSLogs/111111111111/"], out)
+    assert [f.split("/")[-1].split("_")[0] for f in result.fetched_files] == ["111111111111"]
+    assert lake(out, rows) == [("111111111111", "i-a2"), ("111111111111", "i-a3"), ("111111111111", "i-a4"),
+                               ("222222222222", "i-b1"), ("222222222222", "i-b2")]

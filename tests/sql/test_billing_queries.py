@@ -67,6 +67,7 @@ def all_queries(start, end):
         billing.tag_keys(start, end),
         billing.tag_values(start, end, "team"),
         billing.budget_scope_costs(end, "unblended", 7),
+        billing.budget_daily_costs(end, "amortized", 7),
     ]
 
 
@@ -239,6 +240,34 @@ def test_budget_scope_costs_equal_independent_sql(engine, raw_duckdb, as_persona
     assert grand["recent"].iloc[0] == pytest.approx(recent, rel=1e-9)
     ous = df[df["ou"].notna()].set_index("ou")["mtd"]
     assert ous.sum() == pytest.approx(total, rel=1e-9)
+
+
+def test_budget_daily_costs_equal_independent_sql_per_scope_and_currency(engine, raw_duckdb, as_persona, as_of):
+    df = engine.run(billing.budget_daily_costs(as_of, "unblended", 7), as_persona("finance")).df
+    first = min(as_of.replace(day=1), as_of - dt.timedelta(days=6))
+    expected = raw_duckdb.execute(
+        "SELECT usage_date, COALESCE(currency, 'USD') AS currency, SUM(unblended_cost) AS cost FROM daivi_billing.cost_daily "
+        "WHERE usage_date BETWEEN ? AND ? GROUP BY ALL", [first, as_of]).df().set_index(["usage_date", "currency"])["cost"]
+    grand = df[df[["account_id", "ou", "service_code"]].isna().all(axis=1)].copy()
+    grand["usage_date"] = pd.to_datetime(grand["usage_date"])
+    shown = grand.set_index(["usage_date", "currency"])["cost"]
+    expected.index = expected.index.set_levels(pd.to_datetime(expected.index.levels[0]), level=0)
+    assert shown.sort_index().to_numpy() == pytest.approx(expected.sort_index().to_numpy(), rel=1e-9)
+    for column in ("account_id", "ou", "service_code"):  # each scope kind adds up to the day's total
+        part = df[df[column].notna()]
+        assert part["cost"].sum() == pytest.approx(expected.sum(), rel=1e-9), column
+    # A row-filtered role sees its own accounts' days only.
+    mine = engine.run(billing.budget_daily_costs(as_of, "unblended", 7), as_persona("teamlead")).df
+    assert set(mine["account_id"].dropna()) <= set(PAYMENTS_ACCOUNT_IDS)
+
+
+def test_dimension_values_name_each_services_product_code(engine, raw_duckdb, as_persona, last_30):
+    start, end = last_30
+    df = engine.run(billing.dimension_values(CostScope(start, end)), as_persona("admin")).df
+    pairs = set(zip(df["service_name"].dropna(), df["service_code"].dropna(), strict=True))
+    expected = set(raw_duckdb.execute("SELECT DISTINCT service_name, service_code FROM daivi_billing.cost_daily "
+                                      "WHERE usage_date BETWEEN ? AND ?", [start, end]).fetchall())
+    assert pairs == expected
 
 
 def test_anomaly_details_sum_to_the_group(engine, as_persona, last_30):

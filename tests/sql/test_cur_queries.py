@@ -270,6 +270,30 @@ def test_chargeback_sums_to_the_period_total_and_untagged_equals_independent_sql
     assert "Shared: Support" in table.index
 
 
+@pytest.mark.parametrize("persona", ["finance", "teamlead"])
+def test_cost_by_tag_on_each_basis_sums_to_that_basis_of_the_period(engine, period, persona):
+    """The allocation query computes the chosen basis only; each still adds up to the period's total on it."""
+    summary = run(engine, q.period_summary(period), persona).iloc[0]
+    for basis, column in q.COST_COLUMNS.items():
+        by_tag = run(engine, q.cost_by_tag(period, "user_team", basis=basis), persona)
+        assert [c for c in by_tag.columns if c.endswith("_cost") and c != "shared_cost"] == [column]
+        assert by_tag[column].sum() == pytest.approx(summary[column], **MONEY), basis
+
+
+def test_coverage_by_account_family_equals_a_per_line_item_grouping(engine, raw_items, period):
+    """Grouping per instance type first (the family's regular expression once per type) changes no sum."""
+    by_family = run(engine, q.coverage_by_account_family(period)).set_index(["account_id", "service", "instance_family"])
+    items = raw_items[ca.eligible_on_demand_mask(raw_items) | raw_items["line_item_line_item_type"].isin(
+        ["DiscountedUsage", "SavingsPlanCoveredUsage"])]
+    family = items["product_instance_type"].fillna("").str.replace(r"[.]search$", "", regex=True).str.split(".").map(
+        lambda parts: parts[-2] if len(parts) >= 2 and parts[-2] else "(no instance type)")
+    for (account, service, fam), group in items.groupby([items["line_item_usage_account_id"], items["line_item_product_code"], family]):
+        expected = ca.coverage_components(group)
+        for component in ca.COVERAGE_COMPONENTS:
+            assert by_family.loc[(account, service, fam), component] == pytest.approx(expected[component], **MONEY)
+    assert len(by_family) == items.groupby([items["line_item_usage_account_id"], items["line_item_product_code"], family]).ngroups
+
+
 def test_a_tag_key_with_spaces_is_bound_and_finds_nothing_tagged(engine, period):
     by_tag = run(engine, q.cost_by_tag(period, "user team"))
     assert set(by_tag["tag_value"]) == {""}

@@ -113,11 +113,26 @@ def test_effective_cost_becomes_the_amortized_basis_of_commitment_rows(focus_eng
     assert got.loc["Usage", "n"] == ((focus_df["ChargeCategory"] == "Usage") & no_commitment(focus_df)).sum()
 
 
-def test_rows_whose_effective_cost_has_no_cur_home_are_counted_in_the_report(imported, focus_df):
-    _, report = imported
-    gap = focus_df[no_commitment(focus_df) & ((focus_df["EffectiveCost"] - focus_df["BilledCost"]).abs() > 1e-9)]
-    [warning] = [w for w in report.warnings if "EffectiveCost different from BilledCost" in w]
-    assert warning.startswith(f"{len(gap):,} FOCUS row(s)")
+@pytest.mark.parametrize("period", ["2024-09", "2024-10"])
+def test_amortized_cost_is_the_files_effective_cost_in_every_period(focus_engine, focus_df, period):
+    """FOCUS EffectiveCost is the amortized basis of every row, with or without a commitment (14.98, not BilledCost's 20.28)."""
+    in_period = focus_df[focus_df["BillingPeriodStart"].str.startswith(period)]
+    expected, billed = in_period["EffectiveCost"].sum(), in_period["BilledCost"].sum()
+    cur_side = focus_engine.run(q.period_summary(period, "USD"), principal("finance")).df.iloc[0]
+    assert cur_side["amortized_cost"] == pytest.approx(expected, abs=COST_TOLERANCE)
+    assert cur_side["unblended_cost"] == pytest.approx(billed, abs=COST_TOLERANCE)
+    # The billing lakehouse is derived with the same formula: Cost Explorer's amortized basis agrees.
+    billing_side = run(focus_engine, "SELECT SUM(amortized_cost) AS amortized FROM daivi_billing.cost_daily "
+                                     "WHERE billing_period = :period", persona="finance", period=period)["amortized"][0]
+    assert billing_side == pytest.approx(expected, abs=COST_TOLERANCE)
+    if period == "2024-09":  # the rows without a commitment whose EffectiveCost differs from BilledCost are most of them
+        assert round(expected, 2) == 14.98 and round(billed, 2) == 20.28
+
+
+def test_the_screen_names_effective_cost_as_the_amortized_source_of_a_focus_import(focus_engine):
+    families = q.export_families(focus_engine.manifest)
+    assert families == {"FOCUS"}
+    assert "Amortized (effective): EffectiveCost ·" in q.cost_basis_sources(families)
 
 
 def test_null_strings_and_json_tags(focus_engine, focus_df):

@@ -38,6 +38,7 @@ BUILDERS = {
     "account_names": q.account_names,
     "resources_by_host": lambda: q.resources_by_host(D, "web-01"),
     "resource_history": lambda: q.resource_history("i-1", D - dt.timedelta(days=30), D),
+    "resource_seen": lambda: q.resource_seen("i-1", D - dt.timedelta(days=30), D),
     "resource_daily_cost": lambda: q.resource_daily_cost("i-1", D),
     "host_events": lambda: q.host_events("web-01", D - dt.timedelta(days=1), D),
     "host_event_counts": lambda: q.host_event_counts("web-01", D),
@@ -342,6 +343,18 @@ def test_detail_configuration_only_for_roles_that_may_read_it(engine, snapshot, 
     by_host = run(engine, q.resources_by_host(snapshot, name.upper()), "ops")
     assert rid in set(by_host["resource_id"])
     assert run(engine, q.resource_detail(snapshot, "i-does-not-exist", True)).empty
+
+
+def test_where_a_resource_was_seen_equals_independent_sql_and_follows_the_row_filter(engine, raw_duckdb, snapshot, busy_host):
+    rid, _ = busy_host
+    first = raw_duckdb.execute("SELECT MIN(snapshot_date) FROM daivi_inventory.resources").fetchone()[0]
+    seen = run(engine, q.resource_seen(rid, first, snapshot))
+    expected = raw_duckdb.execute("SELECT MIN(snapshot_date), MAX(snapshot_date), COUNT(*) FROM daivi_inventory.resources "
+                                  "WHERE resource_id = ?", [rid]).fetchall()[0]
+    assert (pd.Timestamp(seen["first_seen"][0]).date(), pd.Timestamp(seen["last_seen"][0]).date(), int(seen["snapshots"][0])) == expected
+    other = scalar(raw_duckdb, f"SELECT MIN(resource_id) FROM daivi_inventory.resources WHERE snapshot_date = ? AND account_id NOT IN {PAYMENTS}",
+                   snapshot)
+    assert int(run(engine, q.resource_seen(other, first, snapshot), "teamlead")["snapshots"][0]) == 0
 
 
 def test_history_and_diff_equal_independent_sql(engine, raw_duckdb, snapshot, busy_host):

@@ -357,7 +357,7 @@ def all_queries(tr: q.TimeRange):
     f = q.EventFilter.of(tr, 'zzneedle host=qqhost* NOT "x y"')
     return [
         q.event_summary(f), q.timeline(f, "severity", 300), q.top_values(f, "host"), q.events_page(f, ["host"], 10, 0),
-        q.top_values_by_field(f, ["host", "status"]),
+        q.top_values_by_field(f, ["host", "status"]), q.search_overview(f, "host", 300, ["index", "status"]),
         q.stats_table(f, "p95", "duration", "host"), q.stats_timechart(f, "avg", "bytes", "host", ["a"], 300),
         q.error_rate(f, 300),
     ]

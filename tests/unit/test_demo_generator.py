@@ -12,7 +12,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from daivi_data import catalog
+from daivi_data import catalog, lakehouse
 from daivi_data.demo import PAYMENTS_ACCOUNT_IDS, build_demo_lakehouse
 from daivi_data.demo.build import SCALES
 from daivi_data.demo.cur import CurGenerator, month_ranges
@@ -89,7 +89,7 @@ def test_parquet_columns_and_types_match_the_catalog(lake, lh, table):
 
 
 def test_manifest_describes_what_is_on_disk(lake, manifest):
-    assert manifest["format"] == 1 and manifest["kind"] == "demo" and manifest["scale"] == "small"
+    assert manifest["format"] == lakehouse.FORMAT == 2 and manifest["kind"] == "demo" and manifest["scale"] == "small"
     assert manifest["seed"] == SEED and manifest["end_date"] == END.isoformat()
     assert set(manifest["tables"]) == {f"{lh.default_database}.{t.name}" for lh, t in _tables()}
     for key, stats in manifest["tables"].items():
@@ -463,7 +463,7 @@ def test_interrupted_build_leaves_no_target(tmp_path):
     with pytest.raises(Boom):
         build_demo_lakehouse(out, scale="small", seed=SEED, end_date=END, progress=_fail_midway)
     assert not out.exists()
-    assert list(tmp_path.iterdir()) == []
+    assert [p.name for p in tmp_path.iterdir()] == [".lake.write.lock"]  # the writer's lock file only: no staging folder
 
 
 def test_interrupted_rebuild_keeps_the_previous_lakehouse(tmp_path):
@@ -475,7 +475,7 @@ def test_interrupted_rebuild_keeps_the_previous_lakehouse(tmp_path):
         build_demo_lakehouse(out, scale="small", seed=SEED, end_date=END, progress=_fail_midway)
     assert json.loads((out / "manifest.json").read_text()) == {"previous": True}
     assert (out / "daivi_cur" / "marker").read_text() == "old"
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["lake"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".lake.write.lock", "lake"]  # no staging folder left
 
 
 def test_unknown_scale_is_refused(tmp_path):

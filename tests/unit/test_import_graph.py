@@ -147,13 +147,9 @@ def test_queries_do_not_import_the_pandas_analysis_modules():
     assert arrows(GRAPH, "daivi_data.queries", ANALYSIS) == []
 
 
-@pytest.mark.xfail(strict=True, reason="ingest imports demo until the lead merges the lakehouse-format refactor "
-                                       "(daivi_data/lakehouse/ owns the writer): then this passes and the xfail must go")
 def test_ingest_does_not_import_demo():
     assert arrows(GRAPH, "daivi_data.ingest", ("daivi_data.demo",)) == []
 
 
-@pytest.mark.xfail(strict=True, reason="ingest imports queries until the lead merges the lakehouse-format refactor "
-                                       "(one CUR -> billing derivation): then this passes and the xfail must go")
 def test_ingest_does_not_import_queries():
     assert arrows(GRAPH, "daivi_data.ingest", ("daivi_data.queries",)) == []

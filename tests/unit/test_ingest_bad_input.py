@@ -207,12 +207,15 @@ def test_cur_and_focus_of_the_same_aws_account_would_double_count(tmp_path, prev
 
 
 def test_a_second_import_into_the_same_lakehouse_waits_its_turn(tmp_path, previous):
-    from daivi_data.ingest.writer import LakehouseWriter
+    from daivi_data.lakehouse import LakehouseWriter
 
-    first = LakehouseWriter(previous)
+    before = fingerprint(previous)
+    write_cur2_csv(tmp_path / "s3", "2024-09", [cur2_row("2024-09", 1)])
+    first = LakehouseWriter(previous, "import")
     try:
         with pytest.raises(ImportFailed, match="Another import into .* is running"):
-            LakehouseWriter(previous)
+            run_import([tmp_path / "s3"], previous)
     finally:
         first.abort()
-    LakehouseWriter(previous).abort()  # free again once the first is done
+    assert_stopped_and_intact(previous, before)
+    LakehouseWriter(previous, "demo").abort()  # free again once the first is done

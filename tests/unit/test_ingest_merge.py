@@ -99,3 +99,89 @@ def test_the_command_line_merges(tmp_path, two_months, capsys):
     assert main([str(tmp_path / "new"), "--out", str(two_months), "--merge"]) == 0
     assert "Merged into daivi_cur.cur: replaced 1 partition(s), kept 2 as they were" in capsys.readouterr().out
     assert lake(two_months, "SELECT COUNT(DISTINCT billing_period) FROM daivi_cur.cur") == [(3,)]
+
+
+# ---------------------------------------------------------------- inventory: a snapshot covers its accounts and regions only
+
+A, B = "111111111111", "222222222222"
+DAY, DAY_BEFORE = "2024-09-18", "2024-09-17"
+INVENTORY_ROWS = "SELECT CAST(snapshot_date AS VARCHAR), account_id, region, resource_id FROM daivi_inventory.resources ORDER BY ALL"
+
+
+@pytest.fixture
+def inventory(tmp_path) -> Path:
+    """Two accounts' Config snapshots on DAY (account A in two regions), A's of the day before, and a CUR month."""
+    import datetime as dt
+
+    snaps = tmp_path / "config"
+    write_config_snapshot(snaps, [config_item("AWS::EC2::Instance", "i-b1", account=B),
+                                  config_item("AWS::EC2::Volume", "vol-b1", account=B)], account=B)
+    write_config_snapshot(snaps, [config_item("AWS::EC2::Instance", "i-a-eu", account=A, region="eu-west-1")],
+                          account=A, region="eu-west-1")
+    write_config_snapshot(snaps, [config_item("AWS::EC2::Instance", "i-a-old", account=A)], account=A)
+    write_config_snapshot(snaps, [config_item("AWS::EC2::Instance", "i-a-before", account=A)], account=A,
+                          day=dt.date(2024, 9, 17))
+    write_cur2_csv(tmp_path / "cur", "2024-09", [cur2_row("2024-09", i) for i in range(2)])
+    out = tmp_path / "lh"
+    run_import([snaps, tmp_path / "cur"], out)
+    return out
+
+
+def one_accounts_snapshot(folder: Path, *resource_ids: str) -> Path:
+    """A new Config snapshot of account A in us-east-1 on DAY, as AWS Config delivers it daily."""
+    write_config_snapshot(folder, [config_item("AWS::EC2::Instance", rid, account=A, tags={"Name": rid}) for rid in resource_ids],
+                          account=A)
+    return folder
+
+
+def other_rows(root: Path) -> list[tuple]:
+    """Every column of DAY's rows that A's us-east-1 snapshot does not cover."""
+    return lake(root, f"SELECT * FROM daivi_inventory.resources WHERE snapshot_date = '{DAY}' "
+                      f"AND NOT (account_id = '{A}' AND region = 'us-east-1') ORDER BY resource_id")
+
+
+def test_merging_one_accounts_snapshot_replaces_only_that_accounts_rows_of_that_day(tmp_path, inventory):
+    before, kept_rows = files_of(inventory), other_rows(inventory)
+    assert lake(inventory, INVENTORY_ROWS) == [
+        (DAY_BEFORE, A, "us-east-1", "i-a-before"),
+        (DAY, A, "eu-west-1", "i-a-eu"), (DAY, A, "us-east-1", "i-a-old"), (DAY, B, "us-east-1", "i-b1"), (DAY, B, "us-east-1", "vol-b1")]
+    report = run_import([one_accounts_snapshot(tmp_path / "new", "i-a-new", "i-a-new2")], inventory, MERGE)
+    # i-a-old is gone from A's us-east-1 snapshot; B and A's other region keep their rows of that day, unchanged.
+    assert lake(inventory, INVENTORY_ROWS) == [
+        (DAY_BEFORE, A, "us-east-1", "i-a-before"),
+        (DAY, A, "eu-west-1", "i-a-eu"), (DAY, A, "us-east-1", "i-a-new"), (DAY, A, "us-east-1", "i-a-new2"),
+        (DAY, B, "us-east-1", "i-b1"), (DAY, B, "us-east-1", "vol-b1")]
+    assert other_rows(inventory) == kept_rows
+    assert report.replaced_partitions["daivi_inventory.resources"] == [f"snapshot_date={DAY}"]
+    assert report.merged_partitions == {"daivi_inventory.resources": [f"snapshot_date={DAY}"]}
+    assert "only the rows of the accounts and regions the input covers were replaced" in report.to_text()
+    # Every file outside that day is the same file: byte-identical, the same inode.
+    after = files_of(inventory)
+    untouched = {p: v for p, v in before.items() if f"snapshot_date={DAY}" not in p}
+    assert untouched and {p: after.get(p) for p in untouched} == untouched
+
+
+def test_a_previous_file_without_covered_rows_stays_byte_identical_in_the_merged_day(tmp_path, inventory):
+    run_import([one_accounts_snapshot(tmp_path / "first", "i-a-new")], inventory, MERGE)
+    day_files = {p: v for p, v in files_of(inventory).items() if f"snapshot_date={DAY}" in p}
+    assert len(day_files) == 2  # the other rows of the day, and A's snapshot
+    kept_rows = other_rows(inventory)
+    run_import([one_accounts_snapshot(tmp_path / "second", "i-a-newer")], inventory, MERGE)
+    after = {p: v for p, v in files_of(inventory).items() if f"snapshot_date={DAY}" in p}
+    # The file of the other rows holds none of A's us-east-1 rows: linked as it is. A's previous snapshot file is dropped.
+    assert len(set(after) & set(day_files)) == 1
+    [same] = set(after) & set(day_files)
+    assert after[same] == day_files[same]
+    assert other_rows(inventory) == kept_rows
+    assert lake(inventory, f"SELECT resource_id FROM daivi_inventory.resources WHERE snapshot_date = '{DAY}' "
+                           f"AND account_id = '{A}' AND region = 'us-east-1'") == [("i-a-newer",)]
+
+
+def test_a_snapshot_merge_that_stops_leaves_every_file_as_it_was(tmp_path, inventory):
+    before, manifest = files_of(inventory), (inventory / "manifest.json").read_text()
+    write_config_snapshot(tmp_path / "bad", [config_item("AWS::EC2::Instance", "i-gone", account=A, status="ResourceDeleted")],
+                          account=A)
+    with pytest.raises(ImportFailed, match="No valid rows for daivi_inventory.resources"):
+        run_import([tmp_path / "bad"], inventory, MERGE)
+    assert files_of(inventory) == before
+    assert (inventory / "manifest.json").read_text() == manifest

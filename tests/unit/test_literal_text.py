@@ -141,9 +141,9 @@ def test_chart_labels_from_data_show_literally():
 def test_every_figure_builder_shows_data_literally():
     import inspect
 
-    from daivi_ui import figures_cost, figures_cur, figures_inventory, figures_logs, figures_workbench
+    from daivi_ui import figures_cost, figures_cur, figures_import, figures_inventory, figures_logs, figures_workbench
 
-    for module in (figures_cost, figures_cur, figures_inventory, figures_logs, figures_workbench):
+    for module in (figures_cost, figures_cur, figures_import, figures_inventory, figures_logs, figures_workbench):
         for name, function in inspect.getmembers(module, inspect.isfunction):
             if name.startswith("build_") and function.__module__ == module.__name__:
                 assert getattr(function, "__wrapped__", None) is not None, f"{module.__name__}.{name} is not @literal_labels"

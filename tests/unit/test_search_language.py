@@ -65,13 +65,13 @@ def matching_ids(con, search: str) -> list[int]:
 TABLE = [
     ("timeout",
      '(TERM "timeout")',
-     "lower(message) LIKE :s0 ESCAPE '\\'", {"s0": "%timeout%"}, [6]),
+     "regexp_like(message, :s0)", {"s0": "(?is)timeout"}, [6]),
     ('"timed out"',
      '(TERM "timed out")',
-     "lower(message) LIKE :s0 ESCAPE '\\'", {"s0": "%timed out%"}, [2]),
+     "regexp_like(message, :s0)", {"s0": "(?is)timed\\ out"}, [2]),
     ("time*out",
      '(TERM "time*out")',
-     "lower(message) LIKE :s0 ESCAPE '\\'", {"s0": "%time%out%"}, [2, 6]),  # "timed out" too
+     "regexp_like(message, :s0)", {"s0": "(?is)time.*out"}, [2, 6]),  # "timed out" too
     ("host=WEB-01",
      '(CMP host = "WEB-01")',
      "lower(host) = :s0", {"s0": "web-01"}, [1, 6]),
@@ -107,37 +107,47 @@ TABLE = [
      "(lower(index_name) = :s0 OR lower(severity) = :s1)", {"s0": "security", "s1": "error"}, [2, 4, 6]),
     ("(host=web-01 OR host=web-02) AND NOT timeout",
      '(AND (OR (CMP host = "web-01") (CMP host = "web-02")) (NOT (TERM "timeout")))',
-     "((lower(host) = :s0 OR lower(host) = :s1) AND NOT COALESCE(lower(message) LIKE :s2 ESCAPE '\\', FALSE))",
-     {"s0": "web-01", "s1": "web-02", "s2": "%timeout%"}, [1, 2]),
+     "((lower(host) = :s0 OR lower(host) = :s1) AND NOT COALESCE(regexp_like(message, :s2), FALSE))",
+     {"s0": "web-01", "s1": "web-02", "s2": "(?is)timeout"}, [1, 2]),
     ("NOT NOT cache",
      '(NOT (NOT (TERM "cache")))',
-     "NOT COALESCE(NOT COALESCE(lower(message) LIKE :s0 ESCAPE '\\', FALSE), FALSE)", {"s0": "%cache%"}, [7]),
+     "NOT COALESCE(NOT COALESCE(regexp_like(message, :s0), FALSE), FALSE)", {"s0": "(?is)cache"}, [7]),
     # lower-case operators are words, as in Splunk
     ("orders or timed",
      '(AND (TERM "orders") (TERM "or") (TERM "timed"))',
-     "(lower(message) LIKE :s0 ESCAPE '\\' AND lower(message) LIKE :s1 ESCAPE '\\' AND lower(message) LIKE :s2 ESCAPE '\\')",
-     {"s0": "%orders%", "s1": "%or%", "s2": "%timed%"}, [2]),
+     "(regexp_like(message, :s0) AND regexp_like(message, :s1) AND regexp_like(message, :s2))",
+     {"s0": "(?is)orders", "s1": "(?is)or", "s2": "(?is)timed"}, [2]),
     # SQL metacharacters are values, matched literally
     ("user=\"o'brien\" \"; DROP TABLE events; --\"",
      '(AND (CMP user = "o\'brien") (TERM "; DROP TABLE events; --"))',
-     "(lower(user_name) = :s0 AND lower(message) LIKE :s1 ESCAPE '\\')", {"s0": "o'brien", "s1": "%; drop table events; --%"}, [4]),
-    # LIKE metacharacters % and _ are literal; only * is a wildcard
+     "(lower(user_name) = :s0 AND regexp_like(message, :s1))", {"s0": "o'brien", "s1": "(?is);\\ DROP\\ TABLE\\ events;\\ \\-\\-"}, [4]),
+    # LIKE and regular-expression metacharacters are literal; only * is a wildcard
     ('"100% done_ok"',
      '(TERM "100% done_ok")',
-     "lower(message) LIKE :s0 ESCAPE '\\'", {"s0": "%100\\% done\\_ok%"}, [5]),
+     "regexp_like(message, :s0)", {"s0": "(?is)100%\\ done_ok"}, [5]),
     # unescaped, `_` would match the space in "100% done" and `%` anything
     ("100%_done",
      '(TERM "100%_done")',
-     "lower(message) LIKE :s0 ESCAPE '\\'", {"s0": "%100\\%\\_done%"}, []),
+     "regexp_like(message, :s0)", {"s0": "(?is)100%_done"}, []),
+    # regular-expression metacharacters are literal too: `.` is no "any character", `(` `[` `+` `$` `^` `|` no syntax
+    ('"GET./api" orders?|x',
+     '(AND (TERM "GET./api") (TERM "orders?|x"))',
+     "(regexp_like(message, :s0) AND regexp_like(message, :s1))", {"s0": "(?is)GET\\./api", "s1": "(?is)orders\\?\\|x"}, []),
+    ('"(o\'brien)" OR "[x]+$" OR "^cache"',
+     '(OR (TERM "(o\'brien)") (TERM "[x]+$") (TERM "^cache"))',
+     "(regexp_like(message, :s0) OR regexp_like(message, :s1) OR regexp_like(message, :s2))",
+     {"s0": "(?is)\\(o'brien\\)", "s1": "(?is)\\[x\\]\\+\\$", "s2": "(?is)\\^cache"}, []),
+    # any case
+    ("WARM", '(TERM "WARM")', "regexp_like(message, :s0)", {"s0": "(?is)WARM"}, [7]),
     # unicode in words and values
     ("zürich user=ÜNÏCODE",
      '(AND (TERM "zürich") (CMP user = "ÜNÏCODE"))',
-     "(lower(message) LIKE :s0 ESCAPE '\\' AND lower(user_name) = :s1)", {"s0": "%zürich%", "s1": "ünïcode"}, [5]),
+     "(regexp_like(message, :s0) AND lower(user_name) = :s1)", {"s0": "(?is)zürich", "s1": "ünïcode"}, [5]),
     # escapes: a literal quote, a literal backslash, a literal star
     ('"\\"inside\\"" back\\\\slash',
      '(AND (TERM ""inside"") (TERM "back\\\\slash"))',
-     "(lower(message) LIKE :s0 ESCAPE '\\' AND lower(message) LIKE :s1 ESCAPE '\\')",
-     {"s0": '%"inside"%', "s1": "%back\\\\slash%"}, [8]),
+     "(regexp_like(message, :s0) AND regexp_like(message, :s1))",
+     {"s0": '(?is)"inside"', "s1": "(?is)back\\\\slash"}, [8]),
     ("path=\"/api/*/orders\" ip=10.0.0.*",
      '(AND (CMP path = "/api/*/orders") (CMP client_ip = "10.0.0.*"))',
      "(lower(http_path) LIKE :s0 ESCAPE '\\' AND lower(client_ip) LIKE :s1 ESCAPE '\\')",
@@ -157,6 +167,14 @@ def test_search_table(events_db, search, tree, sql, params, ids):
     assert compiled.sql == sql
     assert compiled.params == params
     assert matching_ids(events_db, search) == ids
+
+
+def test_a_wildcard_term_crosses_lines_as_like_does():
+    con = duckdb.connect()
+    con.execute("CREATE TABLE events (id INTEGER, message VARCHAR)")
+    con.execute("INSERT INTO events VALUES (1, 'first line' || chr(10) || 'SECOND line'), (2, 'first only'), (3, NULL)")
+    assert matching_ids(con, "first*second") == [1]
+    assert matching_ids(con, "NOT first*second") == [2, 3]
 
 
 def test_compiled_sql_parses_as_athena_and_holds_no_value_text():

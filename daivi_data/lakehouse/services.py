@@ -1,0 +1,52 @@
+"""AWS service names: CUR product code (`line_item_product_code`, `cost_daily.service_code`) -> the name Cost Explorer shows.
+
+One table for the billing derivation (demo and imports), the demo's prices and the UI's vocabulary.
+"""
+
+from __future__ import annotations
+
+SERVICE_NAMES: dict[str, str] = {
+    "AmazonEC2": "Amazon Elastic Compute Cloud",
+    "AmazonRDS": "Amazon Relational Database Service",
+    "AmazonS3": "Amazon Simple Storage Service",
+    "AWSLambda": "AWS Lambda",
+    "AmazonDynamoDB": "Amazon DynamoDB",
+    "AmazonCloudFront": "Amazon CloudFront",
+    "AWSELB": "Elastic Load Balancing",
+    "AmazonEKS": "Amazon Elastic Kubernetes Service",
+    "AmazonCloudWatch": "AmazonCloudWatch",
+    "awskms": "AWS Key Management Service",
+    "AmazonRoute53": "Amazon Route 53",
+    "AmazonSageMaker": "Amazon SageMaker",
+    "AmazonRedshift": "Amazon Redshift",
+    "AmazonES": "Amazon OpenSearch Service",
+    "AmazonElastiCache": "Amazon ElastiCache",
+    "AmazonVPC": "Amazon Virtual Private Cloud",
+    "AWSSupportBusiness": "AWS Support (Business)",
+    "ComputeSavingsPlans": "Savings Plans for AWS Compute usage",
+    "AWSConfig": "AWS Config",
+    "AWSCloudTrail": "AWS CloudTrail",
+    "AmazonGuardDuty": "Amazon GuardDuty",
+    "AWSSecretsManager": "AWS Secrets Manager",
+    "AWSQueueService": "Amazon Simple Queue Service",
+    "AmazonSNS": "Amazon Simple Notification Service",
+    "AmazonECR": "Amazon EC2 Container Registry (ECR)",
+    "AmazonAthena": "Amazon Athena",
+    "AWSGlue": "AWS Glue",
+    "AmazonKinesis": "Amazon Kinesis",
+    "AmazonECS": "Amazon Elastic Container Service",
+    "AmazonApiGateway": "Amazon API Gateway",
+    "AWSBackup": "AWS Backup",
+    "AmazonEFS": "Amazon Elastic File System",
+    "AmazonInspectorV2": "Amazon Inspector",
+    "AWSSecurityHub": "AWS Security Hub",
+    "AWSXRay": "AWS X-Ray",
+    "AmazonQuickSight": "Amazon QuickSight",
+    "awswaf": "AWS WAF",
+    "AWSCostExplorer": "AWS Cost Explorer",
+    "AmazonSES": "Amazon Simple Email Service",
+    "CodeBuild": "CodeBuild",
+    "AWSDirectoryService": "AWS Directory Service",
+    "AmazonStates": "AWS Step Functions",
+    "AmazonCognito": "Amazon Cognito",
+}

@@ -1,0 +1,1 @@
+"""Page models: one pure, Streamlit-free model per view (request -> queries -> result dataclasses)."""
