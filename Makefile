@@ -1,15 +1,15 @@
 # DAIVI Lakehouse Explorer. `make run` starts the app; `make test` runs every test tier.
 PYTHON ?= python3
-VENV := .venv
+VENV ?= .venv
 PY := $(VENV)/bin/python
 LAKEHOUSE ?= data/lakehouse
 SCALE ?= medium
 PORT ?= 8501
 
-.PHONY: run test lint demo bench bench-load chromium clean-data help
+.PHONY: run test test-fast test-unit test-sql test-app test-aws test-mcp test-deploy test-e2e typecheck lint demo bench bench-load chromium clean-data help
 
 help:  ## list the targets
-	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/ —/'
+	@grep -E '^[a-z0-9 -]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/ —/'
 
 $(VENV)/.runtime: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -35,8 +35,21 @@ chromium:  ## install Debian's chromium for the browser tests, where missing
 	  echo "installing chromium (Debian package) for the e2e tests"; \
 	  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; }
 
-test: $(VENV)/.dev chromium  ## install test deps, run every test tier (unit, sql, app, aws, e2e)
+test: $(VENV)/.dev chromium  ## install test deps, run every test tier (unit, sql, app, aws, mcp, deploy, e2e) and the type check
 	$(PY) -m pytest
+
+test-fast: $(VENV)/.dev  ## the inner loop: unit + sql tiers, no browser, without the tests that build whole lakehouses (marked slow)
+	$(PY) -m pytest tests/unit tests/sql -m "not slow" -q
+
+# One target per tier (a folder of tests/): make test-unit, test-sql, test-app, test-aws, test-mcp, test-deploy, test-e2e.
+test-unit test-sql test-app test-aws test-mcp test-deploy: test-%: $(VENV)/.dev  ## one test tier (tests/<tier>)
+	$(PY) -m pytest tests/$*
+
+test-e2e: $(VENV)/.dev chromium  ## the browser tier (tests/e2e, headless Chromium)
+	$(PY) -m pytest tests/e2e
+
+typecheck: $(VENV)/.dev  ## mypy over daivi_data and daivi_ui (settings in pyproject.toml; `make test` runs it as tests/unit/test_typecheck.py)
+	$(PY) -m mypy
 
 lint: $(VENV)/.dev  ## ruff
 	$(VENV)/bin/ruff check .

@@ -97,7 +97,8 @@ def _partition_literal(table: VisibleTable, value: str) -> str:
 def starter_sql(table: VisibleTable, latest_partition: str | None) -> str:
     """A first SELECT over `table`: its permitted columns, its latest partition, a small LIMIT."""
     names = [c.name for c in table.columns]
-    lines, line = [], []
+    lines: list[str] = []
+    line: list[str] = []
     for name in names:
         if line and len(", ".join([*line, name])) > 90:
             lines.append(", ".join(line))

@@ -138,7 +138,7 @@ class CellsFilter:
     excluded_columns: tuple[str, ...] = ()
 
     def table_data(self, catalog_id: str) -> dict:
-        data = {"TableCatalogId": catalog_id, "DatabaseName": self.database, "TableName": self.table, "Name": self.name,
+        data: dict[str, object] = {"TableCatalogId": catalog_id, "DatabaseName": self.database, "TableName": self.table, "Name": self.name,
                 "RowFilter": {"FilterExpression": self.row_filter} if self.row_filter else {"AllRowsWildcard": {}},
                 "ColumnWildcard": {"ExcludedColumnNames": list(self.excluded_columns)}}
         return data
@@ -155,7 +155,7 @@ class Plan:
 
     @property
     def changes(self) -> int:
-        return sum(map(len, (self.create_filters, self.update_filters, self.delete_filters, self.grants, self.revokes)))
+        return sum(len(items) for items in (self.create_filters, self.update_filters, self.delete_filters, self.grants, self.revokes))
 
 
 def filter_name(role: str, table: str) -> str:
@@ -369,7 +369,7 @@ def connect(settings: Settings, *, region: str | None = None, catalog_id: str | 
     """Lake Formation of the account the caller's credentials belong to (or of `catalog_id`)."""
     import boto3
 
-    from daivi_data.aws.credentials import retry_config
+    from daivi_data.aws.clients import retry_config
 
     session = session or boto3.Session(region_name=region or settings.athena.region)
     catalog_id = catalog_id or session.client("sts", config=retry_config(settings)).get_caller_identity()["Account"]

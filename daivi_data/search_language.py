@@ -472,7 +472,10 @@ class _Compiler:
             if pattern.has_wildcard:  # status=5* : match the digits
                 matched = self.like(f"CAST({column} AS VARCHAR)", pattern.like(lower=False))
                 return f"NOT COALESCE({matched}, TRUE)" if op == "!=" else matched
-            return f"{column} {sql_op} {self.bind(_number(pattern.literal))}"
+            number = _number(pattern.literal)
+            if number is None:  # the parser gives numeric fields numbers only; never bind NULL by accident
+                raise InvalidRequest(f"{node.field.name} compares numbers, not {pattern.literal!r}.")
+            return f"{column} {sql_op} {self.bind(number)}"
         # Text fields match in any case, as Splunk field values do.
         if pattern.has_wildcard:
             matched = self.like(f"lower({column})", pattern.like(lower=True))

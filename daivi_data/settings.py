@@ -16,6 +16,7 @@ import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from daivi_data.errors import SettingsError
 
@@ -95,7 +96,7 @@ class Settings:
         return self.engine == "duckdb" and self.auth_mode == "demo"
 
 
-def _coerce(key: str, value: object, kind: type) -> object:
+def _coerce(key: str, value: Any, kind: type) -> Any:
     """Convert an env string or TOML value to `kind`, or raise naming the key."""
     if kind is bool:
         if isinstance(value, bool):
@@ -175,7 +176,7 @@ def _auth_settings(section: object, environ: dict[str, str]) -> AuthSettings:
     unknown = sorted(set(section) - set(_AUTH_SCALARS))
     if unknown:
         raise SettingsError(f"Unknown setting `daivi.auth.{unknown[0]}`; known: {', '.join(_AUTH_SCALARS)}.")
-    values = {}
+    values: dict[str, Any] = {}  # each checked by _coerce for its field's type
     for key, kind in _AUTH_SCALARS.items():
         env_key = f"DAIVI_AUTH_{key.upper()}"
         if env_key in environ:
@@ -228,7 +229,7 @@ def load_settings(secrets: dict | None = None, environ: dict[str, str] | None = 
     if unknown:
         raise SettingsError(f"Unknown setting `daivi.{unknown[0]}`; known settings: {', '.join(sorted(known))}.")
 
-    values: dict[str, object] = {}
+    values: dict[str, Any] = {}  # each checked by _coerce for its field's type
     origin: dict[str, str] = {}  # where each value came from, to name it in messages
     for key, kind in _SCALARS.items():
         env_key = f"DAIVI_{key.upper()}"
@@ -250,7 +251,7 @@ def load_settings(secrets: dict | None = None, environ: dict[str, str] | None = 
     values["databases"] = databases
 
     athena_section = section.get("athena", {})
-    athena_values = {}
+    athena_values: dict[str, Any] = {}
     for key, kind in _ATHENA_SCALARS.items():
         env_key = f"DAIVI_ATHENA_{key.upper()}"
         if env_key in environ:

@@ -27,6 +27,7 @@ import datetime as dt
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from daivi_data import catalog
 from daivi_data.errors import AccessDenied, DaiviError, SettingsError
@@ -34,6 +35,9 @@ from daivi_data.governance import ALL_TABLES, Policy, RoleGrants, load_policy
 from daivi_data.identity import Principal
 from daivi_data.queries import Query, make_query
 from daivi_data.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from daivi_data.lakeformation import LakeFormationState
 
 
 @dataclass
@@ -55,7 +59,7 @@ def smoke_principal(role: str) -> Principal:
 class Smoke:
     """The checks, over an engine (Athena in a real account) and a Lake Formation reader."""
 
-    def __init__(self, settings: Settings, policy: Policy, engine, lake_formation: Callable[[], object] | None):
+    def __init__(self, settings: Settings, policy: Policy, engine, lake_formation: Callable[[], LakeFormationState] | None):
         self.settings = settings
         self.policy = policy
         self.engine = engine
@@ -120,7 +124,7 @@ class Smoke:
 
         for attempt in (1, 2):
             try:
-                plan = make_plan(self.policy, self.settings, self.lake_formation())
+                plan = make_plan(self.policy, self.settings, self.lake_formation() if self.lake_formation else None)
             except Exception as e:  # noqa: BLE001 - any failure is this check's FAIL line, not a traceback
                 error = daivi_error(e, action="reading Lake Formation")
                 self.checks.append(Check("governance plan", "-", f"run {attempt}", False, f"{error} (--lf-profile?)"))

@@ -109,16 +109,16 @@ def check_sql(text: str | None, grants: RoleGrants | None = None, row_limit: int
                       tables=tables, partition_warnings=warnings)
 
 
-def parse_single_statement(text: str) -> exp.Expression:
+def parse_single_statement(text: str) -> exp.Expr:
     """The one statement in `text` (comments and trailing `;` allowed), or a clear error."""
     try:
-        statements = sqlglot.parse(text, read="athena")
+        parsed = sqlglot.parse(text, read="athena")
     except sqlglot.errors.ParseError as e:
         raise SqlSyntaxError(_syntax_error_message(e)) from None
     except sqlglot.errors.TokenError:
         raise SqlSyntaxError(_unclosed_quote_message(text)) from None
     # A comment after the last `;` parses as a Semicolon node: it is not a statement.
-    statements = [s for s in statements if s is not None and not isinstance(s, exp.Semicolon)]
+    statements = [s for s in parsed if s is not None and not isinstance(s, exp.Semicolon)]
     if not statements:
         raise EmptySql("The editor is empty: write a SELECT query, load an example, or pick a table from the catalog.")
     if len(statements) > 1:
@@ -179,13 +179,13 @@ def _position(text: str, index: int) -> str:
     return f"Line {line}, column {col}"
 
 
-def _keyword(node: exp.Expression) -> str:
+def _keyword(node: exp.Expr) -> str:
     if isinstance(node, exp.Command):
         return str(node.this).upper()
     return type(node).__name__.upper()
 
 
-def refuse_non_read_only(tree: exp.Expression) -> None:
+def refuse_non_read_only(tree: exp.Expr) -> None:
     """Raise RefusedStatement, saying why, unless `tree` is a SELECT / WITH / set operation that only reads."""
     if isinstance(tree, exp.Command) and _keyword(tree) == "UNLOAD":
         raise RefusedStatement(f"UNLOAD writes query results to S3. {READ_ONLY_HINT}")
@@ -213,7 +213,7 @@ def refuse_non_read_only(tree: exp.Expression) -> None:
         raise SqlSyntaxError("The SELECT lists no columns: write e.g. `SELECT * FROM daivi_billing.accounts`.")
 
 
-def _unwrap_parentheses(tree: exp.Expression) -> exp.Expression:
+def _unwrap_parentheses(tree: exp.Expr) -> exp.Expr:
     """`(SELECT ...)` -> `SELECT ...`, so the row limit goes on the query itself."""
     while isinstance(tree, exp.Subquery) and isinstance(tree.this, exp.Query) and not any(
         tree.args.get(k) for k in ("limit", "alias", "order", "offset")
@@ -222,7 +222,7 @@ def _unwrap_parentheses(tree: exp.Expression) -> exp.Expression:
     return tree
 
 
-def _int_literal(node: exp.Expression | None) -> int | None:
+def _int_literal(node: exp.Expr | None) -> int | None:
     if isinstance(node, exp.Literal) and not node.is_string:
         try:
             return int(node.this)
@@ -231,7 +231,7 @@ def _int_literal(node: exp.Expression | None) -> int | None:
     return None
 
 
-def apply_row_limit(tree: exp.Expression, row_limit: int) -> tuple[exp.Expression, int | None]:
+def apply_row_limit(tree: exp.Expr, row_limit: int) -> tuple[exp.Expr, int | None]:
     """The query with at most `row_limit` + 1 rows, and the LIMIT set (None when the user's own LIMIT is smaller).
 
     The limit goes on the outermost query (never a wrapping subquery: Trino drops
@@ -269,7 +269,7 @@ def date_only_columns(df: pd.DataFrame) -> list[str]:
     return columns
 
 
-def missing_partition_predicates(tree: exp.Expression) -> list[PartitionWarning]:
+def missing_partition_predicates(tree: exp.Expr) -> list[PartitionWarning]:
     """Partitioned tables the query reads without a pruning predicate on the partition key.
 
     Looks at the WHERE and JOIN ... ON of the SELECT that reads the table, for a
@@ -293,7 +293,7 @@ def missing_partition_predicates(tree: exp.Expression) -> list[PartitionWarning]
     return warnings
 
 
-def _has_pruning_predicate(condition: exp.Expression, key: str, table_names: set[str]) -> bool:
+def _has_pruning_predicate(condition: exp.Expr, key: str, table_names: set[str]) -> bool:
     for column in condition.find_all(exp.Column):
         if column.name.lower() != key or (column.table and column.table.lower() not in table_names):
             continue

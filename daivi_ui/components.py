@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from contextlib import AbstractContextManager
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -65,7 +67,7 @@ def format_money(value: float | None, currency: str = "USD") -> str:
     return fmt.money(value, currency)
 
 
-def draw_open_tabs(tabs: Mapping[str, object], draw: Mapping[str, Callable[[], None]]) -> None:
+def draw_open_tabs(tabs: Mapping[str, AbstractContextManager[Any]], draw: Mapping[str, Callable[[], None]]) -> None:
     """Draw only the open tabs of URL-bound `st.tabs`, so a closed tab runs no query.
 
     A `DaiviError` in one tab is shown inside that tab and leaves the others alone.

@@ -87,8 +87,10 @@ def _ensure_demo_lakehouse(settings: Settings) -> None:
     )
     bar = st.progress(0.0, text="Starting…")
     try:
-        build_demo_lakehouse(settings.lakehouse_path, scale=settings.demo_scale,
-                             progress=lambda fraction, message: bar.progress(min(max(fraction, 0.0), 1.0), text=message))
+        def progress(fraction: float, message: str) -> None:
+            bar.progress(min(max(fraction, 0.0), 1.0), text=message)
+
+        build_demo_lakehouse(settings.lakehouse_path, scale=settings.demo_scale, progress=progress)
     except DaiviError as e:
         stop_with_error(e)
     st.cache_data.clear()

@@ -123,9 +123,8 @@ class Page:
             chart_area = st.container()
             controls = st.expander(summary() if summary else "Options", icon=":material/tune:")
             return Layout(chart_area, controls, st.container())
-        controls = st.container()
-        body = st.container()
-        return Layout(body, controls, body)
+        top, body = st.container(), st.container()
+        return Layout(body, top, body)
 
 
 def _keyed(compute: Callable[..., T], inputs: tuple) -> Callable[..., T]:

@@ -71,7 +71,7 @@ def sync_choice_from_url(key: str, labels: Mapping[str, str], default: str, what
         return st.session_state[key]
     if raw != st.session_state.get(seen_key, "\x00unset"):
         option = default if raw is None else _option_for(raw, labels)
-        if option is None:
+        if option is None and raw is not None:  # (raw is None gives the default, never None)
             (on_invalid or (lambda value: invalid_url_value_notice([value], what)))(raw)
             option = default
         st.session_state[key] = option
@@ -117,9 +117,9 @@ def peek_choice(key: str, labels: Mapping[str, str], default: str) -> str:
     """The option a labelled choice will hold when drawn later in this run (for a summary drawn above it)."""
     raw = st.query_params.get(key)
     if raw != st.session_state.get(_SEEN.format(key), "\x00unset"):
-        return _option_for(raw, labels) or default if raw is not None else default
+        return (_option_for(raw, labels) or default) if raw is not None else default
     value = st.session_state.get(key)
-    return value if value in labels else default
+    return value if isinstance(value, str) and value in labels else default
 
 
 def labelled_multichoice(widget: Callable, label: str, labels: Mapping[str, str], *, key: str, default: list[str],

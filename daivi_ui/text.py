@@ -92,7 +92,7 @@ def _escaped(value: object) -> object:
     if isinstance(value, str):
         return plotly_text(value)
     if isinstance(value, (list, tuple)) or hasattr(value, "tolist"):
-        items = value.tolist() if hasattr(value, "tolist") else value
+        items = value if isinstance(value, (list, tuple)) else value.tolist()
         if any(isinstance(v, (str, list, tuple)) for v in items):
             return [_escaped(v) for v in items]
     return value

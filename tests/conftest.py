@@ -1,5 +1,10 @@
 """Shared fixtures: the `small` demo lakehouse (built once per test session) and app settings.
 
+The session's clock is stopped when it starts (`DAIVI_TEST_NOW`, daivi_data/clock.py):
+every test, and every app server or command line a test starts, reads the same
+"today", so a run that crosses midnight UTC still agrees with itself. Set
+`DAIVI_TEST_NOW=2027-03-01T00:30:00Z` before pytest to run the tests on another day.
+
 The lakehouse ends yesterday (UTC), like a real export, so the app's relative
 ranges (month to date, last 24 hours) have data. Everything else about it is
 fixed by the seed.
@@ -16,19 +21,60 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from daivi_data import clock
 from daivi_data.governance import load_policy
 from daivi_data.lakehouse.manifest import is_outdated, read_manifest
 from daivi_data.queries import inventory as inventory_queries
 from daivi_data.settings import load_settings
 from tests.helpers import SEED, demo_end_date, principal
 
+# Modules whose tests build or import whole lakehouses (a minute of the unit + sql tiers between them), and
+# the type check (`make typecheck`): marked `slow`, so `make test-fast` leaves them to `make test`.
+SLOW_MODULES = ("tests/unit/test_demo_generator.py", "tests/sql/test_ingest_roundtrip.py", "tests/sql/test_ingest_memory.py",
+                "tests/unit/test_typecheck.py")
+
+
+def pytest_addoption(parser):
+    parser.addoption("--update-snapshots", action="store_true",
+                     help="rewrite the committed query snapshots (tests/fixtures/query_snapshots) instead of comparing; "
+                          "also DAIVI_UPDATE_SNAPSHOTS=1")
+
+
+@pytest.fixture(scope="session")
+def update_snapshots(request) -> bool:
+    """Whether snapshot tests rewrite their files (then review and commit the diff) instead of comparing."""
+    return request.config.getoption("--update-snapshots") or os.environ.get("DAIVI_UPDATE_SNAPSHOTS") == "1"
+
+
+def pytest_configure(config):
+    """Stop the clock for the whole session, before any test module computes a date (an outer value wins)."""
+    os.environ.setdefault(clock.TEST_NOW_ENV, clock.stopped_clock_value(dt.datetime.now(dt.UTC)))
+
+
+def pytest_report_header(config):
+    return f"clock stopped at {os.environ.get(clock.TEST_NOW_ENV)} ({clock.TEST_NOW_ENV})"
+
+
+def pytest_collection_modifyitems(config, items):
+    root = Path(config.rootpath)
+    missing = [m for m in SLOW_MODULES if not (root / m).exists()]
+    if missing:  # a renamed module would silently join the fast loop
+        raise pytest.UsageError(f"tests/conftest.py SLOW_MODULES names missing files: {missing}")
+    slow = {root / m for m in SLOW_MODULES}
+    for item in items:
+        if item.path in slow:
+            item.add_marker(pytest.mark.slow)
+
 
 @pytest.fixture(scope="session")
 def small_lakehouse(tmp_path_factory) -> Path:
-    """Path of the `small` demo lakehouse, built once per session (or DAIVI_TEST_LAKEHOUSE to reuse one)."""
+    """Path of the `small` demo lakehouse, built once per session (or DAIVI_TEST_LAKEHOUSE to reuse one that ends yesterday)."""
     reuse = os.environ.get("DAIVI_TEST_LAKEHOUSE")
     if reuse and (Path(reuse) / "manifest.json").exists() and not is_outdated(read_manifest(Path(reuse))):
-        return Path(reuse)  # one of an older layout is built anew: its tables lack columns the queries read
+        manifest = json.loads((Path(reuse) / "manifest.json").read_text())
+        if manifest.get("end_date") == demo_end_date().isoformat():
+            return Path(reuse)
+        # Built on another day (its "yesterday" is not the session's) or of an older layout: build a fresh one.
     from daivi_data.demo import build_demo_lakehouse
 
     out = tmp_path_factory.mktemp("lakehouse") / "small"

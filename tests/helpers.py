@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from daivi_data import clock
 from daivi_data.identity import Principal
 from daivi_data.settings import PROJECT_ROOT
 
@@ -15,8 +16,8 @@ PAYMENTS_ACCOUNT_IDS = ("411111111101", "411111111102", "411111111103", "4111111
 
 
 def demo_end_date() -> dt.date:
-    """The small lakehouse ends yesterday (UTC), like a real export."""
-    return dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1)
+    """The small lakehouse ends yesterday (UTC), like a real export: the day before the session's stopped clock."""
+    return clock.today() - dt.timedelta(days=1)
 
 
 def principal(persona: str) -> Principal:

@@ -36,6 +36,7 @@ import boto3
 import botocore.config
 import botocore.exceptions
 
+from daivi_data.aws.clients import retry_config  # also imported from here by the Athena engine
 from daivi_data.aws.errors import daivi_error
 from daivi_data.errors import AccessDenied, SettingsError
 from daivi_data.governance import Policy, load_policy
@@ -90,16 +91,6 @@ def check_role_arns(settings: Settings, policy: Policy) -> dict[str, str]:
             raise SettingsError(f"`{grants.role_arn}` (role `{role}` in the grants file) is not an IAM role ARN.")
         arns[role] = grants.role_arn
     return arns
-
-
-def retry_config(settings: Settings) -> botocore.config.Config:
-    """Adaptive client-side rate limiting plus exponential backoff on throttling, for every AWS client."""
-    return botocore.config.Config(
-        region_name=settings.athena.region,
-        retries={"mode": "adaptive", "max_attempts": settings.athena.max_attempts},
-        connect_timeout=10,
-        read_timeout=60,
-    )
 
 
 @dataclass

@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+from collections.abc import Mapping
 from functools import lru_cache
 
 import sqlglot
@@ -68,7 +69,7 @@ def athena_literal(value: object) -> str:
 _COMPARISONS = (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.Between, exp.In)
 
 
-def _text_date_comparand(node: exp.Expression, text_dates: frozenset[str]) -> bool:
+def _text_date_comparand(node: exp.Expr, text_dates: frozenset[str]) -> bool:
     """Whether `node` (a placeholder or a DATE literal) is compared with a text date column."""
     parent = node.parent
     if not isinstance(parent, _COMPARISONS):
@@ -77,7 +78,7 @@ def _text_date_comparand(node: exp.Expression, text_dates: frozenset[str]) -> bo
     return any(isinstance(side, exp.Column) and side.name.lower() in text_dates for side in sides if side is not node)
 
 
-def _as_text_dates(tree: exp.Expression, text_dates: frozenset[str]) -> set[str]:
+def _as_text_dates(tree: exp.Expr, text_dates: frozenset[str]) -> set[str]:
     """Adapt `tree` to date columns stored as text; the placeholder names whose values must be sent as text."""
     as_text = {p.name for p in tree.find_all(exp.Placeholder) if _text_date_comparand(p, text_dates)}
     for literal in list(tree.find_all(exp.Cast)):  # DATE '2026-03-01' compared with a text date: the text itself
@@ -130,7 +131,7 @@ def _date_text(value: object) -> object:
     return value
 
 
-def to_qmark(sql: str, params: dict[str, object], database_map: dict[str, str] | None = None,
+def to_qmark(sql: str, params: Mapping[str, object], database_map: dict[str, str] | None = None,
              text_dates: frozenset[str] = frozenset()) -> tuple[str, list[str]]:
     """Athena SQL with `:name` placeholders -> (SQL with `?`, execution parameters in order).
 

@@ -93,13 +93,13 @@ def governed_relations(grants: RoleGrants) -> frozenset[tuple[str, str]]:
 def translate(sql: str, grants: RoleGrants) -> tuple[str, tuple[str, ...]]:
     """Athena SQL -> governed, checked DuckDB SQL, and its parameter names (cached per SQL and role)."""
     try:
-        statements = sqlglot.parse(sql, read="athena")
+        parsed = sqlglot.parse(sql, read="athena")
     except (sqlglot.errors.ParseError, sqlglot.errors.TokenError) as e:
         first = e.errors[0] if isinstance(e, sqlglot.errors.ParseError) and e.errors else {}
         where = f" at line {first.get('line')}, column {first.get('col')}" if first else ""
         raise QueryFailed(f"SQL syntax error{where}: {first.get('description', str(e))}.") from None
     # A trailing `; -- comment` parses as a comment-only Semicolon node: not a statement.
-    statements = [s for s in statements if s is not None and not isinstance(s, exp.Semicolon)]
+    statements = [s for s in parsed if s is not None and not isinstance(s, exp.Semicolon)]
     if len(statements) != 1:
         raise InvalidRequest("Exactly one SQL statement is allowed.")
     tree = govern(statements[0], grants)
@@ -224,7 +224,7 @@ class DuckDBEngine:
         grants = policy.for_role(principal.role)
         sql, names = translate(query.sql, grants)
         values = query.param_dict
-        params = {n: list(values[n]) if isinstance(values[n], tuple) else values[n] for n in names}
+        params = {n: list(v) if isinstance(v := values[n], tuple) else v for n in names}
         cursor = self._database(grants, policy).cursor()
         started = time.perf_counter()
         future = self._workers.submit(_fetch_df, cursor, sql, params)

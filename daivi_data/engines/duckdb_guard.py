@@ -60,7 +60,7 @@ def _nodes(value: object) -> Iterator[dict]:
 
 
 def _cte_names(tree: dict) -> set[str]:
-    names = set()
+    names: set[str] = set()
     for node in _nodes(tree):
         cte_map = node.get("cte_map")
         if isinstance(cte_map, dict):

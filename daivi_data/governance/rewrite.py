@@ -43,7 +43,7 @@ _NOT_READ_ONLY = tuple(getattr(exp, name) for name in (
     "LoadData", "Show", "Summarize", "Pivot", "Unpivot", "Lock") if hasattr(exp, name))
 
 
-def require_read_only(tree: exp.Expression) -> None:
+def require_read_only(tree: exp.Expr) -> None:
     """Raise AccessDenied unless `tree` is one read-only query (SELECT, WITH, UNION/INTERSECT/EXCEPT)."""
     if not isinstance(tree, exp.Query) or any(isinstance(node, _NOT_READ_ONLY) for node in tree.walk()):
         raise AccessDenied("Only read-only queries (SELECT, WITH, UNION) can run on the lakehouse.")
@@ -73,7 +73,7 @@ class _Resolver:
         self.tables: list[tuple[exp.Table, str, catalog.Table]] = []
         self._cte_count = 0
 
-    def visit(self, node: exp.Expression, visible: dict[str, str]) -> None:
+    def visit(self, node: exp.Expr, visible: dict[str, str]) -> None:
         with_ = node.args.get("with_") if isinstance(node, exp.Query) else None
         if with_ is not None:
             visible = self._visit_with(with_, visible)
@@ -91,7 +91,7 @@ class _Resolver:
             if key == "with_" and with_ is not None:
                 continue
             for item in child if isinstance(child, list) else [child]:
-                if isinstance(item, exp.Expression):
+                if isinstance(item, exp.Expr):
                     self.visit(item, visible)
 
     def _visit_with(self, with_: exp.With, outer: dict[str, str]) -> dict[str, str]:
@@ -129,25 +129,25 @@ class _Resolver:
             node.set("catalog", None)
 
 
-def _require_from_item(item: exp.Expression | None) -> None:
+def _require_from_item(item: exp.Expr | None) -> None:
     if isinstance(item, exp.Lateral):
         item = item.this
     if item is not None and not isinstance(item, FROM_ITEMS):
         raise AccessDenied("Only lakehouse tables can be queried (table functions are not allowed).")
 
 
-def referenced_tables(tree: exp.Expression) -> list[tuple[exp.Table, str, catalog.Table]]:
+def referenced_tables(tree: exp.Expr) -> list[tuple[exp.Table, str, catalog.Table]]:
     """Every lakehouse table a query reads (resolved by scope), with its database; refuses anything else."""
     return _resolve(tree.copy())[1]
 
 
-def _resolve(tree: exp.Expression) -> tuple[exp.Expression, list[tuple[exp.Table, str, catalog.Table]]]:
+def _resolve(tree: exp.Expr) -> tuple[exp.Expr, list[tuple[exp.Table, str, catalog.Table]]]:
     resolver = _Resolver()
     resolver.visit(tree, {})
     return tree, resolver.tables
 
 
-def govern(tree: exp.Expression, grants: RoleGrants) -> exp.Expression:
+def govern(tree: exp.Expr, grants: RoleGrants) -> exp.Expr:
     """A copy of `tree` that names only governed relations; AccessDenied for anything outside `grants`."""
     require_read_only(tree)
     tree, refs = _resolve(tree.copy())

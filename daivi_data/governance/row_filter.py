@@ -30,7 +30,7 @@ ALLOWED_NODES = (exp.And, exp.Or, exp.Not, exp.Paren, exp.In, exp.Between, exp.L
 @dataclass(frozen=True)
 class RowFilter:
     text: str
-    tree: exp.Expression
+    tree: exp.Expr
     columns: tuple[str, ...]
 
     def arrow_expression(self, schema: pa.Schema) -> ds.Expression:
@@ -58,11 +58,14 @@ def parse_row_filter(text: str) -> RowFilter:
     return RowFilter(text=text, tree=tree, columns=columns)
 
 
-def _literal(node: exp.Expression, type_: pa.DataType | None) -> object:
+def _literal(node: exp.Expr, type_: pa.DataType | None) -> object:
     if isinstance(node, exp.Paren):
         return _literal(node.this, type_)
     if isinstance(node, exp.Neg):
-        return -_literal(node.this, type_)
+        negated = _literal(node.this, type_)
+        if not isinstance(negated, (int, float)):
+            raise SettingsError(f"`{node.sql(dialect='athena')}` negates something that is not a number.")
+        return -negated
     if isinstance(node, exp.Null):
         return None
     if isinstance(node, exp.Boolean):
@@ -80,7 +83,7 @@ def _literal(node: exp.Expression, type_: pa.DataType | None) -> object:
     raise SettingsError(f"`{node.sql(dialect='athena')}` is not a literal.")
 
 
-def _field(node: exp.Expression, schema: pa.Schema) -> tuple[ds.Expression, pa.DataType]:
+def _field(node: exp.Expr, schema: pa.Schema) -> tuple[ds.Expression, pa.DataType]:
     name = node.name.lower()
     if name not in schema.names:
         raise SettingsError(f"row filter column {name!r} is not in the table.")
@@ -91,7 +94,7 @@ def _scalar(value: object, type_: pa.DataType) -> pa.Scalar:
     return pa.scalar(value, type=type_)
 
 
-def _to_arrow(node: exp.Expression, schema: pa.Schema) -> ds.Expression:
+def _to_arrow(node: exp.Expr, schema: pa.Schema) -> ds.Expression:
     if isinstance(node, exp.Paren):
         return _to_arrow(node.this, schema)
     if isinstance(node, exp.And):
@@ -102,7 +105,7 @@ def _to_arrow(node: exp.Expression, schema: pa.Schema) -> ds.Expression:
         return ~_to_arrow(node.this, schema)
     if isinstance(node, exp.Boolean):
         return pc.scalar(node.this)
-    if type(node) in _COMPARISONS:
+    if isinstance(node, (exp.EQ, exp.NEQ, exp.LT, exp.LTE, exp.GT, exp.GTE)):  # the keys of _COMPARISONS
         left, right = node.left, node.right
         if not isinstance(left, exp.Column):  # `'x' = col`: put the column first, flipping the operator
             flipped = {exp.LT: exp.GT, exp.GT: exp.LT, exp.LTE: exp.GTE, exp.GTE: exp.LTE}.get(type(node), type(node))

@@ -30,7 +30,7 @@ LogRange = Literal["15m", "1h", "4h", "24h", "7d"]
 Snapshot = Annotated[dt.date | None, Field(description="Inventory snapshot day; default the latest.")]
 ShortTexts = Annotated[tuple[Annotated[str, Field(max_length=128)], ...], Field(max_length=500, description="Any of these values.")]
 AccountIds = Annotated[tuple[Annotated[str, Field(pattern=r"^\d{12}$")], ...], Field(max_length=500, description="12-digit account ids.")]
-SearchColumns = tuple[Literal[tuple(iq.SEARCH_COLUMNS)], ...]  # type: ignore[valid-type]
+SearchColumns = tuple[Literal[tuple(iq.SEARCH_COLUMNS)], ...]  # type: ignore[valid-type,misc]  # Literal of the allow-list, built at import
 EventColumns = tuple[Literal[sq.EVENT_COLUMNS], ...]  # type: ignore[valid-type]
 Currency = Annotated[str | None, Field(pattern=r"^[A-Z]{3}$", description=(
     "ISO 4217 code of the amounts to show (costs in different currencies are never added). Default: the currency "

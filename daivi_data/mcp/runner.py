@@ -75,10 +75,12 @@ class McpRunner:
     _cache: OrderedDict = field(default_factory=OrderedDict, init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
     executed: int = field(default=0, init=False)  # queries the engine ran (not served from the cache)
+    _ttl_s: float = field(default=0.0, init=False, repr=False)  # ttl_s, or the setting
+    _max_entries: int = field(default=0, init=False, repr=False)  # max_entries, or the setting
 
     def __post_init__(self) -> None:
-        self.ttl_s = self.settings.cache_ttl_s if self.ttl_s is None else self.ttl_s
-        self.max_entries = self.settings.cache_max_entries if self.max_entries is None else self.max_entries
+        self._ttl_s = self.settings.cache_ttl_s if self.ttl_s is None else self.ttl_s
+        self._max_entries = self.settings.cache_max_entries if self.max_entries is None else self.max_entries
 
     def run(self, query: Query, principal: Principal, call: ToolCall) -> QueryResult:
         """A named query's result for `principal`, from the cache when the same principal ran it recently."""
@@ -113,9 +115,9 @@ class McpRunner:
     def _store(self, key: tuple, result: QueryResult) -> None:
         kept = QueryResult(result.df.copy(), replace(result.stats), result.sql)
         with self._lock:
-            self._cache[key] = _Entry(kept, self.clock() + self.ttl_s)
+            self._cache[key] = _Entry(kept, self.clock() + self._ttl_s)
             self._cache.move_to_end(key)
-            while len(self._cache) > self.max_entries:
+            while len(self._cache) > self._max_entries:
                 self._cache.popitem(last=False)
 
     def record_refusal(self, query: Query, principal: Principal, call: ToolCall, error: DaiviError) -> None:
@@ -160,8 +162,8 @@ class McpRunner:
         stats = result.stats if result is not None else None
         fresh = stats is not None and not stats.cached
         details = {"tool": call.tool, "arguments": call.arguments,
-                   "bytes_scanned": (stats.bytes_scanned or 0) if fresh else 0,
-                   "cost_usd": (stats.cost_usd or 0.0) if fresh else 0.0}
+                   "bytes_scanned": (stats.bytes_scanned or 0) if stats is not None and fresh else 0,
+                   "cost_usd": (stats.cost_usd or 0.0) if stats is not None and fresh else 0.0}
         try:
             version = load_policy(self.settings.grants_file).version
         except DaiviError:

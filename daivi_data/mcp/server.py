@@ -91,7 +91,8 @@ def build_server(runner: McpRunner, identify: Identify, *, bearer: BearerSetting
     if bearer is not None:
         token_verifier = token_verifier or JwtTokenVerifier(bearer)
         # The verifier checks the audience itself (it may be a client id rather than this URL).
-        auth = AuthSettings(issuer_url=bearer.issuer, resource_server_url=bearer.resource_url,
+        # The URLs as given (pydantic validates them; an AnyHttpUrl object would add a "/" the metadata then shows).
+        auth = AuthSettings(issuer_url=bearer.issuer, resource_server_url=bearer.resource_url,  # type: ignore[arg-type]
                             required_scopes=list(bearer.required_scopes) or None, validate_token_resource=False)
     server = MCPServer(SERVER_NAME, version=SERVER_VERSION, instructions=INSTRUCTIONS, token_verifier=token_verifier, auth=auth)
     server.custom_route(HEALTH_PATH, methods=["GET"], include_in_schema=False)(_health)  # HTTP only; no token needed

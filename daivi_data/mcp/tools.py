@@ -21,13 +21,14 @@ import functools
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import pandas as pd
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import Field
 
+from daivi_data import clock
 from daivi_data import cost_analysis as ca
 from daivi_data import cur_analysis as cura
 from daivi_data import inventory_analysis as ia
@@ -145,7 +146,7 @@ def tool_errors(fn: Callable) -> Callable:
 
 
 def _yesterday() -> dt.date:
-    return dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1)
+    return clock.today() - dt.timedelta(days=1)
 
 
 def _latest_partition(c: CallContext, database: str, table: str) -> str:
@@ -256,7 +257,7 @@ class LakehouseTools:
             raise InvalidRequest("driver_by must differ from group_by.")
         if (compare_start is None) != (compare_end is None):
             raise InvalidRequest("Give both compare_start and compare_end, or neither.")
-        if compare_start is None:
+        if compare_start is None or compare_end is None:  # both or neither (checked above)
             compare_start, compare_end = ca.comparison_range(scope.start, scope.end, "previous")
         pairs = c.run(bq.group_totals(scope, group, driver, compare_start, compare_end))
         current, previous = pairs.groupby("group1")["cost"].sum(), pairs.groupby("group1")["previous"].sum()
@@ -409,7 +410,7 @@ class LakehouseTools:
                          tags: Annotated[str, Field(max_length=2_000, description=(
                              "key=value, key!=value, key (has it), !key (lacks it), comma-separated."))] = "",
                          resource_types: ShortTexts = (), accounts: AccountIds = (), regions: ShortTexts = (),
-                         states: ShortTexts = (), columns: SearchColumns = iq.DEFAULT_SEARCH_COLUMNS,
+                         states: ShortTexts = (), columns: SearchColumns = iq.DEFAULT_SEARCH_COLUMNS,  # type: ignore[valid-type]
                          page: Annotated[int, Field(ge=1, le=10_000)] = 1,
                          page_size: Annotated[int, Field(ge=1, le=iq.MAX_PAGE_SIZE)] = DEFAULT_PAGE_ROWS) -> InventorySearch:
         """Search the AWS resource inventory of one daily snapshot (AWS Config resource types) by id/name/ARN
@@ -438,7 +439,7 @@ class LakehouseTools:
         grant = c.grants.grant_for("daivi_inventory", "resources")
         with_configuration = grant is not None and "configuration" not in grant.excluded_columns
         detail = c.run(iq.resource_detail(snap, resource_id, with_configuration))
-        empty = {"daily_cost": [], "event_counts": [], "recent_events": [], "cost_30d": None, "configuration": None}
+        empty: dict[str, Any] = {"daily_cost": [], "event_counts": [], "recent_events": [], "cost_30d": None, "configuration": None}
         if detail.empty:
             return ResourceDetail(**c.envelope([f"No resource {resource_id!r} in the {snap} snapshot the caller can see."]),
                                   snapshot=snap, found=False, attributes={}, tags={}, **empty)
@@ -476,7 +477,8 @@ class LakehouseTools:
         days = ia.OLD_SNAPSHOT_DAYS
         candidates = c.run(iq.waste_candidates(snap, days))
         with_cost = c.can_read("cur")
-        costs, money, notice = None, {}, None
+        costs, notice = None, None
+        money: dict[str, Any] = {}
         if with_cost:
             costs, money, notice = in_one_currency(c.run(iq.waste_costs(snap, days)), "cost_30d", currency)
         findings = ia.classify_waste(candidates, snap, costs, days)
@@ -499,7 +501,7 @@ class LakehouseTools:
             # Like the Logs view's "relative to the latest event": demo and exported logs end in the past.
             latest = dt.date.fromisoformat(_latest_partition(c, "daivi_splunk", "events"))
             newest = c.run(sq.newest_event_time(latest))["newest"].iloc[0]
-            now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+            now = clock.now()
             anchor = minute_after(pd.Timestamp(newest).to_pydatetime()) if pd.notna(newest) else now
             time_range, notice = sq.relative_range(last, anchor), None
         return sq.EventFilter.of(time_range, search), notice
@@ -550,7 +552,7 @@ class LakehouseTools:
         f, notice = self._log_filter(c, search, start, end, last)
         bucket_s = sq.auto_bucket_seconds(f.time_range)
         buckets = c.run(sq.error_rate(f, bucket_s))
-        sums = {k: int(buckets[k].sum()) for k in ("events", "http_events", "server_errors", "error_events")}
+        sums: dict[str, Any] = {k: int(buckets[k].sum()) for k in ("events", "http_events", "server_errors", "error_events")}
         return LogsErrorRate(**self._window(c, f, search, notice), bucket_s=bucket_s, **sums,
                              server_error_share=sums["server_errors"] / sums["http_events"] if sums["http_events"] else None,
                              error_share=sums["error_events"] / sums["events"] if sums["events"] else None,

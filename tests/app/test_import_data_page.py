@@ -8,6 +8,7 @@ import json
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from daivi_data import clock
 from daivi_data.governance import load_policy
 from daivi_data.ingest import run_import
 from daivi_data.settings import PROJECT_ROOT
@@ -43,7 +44,7 @@ def test_only_the_admin_role_may_import(persona, own_lakehouse):
 def test_admin_imports_a_folder_and_views_read_the_new_data(run_page, own_lakehouse, tmp_path):
     exports = tmp_path / "exports"
     # A recent period: the CUR view lists the last 24 months.
-    period = f"{(dt.date.today().replace(day=1) - dt.timedelta(days=1)):%Y-%m}"
+    period = f"{(clock.today().replace(day=1) - dt.timedelta(days=1)):%Y-%m}"
     write_cur2_csv(exports, period, [cur2_row(period, i, cost=2.5, account="123456789012") for i in range(4)])
     at = run_page("admin", "import_data.py")
     assert not at.exception

@@ -32,6 +32,7 @@ from daivi_data.aws.policies import role_trust_policy
 from daivi_data.governance import load_policy
 from daivi_data.identity import Principal
 from daivi_data.settings import Settings, load_settings
+from tests.helpers import demo_end_date
 
 REGION = "eu-west-1"
 RESULTS_BUCKET = "daivi-athena-results"
@@ -254,7 +255,7 @@ def fake_athena(aws, monkeypatch) -> FakeAthena:
 def lake_catalog(aws):
     """The four lakehouses' tables in Glue, partitioned as the catalog says, newest partition yesterday."""
     glue = aws.client("glue")
-    yesterday = dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1)
+    yesterday = demo_end_date()  # the session's yesterday (its clock is stopped)
     days = [f"{yesterday - dt.timedelta(days=i):%Y-%m-%d}" for i in range(3)]
     create_glue_table(glue, "daivi_billing", "cost_daily", "billing_period", months_back(yesterday, 3))
     create_glue_table(glue, "daivi_billing", "accounts", None, [])

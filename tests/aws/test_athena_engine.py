@@ -19,6 +19,7 @@ from daivi_data.errors import AccessDenied, BytesLimitExceeded, DataUnavailable,
 from daivi_data.queries import Query, billing, make_query, overview
 from daivi_data.settings import load_settings
 from tests.aws.conftest import REGION, RESULTS_BUCKET, ROLE_ARNS, athena_secrets, user
+from tests.helpers import demo_end_date
 
 pytestmark = pytest.mark.aws
 
@@ -285,7 +286,7 @@ def test_cost_is_billed_per_megabyte_with_a_ten_megabyte_minimum():
 def test_table_info_reads_the_newest_glue_partition(athena_settings, lake_catalog):
     engine = AthenaEngine(athena_settings)
     info = engine.table_info("daivi_inventory", "resources")
-    yesterday = dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1)
+    yesterday = demo_end_date()
     assert info.exists and info.partitions == 3
     assert info.latest_partition == f"{yesterday:%Y-%m-%d}"
     assert engine.table_info("daivi_billing", "accounts").partitions == 0

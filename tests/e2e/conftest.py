@@ -98,16 +98,25 @@ def page(browser):
     context.close()
 
 
-def wait_for_app(pg, settle_ms: int = 400) -> None:
-    """Wait until Streamlit finished the current script run (as Streamlit's own e2e helpers do).
+# True once Streamlit's script state has read "notRunning" (connected) in every rendered frame for IDLE_MS.
+# A click or a typed value shows as "rerunRequested" in the frame it is rendered in; an `st.rerun()` shows
+# "notRunning" between its two runs, for as long as the server takes to start the second (no element tells
+# the two apart), hence a state that must hold, not a fixed pause: the wait ends IDLE_MS after the app is idle.
+IDLE_MS = 500
+SETTLED = f"""() => {{
+  const app = document.querySelector('[data-testid="stApp"]');
+  const idle = app !== null && app.dataset.testConnectionState === "CONNECTED" && app.dataset.testScriptState === "notRunning";
+  if (!idle) {{ window.__daiviIdleSince = null; return false; }}
+  window.__daiviIdleSince = window.__daiviIdleSince ?? performance.now();
+  return performance.now() - window.__daiviIdleSince >= {IDLE_MS};
+}}"""
 
-    Checked twice: on a loaded machine a rerun triggered by the last action (or by the
-    first run itself) may start only after the first check saw "notRunning".
-    """
-    pg.wait_for_selector('[data-testid="stApp"][data-test-connection-state="CONNECTED"]')
-    for _ in range(2):
-        pg.wait_for_timeout(settle_ms)
-        pg.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=PAGE_TIMEOUT_MS)
+
+def wait_for_app(target) -> None:
+    """Wait until Streamlit finished what the page load or the last action started (a page or a frame; state, not time)."""
+    target.wait_for_selector('[data-testid="stApp"]')
+    target.evaluate("() => { window.__daiviIdleSince = null; }")
+    target.wait_for_function(SETTLED, polling="raf", timeout=PAGE_TIMEOUT_MS)
 
 
 def shown_text(locator) -> str:

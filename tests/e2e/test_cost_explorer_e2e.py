@@ -81,11 +81,3 @@ def test_opening_the_anomalies_tab_lists_the_incidents_and_keeps_it_in_the_url(p
     open_explorer(page, page.url)
     assert page.get_by_role("tab", name="Anomalies").get_attribute("aria-selected") == "true"
     page.get_by_text(re.compile(r"\d+ anomal(y|ies) between")).first.wait_for()
-
-
-def test_embedded_view_is_compact(page, app_url):
-    open_explorer(page, f"{app_url}/cost-explorer?persona=admin&embed=true&group=account")
-    assert not page.locator("h1").filter(has_text="Cost Explorer").count()
-    assert not page.locator('[data-testid="stSidebarNav"]').count()
-    assert not page.get_by_text("AWS cost by service").count()  # no intro line
-    assert legend(page)

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import urllib.parse
+from dataclasses import dataclass
 
 import pytest
 
-from tests.e2e.conftest import PAGE_TIMEOUT_MS, streamlit_server
+from daivi_data import clock
+from tests.e2e.conftest import PAGE_TIMEOUT_MS, streamlit_server, wait_for_app
 
 IFRAME = {"width": 900, "height": 600}
 # Text in an element that does not fit: Streamlit cuts metric values and labels with an ellipsis.
@@ -24,9 +27,8 @@ CUT_ELEMENTS = """() => [...document.querySelectorAll(
 
 
 def idle(target) -> None:
-    """Connected, and the script run finished (a page or a frame)."""
-    target.wait_for_selector('[data-testid="stApp"][data-test-connection-state="CONNECTED"]', timeout=PAGE_TIMEOUT_MS)
-    target.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=PAGE_TIMEOUT_MS)
+    """Connected, and the script run finished (a page or a frame): conftest.wait_for_app, which takes either."""
+    wait_for_app(target)
 
 
 def url_params(url: str) -> dict[str, list[str]]:
@@ -57,15 +59,34 @@ def test_labels_on_screen_keys_in_the_url_and_old_links_open(page, app_url):
 
 # --- embeds ---------------------------------------------------------------------------------------
 
-EMBEDS = [
-    # (view URL path, persona, who the identity line names, an element the view draws when it is done)
-    ("cost-explorer", "finance", "Fiona Finance", ".st-key-cost_chart .legendtext"),
-    ("cur", "finance", "Fiona Finance", '[data-testid="stPlotlyChart"] .barlayer path'),
-    ("inventory", "ops", "Omar Ops", '[data-testid="stPlotlyChart"]'),
-    ("logs", "ops", "Omar Ops", '.st-key-timeline [data-testid="stPlotlyChart"]'),
-    ("workbench", "teamlead", "Tara Teamlead", '[data-testid="stTextArea"]'),
-    ("", "finance", "Fiona Finance", '[data-testid="stMetricValue"]'),  # Home is the root page
-]
+@dataclass(frozen=True)
+class Embed:
+    """One view embedded in a wiki page, and what it must show there."""
+
+    url: str  # path and query of the view (the root is Home), without embed=true
+    who: str  # whom the identity line names
+    drawn: str  # an element the view draws when it is done
+    count: int | None = None  # how many of `drawn` exactly, when the view's grants fix it
+    text: str = ""  # text the embed must show (a regular expression)
+    title: str = ""  # the view's heading, which the compact layout leaves out
+    absent: tuple[str, ...] = ()  # text the compact layout leaves out (intros)
+
+
+# The one embed test: every view, for a persona of each role, plus the URLs earlier per-view embed tests opened.
+EMBEDS = {
+    "cost-explorer": Embed("cost-explorer?persona=finance", "Fiona Finance", ".st-key-cost_chart .legendtext"),
+    "cost-explorer-by-account": Embed("cost-explorer?persona=admin&group=account", "Ada Admin", ".st-key-cost_chart .legendtext",
+                                      title="Cost Explorer", absent=("AWS cost by service",)),
+    "cur": Embed("cur?persona=finance", "Fiona Finance", '[data-testid="stPlotlyChart"] .barlayer path'),
+    "inventory": Embed("inventory?persona=ops", "Omar Ops", '[data-testid="stPlotlyChart"]'),
+    "inventory-waste": Embed("inventory?persona=admin&tab=Waste", "Ada Admin", '[data-testid="stMetric"]', count=3, title="Inventory"),
+    "logs": Embed("logs?persona=ops", "Omar Ops", '.st-key-timeline [data-testid="stPlotlyChart"]'),
+    "logs-5xx": Embed("logs?persona=admin&q=status%3E%3D500", "Ada Admin", '.st-key-timeline [data-testid="stPlotlyChart"] .barlayer path',
+                      text=r"[1-9][\d,]* events match", title="Logs"),
+    "workbench": Embed("workbench?persona=teamlead", "Tara Teamlead", '[data-testid="stTextArea"]'),
+    "home": Embed("?persona=finance", "Fiona Finance", '[data-testid="stMetric"]', count=3),
+    "home-admin": Embed("?persona=admin", "Ada Admin", '[data-testid="stMetric"]', count=4, title="DAIVI Lakehouse Explorer"),
+}
 
 
 def embedded(page, app_url: str, query: str):
@@ -78,20 +99,32 @@ def embedded(page, app_url: str, query: str):
     return page.frame(url=lambda u: u.startswith(app_url))
 
 
-@pytest.mark.parametrize(("view", "persona", "who", "drawn"), EMBEDS, ids=[e[0] or "home" for e in EMBEDS])
-def test_each_view_fits_a_900x600_wiki_iframe(page, app_url, view, persona, who, drawn):
-    frame = embedded(page, app_url, f"{view}?embed=true&persona={persona}")
-    frame.wait_for_selector(drawn, state="attached", timeout=PAGE_TIMEOUT_MS)
+@pytest.mark.parametrize("name", sorted(EMBEDS))
+def test_each_view_embeds_compact_in_a_900x600_wiki_iframe(page, app_url, name):
+    embed = EMBEDS[name]
+    separator = "&" if "?" in embed.url else "?"
+    frame = embedded(page, app_url, f"{embed.url}{separator}embed=true")
+    frame.wait_for_selector(embed.drawn, state="attached", timeout=PAGE_TIMEOUT_MS)
     idle(frame)
     assert not frame.locator('[data-testid="stException"]').count()
+    if embed.count is not None:
+        assert frame.locator(embed.drawn).count() == embed.count
+    if embed.text:
+        frame.get_by_text(re.compile(embed.text)).first.wait_for()
     # Whose grants the numbers are under, always said, in the first screenful.
-    identity = frame.get_by_text(f"as {who}").first
+    identity = frame.get_by_text(f"as {embed.who}").first
     identity.wait_for()
     assert identity.bounding_box()["y"] < IFRAME["height"]
     assert frame.evaluate(CUT_ELEMENTS) == []
     # Nothing wider than the iframe (no sideways scrolling).
     assert frame.evaluate("() => document.documentElement.scrollWidth") <= IFRAME["width"]
-    assert not frame.locator("h1").count()  # compact: no title
+    # Compact: no title, no sidebar or page navigation, no intro.
+    assert not frame.locator("h1").count()
+    assert not frame.locator('[data-testid="stSidebar"], [data-testid="stSidebarNav"]').count()
+    if embed.title:
+        assert not frame.get_by_role("heading", name=embed.title).count()
+    for text in embed.absent:
+        assert not frame.get_by_text(text).count(), text
 
 
 def test_embedded_cost_explorer_puts_the_chart_first_and_folds_the_controls(page, app_url):
@@ -183,7 +216,7 @@ def test_a_link_to_another_view_keeps_the_demo_persona(page, app_url):
 @pytest.fixture(scope="module")
 def first_of_month_url(app_env, tmp_path_factory):
     """A second server whose calendar says it is the 1st of this month (`DAIVI_TODAY`)."""
-    first = dt.datetime.now(dt.UTC).date().replace(day=1)
+    first = clock.today().replace(day=1)
     env = {**os.environ, **app_env, "DAIVI_TODAY": first.isoformat()}
     with streamlit_server(env, tmp_path_factory.mktemp("first-of-month") / "server.log") as url:
         yield url, first

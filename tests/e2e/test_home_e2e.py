@@ -1,4 +1,4 @@
-"""Home in a real browser: cards render, navigation follows the role, embed mode is compact."""
+"""Home in a real browser: cards render, navigation follows the role (embedded: tests/e2e/test_embeds_e2e.py)."""
 
 import re
 
@@ -39,20 +39,3 @@ def test_navigation_moves_between_pages_and_keeps_the_persona(page, app_url):
     assert "/inventory" in page.url and "persona=ops" in page.url
     assert not page.locator('[data-testid="stException"]').count()
     assert "ops-engineer" in page.locator('[data-testid="stSidebar"]').inner_text()
-
-
-def test_embed_mode_is_compact(page, app_url):
-    page.goto(f"{app_url}/?persona=admin&embed=true")
-    wait_for_app(page)
-    assert page.locator('[data-testid="stMetric"]').count() == 4
-    assert not page.get_by_role("heading", name="DAIVI Lakehouse Explorer").count()
-    assert not page.locator('[data-testid="stSidebar"]').count()
-
-
-def test_embed_mode_signs_in_the_persona_of_the_url(page, app_url):
-    values = {}
-    for persona in ("admin", "finance"):
-        page.goto(f"{app_url}/?persona={persona}&embed=true")
-        wait_for_app(page)
-        values[persona] = page.locator('[data-testid="stMetric"]').count()
-    assert values == {"admin": 4, "finance": 3}

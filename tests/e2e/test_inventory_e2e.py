@@ -84,14 +84,3 @@ def test_overview_draws_its_charts_and_the_region_map(page, app_url):
     assert page.locator(".js-plotly-plot").count() >= 5
     assert page.locator(".js-plotly-plot .geo .scattergeo .point").count() >= 2  # one bubble per region with resources
     assert not page.locator('[data-testid="stException"]').count()
-
-
-def test_embed_is_compact(page, app_url):
-    page.goto(f"{app_url}/inventory?persona=admin&embed=true&tab=Waste")
-    wait_for_app(page)
-    # embedded, the app shows no running indicator to wait on: wait for the content itself
-    page.wait_for_selector('[data-testid="stMetricValue"]')
-    page.wait_for_function("() => document.querySelectorAll('[data-testid=\"stMetricValue\"]').length >= 3")
-    assert not page.get_by_role("heading", name="Inventory").count()
-    assert not page.locator('[data-testid="stSidebarNav"]').count()
-    assert page.locator('[data-testid="stMetric"]').count() == 3

@@ -98,10 +98,3 @@ def test_dragging_across_the_timeline_zooms_the_range(page, app_url):
     # the zoomed URL reproduces the view
     open_logs(page, page.url)
     assert shown_total(page) == after
-
-
-def test_embed_mode_is_compact(page, app_url):
-    open_logs(page, f"{app_url}/logs?persona=admin&embed=true&q=status%3E%3D500")
-    assert shown_total(page) > 0 and timeline_bars(page) > 0
-    assert not page.get_by_role("heading", name="Logs").count()
-    assert not page.locator('[data-testid="stSidebarNav"]').count()

@@ -32,6 +32,7 @@ from mcp.client._memory import InMemoryTransport
 from mcp.client.streamable_http import streamable_http_client
 from mcp.types import CallToolResult
 
+from daivi_data import clock
 from daivi_data.engines import create_engine
 from daivi_data.identity import principal_for_persona
 from daivi_data.mcp.auth import BearerSettings
@@ -243,4 +244,4 @@ def http_mcp(runner, idp) -> Iterator[HttpMcp]:
 
 
 def days_ago(n: int) -> dt.date:
-    return dt.datetime.now(dt.UTC).date() - dt.timedelta(days=n)
+    return clock.today() - dt.timedelta(days=n)

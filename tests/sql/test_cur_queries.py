@@ -9,12 +9,9 @@ raw line items.
 from __future__ import annotations
 
 import datetime as dt
-import inspect
 
 import pandas as pd
 import pytest
-import sqlglot
-from sqlglot import exp
 
 from daivi_data import cur_analysis as ca
 from daivi_data.errors import AccessDenied, InvalidRequest
@@ -75,43 +72,12 @@ def every_query(period: str) -> list[Query]:
     ]
 
 
-def test_every_query_builder_is_covered_by_the_predicate_test():
-    builders = {name for name, f in inspect.getmembers(q, inspect.isfunction)
-                if f.__module__ == q.__name__ and not name.startswith("_")  # `_query` makes the builders' Query
-                and inspect.signature(f).return_annotation in ("Query", Query)}
-    names = {query.name.split(".", 1)[1] for query in every_query("2026-01")}
-    covered = {n if not n.startswith("drill_") else "drill_level" for n in names}
-    assert builders <= covered | {"drill_level"}, builders - covered
-    assert builders >= {"period_totals", "drill_level", "line_items", "invoice_by_line_item_type", "coverage_by_day",
-                        "commitment_utilization", "commitments_expiring", "tag_keys", "cost_by_tag", "top_resources",
-                        "data_transfer", "billing_by_record_type", "coverage_by_account_family"}
-
-
-def _has_period_predicate(select: exp.Select) -> bool:
-    where = select.args.get("where")
-    if where is None:
-        return False
-    for node in where.find_all(exp.EQ, exp.Between):
-        columns = [c.name for c in node.find_all(exp.Column)]
-        if "billing_period" in columns and any(True for _ in node.find_all(exp.Placeholder)):
-            return True
-    return False
-
-
-@pytest.mark.parametrize("query", every_query("2026-01"), ids=lambda query: query.name)
-def test_every_select_reading_a_partitioned_table_has_a_bound_billing_period_predicate(query):
-    tree = sqlglot.parse_one(query.sql, read="athena")
-    checked = 0
-    for table in tree.find_all(exp.Table):
-        if (table.db, table.name) not in (("daivi_cur", "cur"), ("daivi_billing", "cost_daily")):
-            continue
-        select = table.find_ancestor(exp.Select)
-        assert _has_period_predicate(select), f"{query.name}: a SELECT over {table.db}.{table.name} lacks billing_period = :p"
-        checked += 1
-    assert checked >= 1
-    for name, value in query.params:
-        if "period" in name:
-            assert q.PERIOD_RE.match(value), (name, value)
+def test_period_parameters_are_billing_periods():
+    # The bound billing_period predicate of every query is checked by tests/sql/test_query_contract.py.
+    for query in every_query("2026-01"):
+        for name, value in query.params:
+            if "period" in name:
+                assert q.PERIOD_RE.match(value), (query.name, name, value)
 
 
 def test_user_choices_never_reach_the_sql_text():

@@ -1,19 +1,15 @@
 """Inventory queries on the small lakehouse, against independent SQL, per persona.
 
-Also: every builder's rendered SQL carries the partition predicate of every
-table it reads (snapshot_date, billing_period, event_date).
+Also: every builder binds its values (the partition predicates: tests/sql/test_query_contract.py).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import inspect
 import json
 
 import pandas as pd
 import pytest
-import sqlglot
-from sqlglot import exp
 
 from daivi_data import inventory_analysis as ia
 from daivi_data.errors import AccessDenied, InvalidRequest
@@ -23,9 +19,6 @@ from daivi_data.settings import Settings
 from tests.helpers import PAYMENTS_ACCOUNT_IDS, principal
 
 PAYMENTS = "(" + ", ".join(f"'{a}'" for a in PAYMENTS_ACCOUNT_IDS) + ")"
-PARTITION_KEYS = {("daivi_inventory", "resources"): "snapshot_date", ("daivi_cur", "cur"): "billing_period",
-                  ("daivi_splunk", "events"): "event_date"}
-UNPARTITIONED = {("daivi_billing", "accounts")}  # small, no partitions: nothing to prune
 D = dt.date(2026, 6, 30)
 SAMPLE_FILTER = q.ResourceFilter(text="web", tags=ia.parse_tag_search("team=payments, !cost-center, owner, env!=dev"),
                                  resource_types=("AWS::EC2::Instance",), accounts=("1",), regions=("us-east-1",), states=("running",))
@@ -52,41 +45,11 @@ BUILDERS = {
 }
 
 
-def _builders_in_module() -> set[str]:
-    names = set()
-    for name, fn in inspect.getmembers(q, inspect.isfunction):
-        if fn.__module__ == q.__name__ and not name.startswith("_"):
-            ret = str(inspect.signature(fn).return_annotation)
-            if "Query" in ret:
-                names.add(name)
-    return names
-
-
-def test_every_builder_is_checked_for_partition_predicates():
-    assert _builders_in_module() == set(BUILDERS)
-
-
 @pytest.mark.parametrize("name", sorted(BUILDERS))
-def test_every_select_from_a_partitioned_table_filters_its_partition(name):
+def test_every_value_is_bound_never_written_into_the_sql(name):
     query = BUILDERS[name]()
     assert isinstance(query, Query)
-    tree = sqlglot.parse_one(query.sql, read="athena")
-    ctes = {cte.alias_or_name for cte in tree.find_all(exp.CTE)}
-    checked = 0
-    for select in tree.find_all(exp.Select):
-        tables = [t for t in select.find_all(exp.Table) if t.find_ancestor(exp.Select) is select and not (not t.db and t.name in ctes)]
-        where = select.args.get("where")
-        for table in tables:
-            if (table.db, table.name) in UNPARTITIONED:
-                checked += 1
-                continue
-            key = PARTITION_KEYS.get((table.db, table.name))
-            assert key, f"{name}: unexpected table {table.db}.{table.name}"
-            columns = {c.name for c in where.find_all(exp.Column)} if where else set()
-            assert key in columns, f"{name}: SELECT from {table.db}.{table.name} without a {key} predicate"
-            checked += 1
-    assert checked >= 1
-    # ... and every value is bound: no literal date, no user text in the SQL
+    # no literal date, no user text in the SQL
     assert "2026-" not in query.sql and "web-01" not in query.sql and "payments" not in query.sql
 
 

@@ -4,7 +4,7 @@ import datetime as dt
 
 import pytest
 
-from daivi_data.queries import overview, placeholder_names
+from daivi_data.queries import overview
 from tests.helpers import PAYMENTS_ACCOUNT_IDS, demo_end_date, principal
 
 END = demo_end_date()
@@ -70,21 +70,3 @@ def test_finance_cannot_count_events(engine):
 
     with pytest.raises(AccessDenied, match="daivi_splunk.events"):
         engine.run(overview.splunk_last_24h(dt.datetime.combine(END, dt.time(12))), principal("finance"))
-
-
-@pytest.mark.parametrize(
-    ("query", "partition_key"),
-    [
-        (overview.billing_month_to_date(END), "billing_period"),
-        (overview.cur_month_summary(END), "billing_period"),
-        (overview.inventory_snapshot_summary(END), "snapshot_date"),
-        (overview.splunk_last_24h(dt.datetime.combine(END, dt.time(12))), "event_date"),
-    ],
-)
-def test_every_overview_query_prunes_partitions(query, partition_key):
-    import sqlglot
-
-    tree = sqlglot.parse_one(query.sql, read="athena")
-    where = tree.find(sqlglot.exp.Where)
-    assert partition_key in {c.name for c in where.find_all(sqlglot.exp.Column)}
-    assert placeholder_names(query.sql)

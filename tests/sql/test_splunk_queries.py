@@ -363,13 +363,12 @@ def all_queries(tr: q.TimeRange):
     ]
 
 
-def test_every_query_prunes_partitions_and_filters_time(day):
+def test_every_query_filters_time_and_binds_the_search(day):
+    # The bound event_date partition predicate of every query: tests/sql/test_query_contract.py.
     for query in all_queries(day):
         tree = sqlglot.parse_one(query.sql, read="athena")
-        wheres = [w for w in tree.find_all(exp.Where) if w.find(exp.Between)]
-        assert wheres, query.name
-        columns = {c.name for w in wheres for c in w.find_all(exp.Column)}
-        assert {"event_date", "event_time"} <= columns, query.name
+        columns = {c.name for w in tree.find_all(exp.Where) for c in w.find_all(exp.Column)}
+        assert "event_time" in columns, query.name
         params = query.param_dict
         assert params["start_date"] == day.start_date and params["end_date"] == day.end_date
         # the user's values are bound, never in the SQL text
