@@ -12,12 +12,27 @@ import datetime as dt
 import math
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from daivi_data.errors import InvalidRequest
+from daivi_data.inventory_terms import (  # noqa: F401  also this module's public names, as before
+    EBS_SNAPSHOT,
+    EBS_VOLUME,
+    EC2_INSTANCE,
+    ELASTIC_IP,
+    INSTANCE_TYPES,
+    OLD_SNAPSHOT_DAYS,
+    PREVIOUS_GENERATION_FAMILIES,
+    RDS_INSTANCE,
+    TAG_EQUALS,
+    TAG_EXISTS,
+    TAG_MISSING,
+    TAG_NOT_EQUALS,
+    TagCondition,
+    old_snapshot_cutoff,
+)
 
 # --- tag search -------------------------------------------------------------------------------
 
@@ -26,29 +41,6 @@ MAX_SEARCH_TEXT_CHARS = 200
 # AWS allows letters, digits, spaces and _ . : / = + - @ in tag keys; we accept anything printable
 # but keep keys short, as AWS does (128 characters).
 MAX_TAG_KEY_CHARS = 128
-
-TAG_EQUALS = "equals"
-TAG_NOT_EQUALS = "not_equals"
-TAG_EXISTS = "exists"
-TAG_MISSING = "missing"
-
-
-@dataclass(frozen=True)
-class TagCondition:
-    """One tag filter: `key=value`, `key!=value`, `key` (exists) or `!key` (missing)."""
-
-    key: str
-    op: str
-    value: str = ""
-
-    def describe(self) -> str:
-        return {
-            TAG_EQUALS: f"{self.key}={self.value}",
-            TAG_NOT_EQUALS: f"{self.key}!={self.value}",
-            TAG_EXISTS: self.key,
-            TAG_MISSING: f"!{self.key}",
-        }[self.op]
-
 
 def parse_tag_search(text: str) -> tuple[TagCondition, ...]:
     """Tag conditions from a comma-separated search such as `team=payments, !cost-center, owner`.
@@ -347,21 +339,6 @@ WASTE_CATEGORIES: dict[str, str] = {
     GP2_VOLUME: "gp2 volumes cheaper as gp3",
 }
 
-EC2_INSTANCE = "AWS::EC2::Instance"
-EBS_VOLUME = "AWS::EC2::Volume"
-ELASTIC_IP = "AWS::EC2::EIP"
-EBS_SNAPSHOT = "AWS::EC2::Snapshot"
-RDS_INSTANCE = "AWS::RDS::DBInstance"
-INSTANCE_TYPES = (EC2_INSTANCE, RDS_INSTANCE)
-
-OLD_SNAPSHOT_DAYS = 180
-# Families AWS lists as previous generation (EC2 and their RDS `db.` counterparts), with the current
-# family that replaces each one.
-PREVIOUS_GENERATION_FAMILIES: dict[str, str] = {
-    "t1": "t3", "t2": "t3", "m1": "m5", "m2": "r5", "m3": "m5", "m4": "m5", "c1": "c5", "c3": "c5", "c4": "c5",
-    "r3": "r5", "r4": "r5", "i2": "i3", "d2": "d3", "g2": "g4dn", "p2": "p3", "x1": "x2idn", "cc2": "c5",
-    "cr1": "r5", "hs1": "d3", "a1": "m6g",
-}
 # What moving to the current family typically saves at on-demand prices (e.g. t2->t3 about 10%,
 # m4->m5 about 4%, c4->c5 about 15%): one conservative figure, said to be an estimate on screen.
 PREVIOUS_GENERATION_SAVINGS_FRACTION = 0.10
@@ -389,11 +366,6 @@ def snapshot_age_days(created_at: pd.Series, snapshot_date: dt.date) -> pd.Serie
     if getattr(ts.dt, "tz", None) is not None:
         ts = ts.dt.tz_localize(None)
     return (pd.Timestamp(snapshot_date) - ts.dt.normalize()).dt.days
-
-
-def old_snapshot_cutoff(snapshot_date: dt.date, days: int = OLD_SNAPSHOT_DAYS) -> dt.datetime:
-    """Snapshots created before this instant are old."""
-    return dt.datetime.combine(snapshot_date - dt.timedelta(days=days), dt.time())
 
 
 def classify_waste(candidates: pd.DataFrame, snapshot_date: dt.date, costs: pd.DataFrame | None,

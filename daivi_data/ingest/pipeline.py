@@ -26,7 +26,6 @@ from pathlib import Path
 import duckdb
 
 from daivi_data import lakehouse
-from daivi_data.cost_analysis import LATE_BILLING_MONTHS
 from daivi_data.ingest import billing, config_snapshot, cur2, focus, legacy_cur, resources_csv, splunk
 from daivi_data.ingest._sql import ident, lit, reader_sql
 from daivi_data.ingest.detect import FORMAT_TITLES, SourceFile, detect_sources
@@ -34,6 +33,7 @@ from daivi_data.ingest.report import REJECT_SAMPLE_ROWS, ImportFailed, ImportRep
 from daivi_data.lakehouse import ACCOUNTS, BUDGETS, COST_DAILY, CUR, EVENTS, MANIFEST, RESOURCES, TABLES, LakehouseError, LakehouseWriter
 from daivi_data.lakehouse.layout import partitions, table_dir
 from daivi_data.lakehouse.manifest import now_utc
+from daivi_data.periods import LATE_BILLING_MONTHS
 
 log = logging.getLogger(__name__)
 

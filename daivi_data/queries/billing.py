@@ -23,10 +23,10 @@ import sqlglot
 from sqlglot import exp
 
 from daivi_data.catalog import require_identifier
-from daivi_data.cost_analysis import billing_periods_between
 from daivi_data.currency import DEFAULT_CURRENCY, require_currency
 from daivi_data.errors import InvalidRequest
 from daivi_data.lakehouse.costs import BILLING_COST_COLUMNS
+from daivi_data.periods import billing_periods_between
 from daivi_data.queries import Query, make_query
 
 UNTAGGED = "(untagged)"

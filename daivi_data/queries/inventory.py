@@ -23,7 +23,7 @@ from sqlglot import exp
 
 from daivi_data.catalog import require_identifier
 from daivi_data.errors import InvalidRequest
-from daivi_data.inventory_analysis import (
+from daivi_data.inventory_terms import (
     EBS_SNAPSHOT,
     EBS_VOLUME,
     EC2_INSTANCE,

@@ -14,8 +14,6 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-import pytest
-
 from daivi_data.settings import PROJECT_ROOT
 
 PACKAGE = "daivi_data"
@@ -141,8 +139,6 @@ def test_no_import_cycle_among_daivi_data_modules():
 ANALYSIS = ("daivi_data.cost_analysis", "daivi_data.cur_analysis", "daivi_data.inventory_analysis")
 
 
-@pytest.mark.xfail(strict=True, reason="queries/billing imports cost_analysis and queries/inventory inventory_analysis until the "
-                                       "lead merges the query/page-model refactor: then this passes and the xfail must go")
 def test_queries_do_not_import_the_pandas_analysis_modules():
     assert arrows(GRAPH, "daivi_data.queries", ANALYSIS) == []
 
