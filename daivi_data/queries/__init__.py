@@ -67,7 +67,7 @@ def _check_value(query_name: str, key: str, value: object) -> ParamValue:
     return value
 
 
-def outside_where(placeholder: exp.Expression) -> bool:
+def outside_where(placeholder: exp.Expr) -> bool:
     """True when a placeholder is not in a WHERE clause (of its own SELECT): Athena binds `?` only there.
 
     Athena's execution parameters may stand only in the WHERE clause ("Syntax like

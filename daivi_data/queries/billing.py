@@ -18,6 +18,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import cast
 
 import sqlglot
 from sqlglot import exp
@@ -103,7 +104,7 @@ class Dimension:
         return self.name == "ou"
 
     @property
-    def expression(self) -> exp.Expression:
+    def expression(self) -> exp.Expr:
         """The dimension's expression over `c` (and `a`); a tag key is checked (AWS's alphabet) and written as a literal:
         Athena binds values only in WHERE, and a group-by dimension stands in the SELECT list."""
         expression = _parsed(require_identifier(self.name, DIMENSIONS, "Dimension"))
@@ -165,18 +166,18 @@ class CostScope:
 # --- building queries ---------------------------------------------------------------------------
 
 @lru_cache(maxsize=256)
-def _parsed_once(sql: str) -> exp.Expression:
+def _parsed_once(sql: str) -> exp.Expr:
     return sqlglot.parse_one(sql, read="athena")
 
 
-def _parsed(sql: str) -> exp.Expression:
+def _parsed(sql: str) -> exp.Expr:
     """A constant SQL text of this module as an expression (a fresh copy: callers change it)."""
     return _parsed_once(sql).copy()
 
 
-def _with_parts(tree: exp.Expression, **parts: exp.Expression) -> exp.Expression:
+def _with_parts(tree: exp.Expr, **parts: exp.Expr) -> exp.Expr:
     """`tree` with each column named `__name__` replaced by the expression `parts[name]`."""
-    def swap(node: exp.Expression) -> exp.Expression:
+    def swap(node: exp.Expr) -> exp.Expr:
         if isinstance(node, exp.Column) and not node.table and node.name.startswith("__") and node.name.endswith("__"):
             return parts[node.name[2:-2]].copy()
         return node
@@ -189,11 +190,11 @@ def _with_parts(tree: exp.Expression, **parts: exp.Expression) -> exp.Expression
 _built_once = lru_cache(maxsize=512)
 
 
-def _tree(template: str, **parts: exp.Expression) -> exp.Select:
-    return _with_parts(_parsed(template), **parts)
+def _tree(template: str, **parts: exp.Expr) -> exp.Select:
+    return cast(exp.Select, _with_parts(_parsed(template), **parts))  # every template is a SELECT
 
 
-def _render(tree: exp.Expression, joins: tuple[exp.Expression, ...] = ()) -> str:
+def _render(tree: exp.Expr, joins: tuple[exp.Expr, ...] = ()) -> str:
     """`tree` (with `joins` added to its scan of cost_daily) as Athena SQL."""
     if joins:
         scan = next(s for s in tree.find_all(exp.Select) if (f := s.args.get("from_")) and f.this.name == "cost_daily")
@@ -202,12 +203,12 @@ def _render(tree: exp.Expression, joins: tuple[exp.Expression, ...] = ()) -> str
     return tree.sql(dialect="athena", normalize_functions="lower", pretty=True)
 
 
-def _sql(template: str, joins: tuple[exp.Expression, ...] = (), **parts: exp.Expression) -> str:
+def _sql(template: str, joins: tuple[exp.Expr, ...] = (), **parts: exp.Expr) -> str:
     """A constant template with its parts filled in (and `joins` added to the scan of cost_daily), as Athena SQL."""
     return _render(_tree(template, **parts), joins)
 
 
-def _with_second_level(tree: exp.Select, group2: exp.Expression | None) -> exp.Select:
+def _with_second_level(tree: exp.Select, group2: exp.Expr | None) -> exp.Select:
     """`tree` (grouped by its first columns, `GROUP BY 1[, 2]`) with `group2` as one more leading column."""
     if group2 is None:
         return tree
@@ -218,7 +219,7 @@ def _with_second_level(tree: exp.Select, group2: exp.Expression | None) -> exp.S
     return tree
 
 
-def _date(day: dt.date) -> exp.Expression:
+def _date(day: dt.date) -> exp.Expr:
     """A date the program computed, as a typed literal (Athena binds values only in WHERE; these split SUMs)."""
     return exp.cast(exp.Literal.string(day.isoformat()), exp.DataType.build("date"))
 
@@ -232,7 +233,7 @@ _PARTITIONS, _RANGE = _PERIOD_AND_RANGE.this, _PERIOD_AND_RANGE.expression
 assert DEFAULT_CURRENCY == "USD" and NO_OU in DIMENSIONS["ou"] and UNTAGGED in DIMENSIONS["tag"]
 
 
-def _where(scope: CostScope, start: dt.date, end: dt.date) -> tuple[list[exp.Expression], dict[str, object]]:
+def _where(scope: CostScope, start: dt.date, end: dt.date) -> tuple[list[exp.Expr], dict[str, object]]:
     """WHERE conditions over `c` (and `a`), to be ANDed: partitions, date range and filters, with their parameters."""
     params: dict[str, object] = {"periods": billing_periods_between(start, end), "start_date": start, "end_date": end}
     conditions = [_PARTITIONS.copy(), _RANGE.copy()]
@@ -248,11 +249,11 @@ def _where(scope: CostScope, start: dt.date, end: dt.date) -> tuple[list[exp.Exp
     return conditions, params
 
 
-def _joins(needs_accounts: bool) -> tuple[exp.Expression, ...]:
+def _joins(needs_accounts: bool) -> tuple[exp.Expr, ...]:
     return (_ACCOUNTS_JOIN.copy(),) if needs_accounts else ()
 
 
-def _cost(basis: str) -> exp.Expression:
+def _cost(basis: str) -> exp.Expr:
     return _parsed(require_identifier(basis, COST_BASES, "Cost basis"))
 
 
@@ -293,7 +294,7 @@ def cost_series(scope: CostScope, granularity: str, group: Dimension, keep: tupl
     where, params = _where(scope, scope.start, scope.end)
     joins = list(_joins(scope.needs_accounts or group.needs_accounts or (group2 is not None and group2.needs_accounts)))
 
-    def label(dimension: Dimension, values: tuple[str, ...], flag: str) -> exp.Expression:
+    def label(dimension: Dimension, values: tuple[str, ...], flag: str) -> exp.Expr:
         if not values:
             return exp.Literal.string(OTHERS)
         params[flag] = values

@@ -18,6 +18,7 @@ import datetime as dt
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from typing import Any
 
 from sqlglot import exp
 
@@ -261,7 +262,7 @@ class DrillPath:
         """The path whose listed level is `level` (a breadcrumb step back)."""
         keep = DRILL_LEVELS.index(level)
         fields = ("account", "service", "usage_type", "resource")
-        cleared = {f: None for i, f in enumerate(fields) if i >= keep}
+        cleared: dict[str, Any] = {f: None for i, f in enumerate(fields) if i >= keep}
         if keep <= 2:
             cleared["operation"] = None
         return replace(self, **cleared)
@@ -280,7 +281,7 @@ class DrillPath:
 # module's constants, allow-listed expressions and literals written by `sql_constant`; every value is bound.
 
 ATHENA = "athena"
-Fragment = str | exp.Expression
+Fragment = str | exp.Expr
 
 
 def _select(*columns: Fragment, where: Iterable[Fragment] = (), table: Fragment = CUR_TABLE) -> exp.Select:

@@ -17,6 +17,7 @@ import datetime as dt
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import cast
 
 import sqlglot
 from sqlglot import exp
@@ -94,9 +95,9 @@ class ResourceFilter:
     regions: tuple[str, ...] = ()
     states: tuple[str, ...] = ()
 
-    def where(self) -> tuple[list[exp.Expression], dict[str, object]]:
+    def where(self) -> tuple[list[exp.Expr], dict[str, object]]:
         """SQL conditions (to be joined with AND) and their parameters."""
-        parts: list[exp.Expression] = []
+        parts: list[exp.Expr] = []
         params: dict[str, object] = {}
         if self.text:
             # strpos matches the fragment literally: no LIKE wildcards, no regex, whatever the user typed.
@@ -131,7 +132,7 @@ class ResourceFilter:
         return parts, params
 
 
-def _condition(sql: str) -> exp.Expression:
+def _condition(sql: str) -> exp.Expr:
     """A fixed condition text (written in this module, never from a request) as an expression."""
     return sqlglot.condition(sql, dialect=ATHENA)
 
@@ -140,18 +141,18 @@ def _columns(names) -> list[exp.Column]:
     return [exp.column(name) for name in names]
 
 
-def _integer(value: int) -> exp.Literal:
+def _integer(value: int) -> exp.Expr:
     """A LIMIT or OFFSET: Athena cannot bind them, so a checked integer is written in."""
     if isinstance(value, bool) or not isinstance(value, int):
         raise InvalidRequest(f"{value!r} is not a whole number of rows.")
     return exp.Literal.number(value)
 
 
-def _resources(*columns: exp.Expression | str) -> exp.Select:
+def _resources(*columns: exp.Expr | str) -> exp.Select:
     return exp.select(*columns, dialect=ATHENA).from_(RESOURCES, dialect=ATHENA)
 
 
-def _sql_text(build: Callable[..., exp.Expression]) -> Callable[..., str]:
+def _sql_text(build: Callable[..., exp.Expr]) -> Callable[..., str]:
     """`build(*shape)` rendered as Athena SQL once per shape (hashable arguments): a page's rerun renders nothing."""
     @functools.lru_cache(maxsize=256)
     @functools.wraps(build)
@@ -238,9 +239,9 @@ def trend_by_type(since: dt.date, until: dt.date) -> Query:
 # may have changed (tags as JSON: a different key order gives a false alarm that pandas then drops,
 # never a missed change). NULL gets a marker of its own so NULL -> '' counts as a change.
 _NULL_MARK = exp.Literal.string("<null>")
-_FINGERPRINT = functools.reduce(
+_FINGERPRINT: exp.Expr = functools.reduce(
     lambda text, part: exp.DPipe(this=exp.DPipe(this=text, expression=exp.Literal.string("|")), expression=part),
-    [exp.func("coalesce", exp.column(c), _NULL_MARK) for c in ("resource_name", "state", "instance_type", "volume_type", "attached_to")]
+    [cast(exp.Expr, exp.func("coalesce", exp.column(c), _NULL_MARK)) for c in ("resource_name", "state", "instance_type", "volume_type", "attached_to")]
     + [exp.func("coalesce", exp.cast(exp.column(c), "varchar"), _NULL_MARK) for c in ("size_gb", "attached", "encrypted", "public")]
     + [exp.func("coalesce", exp.func("json_format", exp.cast(exp.column("tags"), "json")), _NULL_MARK)],
 )
@@ -262,7 +263,7 @@ def snapshot_changes(before: dt.date, after: dt.date, account_id: str | None = N
 
 
 @_sql_text
-def _snapshot_changes_sql(one_account: bool) -> exp.Expression:
+def _snapshot_changes_sql(one_account: bool) -> exp.Expr:
     pair = _resources("snapshot_date", *_columns(DIFF_COLUMNS), exp.alias_(_FINGERPRINT, "fingerprint")).where(
         _condition("snapshot_date IN (:before, :after)"))
     if one_account:
@@ -282,7 +283,7 @@ def search_count(snapshot: dt.date, flt: ResourceFilter) -> Query:
 
 
 @_sql_text
-def _search_sql(flt: ResourceFilter, columns: tuple[str, ...] | None, offset: int, limit: int | None) -> exp.Expression:
+def _search_sql(flt: ResourceFilter, columns: tuple[str, ...] | None, offset: int, limit: int | None) -> exp.Expr:
     """The count of a search (no `columns`), or its rows in a stable order from `offset`, at most `limit`."""
     if columns is None:
         return _resources(exp.alias_(exp.func("COUNT", exp.Star()), "total")).where(_SNAPSHOT_IS, *flt.where()[0])
@@ -327,7 +328,7 @@ def required_tag_values(snapshot: dt.date, keys: tuple[str, ...]) -> tuple[Query
 
 
 @_sql_text
-def _required_tags_sql(keys: tuple[str, ...]) -> exp.Expression:
+def _required_tags_sql(keys: tuple[str, ...]) -> exp.Expr:
     # Tag keys stand in the SELECT list, where Athena cannot bind: checked against AWS's alphabet, written in as literals.
     values = [exp.alias_(exp.func("element_at", exp.column("tags"), _tag_key(key)), f"tag_{i}") for i, key in enumerate(keys)]
     return _resources(*_columns(("resource_id", "account_id", "resource_type", "resource_name")), *values).where(_SNAPSHOT_IS)
@@ -343,11 +344,11 @@ def _tag_key(key: str) -> exp.Literal:
 # Which rows of a snapshot can be waste: orphans, stopped instances and their volumes, old snapshots,
 # previous-generation and gp2. The pandas rules (inventory_analysis.classify_waste) decide; this
 # only keeps the scan small. Shared by the candidate query and the CUR cost join.
-def _type_is(resource_type: str) -> exp.Expression:
+def _type_is(resource_type: str) -> exp.Expr:
     return exp.EQ(this=exp.column("resource_type"), expression=exp.Literal.string(resource_type))
 
 
-def _waste_predicate() -> exp.Expression:
+def _waste_predicate() -> exp.Expr:
     stopped = _condition("state = 'stopped'")
     stopped_instances = _resources("resource_id").where(_SNAPSHOT_IS, _type_is(EC2_INSTANCE), stopped)
     return exp.or_(
@@ -361,7 +362,7 @@ def _waste_predicate() -> exp.Expression:
     )
 
 
-def _waste_costs_tree() -> exp.Expression:
+def _waste_costs_tree() -> exp.Expr:
     candidates = _resources("resource_id").where(_SNAPSHOT_IS, _WASTE_PREDICATE)
     return (exp.select("line_item_resource_id AS resource_id", "COALESCE(line_item_currency_code, 'USD') AS currency",
                        "SUM(line_item_unblended_cost) AS cost_30d", dialect=ATHENA)
@@ -421,7 +422,7 @@ def resource_detail(snapshot: dt.date, resource_id: str, include_configuration: 
 
 
 @_sql_text
-def _resource_detail_sql(include_configuration: bool) -> exp.Expression:
+def _resource_detail_sql(include_configuration: bool) -> exp.Expr:
     columns = DETAIL_COLUMNS + (("configuration",) if include_configuration else ())
     return _resources(*_columns(columns)).where(_SNAPSHOT_IS, _condition("resource_id = :resource_id"))
 
@@ -501,7 +502,7 @@ def host_events(host: str, since: dt.date, until: dt.date, limit: int = MAX_EVEN
 
 
 @_sql_text
-def _host_events_sql(limit: int) -> exp.Expression:
+def _host_events_sql(limit: int) -> exp.Expr:
     return (exp.select(*_columns(("event_time", "index_name", "sourcetype", "severity", "http_method", "http_path", "http_status",
                                   "duration_ms", "message"))).from_("daivi_splunk.events", dialect=ATHENA)
             .where(_condition("event_date BETWEEN :since AND :until AND host = :host"))

@@ -27,12 +27,12 @@ def same_day_previous_month(day: dt.date) -> dt.date:
     return last.replace(day=min(day.day, last.day))
 
 
-def _date(day: dt.date) -> exp.Expression:
+def _date(day: dt.date) -> exp.Expr:
     """A date computed here as an Athena DATE literal (the one literal maker writes it; no text from a request)."""
     return sqlglot.parse_one(sql_constant(day), read=ATHENA)
 
 
-def _sum_if(condition: exp.Expression) -> exp.Expression:
+def _sum_if(condition: exp.Expr) -> exp.Expr:
     """SUM(CASE WHEN condition THEN unblended_cost ELSE 0 END)."""
     return exp.func("SUM", exp.Case().when(condition, exp.column("unblended_cost")).else_(exp.Literal.number(0)))
 

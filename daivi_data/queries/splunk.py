@@ -144,7 +144,7 @@ class EventFilter:
     def of(cls, time_range: TimeRange, search: str) -> EventFilter:
         return cls(time_range, compile_search(search))
 
-    def condition(self) -> exp.Expression:
+    def condition(self) -> exp.Expr:
         """The partition and time predicates, and the compiled search (allow-listed columns and placeholders only)."""
         return exp.and_(_parse(_RANGE_CONDITION), exp.paren(sqlglot.condition(self.search.sql, dialect=ATHENA)))
 
@@ -160,15 +160,15 @@ _RANGE_CONDITION = "event_date BETWEEN :start_date AND :end_date AND event_time 
 # (allow-listed columns, the program's own numbers and labels, the compiled search) are expressions.
 
 ATHENA = "athena"
-Hole = exp.Expression | list[exp.Expression]
+Hole = exp.Expr | list[exp.Expr]
 
 
 @lru_cache(maxsize=64)
-def _parsed(sql: str) -> exp.Expression:
+def _parsed(sql: str) -> exp.Expr:
     return sqlglot.parse_one(sql, read=ATHENA)
 
 
-def _parse(sql: str) -> exp.Expression:
+def _parse(sql: str) -> exp.Expr:
     """A constant SQL text of this module as a (fresh) expression."""
     return _parsed(sql).copy()
 
@@ -182,9 +182,11 @@ def _render(template: str, **holes: Hole) -> str:
             continue
         value = holes[name.strip("_")]
         if isinstance(value, list):
-            siblings = column.parent.args[column.arg_key]
+            parent, key = column.parent, column.arg_key
+            assert parent is not None and key is not None  # a hole is always inside the template's tree
+            siblings = parent.args[key]
             at = siblings.index(column)
-            column.parent.set(column.arg_key, [*siblings[:at], *(v.copy() for v in value), *siblings[at + 1:]])
+            parent.set(key, [*siblings[:at], *(v.copy() for v in value), *siblings[at + 1:]])
         else:
             column.replace(value.copy())
     return tree.sql(dialect=ATHENA, pretty=True)
@@ -199,23 +201,23 @@ def _text(value: str) -> exp.Literal:
     return exp.Literal.string(value)
 
 
-def _number(value: int) -> exp.Literal:
+def _number(value: int) -> exp.Expr:
     """A count the program checked (LIMIT, OFFSET, a rank, a bucket size): Athena cannot bind these."""
     if isinstance(value, bool) or not isinstance(value, int):
         raise InvalidRequest(f"{value!r} is not a whole number.")
     return exp.Literal.number(value)
 
 
-def _timestamp(value: dt.datetime) -> exp.Expression:
+def _timestamp(value: dt.datetime) -> exp.Expr:
     return exp.cast(exp.Literal.string(f"{value:%Y-%m-%d %H:%M:%S}"), exp.DataType.build("timestamp"))
 
 
-def _value_of(column: str) -> exp.Expression:
+def _value_of(column: str) -> exp.Expr:
     """A facet column's value as text, NULL as NONE_VALUE."""
     return exp.func("coalesce", exp.cast(exp.column(column), exp.DataType.build("varchar")), _text(NONE_VALUE))
 
 
-def _bucket_expr(time_range: TimeRange, bucket_s: int) -> exp.Expression:
+def _bucket_expr(time_range: TimeRange, bucket_s: int) -> exp.Expr:
     # Integer seconds since a round origin, floored to the bucket (integer division in both engines).
     # Both are the program's own numbers, written in: Athena binds values only in WHERE.
     if bucket_s not in BUCKET_SIZES_S:
@@ -227,7 +229,7 @@ def _bucket_expr(time_range: TimeRange, bucket_s: int) -> exp.Expression:
 _BUCKET = "date_add('second', date_diff('second', __origin__, event_time) / __size__ * __size__, __origin__)"
 
 
-def _is(node: exp.Expression, hole: str) -> bool:
+def _is(node: exp.Expr, hole: str) -> bool:
     return isinstance(node, exp.Column) and node.name == f"__{hole}__"
 
 
@@ -296,7 +298,7 @@ def top_values(f: EventFilter, field: str, limit: int = TOP_VALUES_LIMIT) -> Que
         """, {"column": column, "where": f.condition(), "limit": _count(limit, "limit")}, **f.params())
 
 
-def _grouped_field(names: list[str], columns: list[str], first: tuple[exp.Expression, str] | None = None) -> exp.Case:
+def _grouped_field(names: list[str], columns: list[str], first: tuple[exp.Expr, str] | None = None) -> exp.Case:
     """Which grouping set a GROUPING SETS row belongs to: the name of the one column grouped (`first` tested first)."""
     tests = [first] if first else []
     tests += [(exp.column(c), n) for n, c in zip(names, columns, strict=True)]
@@ -408,7 +410,7 @@ def events_page(f: EventFilter, columns: tuple[str, ...] | list[str], limit: int
               "limit": _number(limit)}, **f.params())
 
 
-def _count(value: int, what: str) -> exp.Literal:
+def _count(value: int, what: str) -> exp.Expr:
     """A row count for LIMIT / a rank bound (Athena cannot bind it there)."""
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= EXPORT_MAX_ROWS:
         raise InvalidRequest(f"The {what} must be a whole number from 1 to {EXPORT_MAX_ROWS:,}, not {value!r}.")
@@ -423,11 +425,11 @@ _STATS = {
 }
 
 
-def _stat_expr(stat: str, of_field: str) -> exp.Expression:
+def _stat_expr(stat: str, of_field: str) -> exp.Expr:
     if stat not in _STATS:
         raise InvalidRequest(f"Statistic {stat!r} is not one of: {', '.join(STATS)}.")
     column = exp.column(field_column(of_field, numeric=stat in ("avg", "p95"))) if stat != "count" else None
-    return _parse(_STATS[stat]).transform(lambda n: column.copy() if _is(n, "column") else n)
+    return _parse(_STATS[stat]).transform(lambda n: column.copy() if column is not None and _is(n, "column") else n)
 
 
 def stats_table(f: EventFilter, stat: str, of_field: str, by_field: str, limit: int = STATS_GROUPS_LIMIT) -> Query:
