@@ -387,7 +387,7 @@ def detect_anomalies(daily: pd.DataFrame, start: dt.date, end: dt.date, window: 
             if run and (i != run[-1] + 1 or np.sign(score[i]) != np.sign(score[run[-1]])):
                 rows.append(_event(group, calendar, values, expected, score, run))
                 run = []
-            run.append(i)
+            run.append(int(i))
         if run:
             rows.append(_event(group, calendar, values, expected, score, run))
     if not rows:

@@ -12,6 +12,7 @@ import datetime as dt
 import math
 import re
 from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -89,7 +90,7 @@ def format_tags(tags: object) -> str:
     return "; ".join(f"{k}={mapping[k]}" for k in sorted(mapping))
 
 
-def as_tag_dict(tags: object) -> dict[str, str]:
+def as_tag_dict(tags: Any) -> dict[str, str]:
     """A tag map from whatever the engine returned (dict, list of pairs, None/NaN)."""
     if tags is None or (isinstance(tags, float) and math.isnan(tags)):
         return {}
@@ -123,7 +124,7 @@ def is_missing(value: object) -> bool:
         return False
 
 
-def values_equal(a: object, b: object) -> bool:
+def values_equal(a: Any, b: Any) -> bool:
     """Equality that treats None/NaN alike and compares tag maps as dicts."""
     if is_missing(a) and is_missing(b):
         return True

@@ -5,6 +5,7 @@ Money table columns are `daivi_ui.tables.money_column(label, currency=...)`."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import plotly.graph_objects as go
 import streamlit as st
@@ -29,7 +30,7 @@ def in_currency(fig: go.Figure, currency: str) -> go.Figure:
 CURRENCY_HELP = "Amounts in different currencies are never added: every figure on this page is in this one."
 
 
-def pick_currency(choice: CurrencyChoice, place: Callable[[], DeltaGenerator], scope: str, unblended: dict[str, float], **selectbox_options) -> str:
+def pick_currency(choice: CurrencyChoice, place: Callable[[], DeltaGenerator], scope: str, unblended: dict[str, float], **selectbox_options: Any) -> str:
     """The page's currency: the only one in scope, else the user's pick (kept in the URL), with each total shown apart.
 
     `place` makes the container for the picker (only made when there is a choice); `scope` opens the caption

@@ -13,12 +13,13 @@ key (or a label), and shows the label.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from typing import Final
 
 import streamlit as st
 
 from daivi_ui.text import literal
 
-URL = "query-params"
+URL: Final = "query-params"
 _SEEN = "_url_seen_{}"  # the URL value a labelled choice last read or wrote
 
 

@@ -18,9 +18,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from functools import partial
+from typing import Any
 
 import pandas as pd
 import streamlit as st
+from streamlit.elements.lib.column_types import ColumnConfig
 
 from daivi_data.currency import COLUMN_FORMATS, DEFAULT_CURRENCY, column_format
 from daivi_ui import format as fmt
@@ -58,12 +60,12 @@ def header(name: str) -> str:
     return text[:1].upper() + text[1:] if text else text
 
 
-def money_column(label: str | None = None, currency: str = DEFAULT_CURRENCY, **kwargs) -> dict:
+def money_column(label: str | None = None, currency: str = DEFAULT_CURRENCY, **kwargs) -> ColumnConfig:
     """A money column in `currency`: its sign and cents (none for JPY); in `show_table`, negatives as −$1,207.13."""
     return st.column_config.NumberColumn(label, format=column_format(currency or DEFAULT_CURRENCY), **kwargs)
 
 
-def percent_column(label: str | None = None, **kwargs) -> dict:
+def percent_column(label: str | None = None, **kwargs) -> ColumnConfig:
     """A ratio column (0.064) shown as a percentage with one decimal (6.4%), as everywhere else."""
     return st.column_config.NumberColumn(label, format="percent", step=PERCENT_STEP, **kwargs)
 
@@ -143,7 +145,7 @@ def _holds_collections(df: pd.DataFrame) -> bool:
     return any(df[c].map(lambda v: isinstance(v, (list, dict, tuple))).any() for c in df.columns if df[c].dtype == object)
 
 
-def _plain_number(value: object) -> str:
+def _plain_number(value: Any) -> str:
     """A float cell as Streamlit writes it unformatted (at most four decimals, no trailing zeros), a blank for none."""
     if fmt.blank(value) == "":
         return ""

@@ -14,7 +14,7 @@ import csv
 import functools
 import re
 from collections.abc import Callable
-from typing import ParamSpec
+from typing import ParamSpec, TypeVar
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -83,9 +83,12 @@ _PLOTLY_ENTITIES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
 _TRACE_TEXT = ("x", "y", "text", "hovertext", "labels", "ids", "parents", "customdata", "name", "legendgroup")
 
 
-def plotly_text(value: object) -> object:
+_Shown = TypeVar("_Shown")
+
+
+def plotly_text(value: _Shown) -> _Shown:
     """A string as plotly text that shows its characters (no tags, no links); anything else as is."""
-    return value.translate(_PLOTLY_ENTITIES) if isinstance(value, str) else value
+    return value.translate(_PLOTLY_ENTITIES) if isinstance(value, str) else value  # type: ignore[return-value]
 
 
 def _escaped(value: object) -> object:

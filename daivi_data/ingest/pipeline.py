@@ -182,7 +182,7 @@ def _derive_billing(con: duckdb.DuckDBPyConnection, writer: LakehouseWriter, by_
     source = CUR if CUR in by_table else COST_DAILY
     accounts = (lakehouse.accounts_sql if source == CUR else lakehouse.accounts_from_billing_sql)(_table_relation(writer, source))
     old_accounts = table_dir(previous, ACCOUNTS) if previous is not None else None
-    if old_accounts is not None and old_accounts.is_dir():
+    if previous is not None and old_accounts is not None and old_accounts.is_dir():
         old = f"read_parquet({lit(str(old_accounts / '*.parquet'))})"
         added = f"SELECT * FROM ({accounts}) WHERE account_id NOT IN (SELECT account_id FROM {old})"
         if _rows(con, f"SELECT COUNT(*) FROM ({added})")[0][0]:
@@ -370,7 +370,7 @@ def _validate(con: duckdb.DuckDBPyConnection, table: str, staging: Path, report:
     if n_rejected > options.max_rejected_fraction * total:
         raise ImportFailed(f"{n_rejected:,} of {total:,} rows for {table} were rejected (more than "
                            f"{options.max_rejected_fraction:.0%}), so the files probably do not match their format. "
-                           f"Main reason: {max(counts, key=counts.get)}.")
+                           f"Main reason: {max(counts, key=lambda reason: counts[reason])}.")
     if table == CUR:
         valid = _check_cur(con, stg, valid, report, options)
     elif table == EVENTS:

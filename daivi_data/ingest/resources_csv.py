@@ -78,7 +78,7 @@ def missing_required(headers: list[str]) -> list[str]:
 
 
 def _tag_columns(headers: list[str]) -> dict[str, str]:
-    tags = {}
+    tags: dict[str, str] = {}
     for h in headers:
         m = re.match(r"^(?:tag:|tags\.|tag_)(.+)$", h, re.IGNORECASE)
         if m:
@@ -114,7 +114,8 @@ def build_select(reader: str, headers: list[str], import_day: dt.date) -> str:
         exprs["tags"] = json_tags_to_map(ident(found["tags"]))
     else:
         exprs["tags"] = columns_map_to_tags(tag_cols)
-    exprs.setdefault("resource_name", exprs.get("resource_id"))
+    if "resource_id" in exprs:  # a resource without a name of its own is known by its id
+        exprs.setdefault("resource_name", exprs["resource_id"])
     raw_date = as_varchar(ident(found["snapshot_date"])) if "snapshot_date" in found else "NULL"
     extra = {"_source_file": "filename", "_raw_date": raw_date}
     inner = f"SELECT\n  {catalog_select(RESOURCES, exprs, extra)}\nFROM {reader}"

@@ -175,9 +175,9 @@ def refresh_from_s3(uris: list[str], out: Path, options: ImportOptions | None = 
         return result
     staging = Path(tempfile.mkdtemp(prefix="daivi-s3-refresh-"))
     try:
-        for i, (group, members) in enumerate(sorted(wanted.items())):
-            say(0.02 + 0.3 * i / len(wanted), f"Fetching {group.split('|', 1)[1] or 'files'} from {members[0][0]}")
-            _download_group(client, members, staging, result)
+        for i, (group, fetch) in enumerate(sorted(wanted.items())):
+            say(0.02 + 0.3 * i / len(wanted), f"Fetching {group.split('|', 1)[1] or 'files'} from {fetch[0][0]}")
+            _download_group(client, fetch, staging, result)
             result.fetched_groups.append(group)
         sources = [*(local_sources or []), *([staging] if wanted else [])]
         origin = ", ".join([*uris, *(str(p) for p in local_sources or [])])

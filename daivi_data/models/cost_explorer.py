@@ -275,7 +275,7 @@ def breakdown(totals: pd.DataFrame, groups: Groups, group: Dimension, group2: Di
     """Rows equal the chart's series: groups outside the top N summed as Others, and the total row the sum."""
     if group2 is None:
         table = ca.breakdown_table(groups.current, groups.previous, groups.keep)
-        keys = [(str(g), None) for g in table["group"]]
+        keys = [(str(g), None) for g in table["group"]]  # type: list[tuple[str, str | None]]
         table.insert(0, group.label, [labels1.get(g, g) for g in table["group"]])
     else:
         keep_set, keep2_set = set(groups.keep), set(groups.keep2)
@@ -460,7 +460,7 @@ def event_drivers(detail: pd.DataFrame, events: pd.DataFrame, window: int = ca.A
     `detail` holds `billing.anomaly_details` rows. Prepared once for every event (driver
     columns, dates), then one masked sum per event: no per-event copy of the frame.
     """
-    empty = [{dim: [] for dim in billing.DRIVER_DIMENSIONS} for _ in range(len(events))]
+    empty: list[dict[str, list]] = [{dim: [] for dim in billing.DRIVER_DIMENSIONS} for _ in range(len(events))]
     if detail.empty or events.empty:
         return empty
     frame = pd.DataFrame({

@@ -160,7 +160,7 @@ def drill_level(df: pd.DataFrame, level: str, basis: str) -> DrillLevel:
     df = ca.with_blanks(df, ["account_name", "service", "usage_type", "operation", "resource_id"])
     df = df.sort_values(cost, ascending=False, ignore_index=True)
     df["savings"] = df["public_cost"] - df["amortized_cost"]
-    chart = cost
+    chart: str | None = cost
     if not (df[cost] > 0).any():
         # RI-covered usage is $0 unblended, SP-covered usage nets to $0: chart what it effectively cost instead.
         chart = next((c for c in ("amortized_cost", "public_cost") if (df[c] > 0).any()), None)

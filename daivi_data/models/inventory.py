@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 
@@ -101,9 +102,10 @@ def no_resources_message(snapshot: dt.date, data_ends: str | None, role: str, ro
                                 role=role, row_filtered=row_filtered)
 
 
-def screen_rows(result: object, field: str | None = None) -> pd.DataFrame:
+def screen_rows(result: Any, field: str | None = None) -> pd.DataFrame:
     """The first MAX_TABLE_ROWS rows of `result.field` (or of `result`, a frame): what a long table shows."""
-    return (getattr(result, field) if field else result).head(MAX_TABLE_ROWS)
+    frame = getattr(result, field) if field else result
+    return frame.head(MAX_TABLE_ROWS)
 
 
 def cut_note(shown: int, total: int) -> str | None:
