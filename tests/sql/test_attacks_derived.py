@@ -61,3 +61,28 @@ def test_a_grants_edit_between_a_query_and_its_derived_value_never_serves_the_ol
     allowed = rerun.run(query)
     assert list(allowed["account_id"]) == ["411111111101"]
     assert rerun.derived(account_ids, allowed) == ["411111111101"]  # not the accounts the edit revoked
+
+
+COMPUTED: list[int] = []
+
+
+def counted_rows(df) -> int:
+    COMPUTED.append(len(df))
+    return len(df)
+
+
+def test_a_rebuild_between_a_query_and_its_derived_value_is_computed_again_from_the_new_rows(settings, tmp_path, monkeypatch):
+    """The same race with the data version (a rebuilt lakehouse): the value derived after the rebuild from rows read
+    before it is not what the first rerun over the rebuilt data is served."""
+    connection = LakehouseConnection(f"attack-data-{tmp_path.name}", settings=replace(settings, audit_log=tmp_path / "a.jsonl"))
+    ops = principal("ops")
+    grants = policy_store(settings.grants_file).current().for_role(ops.role)
+    query = make_query("t.accounts", "SELECT account_id FROM daivi_billing.accounts")
+    COMPUTED.clear()
+    first = Page(AppContext(settings, ops, grants, connection, embed=False))
+    frame = first.run(query)
+    monkeypatch.setattr(connection.engine, "data_version", lambda: "rebuilt")
+    first.derived(counted_rows, frame)
+    rerun = Page(AppContext(settings, ops, grants, connection, embed=False))
+    rerun.derived(counted_rows, rerun.run(query))
+    assert len(COMPUTED) == 2  # computed again from the rows read over the rebuilt data, not served the first value
