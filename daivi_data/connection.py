@@ -97,14 +97,14 @@ class LakehouseConnection(BaseConnection[Engine]):
     def run(self, query: Query, principal: Principal) -> QueryResult:
         """Run a named query as `principal`, from the cache when the same principal ran it before under the same grants."""
         engine = self.engine
-        return self._audited(query, principal, lambda version: _run_cached(
-            principal.cache_key, engine.data_version(), version, query.name, query.sql, query.params, engine, query, principal))
+        return self._audited(query, principal, lambda data, version: _run_cached(
+            principal.cache_key, data, version, query.name, query.sql, query.params, engine, query, principal))
 
     def run_open_ended(self, query: Query, principal: Principal, max_rows: int) -> QueryResult:
         """The first `max_rows` rows of open-ended SQL (the workbench's) as `principal`; cached for that principal only."""
         engine = self.engine
-        return self._audited(query, principal, lambda version: _run_open_ended_cached(
-            principal.cache_key, engine.data_version(), version, query.name, query.sql, query.params, max_rows,
+        return self._audited(query, principal, lambda data, version: _run_open_ended_cached(
+            principal.cache_key, data, version, query.name, query.sql, query.params, max_rows,
             engine, query, principal))
 
     def derived(self, principal: Principal, compute: Callable[..., T], *inputs) -> T:
@@ -117,14 +117,16 @@ class LakehouseConnection(BaseConnection[Engine]):
         """An audit line for a query refused before it reached the engine (the workbench's SQL guard)."""
         self._write(query, principal, rows=None, elapsed_s=0.0, outcome=outcome_of(error), error=error)
 
-    def _audited(self, query: Query, principal: Principal, call: Callable[[str], QueryResult]) -> QueryResult:
-        """`call(policy_version)`, with one audit record whatever happens."""
+    def _audited(self, query: Query, principal: Principal, call: Callable[[str, str], QueryResult]) -> QueryResult:
+        """`call(data_version, policy_version)`, with one audit record whatever happens."""
         _executed.flag = False
         started = time.perf_counter()
         version = ""
         try:
             version = policy_store(self.settings.grants_file).current().version
-            result = call(version)
+            data = self.engine.data_version()
+            result = call(data, version)
+            result.versions = (data, version)
         except DaiviError as e:
             self._write(query, principal, rows=None, elapsed_s=time.perf_counter() - started, outcome=outcome_of(e),
                         error=e, policy_version=version)

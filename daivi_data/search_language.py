@@ -150,7 +150,8 @@ class Pattern:
         return "%".join(parts)
 
     def contained_regexp(self) -> str:
-        """A regular expression found anywhere in a text, in any case: the segments literal, wildcards as `.*`.
+        """A regular expression found anywhere in a text, in any case: the segments literal, wildcards as `.*`
+        (the compiler sends only wildcard-free ones: `.*` backtracks on Athena).
 
         `(?is)` (any case; `.` also matches a newline, as LIKE's `%` does) and backslash-escaped
         punctuation mean the same in RE2 (DuckDB) and in Java syntax (Athena's Joni).
@@ -420,6 +421,9 @@ def parse(search: str) -> Node | None:
     """The tree of a search (None for an empty search), or InvalidRequest naming the position."""
     if len(search) > MAX_SEARCH_CHARS:
         raise SearchSyntaxError(f"The search is {len(search):,} characters long; at most {MAX_SEARCH_CHARS:,}.")
+    if _WILDCARD in search:  # the tokenizer's stand-in for `*`: a typed one (?q=%00) would match anything
+        position = search.index(_WILDCARD) + 1
+        raise SearchSyntaxError(f"The search holds a NUL character at position {position}; remove it.", position)
     return _Parser(tokenize(search)).parse()
 
 
@@ -454,6 +458,10 @@ class _Compiler:
 
     def compile(self, node: Node) -> str:
         if isinstance(node, Term):
+            if node.pattern.has_wildcard:
+                # Never `.*` per typed `*`: Athena's regex engine (Joni) backtracks, and `a*a*a*a*b` over a
+                # long message would run for the query's whole timeout. LIKE's matcher does not backtrack.
+                return self.like("lower(message)", "%" + node.pattern.like(lower=True) + "%")
             # A case-insensitive regular expression over the message as stored: DuckDB (RE2) reads each
             # message once, about twice as fast as lowering it for LIKE; Athena runs it as well.
             return f"regexp_like(message, {self.bind(node.pattern.contained_regexp())})"

@@ -61,14 +61,14 @@ class Page:
     def run(self, query: Query) -> pd.DataFrame:
         """The rows of `query`, or the page stops with the error in place (the message, and the stats so far)."""
         try:
-            return self._remember(self.result(query).df, ("query", query.name, query.sql, query.params))
+            return self._remember_rows(self.result(query), query)
         except DaiviError as e:
             self.stop_with(e)
 
     def try_run(self, query: Query) -> pd.DataFrame | None:
         """The rows of `query`, or None after showing the error in place: for a part of a page that may fail alone."""
         try:
-            return self._remember(self.result(query).df, ("query", query.name, query.sql, query.params))
+            return self._remember_rows(self.result(query), query)
         except DaiviError as e:
             show_error(e)
             return None
@@ -86,6 +86,11 @@ class Page:
         else:
             value = self.ctx.connection.derived(self.ctx.principal, compute, *inputs)
         return self._remember(value, ("derived", f"{compute.__module__}.{compute.__qualname__}", keys))
+
+    def _remember_rows(self, result: QueryResult, query: Query) -> pd.DataFrame:
+        # The versions the rows were read under are part of their origin: a grants edit or a rebuild between
+        # this query and a value derived from its rows must not file that value under the new versions.
+        return self._remember(result.df, ("query", query.name, query.sql, query.params, result.versions))
 
     def _remember(self, value: T, origin: tuple) -> T:
         if not isinstance(value, (str, int, float, bool, tuple, type(None))):  # scalars hash cheaply and share ids

@@ -38,6 +38,9 @@ class QueryResult:
     df: pd.DataFrame
     stats: QueryStats
     sql: str = field(default="", repr=False)  # the SQL as the engine ran it
+    # (data version, policy version) the rows were read under, set by the connection: what a value derived
+    # from these rows is keyed by, never the versions read again later (an edit in between would go unseen).
+    versions: tuple[str, str] = field(default=("", ""), repr=False)
 
 
 def format_bytes(n: float) -> str:
