@@ -81,6 +81,15 @@ def draw_open_tabs(tabs: Mapping[str, object], draw: Mapping[str, Callable[[], N
 
 
 KPI_MIN_WIDTH_PX = 160  # five tiles fit a 900 px embed; narrower screens wrap them onto a second line
+# A tile's label is cut with an ellipsis past its width less the padding and help icon (54 px of a 160 px tile);
+# a 14 px label averages about 6.2 px a character, so a long label widens its tile rather than losing its end.
+LABEL_PX_PER_CHAR = 6.5
+TILE_CHROME_PX = 56
+
+
+def kpi_width(label: str) -> int:
+    """The width of a KPI tile whose label is shown whole: `KPI_MIN_WIDTH_PX`, or wider for a long label."""
+    return max(KPI_MIN_WIDTH_PX, round(LABEL_PX_PER_CHAR * len(label)) + TILE_CHROME_PX)
 
 
 def kpi_row():
@@ -93,9 +102,9 @@ def money_kpi(row, label: str, value: float | None, *, currency: str = "USD", de
     """A KPI tile with the amount short enough to fit ($324.3k) and the exact amount in its help."""
     exact = fmt.money(value, currency)
     row.metric(label, fmt.money_short(value, currency), delta, help=f"{exact}. {help}" if help else f"{exact}.",
-               border=True, width=KPI_MIN_WIDTH_PX, **kwargs)
+               border=True, width=kpi_width(label), **kwargs)
 
 
 def kpi(row, label: str, value: str, delta: str | None = None, **kwargs) -> None:
     """A KPI tile that is not money (a count, a percentage), the same size as `money_kpi`'s."""
-    row.metric(label, value, delta, border=True, width=KPI_MIN_WIDTH_PX, **kwargs)
+    row.metric(label, value, delta, border=True, width=kpi_width(label), **kwargs)

@@ -1,0 +1,29 @@
+"""What a finance analyst or an ops engineer saw walking through the views in a browser, kept fixed.
+
+Each test opens a view as a persona would and checks one thing that was wrong on screen:
+a KPI label cut with an ellipsis, a chart axis that wrote "$−2,500". Waits are on
+Streamlit's own state and on elements, never on time.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.e2e.conftest import wait_for_app
+
+# Leaf text of a KPI tile's label that does not fit its box (Streamlit cuts it with an ellipsis).
+CUT_LABELS = """() => [...document.querySelectorAll('[data-testid="stMetricLabel"] [data-testid="stMarkdownContainer"]')]
+    .filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.textContent)"""
+
+
+@pytest.mark.parametrize("width", [1400, 900])
+@pytest.mark.parametrize("tab", ["Invoice", "Commitments"])
+def test_cur_kpi_labels_are_shown_whole(page, app_url, tab, width):
+    # "Billing lakehouse unblended", "Difference (CUR − billing)", "Eligible on-demand" were cut to "Billing lakehous…".
+    page.set_viewport_size({"width": width, "height": 1000})
+    page.goto(f"{app_url}/cur?persona=admin&tab={tab}")
+    page.locator('[data-testid="stMetricLabel"]').nth(3).wait_for()
+    wait_for_app(page)
+    assert page.locator('[data-testid="stMetricLabel"]').count() >= 4
+    assert page.evaluate(CUT_LABELS) == []
+
