@@ -27,3 +27,12 @@ def test_cur_kpi_labels_are_shown_whole(page, app_url, tab, width):
     assert page.locator('[data-testid="stMetricLabel"]').count() >= 4
     assert page.evaluate(CUT_LABELS) == []
 
+
+def test_what_changed_axis_writes_the_minus_before_the_dollar(page, app_url):
+    page.goto(f"{app_url}/cost-explorer?persona=finance&tab=What+changed")
+    ticks = page.locator('.st-key-movers_chart .xtick text')
+    ticks.first.wait_for()
+    wait_for_app(page)
+    labels = ticks.all_text_contents()
+    assert any(t.startswith("\u2212$") for t in labels), labels  # the demo's month has decreases: −$500 …
+    assert not [t for t in labels if "$\u2212" in t or "$-" in t or t.startswith("-")]
