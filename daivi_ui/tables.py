@@ -42,7 +42,7 @@ HEADERS: dict[str, str] = {
     "client_ip": "Client IP", "created_time": "Created (UTC)", "pct_used": "Used",
 }
 ACRONYMS = {"id": "ID", "ri": "RI", "sp": "SP", "az": "AZ", "gb": "GB", "ip": "IP", "arn": "ARN", "ou": "OU", "url": "URL",
-            "utc": "UTC", "sql": "SQL", "http": "HTTP", "od": "on-demand", "pct": "%", "kms": "KMS", "ebs": "EBS", "ec2": "EC2"}
+            "utc": "UTC", "sql": "SQL", "cur": "CUR", "http": "HTTP", "od": "on-demand", "pct": "%", "kms": "KMS", "ebs": "EBS", "ec2": "EC2"}
 PERCENT_STEP = 0.001  # Streamlit shows a percent column with (decimals of the step - 2) decimals: one
 MAX_STYLED_CELLS = 2_000  # a Styler's cell text costs ~25 ms of every rerun at this size
 _PRINTF_CURRENCY = re.compile(r"^%\.2f ([A-Z]{3})$")  # `column_format` of a currency without a Streamlit preset
