@@ -349,10 +349,12 @@ def draw_budgets(v: CostView) -> None:
     money = v.cost_column if one_currency else (lambda label: st.column_config.NumberColumn(label, format="%.2f"))
     if one_currency:
         table = table.drop(columns="currency")
+    # In points of a hundred: a ProgressColumn's "percent" preset writes two decimals (114.58%), the view's percentages one.
+    table = table.assign(pct_used=table["pct_used"] * 100)
     config = labelled_config(table, {
         "budget_name": "Budget", "scope_type": "Scope", "scope_value": "Of", "status": "Status", "currency": "Currency",
         "monthly_limit": money("Limit"), "actual": money("Actual (MTD)"), "projected": money("Projected month end"),
-        "pct_used": st.column_config.ProgressColumn("Used", format="percent", min_value=0.0, max_value=1.0),
+        "pct_used": st.column_config.ProgressColumn("Used", format="%.1f%%", min_value=0.0, max_value=100.0),
         "over_since": "Went over on", "overrun_date": "Projected overrun",
     })
     # Over-budget rows stand out by colour and by their words (never colour alone).

@@ -164,6 +164,17 @@ def test_budgets_show_for_finance(run_page, raw_duckdb):
     assert budgets and len(budgets[0]) == raw_duckdb.execute("SELECT count(*) FROM daivi_billing.budgets").fetchone()[0]
 
 
+def test_budget_use_has_one_decimal_like_the_views_other_percentages(run_page):
+    # "Used" read 114.58% beside 23.7% shares and a -5.2% change: one percentage format per view.
+    at = open_explorer(run_page, "finance", tab="Budgets")
+    table = next(d for d in at.dataframe if "monthly_limit" in d.value.columns)
+    used = json.loads(table.proto.columns)["pct_used"]
+    assert used["type_config"]["format"] == "%.1f%%" and used["type_config"]["max_value"] == 100
+    # The bar's number is the share of the limit in percent: a budget's month-to-date cost over its limit, times 100.
+    row = table.value.iloc[0]
+    assert row["pct_used"] == pytest.approx(100 * row["actual"] / row["monthly_limit"])
+
+
 def test_forecast_and_method_are_explained(run_page):
     at = open_explorer(run_page, "finance", range="month-to-date", tab="Forecast")
     text = page_text(at)
