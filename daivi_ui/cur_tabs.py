@@ -367,8 +367,10 @@ def draw_top_resources(screen: Screen) -> None:
         empty_state(f"No line item of {period} carries a resource id.")
         return
     table = with_service_names(table).assign(inventory=[page.ctx.link("inventory", resource=r) for r in table["resource_id"]])
-    show_table(table, key="top_resources_table", column_order=(
-        "cost_rank", "resource_id", "cost", "trend", "week_change", "inventory", "service", "account_id", "region", "usage_type"),
+    columns = ("cost_rank", "resource_id", "cost", "trend", "week_change", "inventory", "service", "account_id", "region", "usage_type")
+    # Under two weeks of the period so far there is no week to compare with: no column of "None" in every row.
+    week_change = table["week_change"].notna().any()
+    show_table(table, key="top_resources_table", column_order=columns if week_change else tuple(c for c in columns if c != "week_change"),
                column_config={
         "cost_rank": st.column_config.NumberColumn("#"),
         "resource_id": st.column_config.TextColumn("Resource", width="medium"),
@@ -377,6 +379,8 @@ def draw_top_resources(screen: Screen) -> None:
         "week_change": percent_column("7-day change", help="Average daily cost of the last 7 days vs the 7 before."),
         "inventory": st.column_config.LinkColumn("Inventory", display_text="Open in inventory"),
     })
+    if not week_change:
+        st.caption(f"No 7-day change: {period} has fewer than {2 * ca.TREND_WINDOW_DAYS} days of cost so far.")
     screen.csv(lambda: model.top_resources_export(table), "top-resources", key="csv_top")  # made on the click only
 
 

@@ -343,3 +343,16 @@ def test_a_level_that_costs_nothing_unblended_charts_its_amortized_cost(run_page
 def test_other_invalid_url_values_are_ignored_with_a_notice(run_page, params, label):
     at = open_cur(run_page, "finance", **params)
     assert any(f"for **{label}** in the URL" in as_read(i.value) for i in at.info), [as_read(i.value) for i in at.info]
+
+
+def test_top_resources_show_a_7_day_change_only_when_the_period_has_two_weeks(run_page, raw_duckdb, latest_period, previous_period):
+    # The open month had "None" in every row of "7-day change": under 14 days there is no week before to compare with.
+    days = raw_duckdb.execute("SELECT COUNT(DISTINCT CAST(line_item_usage_start_date AS DATE)) FROM daivi_cur.cur WHERE billing_period = ?",
+                              [latest_period]).fetchone()[0]
+    assert days < 14, "the small lakehouse's open month should be under two weeks old"
+    for period, shown in ((latest_period, False), (previous_period, True)):
+        at = open_cur(run_page, "finance", period=period, tab="Top resources")
+        table = next(d for d in at.dataframe if "inventory" in d.value.columns)
+        assert ("week_change" in table.proto.column_order) is shown, period
+        assert ("No 7-day change" in page_text(at)) is not shown, period
+    assert table.value["week_change"].notna().any()
