@@ -97,6 +97,19 @@ def kpi_row():
     return st.container(horizontal=True, gap="small")
 
 
+def cost_change_delta(change: float | None) -> dict:
+    """`st.metric`'s delta arguments for a relative change in cost: "−5.2%" with a true minus sign, as every other
+    figure on screen. Streamlit takes only a leading hyphen for a fall, so the arrow and colour are set from the
+    number itself: a rise up and red, a fall down and green, no change grey."""
+    text = fmt.percent(change, signed=True)
+    if text == fmt.MISSING:
+        return {"delta": None}
+    if text.strip("+" + fmt.MINUS) == fmt.percent(0.0):
+        return {"delta": text, "delta_arrow": "off", "delta_color": "gray"}
+    rise = change > 0
+    return {"delta": text, "delta_arrow": "up" if rise else "down", "delta_color": "red" if rise else "green"}
+
+
 def money_kpi(row, label: str, value: float | None, *, currency: str = "USD", delta: str | None = None,
               help: str | None = None, **kwargs) -> None:
     """A KPI tile with the amount short enough to fit ($324.3k) and the exact amount in its help."""

@@ -21,7 +21,7 @@ from daivi_data.queries import billing
 from daivi_data.queries.billing import CostFilter, Dimension
 from daivi_ui import figures_cost as fig
 from daivi_ui import format as fmt
-from daivi_ui.components import csv_download, empty_state, kpi, kpi_row, money_kpi
+from daivi_ui.components import cost_change_delta, csv_download, empty_state, kpi, kpi_row, money_kpi
 from daivi_ui.currency import in_currency
 from daivi_ui.errors import show_error
 from daivi_ui.page import Page
@@ -139,8 +139,7 @@ def draw_kpis(v: CostView) -> None:
     row = kpi_row()
     cost_kpi = partial(money_kpi, currency=v.currency)
     cost_kpi(row, "Total", g.total, help=f"{v.range_label}.")
-    cost_kpi(row, "Change", g.total - g.previous_total, delta=fmt.delta_percent(g.change) if g.change is not None else None,
-             delta_color="inverse", help=f"vs {ca.COMPARISONS[r.compare].lower()}, {v.compare_label}: {v.money(g.previous_total)}.")
+    cost_kpi(row, "Change", g.total - g.previous_total, **cost_change_delta(g.change), help=f"vs {ca.COMPARISONS[r.compare].lower()}, {v.compare_label}: {v.money(g.previous_total)}.")
     cost_kpi(row, "Average per day", g.total / r.days, help=f"Over the {r.days} days of the range.")
     intervals = []
     for forecast, what in ((fc.month, fc.month_name), (fc.quarter, fc.quarter_name)):
