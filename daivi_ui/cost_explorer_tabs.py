@@ -223,8 +223,9 @@ def _row_actions(v: CostView, result: model.Breakdown, rows: list[int]) -> None:
     """What the selected row of the breakdown can do: filter the view to it, or open it in the CUR drill-down."""
     action = model.row_action(result, rows[0], v.request.group, v.request.group2, v.request, v.service_codes) if rows else None
     if action is None:
-        st.caption("Select a group's row to filter the view to it or open it in the CUR drill-down."
-                   if not rows else "Others and Total are not one group: select a group's row to act on it.")
+        # A role without the CUR (ops) is not pointed at a view it cannot open.
+        prompt = "Select a group's row to filter the view to it" + (" or open it in the CUR drill-down." if v.page.ctx.can_read("cur") else ".")
+        st.caption(prompt if not rows else "Others and Total are not one group: select a group's row to act on it.")
         return
     with st.container(horizontal=True, gap="small", key="row_actions"):
         st.button(f"Filter to {literal(action.label, 60)}", key="filter_to_row", icon=":material/filter_alt:", on_click=_filter_to,

@@ -152,6 +152,14 @@ def test_ops_has_no_budgets_but_the_rest_works(run_page):
     assert "Total" in breakdown(at).iloc[-1].to_string()
 
 
+@pytest.mark.parametrize(("persona", "offers_cur"), [("ops", False), ("finance", True)])
+def test_the_row_prompt_offers_the_cur_only_to_a_role_that_may_open_it(run_page, persona, offers_cur):
+    # Omar Ops (no CUR grant) was told to "open it in the CUR drill-down", a view he does not have.
+    text = page_text(open_explorer(run_page, persona))
+    assert "Select a group's row to filter the view to it" in text
+    assert ("CUR drill-down" in text) is offers_cur
+
+
 def test_only_the_open_tab_runs_its_queries(run_page):
     at = open_explorer(run_page, "finance")  # "What changed" is open by default
     assert not [d for d in at.dataframe if "monthly_limit" in d.value.columns or "Impact" in d.value.columns]
