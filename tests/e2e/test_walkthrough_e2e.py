@@ -36,3 +36,17 @@ def test_what_changed_axis_writes_the_minus_before_the_dollar(page, app_url):
     labels = ticks.all_text_contents()
     assert any(t.startswith("\u2212$") for t in labels), labels  # the demo's month has decreases: −$500 …
     assert not [t for t in labels if "$\u2212" in t or "$-" in t or t.startswith("-")]
+
+
+@pytest.mark.parametrize("width", [1400, 900])
+def test_start_and_end_stay_side_by_side(page, app_url, width):
+    # At 900 px "End (UTC)" wrapped onto the next line, beside Granularity, away from its "Start (UTC)".
+    page.set_viewport_size({"width": width, "height": 1000})
+    page.goto(f"{app_url}/cost-explorer?persona=finance")
+    start, end = page.locator(".st-key-start_shown input"), page.locator(".st-key-end_shown input")
+    end.wait_for()
+    wait_for_app(page)
+    first, second = start.bounding_box(), end.bounding_box()
+    assert abs(first["y"] - second["y"]) < 2 and second["x"] > first["x"]
+    if width == 1400:  # room enough: still on the row of the time range, as before
+        assert abs(page.locator(".st-key-range input").bounding_box()["y"] - first["y"]) < 2
