@@ -268,7 +268,7 @@ def draw_commitments(screen: Screen) -> None:
     if result.daily.empty:
         empty_state(f"No commitment-eligible usage between {first} and {period}.")
     else:
-        span = f"{result.daily['usage_date'].min():%Y-%m-%d} to {result.daily['usage_date'].max():%Y-%m-%d}"
+        span = fmt.date_range(pd.Timestamp(result.daily["usage_date"].min()).date(), pd.Timestamp(result.daily["usage_date"].max()).date())
         st.plotly_chart(page.figure(fig.build_coverage_trend_figure, result.daily, f"Coverage of eligible usage per day, {span}",
                                      screen.chart_height), key="coverage_chart")
     if not result.monthly_utilization.empty:

@@ -4,6 +4,7 @@ ops has no CUR, and every kind of bad input gets a clear message."""
 
 from __future__ import annotations
 
+import json
 import urllib.parse
 
 import pandas as pd
@@ -11,8 +12,10 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from daivi_data import cur_analysis as ca
+from daivi_data.models import cur as model
 from daivi_data.settings import PROJECT_ROOT
 from daivi_ui.components import format_money
+from daivi_ui.format import date_range as format_date_range
 from daivi_ui.vocabulary import service_name
 from tests.app.conftest import APP_TIMEOUT_S, as_read, money_metric, page_text
 from tests.helpers import PAYMENTS_ACCOUNT_IDS
@@ -356,3 +359,15 @@ def test_top_resources_show_a_7_day_change_only_when_the_period_has_two_weeks(ru
         assert ("week_change" in table.proto.column_order) is shown, period
         assert ("No 7-day change" in page_text(at)) is not shown, period
     assert table.value["week_change"].notna().any()
+
+
+def test_the_coverage_trend_title_says_its_days_and_time_zone(run_page, raw_duckdb, latest_period):
+    # The title read "2026-10-01 to 2026-12-05": no time zone, and not how the rest of the app writes a range.
+    at = open_cur(run_page, "finance", period=latest_period, tab="Commitments")
+    titles = [json.loads(c.proto.spec)["layout"]["title"]["text"] for c in at.get("plotly_chart")]
+    title = next(t for t in titles if t.startswith("Coverage of eligible usage per day"))
+    first, last = raw_duckdb.execute("""SELECT MIN(CAST(line_item_usage_start_date AS DATE)), MAX(CAST(line_item_usage_start_date AS DATE))
+                                        FROM daivi_cur.cur WHERE billing_period BETWEEN ? AND ?""",
+                                     [model.commitment_span(latest_period)[0], latest_period]).fetchone()
+    assert title == f"Coverage of eligible usage per day, {format_date_range(first, last)}"
+    assert title.endswith("(UTC)")
