@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.conftest import wait_for_app
+from tests.e2e.conftest import shown_text, wait_for_app
 
 # Leaf text of a KPI tile's label that does not fit its box (Streamlit cuts it with an ellipsis).
 CUT_LABELS = """() => [...document.querySelectorAll('[data-testid="stMetricLabel"] [data-testid="stMarkdownContainer"]')]
@@ -50,3 +50,19 @@ def test_start_and_end_stay_side_by_side(page, app_url, width):
     assert abs(first["y"] - second["y"]) < 2 and second["x"] > first["x"]
     if width == 1400:  # room enough: still on the row of the time range, as before
         assert abs(page.locator(".st-key-range input").bounding_box()["y"] - first["y"]) < 2
+
+
+@pytest.mark.parametrize(("persona", "view", "title", "reason"), [
+    ("finance", "logs", "Logs", "no grant on the splunk lakehouse"),
+    ("ops", "cur", "CUR drill-down", "no grant on the cur lakehouse"),
+])
+def test_a_link_to_a_view_the_role_may_not_use_says_so(page, app_url, persona, view, title, reason):
+    # Fiona Finance opening a shared Logs link got Streamlit's "Page not found" dialog and the Home page.
+    page.goto(f"{app_url}/{view}?persona={persona}")
+    notice = page.locator('[data-testid="stAlert"]')
+    notice.wait_for()
+    wait_for_app(page)
+    assert page.locator("h1").first.inner_text() == title
+    assert reason in shown_text(notice) and "is not available to your role" in shown_text(notice)
+    assert not page.get_by_text("Page not found").count()
+    assert not page.locator('[data-testid="stSidebarNav"]').get_by_text(title, exact=True).count()  # still not in the menu
