@@ -66,3 +66,14 @@ def test_a_link_to_a_view_the_role_may_not_use_says_so(page, app_url, persona, v
     assert reason in shown_text(notice) and "is not available to your role" in shown_text(notice)
     assert not page.get_by_text("Page not found").count()
     assert not page.locator('[data-testid="stSidebarNav"]').get_by_text(title, exact=True).count()  # still not in the menu
+
+
+def test_ops_waste_tiles_show_their_values_whole(page, app_url):
+    # Omar Ops (no CUR) saw "At stake per month: no cost …", the tile's text cut.
+    page.goto(f"{app_url}/inventory?persona=ops&tab=Waste")
+    page.locator('[data-testid="stMetricValue"]').nth(2).wait_for()
+    wait_for_app(page)
+    cut = page.evaluate("""() => [...document.querySelectorAll('[data-testid="stMetricValue"] *')]
+        .filter(e => e.children.length === 0 && e.scrollWidth > e.clientWidth + 1).map(e => e.textContent)""")
+    assert cut == []
+    assert page.evaluate(CUT_LABELS) == []
