@@ -104,12 +104,18 @@ def _holds_booleans(series: pd.Series) -> bool:
     return not values.empty and values.map(lambda v: isinstance(v, bool)).all()
 
 
+# Counts read with thousands separators (4,774 line items), as in the KPIs; Streamlit writes a bare 4774.
+COUNT_COLUMNS = frozenset({"line_items", "events", "resources"})
+
+
 def labelled_config(df: pd.DataFrame, column_config: dict | None = None) -> dict:
     """`column_config` with a human header for every column of `df` that has no label yet."""
     config = dict(column_config or {})
     for column in df.columns:
         given = config.get(column)
-        if given is None:
+        if given is None and column in COUNT_COLUMNS and pd.api.types.is_integer_dtype(df[column]):
+            config[column] = st.column_config.NumberColumn(header(column), format="localized")
+        elif given is None:
             config[column] = header(column)
         elif isinstance(given, dict) and not given.get("label"):
             config[column] = {**given, "label": header(column)}

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
-from daivi_ui.tables import header
+from daivi_ui.tables import header, labelled_config
 
 
 @pytest.mark.parametrize(("column", "shown"), [
@@ -16,3 +17,10 @@ from daivi_ui.tables import header
 ])
 def test_headers_spell_acronyms_and_words(column, shown):
     assert header(column) == shown
+
+
+def test_count_columns_read_with_thousands_separators():
+    # The CUR invoice table showed "4774" line items beside KPIs written "5,972".
+    config = labelled_config(pd.DataFrame({"line_items": [4774, 12], "http_status": [200, 404], "name": ["a", "b"]}))
+    assert config["line_items"]["label"] == "Line items" and config["line_items"]["type_config"]["format"] == "localized"
+    assert config["http_status"] == "HTTP status" and config["name"] == "Name"  # codes are not counts: no "2,00"
