@@ -130,6 +130,11 @@ def build_trend_figure(trend: pd.DataFrame, top_n: int = TREND_TOP_TYPES) -> go.
     return _layout(fig)
 
 
+# Low compliance vermillion, full compliance blue (the Okabe-Ito pair of the cost charts): red to green
+# is the pair a colour-blind reader cannot tell apart.
+COMPLIANCE_SCALE = [(0.0, "#D55E00"), (0.5, "#F0E442"), (1.0, "#0072B2")]
+
+
 @literal_labels
 def build_compliance_figure(by: pd.DataFrame, dimension: str, title: str, top_n: int = TOP_N_BARS) -> go.Figure:
     """Compliance percent per account or type, the worst `top_n` first."""
@@ -138,7 +143,7 @@ def build_compliance_figure(by: pd.DataFrame, dimension: str, title: str, top_n:
     # One decimal, as the "Compliant" tile above the chart (60.4%): "30% of 23" beside it read as another format.
     frame["label"] = frame.apply(lambda r: f"{r['compliance_pct']:.1f}% of {int(r['resources']):,}", axis=1)
     fig = px.bar(frame, x="compliance_pct", y=dimension, orientation="h", text="label", title=title,
-                 range_x=[0, 118], color="compliance_pct", color_continuous_scale="RdYlGn", range_color=[0, 100])
+                 range_x=[0, 118], color="compliance_pct", color_continuous_scale=COMPLIANCE_SCALE, range_color=[0, 100])
     fig.update_traces(textposition="outside", cliponaxis=False)
     fig.update_yaxes(title="", type="category")
     fig.update_xaxes(title="compliant resources (%)")
