@@ -27,7 +27,7 @@ from daivi_ui.currency import in_currency
 from daivi_ui.errors import show_error
 from daivi_ui.page import Page
 from daivi_ui.state import URL, check_url_param, labelled_choice
-from daivi_ui.tables import money_column, percent_column, show_table
+from daivi_ui.tables import header, money_column, percent_column, show_table
 from daivi_ui.text import literal
 from daivi_ui.vocabulary import account_label, service_name, with_service_names
 
@@ -412,5 +412,7 @@ def draw_transfer(screen: Screen) -> None:
     if result.routes.empty:
         empty_state("No inter-region transfer in this period.")
     else:
-        show_table(result.routes, key="transfer_routes_table", column_config=config)
+        # Gigabytes to two decimals ("588.42"), not Streamlit's raw "588.4232".
+        show_table(result.routes, key="transfer_routes_table",
+                   column_config={**config, "usage_gb": st.column_config.NumberColumn(header("usage_gb"), format="%.2f")})
         screen.csv(result.routes, "transfer-routes", key="csv_transfer_routes")

@@ -371,3 +371,11 @@ def test_the_coverage_trend_title_says_its_days_and_time_zone(run_page, raw_duck
                                      [model.commitment_span(latest_period)[0], latest_period]).fetchone()
     assert title == f"Coverage of eligible usage per day, {format_date_range(first, last)}"
     assert title.endswith("(UTC)")
+
+
+def test_inter_region_gigabytes_have_two_decimals(run_page, previous_period):
+    # The routes table wrote "588.4232" GB.
+    at = open_cur(run_page, "finance", period=previous_period, tab="Data transfer")
+    routes = next(d for d in at.dataframe if "usage_gb" in d.value.columns)
+    gigabytes = json.loads(routes.proto.columns)["usage_gb"]
+    assert gigabytes["label"] == "Usage (GB)" and gigabytes["type_config"]["format"] == "%.2f"
