@@ -7,6 +7,7 @@ import plotly.express as px
 import plotly.graph_objects as go
 
 from daivi_data.currency import DEFAULT_CURRENCY, money_prefix, shown_code
+from daivi_ui.figures_cost import OTHERS_COLOR, PALETTE
 from daivi_ui.text import literal_labels
 from daivi_ui.vocabulary import account_label
 
@@ -124,7 +125,9 @@ def build_trend_figure(trend: pd.DataFrame, top_n: int = TREND_TOP_TYPES) -> go.
     largest = frame.groupby("resource_type")["resources"].sum().nlargest(top_n).index
     frame["resource_type"] = frame["resource_type"].where(frame["resource_type"].isin(largest), "other types")
     frame = frame.groupby(["snapshot_date", "resource_type"], as_index=False)["resources"].sum()
-    fig = px.area(frame, x="snapshot_date", y="resources", color="resource_type", title="Resources over snapshots")
+    # The cost charts' colour-blind-safe palette and Others grey (Streamlit's theme would pair red with green).
+    fig = px.area(frame, x="snapshot_date", y="resources", color="resource_type", title="Resources over snapshots",
+                  color_discrete_sequence=PALETTE, color_discrete_map={"other types": OTHERS_COLOR})
     fig.update_xaxes(title="snapshot")
     fig.update_yaxes(title="resources")
     return _layout(fig)
