@@ -297,8 +297,10 @@ def draw_anomalies(v: CostView) -> None:
     figure = page.figure(fig.build_anomaly_figure, found.daily, event["group"], event["first_day"], event["last_day"],
                          labels.get(event["group"], event["group"]))
     st.plotly_chart(in_currency(figure, v.currency), key="anomaly_chart")
-    st.caption(f"Daily cost of {'the selected' if rows else 'the largest'} anomaly's {literal(dimension.label.lower())}, the event "
-               "shaded. Select a row to chart another.")
+    # The chart has no legend: the caption names what it shows.
+    shown = labels.get(event["group"], event["group"])
+    st.caption(f"Daily cost of {literal(shown)}, {'the selected' if rows else 'the largest'} anomaly's "
+               f"{literal(dimension.label.lower())}, the event shaded. Select a row to chart another.")
 
 
 def draw_forecast(v: CostView) -> None:

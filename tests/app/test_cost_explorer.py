@@ -411,3 +411,10 @@ def test_a_budget_in_another_currency_is_not_compared_with_dollars(run_page, on_
     assert eur["actual"] == 0.0 and eur["over_since"] == "" and eur["overrun_date"] == ""
     assert set(table.loc[table["budget_name"] != on_eur_budget, "currency"]) == {"USD"}
     assert f"not compared (no exchange rate is assumed): {on_eur_budget}" in page_text(at)
+
+
+def test_the_anomaly_chart_caption_names_what_it_charts(run_page):
+    # "Daily cost of the largest anomaly's service" did not say which service the unlabelled chart shows.
+    at = open_explorer(run_page, "finance", tab="Anomalies")
+    table = next(d.value for d in at.dataframe if "Impact" in d.value.columns)
+    assert f"Daily cost of {table.iloc[0]['Service']}, the largest anomaly's service" in page_text(at)
