@@ -102,7 +102,7 @@ def cost_change_delta(change: float | None) -> dict:
     figure on screen. Streamlit takes only a leading hyphen for a fall, so the arrow and colour are set from the
     number itself: a rise up and red, a fall down and green, no change grey."""
     text = fmt.percent(change, signed=True)
-    if text == fmt.MISSING:
+    if change is None or text == fmt.MISSING:
         return {"delta": None}
     if text.strip("+" + fmt.MINUS) == fmt.percent(0.0):
         return {"delta": text, "delta_arrow": "off", "delta_color": "gray"}
