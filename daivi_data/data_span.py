@@ -60,17 +60,29 @@ def empty_result_message(nothing: str, *, data_ends: str | None, asked_from: str
     return f"{nothing}: there is none (your role sees every row of this table)."
 
 
+def manifest_time(value: object) -> str:
+    """A manifest's ISO 8601 time ("2026-12-06T09:31:54Z") as the app writes times: 2026-12-06 09:31 UTC.
+    Text that is not such a time is returned as it is ("?" for none)."""
+    try:
+        when = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return str(value) if value else "?"
+    if when.tzinfo is not None:
+        when = when.astimezone(dt.UTC)
+    return f"{when:%Y-%m-%d %H:%M} UTC"
+
+
 def refresh_note(manifest: dict, table: str) -> str | None:
     """When `table` ('daivi_cur.cur') was last built or refreshed, and from where, from the lakehouse manifest."""
     refreshed = manifest.get("refreshed", {}).get(table)
     if refreshed:
-        return f"Last refreshed {refreshed.get('at', '?')} from {refreshed.get('origin') or 'local files'}"
+        return f"Last refreshed {manifest_time(refreshed.get('at'))} from {refreshed.get('origin') or 'local files'}"
     if manifest.get("kind") == "demo" or "scale" in manifest:
-        return f"Demo data generated {manifest.get('generated_at', '?')}"
+        return f"Demo data generated {manifest_time(manifest.get('generated_at'))}"
     if manifest.get("kind") == "import":
         sources = manifest.get("sources") or []
         more = f" and {len(sources) - 2} more" if len(sources) > 2 else ""
-        return f"Imported {manifest.get('generated_at', '?')} from {', '.join(sources[:2]) or 'local files'}{more}"
+        return f"Imported {manifest_time(manifest.get('generated_at'))} from {', '.join(sources[:2]) or 'local files'}{more}"
     return None
 
 

@@ -83,6 +83,15 @@ def draw_open_tabs(tabs: Mapping[str, AbstractContextManager[Any]], draw: Mappin
 
 
 KPI_MIN_WIDTH_PX = 160  # five tiles fit a 900 px embed; narrower screens wrap them onto a second line
+# A tile's label is cut with an ellipsis past its width less the padding and help icon (54 px of a 160 px tile);
+# a 14 px label averages about 6.2 px a character, so a long label widens its tile rather than losing its end.
+LABEL_PX_PER_CHAR = 6.5
+TILE_CHROME_PX = 56
+
+
+def kpi_width(label: str) -> int:
+    """The width of a KPI tile whose label is shown whole: `KPI_MIN_WIDTH_PX`, or wider for a long label."""
+    return max(KPI_MIN_WIDTH_PX, round(LABEL_PX_PER_CHAR * len(label)) + TILE_CHROME_PX)
 
 
 def kpi_row():
@@ -90,14 +99,27 @@ def kpi_row():
     return st.container(horizontal=True, gap="small")
 
 
+def cost_change_delta(change: float | None) -> dict:
+    """`st.metric`'s delta arguments for a relative change in cost: "−5.2%" with a true minus sign, as every other
+    figure on screen. Streamlit takes only a leading hyphen for a fall, so the arrow and colour are set from the
+    number itself: a rise up and red, a fall down and green, no change grey."""
+    text = fmt.percent(change, signed=True)
+    if change is None or text == fmt.MISSING:
+        return {"delta": None}
+    if text.strip("+" + fmt.MINUS) == fmt.percent(0.0):
+        return {"delta": text, "delta_arrow": "off", "delta_color": "gray"}
+    rise = change > 0
+    return {"delta": text, "delta_arrow": "up" if rise else "down", "delta_color": "red" if rise else "green"}
+
+
 def money_kpi(row, label: str, value: float | None, *, currency: str = "USD", delta: str | None = None,
               help: str | None = None, **kwargs) -> None:
     """A KPI tile with the amount short enough to fit ($324.3k) and the exact amount in its help."""
     exact = fmt.money(value, currency)
     row.metric(label, fmt.money_short(value, currency), delta, help=f"{exact}. {help}" if help else f"{exact}.",
-               border=True, width=KPI_MIN_WIDTH_PX, **kwargs)
+               border=True, width=kpi_width(label), **kwargs)
 
 
 def kpi(row, label: str, value: str, delta: str | None = None, **kwargs) -> None:
     """A KPI tile that is not money (a count, a percentage), the same size as `money_kpi`'s."""
-    row.metric(label, value, delta, border=True, width=KPI_MIN_WIDTH_PX, **kwargs)
+    row.metric(label, value, delta, border=True, width=kpi_width(label), **kwargs)

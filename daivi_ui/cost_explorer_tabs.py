@@ -21,7 +21,7 @@ from daivi_data.queries import billing
 from daivi_data.queries.billing import CostFilter, Dimension
 from daivi_ui import figures_cost as fig
 from daivi_ui import format as fmt
-from daivi_ui.components import csv_download, empty_state, kpi, kpi_row, money_kpi
+from daivi_ui.components import cost_change_delta, csv_download, empty_state, kpi, kpi_row, money_kpi
 from daivi_ui.currency import in_currency
 from daivi_ui.errors import show_error
 from daivi_ui.page import Page
@@ -139,8 +139,7 @@ def draw_kpis(v: CostView) -> None:
     row = kpi_row()
     cost_kpi = partial(money_kpi, currency=v.currency)
     cost_kpi(row, "Total", g.total, help=f"{v.range_label}.")
-    cost_kpi(row, "Change", g.total - g.previous_total, delta=fmt.delta_percent(g.change) if g.change is not None else None,
-             delta_color="inverse", help=f"vs {ca.COMPARISONS[r.compare].lower()}, {v.compare_label}: {v.money(g.previous_total)}.")
+    cost_kpi(row, "Change", g.total - g.previous_total, **cost_change_delta(g.change), help=f"vs {ca.COMPARISONS[r.compare].lower()}, {v.compare_label}: {v.money(g.previous_total)}.")
     cost_kpi(row, "Average per day", g.total / r.days, help=f"Over the {r.days} days of the range.")
     intervals = []
     for forecast, what in ((fc.month, fc.month_name), (fc.quarter, fc.quarter_name)):
@@ -224,8 +223,9 @@ def _row_actions(v: CostView, result: model.Breakdown, rows: list[int]) -> None:
     """What the selected row of the breakdown can do: filter the view to it, or open it in the CUR drill-down."""
     action = model.row_action(result, rows[0], v.request.group, v.request.group2, v.request, v.service_codes) if rows else None
     if action is None:
-        st.caption("Select a group's row to filter the view to it or open it in the CUR drill-down."
-                   if not rows else "Others and Total are not one group: select a group's row to act on it.")
+        # A role without the CUR (ops) is not pointed at a view it cannot open.
+        prompt = "Select a group's row to filter the view to it" + (" or open it in the CUR drill-down." if v.page.ctx.can_read("cur") else ".")
+        st.caption(prompt if not rows else "Others and Total are not one group: select a group's row to act on it.")
         return
     with st.container(horizontal=True, gap="small", key="row_actions"):
         st.button(f"Filter to {literal(action.label, 60)}", key="filter_to_row", icon=":material/filter_alt:", on_click=_filter_to,
@@ -297,8 +297,10 @@ def draw_anomalies(v: CostView) -> None:
     figure = page.figure(fig.build_anomaly_figure, found.daily, event["group"], event["first_day"], event["last_day"],
                          labels.get(event["group"], event["group"]))
     st.plotly_chart(in_currency(figure, v.currency), key="anomaly_chart")
-    st.caption(f"Daily cost of {'the selected' if rows else 'the largest'} anomaly's {literal(dimension.label.lower())}, the event "
-               "shaded. Select a row to chart another.")
+    # The chart has no legend: the caption names what it shows.
+    shown = labels.get(event["group"], event["group"])
+    st.caption(f"Daily cost of {literal(shown)}, {'the selected' if rows else 'the largest'} anomaly's "
+               f"{literal(dimension.label.lower())}, the event shaded. Select a row to chart another.")
 
 
 def draw_forecast(v: CostView) -> None:
@@ -349,10 +351,12 @@ def draw_budgets(v: CostView) -> None:
     money = v.cost_column if one_currency else (lambda label: st.column_config.NumberColumn(label, format="%.2f"))
     if one_currency:
         table = table.drop(columns="currency")
+    # In points of a hundred: a ProgressColumn's "percent" preset writes two decimals (114.58%), the view's percentages one.
+    table = table.assign(pct_used=table["pct_used"] * 100)
     config = labelled_config(table, {
         "budget_name": "Budget", "scope_type": "Scope", "scope_value": "Of", "status": "Status", "currency": "Currency",
         "monthly_limit": money("Limit"), "actual": money("Actual (MTD)"), "projected": money("Projected month end"),
-        "pct_used": st.column_config.ProgressColumn("Used", format="percent", min_value=0.0, max_value=1.0),
+        "pct_used": st.column_config.ProgressColumn("Used", format="%.1f%%", min_value=0.0, max_value=100.0),
         "over_since": "Went over on", "overrun_date": "Projected overrun",
     })
     # Over-budget rows stand out by colour and by their words (never colour alone).

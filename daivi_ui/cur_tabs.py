@@ -27,7 +27,7 @@ from daivi_ui.currency import in_currency
 from daivi_ui.errors import show_error
 from daivi_ui.page import Page
 from daivi_ui.state import URL, check_url_param, labelled_choice
-from daivi_ui.tables import money_column, percent_column, show_table
+from daivi_ui.tables import header, money_column, percent_column, show_table
 from daivi_ui.text import literal
 from daivi_ui.vocabulary import account_label, service_name, with_service_names
 
@@ -268,7 +268,7 @@ def draw_commitments(screen: Screen) -> None:
     if result.daily.empty:
         empty_state(f"No commitment-eligible usage between {first} and {period}.")
     else:
-        span = f"{result.daily['usage_date'].min():%Y-%m-%d} to {result.daily['usage_date'].max():%Y-%m-%d}"
+        span = fmt.date_range(pd.Timestamp(result.daily["usage_date"].min()).date(), pd.Timestamp(result.daily["usage_date"].max()).date())
         st.plotly_chart(page.figure(fig.build_coverage_trend_figure, result.daily, f"Coverage of eligible usage per day, {span}",
                                      screen.chart_height), key="coverage_chart")
     if not result.monthly_utilization.empty:
@@ -367,8 +367,10 @@ def draw_top_resources(screen: Screen) -> None:
         empty_state(f"No line item of {period} carries a resource id.")
         return
     table = with_service_names(table).assign(inventory=[page.ctx.link("inventory", resource=r) for r in table["resource_id"]])
-    show_table(table, key="top_resources_table", column_order=(
-        "cost_rank", "resource_id", "cost", "trend", "week_change", "inventory", "service", "account_id", "region", "usage_type"),
+    columns = ("cost_rank", "resource_id", "cost", "trend", "week_change", "inventory", "service", "account_id", "region", "usage_type")
+    # Under two weeks of the period so far there is no week to compare with: no column of "None" in every row.
+    week_change = table["week_change"].notna().any()
+    show_table(table, key="top_resources_table", column_order=columns if week_change else tuple(c for c in columns if c != "week_change"),
                column_config={
         "cost_rank": st.column_config.NumberColumn("#"),
         "resource_id": st.column_config.TextColumn("Resource", width="medium"),
@@ -377,6 +379,8 @@ def draw_top_resources(screen: Screen) -> None:
         "week_change": percent_column("7-day change", help="Average daily cost of the last 7 days vs the 7 before."),
         "inventory": st.column_config.LinkColumn("Inventory", display_text="Open in inventory"),
     })
+    if not week_change:
+        st.caption(f"No 7-day change: {period} has fewer than {2 * ca.TREND_WINDOW_DAYS} days of cost so far.")
     screen.csv(lambda: model.top_resources_export(table), "top-resources", key="csv_top")  # made on the click only
 
 
@@ -408,5 +412,7 @@ def draw_transfer(screen: Screen) -> None:
     if result.routes.empty:
         empty_state("No inter-region transfer in this period.")
     else:
-        show_table(result.routes, key="transfer_routes_table", column_config=config)
+        # Gigabytes to two decimals ("588.42"), not Streamlit's raw "588.4232".
+        show_table(result.routes, key="transfer_routes_table",
+                   column_config={**config, "usage_gb": st.column_config.NumberColumn(header("usage_gb"), format="%.2f")})
         screen.csv(result.routes, "transfer-routes", key="csv_transfer_routes")

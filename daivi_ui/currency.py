@@ -18,12 +18,19 @@ from daivi_ui.text import literal
 
 
 def in_currency(fig: go.Figure, currency: str) -> go.Figure:
-    """The figure with every '$' axis prefix replaced by `currency`'s (unchanged for USD)."""
+    """The figure with every '$' axis prefix or '$' tick format replaced by `currency`'s prefix (unchanged for USD)."""
     prefix = money_prefix(currency)
     if prefix == "$":
         return fig
-    fig.for_each_xaxis(lambda axis: axis.update(tickprefix=prefix) if axis.tickprefix == "$" else None)
-    fig.for_each_yaxis(lambda axis: axis.update(tickprefix=prefix) if axis.tickprefix == "$" else None)
+
+    def relabel(axis) -> None:
+        if axis.tickprefix == "$":
+            axis.update(tickprefix=prefix)
+        elif (axis.tickformat or "").startswith("$"):  # "$,.0f" (sign before the symbol): the code then the signed figure
+            axis.update(tickprefix=prefix, tickformat=axis.tickformat[1:])
+
+    fig.for_each_xaxis(relabel)
+    fig.for_each_yaxis(relabel)
     return fig
 
 

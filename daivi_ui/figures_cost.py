@@ -168,8 +168,9 @@ def build_movers_figure(increases: pd.DataFrame, decreases: pd.DataFrame, labels
         hovertemplate="%{y}: %{x:$,.2f}<br>from %{customdata[0]:$,.2f} to %{customdata[1]:$,.2f}"
                       "<br>%{customdata[2]:+.2f} pp of the total change<extra></extra>",
     ))
+    # Changes go below zero: a "$" format (not a "$" prefix, which writes "$−2,500") puts the sign first, −$2,500.
     fig.update_layout(height=max(220, 28 * len(frame) + 60), margin={"l": 10, "r": 10, "t": 10, "b": 10},
-                      xaxis_tickprefix="$", xaxis_tickformat=",.0f", yaxis={"automargin": True})
+                      xaxis_tickformat="$,.0f", yaxis={"automargin": True})
     return fig
 
 

@@ -7,6 +7,7 @@ import plotly.express as px
 import plotly.graph_objects as go
 
 from daivi_data.currency import DEFAULT_CURRENCY, money_prefix, shown_code
+from daivi_ui.figures_cost import OTHERS_COLOR, PALETTE
 from daivi_ui.text import literal_labels
 from daivi_ui.vocabulary import account_label
 
@@ -124,10 +125,17 @@ def build_trend_figure(trend: pd.DataFrame, top_n: int = TREND_TOP_TYPES) -> go.
     largest = frame.groupby("resource_type")["resources"].sum().nlargest(top_n).index
     frame["resource_type"] = frame["resource_type"].where(frame["resource_type"].isin(largest), "other types")
     frame = frame.groupby(["snapshot_date", "resource_type"], as_index=False)["resources"].sum()
-    fig = px.area(frame, x="snapshot_date", y="resources", color="resource_type", title="Resources over snapshots")
+    # The cost charts' colour-blind-safe palette and Others grey (Streamlit's theme would pair red with green).
+    fig = px.area(frame, x="snapshot_date", y="resources", color="resource_type", title="Resources over snapshots",
+                  color_discrete_sequence=PALETTE, color_discrete_map={"other types": OTHERS_COLOR})
     fig.update_xaxes(title="snapshot")
     fig.update_yaxes(title="resources")
     return _layout(fig)
+
+
+# Low compliance vermillion, full compliance blue (the Okabe-Ito pair of the cost charts): red to green
+# is the pair a colour-blind reader cannot tell apart.
+COMPLIANCE_SCALE = [(0.0, "#D55E00"), (0.5, "#F0E442"), (1.0, "#0072B2")]
 
 
 @literal_labels
@@ -135,9 +143,10 @@ def build_compliance_figure(by: pd.DataFrame, dimension: str, title: str, top_n:
     """Compliance percent per account or type, the worst `top_n` first."""
     frame = by.head(top_n).iloc[::-1].copy()
     frame[dimension] = frame[dimension].astype(str)
-    frame["label"] = frame.apply(lambda r: f"{r['compliance_pct']:.0f}% of {int(r['resources']):,}", axis=1)
+    # One decimal, as the "Compliant" tile above the chart (60.4%): "30% of 23" beside it read as another format.
+    frame["label"] = frame.apply(lambda r: f"{r['compliance_pct']:.1f}% of {int(r['resources']):,}", axis=1)
     fig = px.bar(frame, x="compliance_pct", y=dimension, orientation="h", text="label", title=title,
-                 range_x=[0, 118], color="compliance_pct", color_continuous_scale="RdYlGn", range_color=[0, 100])
+                 range_x=[0, 118], color="compliance_pct", color_continuous_scale=COMPLIANCE_SCALE, range_color=[0, 100])
     fig.update_traces(textposition="outside", cliponaxis=False)
     fig.update_yaxes(title="", type="category")
     fig.update_xaxes(title="compliant resources (%)")

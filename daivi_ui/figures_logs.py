@@ -25,6 +25,7 @@ SEVERITY_COLORS = {
 }
 PALETTE = ("#4c78a8", "#f58518", "#54a24b", "#e45756", "#72b7b2", "#b279a2", "#ff9da6", "#9d755d", "#bab0ac")
 TIMELINE_HEIGHT_PX = 260
+TIME_AXIS_TITLE = "Time (UTC)"  # the events' times are UTC: an axis of bare "Dec 5, 2026 06:00" would not say so
 CHART_HEIGHT_PX = 300
 
 
@@ -69,7 +70,7 @@ def build_timeline_figure(df: pd.DataFrame, bucket_s: int, split_field: str, sta
             fig.add_trace(go.Bar(
                 x=x, y=part["events"], name=str(value), width=width_ms, marker_color=_color(str(value), i, split_field),
                 marker_line_width=0, customdata=part["bucket"],
-                hovertemplate=f"%{{customdata|%Y-%m-%d %H:%M:%S}} + {bucket_label(bucket_s)}<br>{plotly_text(str(value))}: %{{y:,}} events<extra></extra>",
+                hovertemplate=f"%{{customdata|%Y-%m-%d %H:%M:%S}} UTC + {bucket_label(bucket_s)}<br>{plotly_text(str(value))}: %{{y:,}} events<extra></extra>",
             ))
     fig.update_layout(
         barmode="stack", bargap=0, height=TIMELINE_HEIGHT_PX, margin=dict(l=10, r=10, t=10, b=10),
@@ -77,7 +78,7 @@ def build_timeline_figure(df: pd.DataFrame, bucket_s: int, split_field: str, sta
         legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0, title_text=""),
         yaxis_title=f"events / {bucket_label(bucket_s)}",
     )
-    fig.update_xaxes(range=[start, end], type="date")
+    fig.update_xaxes(range=[start, end], type="date", title_text=TIME_AXIS_TITLE)
     return fig
 
 
@@ -92,11 +93,12 @@ def build_stats_timechart_figure(df: pd.DataFrame, stat_label: str, bucket_s: in
             fig.add_trace(go.Scatter(
                 x=part["bucket"], y=part["stat"], name=str(value), mode="lines+markers", marker_size=4,
                 line_color=_color(str(value), i, ""),
-                hovertemplate=f"%{{x|%Y-%m-%d %H:%M}}<br>{plotly_text(str(value))}: %{{y:,.2f}}<extra></extra>",
+                hovertemplate=f"%{{x|%Y-%m-%d %H:%M}} UTC<br>{plotly_text(str(value))}: %{{y:,.2f}}<extra></extra>",
             ))
     fig.update_layout(
         height=CHART_HEIGHT_PX, margin=dict(l=10, r=10, t=10, b=10), hovermode="x unified",
         legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0), yaxis_title=f"{stat_label} per {bucket_label(bucket_s)}",
+        xaxis_title=TIME_AXIS_TITLE,
     )
     return fig
 
@@ -109,16 +111,17 @@ def build_error_rate_figure(df: pd.DataFrame, bucket_s: int) -> go.Figure:
         fig.add_trace(go.Scatter(
             x=df["bucket"], y=df["server_error_share"] * 100, name="5xx share of HTTP responses", mode="lines",
             line_color="#e45756", customdata=df[["server_errors", "http_events"]],
-            hovertemplate="%{x|%Y-%m-%d %H:%M}<br>5xx: %{y:.1f}% (%{customdata[0]:,} of %{customdata[1]:,})<extra></extra>",
+            hovertemplate="%{x|%Y-%m-%d %H:%M} UTC<br>5xx: %{y:.1f}% (%{customdata[0]:,} of %{customdata[1]:,})<extra></extra>",
         ))
         fig.add_trace(go.Scatter(
             x=df["bucket"], y=df["error_share"] * 100, name="ERROR/CRITICAL share of events", mode="lines",
             line_color="#8b0000", line_dash="dot", customdata=df[["error_events", "events"]],
-            hovertemplate="%{x|%Y-%m-%d %H:%M}<br>errors: %{y:.1f}% (%{customdata[0]:,} of %{customdata[1]:,})<extra></extra>",
+            hovertemplate="%{x|%Y-%m-%d %H:%M} UTC<br>errors: %{y:.1f}% (%{customdata[0]:,} of %{customdata[1]:,})<extra></extra>",
         ))
     fig.update_layout(
         height=CHART_HEIGHT_PX, margin=dict(l=10, r=10, t=10, b=10), hovermode="x unified",
         legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0), yaxis_title=f"% per {bucket_label(bucket_s)}",
+        xaxis_title=TIME_AXIS_TITLE,
     )
     fig.update_yaxes(rangemode="tozero", ticksuffix="%")
     return fig

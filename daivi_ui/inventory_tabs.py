@@ -270,7 +270,8 @@ def draw_waste(v: InventoryPage) -> None:
     kpi(k, "Findings", f"{len(waste.findings):,}")
     kpi(k, "Resources", f"{waste.resources:,}")
     if waste.at_stake is None:
-        kpi(k, "At stake per month", "no cost data")
+        # The "no figure" dash, with the reason on hover: "no cost data" was cut to "no cost …" in the tile.
+        kpi(k, "At stake per month", fmt.MISSING, help="No cost estimate: your role may not read the CUR lakehouse.")
     else:
         money_kpi(k, "At stake per month", waste.at_stake, currency=currency,
                   help="Estimated monthly savings: last 30 days of CUR unblended cost for each resource, counted once "

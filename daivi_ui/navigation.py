@@ -55,3 +55,18 @@ def view_for_lakehouse(key: str, grants: RoleGrants) -> View | None:
         if v.lakehouses == (key,):
             return v
     return None
+
+
+def views_not_for(grants: RoleGrants) -> list[View]:
+    """Views whose script exists but the role may not use: their links open on `not_allowed_reason`, not "Page not found"."""
+    allowed = views_for(grants)
+    return [v for v in VIEWS if v.path.exists() and v not in allowed]
+
+
+def not_allowed_reason(view: View, grants: RoleGrants) -> str:
+    """Why the role may not use a view, in a sentence (a shared link must not read as a broken one)."""
+    if view.capability and not grants.has_capability(view.capability) and any(grants.can_read_lakehouse(lh) for lh in view.lakehouses):
+        return f"{view.title} is not available to your role (`{grants.role}`): it needs the `{view.capability}` capability."
+    lakehouses = " or ".join(f"`{lh}`" for lh in view.lakehouses)
+    return f"{view.title} is not available to your role (`{grants.role}`): it has no grant on the {lakehouses} lakehouse."
+

@@ -44,7 +44,7 @@ HEADERS: dict[str, str] = {
     "client_ip": "Client IP", "created_time": "Created (UTC)", "pct_used": "Used",
 }
 ACRONYMS = {"id": "ID", "ri": "RI", "sp": "SP", "az": "AZ", "gb": "GB", "ip": "IP", "arn": "ARN", "ou": "OU", "url": "URL",
-            "utc": "UTC", "sql": "SQL", "http": "HTTP", "od": "on-demand", "pct": "%", "kms": "KMS", "ebs": "EBS", "ec2": "EC2"}
+            "utc": "UTC", "sql": "SQL", "cur": "CUR", "http": "HTTP", "od": "on-demand", "pct": "%", "kms": "KMS", "ebs": "EBS", "ec2": "EC2"}
 PERCENT_STEP = 0.001  # Streamlit shows a percent column with (decimals of the step - 2) decimals: one
 MAX_STYLED_CELLS = 2_000  # a Styler's cell text costs ~25 ms of every rerun at this size
 _PRINTF_CURRENCY = re.compile(r"^%\.2f ([A-Z]{3})$")  # `column_format` of a currency without a Streamlit preset
@@ -106,12 +106,18 @@ def _holds_booleans(series: pd.Series) -> bool:
     return not values.empty and values.map(lambda v: isinstance(v, bool)).all()
 
 
+# Counts read with thousands separators (4,774 line items), as in the KPIs; Streamlit writes a bare 4774.
+COUNT_COLUMNS = frozenset({"line_items", "events", "resources"})
+
+
 def labelled_config(df: pd.DataFrame, column_config: dict | None = None) -> dict:
     """`column_config` with a human header for every column of `df` that has no label yet."""
     config = dict(column_config or {})
     for column in df.columns:
         given = config.get(column)
-        if given is None:
+        if given is None and column in COUNT_COLUMNS and pd.api.types.is_integer_dtype(df[column]):
+            config[column] = st.column_config.NumberColumn(header(column), format="localized")
+        elif given is None:
             config[column] = header(column)
         elif isinstance(given, dict) and not given.get("label"):
             config[column] = {**given, "label": header(column)}

@@ -63,18 +63,20 @@ preset = labelled_choice(row1.selectbox, "Time range", ca.PRESETS, key="range", 
                          on_change=start_custom_from_shown_range,
                          help="Ranges are whole UTC days up to the last complete day of data. Previous month is the "
                               "last complete calendar month.", width=WIDE_PX)
+# Start and End wrap together: at 900 px End went to the next line, beside Granularity, away from its Start.
+dates = row1.container(horizontal=True, gap="small", width="content")
 if preset == "custom":
     default_start, default_end = ca.preset_range(model.DEFAULT_PRESET, as_of)
     # Wide bounds: a future or reversed range must reach the check below and get its message.
     bounds = {"min_value": dt.date(2000, 1, 1), "max_value": as_of + dt.timedelta(days=3 * 366)}
-    start = row1.date_input("Start (UTC)", value=default_start, key="start", bind=URL, width=DATE_PX, **bounds)
-    end = row1.date_input("End (UTC)", value=default_end, key="end", bind=URL, width=DATE_PX, **bounds)
+    start = dates.date_input("Start (UTC)", value=default_start, key="start", bind=URL, width=DATE_PX, **bounds)
+    end = dates.date_input("End (UTC)", value=default_end, key="end", bind=URL, width=DATE_PX, **bounds)
 else:
     start, end = ca.preset_range(preset, as_of)
     # Set every run: a keyed input would otherwise keep the dates of the preset chosen first.
     st.session_state["start_shown"], st.session_state["end_shown"] = f"{start:%Y-%m-%d}", f"{end:%Y-%m-%d}"
-    row1.text_input("Start (UTC)", disabled=True, key="start_shown", width=DATE_PX)
-    row1.text_input("End (UTC)", disabled=True, key="end_shown", width=DATE_PX)
+    dates.text_input("Start (UTC)", disabled=True, key="start_shown", width=DATE_PX)
+    dates.text_input("End (UTC)", disabled=True, key="end_shown", width=DATE_PX)
 granularity = labelled_choice(row1.segmented_control, "Granularity", ca.GRANULARITIES, key="grain", default="daily", width="content")
 basis = labelled_choice(row1.selectbox, "Cost basis", model.BASIS_LABELS, key="basis", width=WIDE_PX,
                         help="\n\n".join(f"**{billing.COST_BASIS_LABELS[k]}**: {v}" for k, v in billing.COST_BASIS_HELP.items()))

@@ -11,7 +11,7 @@ from daivi_data.errors import DaiviError
 from daivi_data.models import home as m
 from daivi_data.queries import billing, cur, overview, splunk
 from daivi_ui import format as fmt
-from daivi_ui.components import format_money
+from daivi_ui.components import cost_change_delta, format_money
 from daivi_ui.errors import show_error
 from daivi_ui.navigation import view_for_lakehouse
 from daivi_ui.page import Page, open_page
@@ -37,8 +37,7 @@ def billing_card(latest: str | None, _partitions: int) -> str | None:
     last = page.result(billing.data_end(period)).df["last_day"].iloc[0]
     as_of = anchor_day(ctx.today, pd.Timestamp(last).date() if pd.notna(last) else None)
     card = m.month_to_date(page.result(overview.billing_month_to_date(as_of)).df, as_of, ctx.today)
-    delta = fmt.delta_percent(card.change) if card.change is not None else None
-    st.metric("Month to date", fmt.money_short(card.amount, card.currency), delta, delta_color="inverse",
+    st.metric("Month to date", fmt.money_short(card.amount, card.currency), **cost_change_delta(card.change),
               help=f"{fmt.money(card.amount, card.currency)} unblended, vs {fmt.money(card.previous, card.currency)} over the "
                    "same days of the previous month: the Cost Explorer's Month to date range with its default comparison.")
     st.caption(f"Unblended, through {fmt.day(as_of)} (UTC); the change is against the same days of last month.")

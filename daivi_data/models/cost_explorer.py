@@ -490,6 +490,13 @@ def event_drivers(detail: pd.DataFrame, events: pd.DataFrame, window: int = ca.A
     return out
 
 
+def event_days(first: dt.date, last: dt.date) -> str:
+    """An event's days as the rest of the view writes dates: Nov 30, 2026 or Nov 30 – Dec 01, 2026."""
+    if first == last:
+        return f"{first:%b %d, %Y}"
+    return f"{first:%b %d}{'' if first.year == last.year else f', {first.year}'} – {last:%b %d, %Y}"
+
+
 def anomaly_table(found: Anomalies, detail: pd.DataFrame, dimension: Dimension, labels: Mapping[str, str],
                   account_labels: Mapping[str, str], money: Money) -> pd.DataFrame:
     """The listed events with their top drivers in words ("payments-prod (4111…) (+$1,234.00)")."""
@@ -499,8 +506,8 @@ def anomaly_table(found: Anomalies, detail: pd.DataFrame, dimension: Dimension, 
         named = {dim: ", ".join(f"{account_labels.get(v, v) if dim == 'account' else v} ({money(c)})" for v, c in values)
                  for dim, values in top.items()}
         rows.append({
-            "When": f"{event.first_day}" if event.days == 1 else f"{event.first_day} → {event.last_day}",
-            dimension.label: labels.get(event.group, event.group), "Kind": event.direction,
+            "When (UTC)": event_days(event.first_day, event.last_day),
+            dimension.label: labels.get(event.group, event.group), "Kind": str(event.direction).capitalize(),
             "Cost": event.cost, "Expected": event.expected, "Impact": event.impact, "Score": event.peak_score,
             **{DRIVER_COLUMNS[dim]: text for dim, text in named.items()},
         })

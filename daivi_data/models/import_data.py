@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from daivi_data.data_span import manifest_time
+
 MANIFEST = "manifest.json"
 SUMMARY_COLUMNS = ["Table", "Rows", "Partitions", "First partition", "Last partition"]
 
@@ -29,7 +31,7 @@ def describe_current(manifest: dict | None, root: Path) -> str:
     """One line about the lakehouse the import would replace."""
     if manifest is None:
         return f"No finished lakehouse at `{root}` yet."
-    when = manifest.get("generated_at", "?")
+    when = manifest_time(manifest.get("generated_at"))
     if manifest.get("kind") == "import":
         return f"Current data: **imported** at {when} from {len(manifest.get('sources', []))} file(s) · `{root}`"
     return f"Current data: **demo** lakehouse generated at {when} · `{root}`"

@@ -152,6 +152,14 @@ def test_ops_has_no_budgets_but_the_rest_works(run_page):
     assert "Total" in breakdown(at).iloc[-1].to_string()
 
 
+@pytest.mark.parametrize(("persona", "offers_cur"), [("ops", False), ("finance", True)])
+def test_the_row_prompt_offers_the_cur_only_to_a_role_that_may_open_it(run_page, persona, offers_cur):
+    # Omar Ops (no CUR grant) was told to "open it in the CUR drill-down", a view he does not have.
+    text = page_text(open_explorer(run_page, persona))
+    assert "Select a group's row to filter the view to it" in text
+    assert ("CUR drill-down" in text) is offers_cur
+
+
 def test_only_the_open_tab_runs_its_queries(run_page):
     at = open_explorer(run_page, "finance")  # "What changed" is open by default
     assert not [d for d in at.dataframe if "monthly_limit" in d.value.columns or "Impact" in d.value.columns]
@@ -162,6 +170,17 @@ def test_budgets_show_for_finance(run_page, raw_duckdb):
     at = open_explorer(run_page, "finance", tab="Budgets")
     budgets = [d.value for d in at.dataframe if "monthly_limit" in d.value.columns]
     assert budgets and len(budgets[0]) == raw_duckdb.execute("SELECT count(*) FROM daivi_billing.budgets").fetchone()[0]
+
+
+def test_budget_use_has_one_decimal_like_the_views_other_percentages(run_page):
+    # "Used" read 114.58% beside 23.7% shares and a -5.2% change: one percentage format per view.
+    at = open_explorer(run_page, "finance", tab="Budgets")
+    table = next(d for d in at.dataframe if "monthly_limit" in d.value.columns)
+    used = json.loads(table.proto.columns)["pct_used"]
+    assert used["type_config"]["format"] == "%.1f%%" and used["type_config"]["max_value"] == 100
+    # The bar's number is the share of the limit in percent: a budget's month-to-date cost over its limit, times 100.
+    row = table.value.iloc[0]
+    assert row["pct_used"] == pytest.approx(100 * row["actual"] / row["monthly_limit"])
 
 
 def test_forecast_and_method_are_explained(run_page):
@@ -392,3 +411,10 @@ def test_a_budget_in_another_currency_is_not_compared_with_dollars(run_page, on_
     assert eur["actual"] == 0.0 and eur["over_since"] == "" and eur["overrun_date"] == ""
     assert set(table.loc[table["budget_name"] != on_eur_budget, "currency"]) == {"USD"}
     assert f"not compared (no exchange rate is assumed): {on_eur_budget}" in page_text(at)
+
+
+def test_the_anomaly_chart_caption_names_what_it_charts(run_page):
+    # "Daily cost of the largest anomaly's service" did not say which service the unlabelled chart shows.
+    at = open_explorer(run_page, "finance", tab="Anomalies")
+    table = next(d.value for d in at.dataframe if "Impact" in d.value.columns)
+    assert f"Daily cost of {table.iloc[0]['Service']}, the largest anomaly's service" in page_text(at)

@@ -4,6 +4,7 @@ ops has no CUR, and every kind of bad input gets a clear message."""
 
 from __future__ import annotations
 
+import json
 import urllib.parse
 
 import pandas as pd
@@ -11,8 +12,10 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from daivi_data import cur_analysis as ca
+from daivi_data.models import cur as model
 from daivi_data.settings import PROJECT_ROOT
 from daivi_ui.components import format_money
+from daivi_ui.format import date_range as format_date_range
 from daivi_ui.vocabulary import service_name
 from tests.app.conftest import APP_TIMEOUT_S, as_read, money_metric, page_text
 from tests.helpers import PAYMENTS_ACCOUNT_IDS
@@ -343,3 +346,36 @@ def test_a_level_that_costs_nothing_unblended_charts_its_amortized_cost(run_page
 def test_other_invalid_url_values_are_ignored_with_a_notice(run_page, params, label):
     at = open_cur(run_page, "finance", **params)
     assert any(f"for **{label}** in the URL" in as_read(i.value) for i in at.info), [as_read(i.value) for i in at.info]
+
+
+def test_top_resources_show_a_7_day_change_only_when_the_period_has_two_weeks(run_page, raw_duckdb, latest_period, previous_period):
+    # The open month had "None" in every row of "7-day change": under 14 days there is no week before to compare with.
+    days = raw_duckdb.execute("SELECT COUNT(DISTINCT CAST(line_item_usage_start_date AS DATE)) FROM daivi_cur.cur WHERE billing_period = ?",
+                              [latest_period]).fetchone()[0]
+    assert days < 14, "the small lakehouse's open month should be under two weeks old"
+    for period, shown in ((latest_period, False), (previous_period, True)):
+        at = open_cur(run_page, "finance", period=period, tab="Top resources")
+        table = next(d for d in at.dataframe if "inventory" in d.value.columns)
+        assert ("week_change" in table.proto.column_order) is shown, period
+        assert ("No 7-day change" in page_text(at)) is not shown, period
+    assert table.value["week_change"].notna().any()
+
+
+def test_the_coverage_trend_title_says_its_days_and_time_zone(run_page, raw_duckdb, latest_period):
+    # The title read "2026-10-01 to 2026-12-05": no time zone, and not how the rest of the app writes a range.
+    at = open_cur(run_page, "finance", period=latest_period, tab="Commitments")
+    titles = [json.loads(c.proto.spec)["layout"]["title"]["text"] for c in at.get("plotly_chart")]
+    title = next(t for t in titles if t.startswith("Coverage of eligible usage per day"))
+    first, last = raw_duckdb.execute("""SELECT MIN(CAST(line_item_usage_start_date AS DATE)), MAX(CAST(line_item_usage_start_date AS DATE))
+                                        FROM daivi_cur.cur WHERE billing_period BETWEEN ? AND ?""",
+                                     [model.commitment_span(latest_period)[0], latest_period]).fetchone()
+    assert title == f"Coverage of eligible usage per day, {format_date_range(first, last)}"
+    assert title.endswith("(UTC)")
+
+
+def test_inter_region_gigabytes_have_two_decimals(run_page, previous_period):
+    # The routes table wrote "588.4232" GB.
+    at = open_cur(run_page, "finance", period=previous_period, tab="Data transfer")
+    routes = next(d for d in at.dataframe if "usage_gb" in d.value.columns)
+    gigabytes = json.loads(routes.proto.columns)["usage_gb"]
+    assert gigabytes["label"] == "Usage (GB)" and gigabytes["type_config"]["format"] == "%.2f"

@@ -3,6 +3,7 @@
 import datetime as dt
 
 import pytest
+from streamlit.proto.Metric_pb2 import Metric
 
 from daivi_ui import format as fmt
 from tests.app.conftest import as_read, page_text
@@ -38,6 +39,20 @@ def test_month_to_date_figure_equals_sql(run_page, raw_duckdb, persona, accounts
     metric = next(m for m in at.metric if m.label.startswith("Month to date"))
     assert metric.value == fmt.money_short(expected)  # short enough for the card
     assert metric.help.startswith(f"{fmt.money(expected)} unblended")  # the exact figure on hover
+
+
+def test_month_to_date_change_has_a_true_minus_and_points_the_way_it_moved(run_page, raw_duckdb):
+    # The card read "-29.9%" with a hyphen beside figures written with a minus sign (−$2,430).
+    end = demo_end_date()
+    month = """SELECT SUM(unblended_cost) FROM daivi_billing.cost_daily WHERE usage_date BETWEEN ? AND ?"""
+    now = raw_duckdb.execute(month, [end.replace(day=1), end]).fetchone()[0]
+    before_end = (end.replace(day=1) - dt.timedelta(days=1))
+    before = raw_duckdb.execute(month, [before_end.replace(day=1), before_end.replace(day=min(end.day, before_end.day))]).fetchone()[0]
+    metric = next(m for m in run_page("finance").metric if m.label.startswith("Month to date"))
+    assert metric.delta == fmt.percent(now / before - 1, signed=True) and "-" not in metric.delta
+    fell = now < before
+    assert metric.proto.direction == (Metric.MetricDirection.DOWN if fell else Metric.MetricDirection.UP)
+    assert metric.proto.color == (Metric.MetricColor.GREEN if fell else Metric.MetricColor.RED)
 
 
 def test_events_in_the_last_24_hours_are_anchored_like_the_logs_view(run_page, raw_duckdb):

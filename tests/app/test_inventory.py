@@ -10,6 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from daivi_data.queries import inventory as q
 from daivi_data.settings import PROJECT_ROOT
+from daivi_ui import format as fmt
 from daivi_ui.inventory_tabs import HISTORY_OPEN_KEY
 from tests.app.conftest import APP_TIMEOUT_S, as_read, page_text
 from tests.helpers import PAYMENTS_ACCOUNT_IDS, PERSONA_ROLES, PERSONAS
@@ -183,7 +184,8 @@ def test_waste_lists_planted_resources_with_cost(small_lakehouse):
 def test_ops_waste_has_no_cost_estimate_said_plainly():
     at = open_inventory("ops", tab="Waste")
     assert "no cost estimate" in " ".join(as_read(i.value) for i in at.info)
-    assert metric(at, "At stake per month") == "no cost data"
+    stake = next(m for m in at.metric if m.label == "At stake per month")
+    assert stake.value == fmt.MISSING and stake.help == "No cost estimate: your role may not read the CUR lakehouse."
     for df in at.dataframe:
         assert "monthly_cost" not in df.value.columns and "monthly_savings" not in df.value.columns
 

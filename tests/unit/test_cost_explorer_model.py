@@ -185,10 +185,17 @@ def test_anomaly_table_names_drivers_and_drops_the_detection_dimension():
     found = model.Anomalies(pd.DataFrame(), events, events)
     table = model.anomaly_table(found, detail, Dimension("account"), ACCOUNTS, ACCOUNTS, lambda v: f"${v:,.0f}")
     assert "Accounts" not in table.columns
-    assert table.loc[0, "Regions"] == "us-east-1 ($2,700)" and table.loc[0, "When"] == "2026-11-03 → 2026-11-05"
+    assert table.loc[0, "Regions"] == "us-east-1 ($2,700)" and table.loc[0, "When (UTC)"] == "Nov 03 – Nov 05, 2026"
+    assert table.loc[0, "Kind"] == "Spike"  # a word, not the model's key "spike"
     table = model.anomaly_table(found, detail, Dimension("service"), {}, {"111": "prod (111)"}, lambda v: f"${v:,.0f}")
     assert table.loc[0, "Accounts"] == "prod (111) ($2,700)"
     assert model.event_drivers(pd.DataFrame(), events) == [{"account": [], "region": [], "usage_type": []}]
+
+
+def test_event_days_read_like_the_views_other_dates():
+    assert model.event_days(dt.date(2026, 11, 30), dt.date(2026, 11, 30)) == "Nov 30, 2026"
+    assert model.event_days(dt.date(2026, 11, 30), dt.date(2026, 12, 1)) == "Nov 30 – Dec 01, 2026"
+    assert model.event_days(dt.date(2026, 12, 31), dt.date(2027, 1, 2)) == "Dec 31, 2026 – Jan 02, 2027"
 
 
 # --- budgets ------------------------------------------------------------------------------------

@@ -44,3 +44,11 @@ def test_money_axes_take_the_page_currency():
     usd = go.Figure(go.Bar(x=["a"], y=[1.0]))
     usd.update_yaxes(tickprefix="$")
     assert in_currency(usd, "USD").layout.yaxis.tickprefix == "$"
+
+
+def test_a_dollar_tick_format_takes_the_page_currency_too():
+    # The movers chart formats its signed axis with "$,.0f" (−$2,500): in EUR no "$" may stay.
+    fig = go.Figure(go.Bar(x=[-2500.0, 900.0], y=["a", "b"], orientation="h"))
+    fig.update_xaxes(tickformat="$,.0f")
+    axis = in_currency(fig, "EUR").layout.xaxis
+    assert (axis.tickprefix, axis.tickformat) == ("EUR ", ",.0f")

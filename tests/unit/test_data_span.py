@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+
 from daivi_data import data_span as ds
 from daivi_data.queries import cur as q
 
@@ -64,3 +66,22 @@ def test_the_source_column_of_each_basis_is_named_per_export_family():
     assert q.cost_basis_sources({"CUR"}).startswith("Unblended: line_item_unblended_cost · Amortized (effective): reservation_effective_cost")
     both = q.cost_basis_sources({"CUR", "FOCUS"})
     assert "Net unblended: CUR: line_item_net_unblended_cost | FOCUS: BilledCost" in both
+
+
+@pytest.mark.parametrize(("manifest", "table", "note"), [
+    # Home and Import read "Demo data generated 2026-12-06T09:31:54Z": the app writes times as 2026-12-06 09:31 UTC.
+    ({"kind": "demo", "generated_at": "2026-12-06T09:31:54Z"}, "daivi_cur.cur", "Demo data generated 2026-12-06 09:31 UTC"),
+    ({"refreshed": {"daivi_cur.cur": {"at": "2026-12-06T11:31:54+02:00", "origin": "s3"}}}, "daivi_cur.cur",
+     "Last refreshed 2026-12-06 09:31 UTC from s3"),
+    ({"kind": "import", "generated_at": "not a time", "sources": ["a.csv"]}, "daivi_cur.cur", "Imported not a time from a.csv"),
+    ({"kind": "demo"}, "daivi_cur.cur", "Demo data generated ?"),
+])
+def test_manifest_times_read_as_the_apps_other_times(manifest, table, note):
+    assert ds.refresh_note(manifest, table) == note
+
+
+def test_the_import_page_says_when_the_current_lakehouse_was_made_in_utc(tmp_path):
+    from daivi_data.models.import_data import describe_current
+
+    line = describe_current({"kind": "demo", "generated_at": "2026-12-06T09:31:54Z"}, tmp_path)
+    assert line.startswith("Current data: **demo** lakehouse generated at 2026-12-06 09:31 UTC · ")

@@ -130,6 +130,21 @@ def test_views_follow_the_role():
     assert "Import data" not in titles("team-lead-payments")
 
 
+def test_a_view_the_role_may_not_use_says_why():
+    # A shared link to Logs opened for Fiona Finance on "Page not found", as if the page did not exist.
+    from daivi_ui.navigation import not_allowed_reason, views_for, views_not_for
+
+    finance, teamlead = POLICY.for_role("finance-analyst"), POLICY.for_role("team-lead-payments")
+    denied = {v.title: v for v in views_not_for(finance)}
+    assert "Logs" in denied and not set(denied) & {v.title for v in views_for(finance)}
+    assert not_allowed_reason(denied["Logs"], finance) == (
+        "Logs is not available to your role (`finance-analyst`): it has no grant on the `splunk` lakehouse.")
+    imports = next(v for v in views_not_for(teamlead) if v.title == "Import data")
+    assert not_allowed_reason(imports, teamlead) == (
+        "Import data is not available to your role (`team-lead-payments`): it needs the `import` capability.")
+    assert views_not_for(POLICY.for_role("admin")) == []
+
+
 def test_a_trailing_comment_is_not_a_second_statement():
     sql, _ = translate("SELECT account_id FROM daivi_billing.accounts; -- the accounts", POLICY.for_role("admin"))
     assert sql == "SELECT account_id FROM daivi_billing.accounts"
