@@ -89,12 +89,6 @@ def percent(value, signed: bool = False, digits: int = 1) -> str:
     return ("+" if signed else "") + text
 
 
-def delta_percent(value) -> str:
-    """A signed percentage for `st.metric`'s delta: "+6.4%" / "-3.7%" with a plain hyphen, which Streamlit
-    reads to choose the arrow (a real minus sign would show a rise)."""
-    return percent(value, signed=True).replace(MINUS, "-")
-
-
 def count(value) -> str:
     return MISSING if _is_missing(value) else f"{int(value):,}"
 

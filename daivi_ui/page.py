@@ -21,9 +21,10 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from daivi_data.engines import QueryResult
+from daivi_data.engines.base import TableInfo
 from daivi_data.errors import DaiviError
 from daivi_data.queries import Query
-from daivi_ui.components import show_query_stats
+from daivi_ui.components import empty_state, show_query_stats
 from daivi_ui.context import AppContext, app_context
 from daivi_ui.errors import show_error
 from daivi_ui.tables import readable, show_table
@@ -114,6 +115,14 @@ class Page:
         self.stats()
         st.stop()
         raise AssertionError("unreachable")  # st.stop() raises; this keeps type checkers honest
+
+    def table_with_data(self, database: str, table: str, missing: str) -> TableInfo:
+        """The table's info when it holds data; else the page ends with `missing` (what to do to get some)."""
+        info = self.ctx.connection.engine.table_info(database, table)
+        if not info.exists or not info.latest_partition:
+            empty_state(missing)
+            st.stop()
+        return info
 
     def mark(self) -> int:
         """A position in the stats: `stats(since=mark)` shows only the queries run after it (a tab's own)."""

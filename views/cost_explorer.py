@@ -32,10 +32,8 @@ page = open_page("Cost Explorer", "AWS cost by service, account, OU, region, usa
 ctx = page.ctx
 
 # --- the data's last complete day ------------------------------------------------------------
-info = ctx.connection.engine.table_info("daivi_billing", "cost_daily")
-if not info.exists or not info.latest_partition:
-    empty_state("The billing lakehouse has no cost data yet. Build the demo (`make demo`) or import a billing export.")
-    st.stop()
+info = page.table_with_data("daivi_billing", "cost_daily",
+                            "The billing lakehouse has no cost data yet. Build the demo (`make demo`) or import a billing export.")
 last_day = page.run(model.data_end_query(info.latest_partition, ctx.today))["last_day"].iloc[0]
 as_of, data_end = model.anchored(ctx.today, last_day, info.latest_partition)
 

@@ -24,10 +24,8 @@ from daivi_ui.state import URL, check_url_param, url_values
 page = open_page("Inventory", "Every AWS resource of the organization from the daily inventory snapshots: what runs where, "
                               "its tags, its waste, its cost from the CUR and its hosts' recent logs.", needs="inventory")
 ctx = page.ctx
-info = ctx.connection.engine.table_info("daivi_inventory", "resources")
-if not info.exists or not info.latest_partition:
-    empty_state("The inventory lakehouse has no snapshot yet. Build the demo (`make demo`) or import an inventory export.")
-    st.stop()
+info = page.table_with_data("daivi_inventory", "resources",
+                            "The inventory lakehouse has no snapshot yet. Build the demo (`make demo`) or import an inventory export.")
 latest = dt.date.fromisoformat(info.latest_partition)
 snapshots = page.derived(m.snapshots_of, page.run(q.snapshot_dates(m.history_start(latest), latest)))
 if not snapshots.days:

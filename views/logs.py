@@ -50,10 +50,8 @@ def range_changed() -> None:
 
 page = open_page("Logs", "Search the events exported from Splunk: exact counts, computed under your role's grants.", needs="splunk")
 ctx = page.ctx
-info = ctx.connection.engine.table_info("daivi_splunk", "events")
-if not info.exists or not info.latest_partition:
-    empty_state("The Splunk lakehouse has no events yet. Import an export or build the demo lakehouse.")
-    st.stop()
+info = page.table_with_data("daivi_splunk", "events",
+                            "The Splunk lakehouse has no events yet. Import an export or build the demo lakehouse.")
 newest = model.newest_of(page.run(q.newest_event_time(dt.date.fromisoformat(info.latest_partition))))
 
 # --- controls: labels on screen ("Last 24 hours"), short keys in the URL (`?range=24h`) -----------
