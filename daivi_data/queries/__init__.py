@@ -32,6 +32,8 @@ from daivi_data.aws.literals import athena_literal
 from daivi_data.errors import InvalidRequest
 
 ParamValue = str | int | float | bool | dt.date | dt.datetime | tuple
+__all__ = ["MAX_LIST_PARAM", "ParamValue", "Query", "make_query", "outside_where", "placeholder_names", "sql_constant"]
+
 _SCALAR_TYPES = (str, int, float, bool, dt.date, dt.datetime)
 MAX_LIST_PARAM = 5_000
 # Text that may be written into SQL: no quote, no backslash, no newline (AWS tag keys and program labels fit).
