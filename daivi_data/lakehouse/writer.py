@@ -34,7 +34,7 @@ from daivi_data.lakehouse.layout import MANIFEST, MERGE_KEYS, catalog_table, par
 from daivi_data.lakehouse.manifest import FORMAT, format_of, is_outdated, read_manifest, write_manifest
 from daivi_data.lakehouse.sql import ident, lit
 
-PARQUET_OPTIONS = "FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880"
+PARQUET_OPTIONS = "FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1, ROW_GROUP_SIZE 122880"
 EMPTY_FILE = "empty.parquet"  # a table without rows keeps one file without rows, so queries see its columns
 
 
