@@ -14,6 +14,7 @@ import pytest
 
 from daivi_data import catalog, lakehouse
 from daivi_data.demo import PAYMENTS_ACCOUNT_IDS, build_demo_lakehouse
+from daivi_data.demo.billing import TAG_KEYS
 from daivi_data.demo.build import SCALES
 from daivi_data.demo.cur import CurGenerator, month_ranges
 from daivi_data.demo.fleet import build_fleet, epoch_day
@@ -148,6 +149,16 @@ def test_cost_daily_sums_equal_cur_sums(con):
     assert one(con, "SELECT count(*) FROM cost_daily WHERE service_code = 'AmazonEC2' "
                     "AND service_name <> 'Amazon Elastic Compute Cloud'") == 0
     assert one(con, "SELECT count(DISTINCT currency) FROM cost_daily") == 1
+
+
+def test_cost_daily_is_the_one_derivation_of_the_cur_files_written(con, lake):
+    # The build aggregates each CUR month from the rows it keeps in DuckDB, not from the Parquet read back:
+    # the result must be the derivation imports run over the written files, row for row and bit for bit.
+    derived = lakehouse.cost_daily_sql(lakehouse.table_relation_sql(lake, lakehouse.CUR), dict(TAG_KEYS))
+    stored = "SELECT * FROM cost_daily"
+    assert one(con, f"SELECT count(*) FROM ({stored})") > 1000
+    for left, right in ((derived, stored), (stored, derived)):
+        assert one(con, f"SELECT count(*) FROM ({left} EXCEPT ALL {right})") == 0
 
 
 def test_cost_allocation_tags_drop_the_user_prefix(con):
