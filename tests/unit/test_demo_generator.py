@@ -152,8 +152,7 @@ def test_cost_daily_sums_equal_cur_sums(con):
 
 
 def test_cost_daily_is_the_one_derivation_of_the_cur_files_written(con, lake):
-    # The build aggregates each CUR month from the rows it keeps in DuckDB, not from the Parquet read back:
-    # the result must be the derivation imports run over the written files, row for row and bit for bit.
+    # The demo and the imports derive cost_daily one way: over the CUR files written, row for row and bit for bit.
     derived = lakehouse.cost_daily_sql(lakehouse.table_relation_sql(lake, lakehouse.CUR), dict(TAG_KEYS))
     stored = "SELECT * FROM cost_daily"
     assert one(con, f"SELECT count(*) FROM ({stored})") > 1000
