@@ -19,6 +19,7 @@ from daivi_data.engines import QueryResult
 from daivi_data.errors import DaiviError
 from daivi_data.governance import RoleGrants, load_policy
 from daivi_data.identity import Principal, load_personas, principal_for_persona
+from daivi_data.lakehouse.manifest import is_outdated, read_manifest
 from daivi_data.queries import Query
 from daivi_data.settings import Settings, load_settings
 from daivi_ui.errors import stop_with_error
@@ -75,14 +76,23 @@ class AppContext:
 
 
 def _ensure_demo_lakehouse(settings: Settings) -> None:
-    """Build the demo lakehouse on first run, with visible progress."""
-    if settings.engine != "duckdb" or (settings.lakehouse_path / "manifest.json").exists():
+    """Build the demo lakehouse on first run, or again when an older version built it, with visible progress.
+
+    An imported lakehouse in an older layout is never replaced: the engine refuses it with what to do.
+    """
+    if settings.engine != "duckdb":
+        return
+    manifest = read_manifest(settings.lakehouse_path)
+    outdated_demo = manifest.get("kind") == "demo" and is_outdated(manifest)
+    if manifest and not outdated_demo:
         return
     from daivi_data.demo import build_demo_lakehouse
 
     st.title("Setting up DAIVI Lakehouse Explorer")
+    where = f"`{settings.lakehouse_path}`"
     st.write(
-        f"No lakehouse found at `{settings.lakehouse_path}`: building the **{settings.demo_scale}** demo lakehouse "
+        (f"The demo lakehouse at {where} was built by an older version of this app" if outdated_demo else
+         f"No lakehouse found at {where}") + f": building the **{settings.demo_scale}** demo lakehouse "
         "(billing, CUR, inventory and Splunk data of a generated organization). This happens once."
     )
     bar = st.progress(0.0, text="Starting…")
