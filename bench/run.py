@@ -1,7 +1,7 @@
 """The bench of issue 19: every target against its measured value and ratio, in one run, side by side.
 
     python -m bench.run [--lakehouse /tmp/lh_medium] [--scale medium] [--repeat 5] [--skip-pandas] [--skip-pages]
-                        [--load-json bench-load.json]
+                        [--only-pages] [--load-json bench-load.json]
 
 Builds the demo lakehouse at that scale if it is absent. Then, on one machine
 in one run (the machine's load is printed with the results):
@@ -329,6 +329,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--skip-pandas", action="store_true", help="skip the pandas baselines")
     parser.add_argument("--skip-pages", action="store_true", help="skip the cached reruns through AppTest")
+    parser.add_argument("--only-pages", action="store_true",
+                        help="only the cached reruns through AppTest (no overview or view-state queries)")
     parser.add_argument("--load-json", type=Path, help="results of bench/load.py --json, to show in the targets")
     args = parser.parse_args(argv)
 
@@ -349,6 +351,27 @@ def main(argv: list[str] | None = None) -> int:
     print(f"lakehouse {args.lakehouse} (scale {scale}, {cur_rows:,} CUR rows), median of {args.repeat} interleaved warm runs")
     print(machine_line() + " at start\n")
 
+    states = view_states(paths.engine)
+    view_rows: dict[str, dict[str, Timing]] = {}
+    if not args.only_pages:
+        view_rows = measure_queries(args, paths, manifest, states)
+
+    reruns: dict[str, Timing] = {}
+    if not args.skip_pages or args.only_pages:
+        reruns = page_reruns(states, args.lakehouse, audit_log, args.repeat)
+        print(f"\n{'page state, cached rerun through AppTest (admin)':52} {'ms':>8}")
+        for name, t in reruns.items():
+            print(f"{name:52} {_cell(t, 8)}")
+
+    load = json.loads(args.load_json.read_text()) if args.load_json else None
+    print()
+    print_targets(scale, manifest, view_rows, reruns, load)
+    print("\n" + machine_line() + " at end")
+    return 0
+
+
+def measure_queries(args: argparse.Namespace, paths: Paths, manifest: dict, states: list[ViewState]) -> dict[str, dict[str, Timing]]:
+    """Parts 1 and 2: the overview queries and the heavy view states' query sets, printed; the view rows returned."""
     cases = overview_cases(manifest)
     overview_rows: dict[str, dict[str, Timing]] = {}
     for case in cases:
@@ -362,7 +385,6 @@ def main(argv: list[str] | None = None) -> int:
     measure_interleaved([t for r in overview_rows.values() for t in r.values()], args.repeat)
     print_overview(cases, overview_rows)
 
-    states = view_states(paths.engine)
     view_rows: dict[str, dict[str, Timing]] = {}
     counts = {}
     for s in states:
@@ -375,19 +397,7 @@ def main(argv: list[str] | None = None) -> int:
     measure_interleaved([t for r in view_rows.values() for t in r.values()], args.repeat)
     print()
     print_views(states, view_rows, counts)
-
-    reruns: dict[str, Timing] = {}
-    if not args.skip_pages:
-        reruns = page_reruns(states, args.lakehouse, audit_log, args.repeat)
-        print(f"\n{'page state, cached rerun through AppTest (admin)':52} {'ms':>8}")
-        for name, t in reruns.items():
-            print(f"{name:52} {_cell(t, 8)}")
-
-    load = json.loads(args.load_json.read_text()) if args.load_json else None
-    print()
-    print_targets(scale, manifest, view_rows, reruns, load)
-    print("\n" + machine_line() + " at end")
-    return 0
+    return view_rows
 
 
 if __name__ == "__main__":

@@ -21,9 +21,12 @@ refuses a placeholder anywhere else. Outside WHERE a query uses:
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import ParamSpec, TypeVar
 
 import sqlglot
 from sqlglot import exp
@@ -32,7 +35,8 @@ from daivi_data.aws.literals import athena_literal
 from daivi_data.errors import InvalidRequest
 
 ParamValue = str | int | float | bool | dt.date | dt.datetime | tuple
-__all__ = ["MAX_LIST_PARAM", "ParamValue", "Query", "make_query", "outside_where", "placeholder_names", "sql_constant"]
+__all__ = ["MAX_LIST_PARAM", "ParamValue", "Query", "built_once", "make_query", "outside_where", "placeholder_names",
+           "sql_constant"]
 
 _SCALAR_TYPES = (str, int, float, bool, dt.date, dt.datetime)
 MAX_LIST_PARAM = 5_000
@@ -92,6 +96,31 @@ def sql_constant(value: object) -> str:
     if isinstance(value, str) and _CONSTANT_TEXT.fullmatch(value):
         return f"'{value}'"
     raise InvalidRequest(f"{value!r} cannot be written into a query; it must be bound in a WHERE clause.")
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def built_once(builder: Callable[P, R]) -> Callable[P, R]:
+    """`builder` built once per distinct arguments: building and printing a sqlglot tree costs milliseconds on every
+    rerun of a page, and the same arguments build the same (frozen) `Query`.
+
+    Arguments are told apart by type as well as value (`typed`: 1, 1.0 and True build different queries). Unhashable
+    arguments (a list of fields) build afresh. A refusal (`InvalidRequest`) is raised again on every call, never cached.
+    """
+    cached = lru_cache(maxsize=256, typed=True)(builder)
+
+    @functools.wraps(builder)
+    def build(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            hash((args, tuple(kwargs.values())))
+        except TypeError:
+            return builder(*args, **kwargs)
+        return cached(*args, **kwargs)
+
+    build.cache_clear = cached.cache_clear  # type: ignore[attr-defined]
+    return build
 
 
 @lru_cache(maxsize=1024)

@@ -32,7 +32,7 @@ from daivi_data.lakehouse.costs import (  # the one set of cost formulas, and wh
     PUBLIC_COST_SQL,
     UNBLENDED_COST_SQL,
 )
-from daivi_data.queries import Query, make_query, sql_constant
+from daivi_data.queries import Query, built_once, make_query, sql_constant
 
 CUR_TABLE = "daivi_cur.cur"
 PERIOD_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
@@ -352,6 +352,7 @@ def cost_basis_sql(basis: str) -> str:
 # --- query builders --------------------------------------------------------------------------
 
 
+@built_once
 def period_totals(last_period: str, months: int = PERIODS_LOOKBACK) -> Query:
     """Unblended cost and line items per billing period and currency over the `months` periods up to `last_period`.
 
@@ -365,6 +366,7 @@ def period_totals(last_period: str, months: int = PERIODS_LOOKBACK) -> Query:
     return _query("period_totals", select.group_by("1", "2", dialect=ATHENA).order_by("1", "2", dialect=ATHENA), first_period=first_period, last_period=last_period)
 
 
+@built_once
 def period_summary(period: str, currency: str | None = None) -> Query:
     """Every cost basis of one billing period, and how many accounts it spans."""
     select = _select(*_all_costs(), "COUNT(*) AS line_items", "COUNT(DISTINCT line_item_usage_account_id) AS accounts",
@@ -384,6 +386,7 @@ _LEVEL_GROUPS = {
 }
 
 
+@built_once
 def drill_level(path: DrillPath, basis: str = "unblended") -> Query:
     """The rows of the path's current level (accounts, services, ...) with every cost basis.
 
@@ -399,6 +402,7 @@ def drill_level(path: DrillPath, basis: str = "unblended") -> Query:
     return _query(f"drill_{path.level}", select, **params)
 
 
+@built_once
 def line_items(path: DrillPath) -> Query:
     """The line items at the end of a drill path (at most MAX_LINE_ITEMS, in time order)."""
     where, params = _drill_filters(path)
@@ -413,6 +417,7 @@ def line_items(path: DrillPath) -> Query:
     return _query("line_items", select, **params)
 
 
+@built_once
 def invoice_by_line_item_type(period: str, currency: str | None = None) -> Query:
     """Every basis per line item type: the waterfall's steps."""
     select = _select("line_item_line_item_type AS line_item_type", *_all_costs(), "COUNT(*) AS line_items",
@@ -420,6 +425,7 @@ def invoice_by_line_item_type(period: str, currency: str | None = None) -> Query
     return _query("invoice_by_line_item_type", select.group_by("line_item_line_item_type", dialect=ATHENA), period=period, **_currency_param(currency))
 
 
+@built_once
 def billing_by_record_type(period: str, currency: str | None = None) -> Query:
     """The billing lakehouse's totals for the same period, per record type (the reconciliation's other side)."""
     select = _select("record_type", "SUM(unblended_cost) AS unblended_cost", "SUM(amortized_cost) AS amortized_cost",
@@ -442,6 +448,7 @@ _COVERAGE_SUMS = [f"SUM({name}) AS {name}" for name in ("ri_covered_od_cost", "s
 _COVERAGE_FILTER = f"line_item_line_item_type IN ('DiscountedUsage', 'SavingsPlanCoveredUsage') OR ({ELIGIBLE_ON_DEMAND_SQL})"
 
 
+@built_once
 def coverage_by_day(first_period: str, last_period: str, currency: str | None = None) -> Query:
     """Commitment-eligible usage per day, in public on-demand dollars: covered by RI, by SP, and on demand."""
     select = _select("billing_period", "CAST(line_item_usage_start_date AS DATE) AS usage_date", *_COVERAGE_COMPONENTS,
@@ -450,6 +457,7 @@ def coverage_by_day(first_period: str, last_period: str, currency: str | None = 
     return _query("coverage_by_day", select, first_period=first_period, last_period=last_period, **_currency_param(currency))
 
 
+@built_once
 def coverage_by_account_family(period: str, currency: str | None = None) -> Query:
     """Commitment-eligible usage of one period per account, service and instance family.
 
@@ -473,6 +481,7 @@ _TOTAL_COMMITMENT = """CASE WHEN line_item_line_item_type = 'RIFee'
       ELSE COALESCE(savings_plan_total_commitment_to_date, 0) END"""
 
 
+@built_once
 def commitment_utilization(first_period: str, last_period: str, currency: str | None = None) -> Query:
     """Commitment bought and used per period, kind (RI/SP), owning account and family.
 
@@ -495,6 +504,7 @@ def commitment_utilization(first_period: str, last_period: str, currency: str | 
     return _query("commitment_utilization", select, first_period=first_period, last_period=last_period, **_currency_param(currency))
 
 
+@built_once
 def commitments_expiring(period: str, today: dt.date, horizon_days: int = 90, currency: str | None = None) -> Query:
     """RIs and Savings Plans seen in `period` whose term ends between today and today + horizon.
 
@@ -518,6 +528,7 @@ def commitments_expiring(period: str, today: dt.date, horizon_days: int = 90, cu
                   to_day=(today + dt.timedelta(days=horizon_days)).isoformat(), **_currency_param(currency))
 
 
+@built_once
 def tag_keys(period: str) -> Query:
     """The tag keys present on the period's line items.
 
@@ -531,6 +542,7 @@ def tag_keys(period: str) -> Query:
     return _query("tag_keys", select, period=period)
 
 
+@built_once
 def cost_by_tag(period: str, tag_key: str, currency: str | None = None, basis: str = "unblended") -> Query:
     """The cost on one basis (its `COST_COLUMNS` name) per value of one tag key ('' = untagged), with shared costs
     (tax, support) kept apart.
@@ -544,6 +556,7 @@ def cost_by_tag(period: str, tag_key: str, currency: str | None = None, basis: s
     return _query("cost_by_tag", select.group_by("1", "2", dialect=ATHENA), period=period, **_currency_param(currency))
 
 
+@built_once
 def top_resources(period: str, basis: str = "unblended", top_n: int = 25, currency: str | None = None) -> Query:
     """The `top_n` costliest resources of a period, one row per resource and day (their trend)."""
     if top_n not in TOP_RESOURCES_ALLOWED:
@@ -566,6 +579,7 @@ def top_resources(period: str, basis: str = "unblended", top_n: int = 25, curren
     return _query("top_resources", select, period=period, top_n=top_n, **_currency_param(currency))
 
 
+@built_once
 def data_transfer(period: str, currency: str | None = None) -> Query:
     """Data transfer cost and GB of a period by category (inter-region, internet egress, inter-AZ), service, account and route."""
     select = _select(

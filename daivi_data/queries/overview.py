@@ -7,7 +7,7 @@ import datetime as dt
 import sqlglot
 from sqlglot import exp
 
-from daivi_data.queries import Query, make_query, sql_constant
+from daivi_data.queries import Query, built_once, make_query, sql_constant
 
 ATHENA = "athena"
 
@@ -37,6 +37,7 @@ def _sum_if(condition: exp.Expr) -> exp.Expr:
     return exp.func("SUM", exp.Case().when(condition, exp.column("unblended_cost")).else_(exp.Literal.number(0)))
 
 
+@built_once
 def billing_month_to_date(as_of: dt.date) -> Query:
     """Unblended cost from the 1st to `as_of`, and over the same days of the previous month, per currency (never added)."""
     month_start = as_of.replace(day=1)
@@ -61,6 +62,7 @@ def billing_month_to_date(as_of: dt.date) -> Query:
     )
 
 
+@built_once
 def cur_month_summary(as_of: dt.date) -> Query:
     """Line items, unblended cost and accounts of the period of `as_of`, per currency (never added)."""
     return make_query(
@@ -78,6 +80,7 @@ def cur_month_summary(as_of: dt.date) -> Query:
     )
 
 
+@built_once
 def inventory_snapshot_summary(snapshot: dt.date) -> Query:
     return make_query(
         "overview.inventory_snapshot_summary",
@@ -91,6 +94,7 @@ def inventory_snapshot_summary(snapshot: dt.date) -> Query:
     )
 
 
+@built_once
 def splunk_last_24h(now: dt.datetime) -> Query:
     since = now - dt.timedelta(hours=24)
     return make_query(
