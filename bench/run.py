@@ -182,10 +182,10 @@ class Paths:
                                                            "DAIVI_AUDIT_LOG": str(audit_log), "DAIVI_ENGINE": "duckdb"})
         self.policy = load_policy(self.settings.grants_file)
         self.engine = DuckDBEngine(self.settings.lakehouse_path, self.policy)
-        from daivi_data.connection import LakehouseConnection, _run_cached
+        from daivi_data.connection import LakehouseConnection, clear_cached
 
         self.connection = LakehouseConnection("bench", settings=self.settings)
-        self._clear = _run_cached.clear
+        self._clear = clear_cached
         # Raw DuckDB: views over the same files, the same transpiled SQL, no governance, no wrapper.
         self.raw = duckdb.connect(config={"threads": 2})
         self.raw.execute("SET integer_division = true")

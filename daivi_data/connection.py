@@ -3,7 +3,8 @@
 Pages call `connection.run(query, principal)`; the SQL workbench calls
 `connection.run_open_ended(query, principal, max_rows)` for user SQL whose
 result size nobody bounded (on Athena a PyAthena cursor that reads only the
-first rows and can cancel). Results are cached with `st.cache_data`; the cache
+first rows and can cancel). Results, and pandas work on them (`derived`), are
+cached in process-wide `ExactCache`s (`daivi_data.result_cache`); the cache
 key always holds the principal's cache key, the engine's data version and the
 grants' policy version, so two users never share a cached result, a rebuilt
 lakehouse is never served from a stale entry and nothing computed under edited
@@ -13,12 +14,10 @@ failed or timed out — is written to the audit log.
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable
 from typing import TypeVar
 
-import streamlit as st
 from streamlit.connections import BaseConnection
 
 from daivi_data.audit import outcome_of, write_audit_record
@@ -27,60 +26,26 @@ from daivi_data.errors import DaiviError
 from daivi_data.governance import policy_store
 from daivi_data.identity import Principal
 from daivi_data.queries import Query
+from daivi_data.result_cache import ExactCache, exact_key
 from daivi_data.settings import Settings, load_settings
 
 RESULT_TTL_S = 600
 MAX_CACHED_RESULTS = 500
 CONNECTION_NAME = "lakehouse"
 
-_executed = threading.local()
 T = TypeVar("T")
 
-
-@st.cache_data(ttl=RESULT_TTL_S, max_entries=MAX_CACHED_RESULTS, show_spinner=False)
-def _run_cached(
-    principal_key: str,
-    data_version: str,
-    policy_version: str,
-    query_name: str,
-    sql: str,
-    params: tuple,
-    _engine: Engine,
-    _query: Query,
-    _principal: Principal,
-) -> QueryResult:
-    # The hashed arguments above are the cache key: principal, data, grants, and the
-    # query's full text and values. `_principal` is unhashed only because
-    # `principal_key` already determines it (role included).
-    _executed.flag = True
-    return _engine.run(_query, _principal)
+# Process-wide, like `st.cache_data` before them: every session's script thread shares them. Each key starts with
+# the principal's cache key, the engine's data version and the grants' policy version.
+_results = ExactCache(RESULT_TTL_S, MAX_CACHED_RESULTS)  # + query name, SQL text and bound values
+_open_ended_results = ExactCache(RESULT_TTL_S, MAX_CACHED_RESULTS)  # + the same and the row limit
+_derived_values = ExactCache(RESULT_TTL_S, MAX_CACHED_RESULTS)  # + the function's name and its inputs (`exact_key`)
 
 
-@st.cache_data(ttl=RESULT_TTL_S, max_entries=MAX_CACHED_RESULTS, show_spinner=False)
-def _run_open_ended_cached(
-    principal_key: str,
-    data_version: str,
-    policy_version: str,
-    query_name: str,
-    sql: str,
-    params: tuple,
-    max_rows: int,
-    _engine: Engine,
-    _query: Query,
-    _principal: Principal,
-) -> QueryResult:
-    # Keyed like `_run_cached`, principal first: a chart option changed in the workbench reruns the page,
-    # and must not run (and bill) the same query again, but another user never gets these rows.
-    _executed.flag = True
-    return _engine.run_open_ended(_query, _principal, max_rows)
-
-
-@st.cache_data(ttl=RESULT_TTL_S, max_entries=MAX_CACHED_RESULTS, show_spinner=False)
-def _derived_cached(principal_key: str, data_version: str, policy_version: str, function: str, inputs: tuple,
-                    _compute: Callable[..., object]) -> object:
-    # Keyed like the query cache, principal first; `function` names the pure function and `inputs` are
-    # everything it reads, so the key determines the value.
-    return _compute(*inputs)
+def clear_cached() -> None:
+    """Forget every cached result and derived value (after an import or a rebuild; tests that need a cold cache)."""
+    for cache in (_results, _open_ended_results, _derived_values):
+        cache.clear()
 
 
 class LakehouseConnection(BaseConnection[Engine]):
@@ -97,41 +62,47 @@ class LakehouseConnection(BaseConnection[Engine]):
     def run(self, query: Query, principal: Principal) -> QueryResult:
         """Run a named query as `principal`, from the cache when the same principal ran it before under the same grants."""
         engine = self.engine
-        return self._audited(query, principal, lambda data, version: _run_cached(
-            principal.cache_key, data, version, query.name, query.sql, query.params, engine, query, principal))
+        return self._audited(query, principal, lambda data, version: _results.get_or_compute(
+            (principal.cache_key, data, version, query.name, query.sql, exact_key(query.params)),
+            lambda: engine.run(query, principal)))
 
     def run_open_ended(self, query: Query, principal: Principal, max_rows: int) -> QueryResult:
         """The first `max_rows` rows of open-ended SQL (the workbench's) as `principal`; cached for that principal only."""
+        # A chart option changed in the workbench reruns the page, and must not run (and bill) the same query again.
         engine = self.engine
-        return self._audited(query, principal, lambda data, version: _run_open_ended_cached(
-            principal.cache_key, data, version, query.name, query.sql, query.params, max_rows,
-            engine, query, principal))
+        return self._audited(query, principal, lambda data, version: _open_ended_results.get_or_compute(
+            (principal.cache_key, data, version, query.name, query.sql, exact_key(query.params), max_rows),
+            lambda: engine.run_open_ended(query, principal, max_rows)))
 
     def derived(self, principal: Principal, compute: Callable[..., T], *inputs) -> T:
-        """`compute(*inputs)` (pandas work on query results), cached like query results: per principal, data and grants."""
+        """`compute(*inputs)` (pandas work on query results), cached like query results: per principal, data and grants.
+
+        `compute` is named by its module and qualified name and must be a pure function of `inputs`, so the key
+        determines the value."""
         version = policy_store(self.settings.grants_file).current().version
         name = f"{compute.__module__}.{compute.__qualname__}"
-        return _derived_cached(principal.cache_key, self.engine.data_version(), version, name, inputs, compute)  # type: ignore[return-value]
+        key = (principal.cache_key, self.engine.data_version(), version, name, exact_key(inputs))
+        return _derived_values.get_or_compute(key, lambda: compute(*inputs))[0]
 
     def record_refusal(self, query: Query, principal: Principal, error: DaiviError) -> None:
         """An audit line for a query refused before it reached the engine (the workbench's SQL guard)."""
         self._write(query, principal, rows=None, elapsed_s=0.0, outcome=outcome_of(error), error=error)
 
-    def _audited(self, query: Query, principal: Principal, call: Callable[[str, str], QueryResult]) -> QueryResult:
-        """`call(data_version, policy_version)`, with one audit record whatever happens."""
-        _executed.flag = False
+    def _audited(self, query: Query, principal: Principal,
+                 call: Callable[[str, str], tuple[QueryResult, bool]]) -> QueryResult:
+        """`call(data_version, policy_version)` -> (result, computed), with one audit record whatever happens."""
         started = time.perf_counter()
         version = ""
         try:
             version = policy_store(self.settings.grants_file).current().version
             data = self.engine.data_version()
-            result = call(data, version)
+            result, computed = call(data, version)
             result.versions = (data, version)
         except DaiviError as e:
             self._write(query, principal, rows=None, elapsed_s=time.perf_counter() - started, outcome=outcome_of(e),
                         error=e, policy_version=version)
             raise
-        cached = not _executed.flag
+        cached = not computed
         result.stats.cached = cached
         self._write(query, principal, rows=result.stats.rows, elapsed_s=time.perf_counter() - started,
                     outcome="cached" if cached else "ok", query_id=result.stats.query_id, policy_version=version)

@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 import streamlit as st
 
 from daivi_data import clock
-from daivi_data.connection import CONNECTION_NAME, LakehouseConnection
+from daivi_data.connection import CONNECTION_NAME, LakehouseConnection, clear_cached
 from daivi_data.engines import QueryResult
 from daivi_data.errors import DaiviError
 from daivi_data.governance import RoleGrants, load_policy
@@ -103,9 +103,16 @@ def _ensure_demo_lakehouse(settings: Settings) -> None:
         build_demo_lakehouse(settings.lakehouse_path, scale=settings.demo_scale, progress=progress)
     except DaiviError as e:
         stop_with_error(e)
-    st.cache_data.clear()
-    st.cache_resource.clear()
+    forget_cached_data()
     st.rerun()
+
+
+def forget_cached_data() -> None:
+    """Drop every cached result and derived value, and the engine that points at the old files: after the lakehouse
+    under the app changed (a build, an import)."""
+    st.cache_data.clear()
+    clear_cached()
+    st.cache_resource.clear()
 
 
 def _sign_in(settings: Settings, embed: bool) -> Principal:

@@ -12,6 +12,7 @@ results through `page.run`/`page.derived`, and draws them:
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import NoReturn, TypeVar
@@ -94,9 +95,15 @@ class Page:
         return self._remember(result.df, ("query", query.name, query.sql, query.params, result.versions))
 
     def _remember(self, value: T, origin: tuple) -> T:
-        if not isinstance(value, (str, int, float, bool, tuple, type(None))):  # scalars hash cheaply and share ids
+        if isinstance(value, tuple):  # hashes cheaply itself; its parts may be frames a later `derived` reads
+            for i, item in enumerate(value):
+                self._remember(item, ("item", origin, i))
+        elif not isinstance(value, (str, int, float, bool, type(None))):  # scalars hash cheaply and share ids
             self._origins[id(value)] = origin
             self._kept.append(value)
+            if dataclasses.is_dataclass(value) and not isinstance(value, type):  # a model's result: its frames, too
+                for f in dataclasses.fields(value):
+                    self._remember(getattr(value, f.name), ("field", origin, f.name))
         return value
 
     def figure(self, build: Callable[..., go.Figure], *inputs) -> go.Figure:

@@ -23,6 +23,7 @@ from daivi_data.errors import InvalidRequest
 from daivi_data.ingest import ImportFailed, ImportOptions, ImportReport, run_import
 from daivi_data.ingest.detect import SUPPORTED
 from daivi_data.models import import_data as model
+from daivi_ui.context import forget_cached_data
 from daivi_ui.errors import show_error
 from daivi_ui.figures_import import build_table_rows_figure
 from daivi_ui.page import open_page
@@ -179,8 +180,7 @@ if start:
         show_error(e)
     else:
         # Every view must read the new files: drop cached results and the engine that points at the old ones.
-        st.cache_data.clear()
-        st.cache_resource.clear()
+        forget_cached_data()
         st.session_state[LAST_REPORT_KEY] = ("ok", "", report)
         st.rerun()
     finally:

@@ -9,9 +9,9 @@ from __future__ import annotations
 import functools
 
 import pytest
-import streamlit as st
 
 from daivi_data import inventory_analysis as ia
+from daivi_data.connection import clear_cached
 from daivi_ui import figures_inventory as fig
 from tests.app.conftest import as_read
 
@@ -37,7 +37,7 @@ def calls(monkeypatch):
 
         monkeypatch.setattr(module, name, counted)
 
-    st.cache_data.clear()  # the first run below computes, whatever ran before in this process
+    clear_cached()  # the first run below computes, whatever ran before in this process
     return counts, count
 
 

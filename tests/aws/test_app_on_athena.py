@@ -13,12 +13,12 @@ import json
 import re
 
 import pytest
-import streamlit as st
 from moto.athena.models import AthenaBackend
 from moto.core.exceptions import JsonRESTError
 from streamlit.testing.v1 import AppTest
 
 from daivi_data.settings import PROJECT_ROOT
+from daivi_ui.context import forget_cached_data
 from daivi_ui.format import money_short
 from daivi_ui.navigation import VIEWS
 from tests.aws.conftest import GRANTS_FILE, ROLE_ARNS, WORKGROUP, DuckDBAnswers, create_glue_table
@@ -79,11 +79,9 @@ def athena_app(aws, fake_athena, small_lakehouse, raw_duckdb, tmp_path, monkeypa
     monkeypatch.setenv("DAIVI_AUTH_MODE", "oidc")
     monkeypatch.setenv("DAIVI_AUDIT_LOG", str(tmp_path / "audit.jsonl"))
     monkeypatch.delenv("DAIVI_LAKEHOUSE_PATH", raising=False)
-    st.cache_data.clear()
-    st.cache_resource.clear()
+    forget_cached_data()
     yield fake_athena
-    st.cache_data.clear()
-    st.cache_resource.clear()
+    forget_cached_data()
 
 
 def run_app(role: str = "admin", page: str | None = None, *, logged_in: bool = True, email: str | None = None,

@@ -21,7 +21,7 @@ from botocore.awsrequest import AWSResponse
 from moto.athena.responses import AthenaResponse
 
 from daivi_data.aws.credentials import session_name_for
-from daivi_data.connection import LakehouseConnection
+from daivi_data.connection import LakehouseConnection, clear_cached
 from daivi_data.engines.athena import AthenaEngine
 from daivi_data.errors import AccessDenied, QueryTimeout, Throttled
 from daivi_data.governance import load_policy
@@ -359,6 +359,7 @@ def test_the_connection_audits_every_open_ended_run_and_caches_per_principal_onl
     fake_athena.result("cached_marker", [("cached_marker", "bigint")], [[7]])
     fake_athena.fail("denied_marker", "Insufficient Lake Formation permission(s) on daivi_cur.cur")
     st.cache_data.clear()
+    clear_cached()
     connection = LakehouseConnection("test-open-ended", settings=athena_settings)
     alice, bob = user("finance-analyst", "alice@daivi.example"), user("finance-analyst", "bob@daivi.example")
     query = make_query("workbench.adhoc", "SELECT cached_marker FROM t")
@@ -370,6 +371,7 @@ def test_the_connection_audits_every_open_ended_run_and_caches_per_principal_onl
             connection.run_open_ended(make_query("workbench.adhoc", "SELECT denied_marker FROM t"), alice, max_rows=10)
     finally:
         st.cache_data.clear()
+        clear_cached()
     assert first.df["cached_marker"].tolist() == again.df["cached_marker"].tolist() == other.df["cached_marker"].tolist() == [7]
     assert (first.stats.cached, again.stats.cached, other.stats.cached) == (False, True, False)
     started = [s for s in fake_athena.started if "cached_marker" in s["query"]]

@@ -12,7 +12,7 @@ from dataclasses import replace
 
 import pytest
 
-from daivi_data.connection import LakehouseConnection, _derived_cached, _run_cached
+from daivi_data.connection import LakehouseConnection, clear_cached
 from daivi_data.governance import policy_store
 from daivi_data.queries import make_query
 from daivi_ui.context import AppContext
@@ -24,11 +24,9 @@ ONE_ACCOUNT = "row_filter = \"account_id = '411111111101'\" }"
 
 @pytest.fixture(autouse=True)
 def _cold_cache():
-    _run_cached.clear()
-    _derived_cached.clear()
+    clear_cached()
     yield
-    _run_cached.clear()
-    _derived_cached.clear()
+    clear_cached()
 
 
 def account_ids(df) -> list[str]:

@@ -13,7 +13,7 @@ from dataclasses import replace
 
 import pytest
 
-from daivi_data.connection import LakehouseConnection, _derived_cached, _run_cached, _run_open_ended_cached
+from daivi_data.connection import LakehouseConnection, clear_cached
 from daivi_data.engines.duckdb import DuckDBEngine
 from daivi_data.errors import AccessDenied, DaiviError, InvalidRequest, QueryFailed, QueryTimeout
 from daivi_data.governance import policy_store
@@ -32,9 +32,7 @@ def audit_lines(path) -> list[dict]:
 def _fresh_result_cache():
     """Results are cached process-wide (correctly: same principal, data and grants); other tests expect a cold cache."""
     yield
-    _run_cached.clear()
-    _run_open_ended_cached.clear()
-    _derived_cached.clear()
+    clear_cached()
 
 
 @pytest.fixture
