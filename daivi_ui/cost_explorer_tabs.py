@@ -26,7 +26,7 @@ from daivi_ui.currency import in_currency
 from daivi_ui.errors import show_error
 from daivi_ui.page import Page
 from daivi_ui.state import URL, invalid_url_value_notice, labelled_choice, labelled_multichoice, url_values
-from daivi_ui.tables import labelled_config, money_column, percent_column, readable, show_table
+from daivi_ui.tables import labelled_config, money_column, percent_column, readable
 from daivi_ui.text import literal
 
 
@@ -204,7 +204,7 @@ def draw_table(v: CostView) -> None:
     r, g, page = v.request, v.groups, v.page
     result = page.derived(model.breakdown, v.totals, g, r.group, r.group2, v.labels_for(r.group), v.labels_for(r.group2))
     selectable = {"on_select": "rerun", "selection_mode": "single-row"} if page.ctx.shows_everything else {}
-    picked = show_table(result.table, key=model.selection_key(r), column_config={
+    picked = page.table(result.table, key=model.selection_key(r), column_config={
         "Cost": v.cost_column(), "Previous period": v.cost_column(help=v.compare_label), "Change": v.cost_column(),
         "Share": percent_column(), "Change %": percent_column(),
     }, **selectable)
@@ -250,7 +250,7 @@ def draw_changes(v: CostView) -> None:
         return
     st.plotly_chart(in_currency(page.figure(fig.build_movers_figure, moved.increases, moved.decreases, labels), v.currency),
                     key="movers_chart")
-    show_table(moved.table, key="movers", column_config={
+    page.table(moved.table, key="movers", column_config={
         "previous": v.cost_column("Previous"), "current": v.cost_column("Current"), "change": v.cost_column("Change"),
         "change_pct": percent_column("Change %"),
         "contribution_pp": st.column_config.NumberColumn("Contribution (pp)", format="%+.1f", help="Percentage points of the total % change."),
@@ -287,7 +287,7 @@ def draw_anomalies(v: CostView) -> None:
     labels = v.labels_for(dimension)
     table = page.derived(anomaly_table, found, detail if detail is not None else pd.DataFrame(), dimension, labels,
                          v.account_labels, v.currency)
-    picked = show_table(table, key="anomalies", on_select="rerun", selection_mode="single-row", column_config={
+    picked = page.table(table, key="anomalies", on_select="rerun", selection_mode="single-row", column_config={
         "Cost": v.cost_column(), "Expected": v.cost_column(help="Median of the previous days, times the event's days."),
         "Impact": v.cost_column(), "Score": st.column_config.NumberColumn(format="%.1f", help="Robust z: scaled MADs from the median."),
     })

@@ -224,7 +224,7 @@ def draw_invoice(screen: Screen) -> None:
     screen.chart(page.figure(fig.build_waterfall_figure, invoice.steps,
                               f"Invoice {period}: from usage to the total, then to the net total", screen.chart_height),
                  "invoice_waterfall")
-    show_table(invoice.table, key="invoice_table", column_config=dict.fromkeys(q.COST_COLUMNS.values(), screen.money))
+    page.table(invoice.table, key="invoice_table", column_config=dict.fromkeys(q.COST_COLUMNS.values(), screen.money))
     screen.csv(invoice.table, "invoice", key="csv_invoice")
 
     st.subheader("Reconciliation with the billing lakehouse")
@@ -243,7 +243,7 @@ def draw_invoice(screen: Screen) -> None:
     else:
         st.warning(f"CUR and billing lakehouse differ for {period} by {screen.exact(rec.unblended_difference)} unblended "
                    f"and {screen.exact(rec.amortized_difference)} amortized; the table shows which line item types.")
-    show_table(rec.table, key="reconcile_table", column_config={c: screen.money for c in rec.table.columns if c != "line_item_type"})
+    page.table(rec.table, key="reconcile_table", column_config={c: screen.money for c in rec.table.columns if c != "line_item_type"})
     screen.csv(rec.table, "reconciliation", key="csv_reconcile", total_row=rec.table["line_item_type"] == ca.TOTAL_STEP)
 
 
@@ -276,7 +276,7 @@ def draw_commitments(screen: Screen) -> None:
                                      "Utilization of commitments per period", fig.COMPACT_HEIGHT_PX), key="utilization_chart")
     config = {**dict.fromkeys(model.COMMITMENT_MONEY, screen.money), **dict.fromkeys(model.COVERAGE_RATIOS, PERCENT)}
     with st.expander("Coverage and utilization per period"):
-        show_table(result.trend, key="commit_trend_table", column_config=config)
+        page.table(result.trend, key="commit_trend_table", column_config=config)
         screen.csv(result.trend, "commitment-trend", key="csv_commit_trend")
 
     left, right = st.columns(2)
@@ -285,14 +285,14 @@ def draw_commitments(screen: Screen) -> None:
             (right, "instance family", result.by_family, "coverage_family_table", "coverage-by-family", ("instance_family",))):
         with column:
             st.subheader(f"Coverage by {title} · {period}")
-            show_table(table, key=key, column_config=config, column_order=(*first_columns, *model.COVERAGE_COLUMNS_FIRST))
+            page.table(table, key=key, column_config=config, column_order=(*first_columns, *model.COVERAGE_COLUMNS_FIRST))
             screen.csv(table, name, key=f"csv_cov_{name.rsplit('-', 1)[1]}")
 
     st.subheader(f"Utilization by account and family · {period}")
     if result.utilization_table.empty:
         empty_state(f"No RI or Savings Plan fees in {period}.")
     else:
-        show_table(result.utilization_table, key="utilization_table", column_config=config)
+        page.table(result.utilization_table, key="utilization_table", column_config=config)
         screen.csv(result.utilization_table, "utilization", key="csv_util")
 
     st.subheader(f"Eligible on-demand spend not covered · {period}")
@@ -300,7 +300,7 @@ def draw_commitments(screen: Screen) -> None:
         st.success("All eligible usage was covered by a commitment.")
     else:
         uncovered = page.derived(with_service_names, result.uncovered)
-        show_table(uncovered, key="uncovered_table", column_config={"on_demand_cost": screen.money})
+        page.table(uncovered, key="uncovered_table", column_config={"on_demand_cost": screen.money})
         screen.csv(uncovered, "uncovered", key="csv_uncovered")
     draw_expiring(screen)
 
@@ -320,7 +320,7 @@ def draw_expiring(screen: Screen) -> None:
     if expiring.table.empty:
         empty_state("No RI or Savings Plan ends in the next 90 days.")
     else:
-        show_table(expiring.table, key="expiring_table", column_config={"monthly_cost": screen.money})
+        page.table(expiring.table, key="expiring_table", column_config={"monthly_cost": screen.money})
         csv_download(expiring.table, f"cur-expiring-{latest}.csv", key="csv_expiring", currency=screen.request.currency,
                      cents=True)
 
@@ -350,7 +350,7 @@ def draw_allocation(screen: Screen) -> None:
     kpi(m, "Values", f"{result.values:,}")
     screen.chart(page.figure(fig.build_allocation_figure, result.table, f"Chargeback by {ca.tag_key_label(tag_key)} · {period}",
                               screen.chart_height), "allocation_chart")
-    show_table(result.table, key="chargeback_table", column_config={
+    page.table(result.table, key="chargeback_table", column_config={
         **dict.fromkeys(("direct_cost", "shared_cost", "total"), screen.money), "share_of_direct": PERCENT})
     st.caption(f"Chargeback total {screen.exact(result.table['total'].sum())} = period total {screen.exact(result.period_total)}.")
     screen.csv(result.table, "chargeback", key="csv_chargeback")
@@ -406,13 +406,13 @@ def draw_transfer(screen: Screen) -> None:
     for title, table, name, key in (("By service", result.by_service, "transfer-by-service", "transfer_service"),
                                     ("By account", result.by_account, "transfer-by-account", "transfer_account")):
         st.subheader(title)
-        show_table(table, key=f"{key}_table", column_config=config)
+        page.table(table, key=f"{key}_table", column_config=config)
         screen.csv(table, name, key=f"csv_{key}")
     st.subheader("Inter-region routes")
     if result.routes.empty:
         empty_state("No inter-region transfer in this period.")
     else:
         # Gigabytes to two decimals ("588.42"), not Streamlit's raw "588.4232".
-        show_table(result.routes, key="transfer_routes_table",
+        page.table(result.routes, key="transfer_routes_table",
                    column_config={**config, "usage_gb": st.column_config.NumberColumn(header("usage_gb"), format="%.2f")})
         screen.csv(result.routes, "transfer-routes", key="csv_transfer_routes")

@@ -28,7 +28,7 @@ from daivi_data.queries import Query
 from daivi_ui.components import empty_state, show_query_stats
 from daivi_ui.context import AppContext, app_context
 from daivi_ui.errors import show_error
-from daivi_ui.tables import readable, show_table
+from daivi_ui.tables import number_formats, show_table, table_cells
 
 T = TypeVar("T")
 
@@ -113,9 +113,10 @@ class Page:
         return go.Figure(spec, _validate=False)
 
     def table(self, df: pd.DataFrame, *, key: str, column_config: dict | None = None, **kwargs):
-        """`daivi_ui.tables.show_table`, its cell formatting (Yes/No, blanks) cached like `derived`: a rerun formats no cell."""
-        return show_table(df, key=key, column_config=column_config,
-                          shown=self.derived(readable, df, frozenset(column_config or ())), **kwargs)
+        """`daivi_ui.tables.show_table`, its cell formatting (Yes/No, blanks, which columns need a minus sign) cached like
+        `derived`: a rerun formats no cell."""
+        cells = self.derived(table_cells, df, frozenset(column_config or ()), number_formats(column_config))
+        return show_table(df, key=key, column_config=column_config, cells=cells, **kwargs)
 
     def stop_with(self, error: Exception) -> NoReturn:
         show_error(error)

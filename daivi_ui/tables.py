@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
@@ -128,13 +129,22 @@ def _number_format(config: object) -> str | None:
     return (config.get("type_config") or {}).get("format") if isinstance(config, dict) else None
 
 
+def number_formats(column_config: dict | None) -> tuple[tuple[str, str], ...]:
+    """(column, number format) of each configured column that has one: what `minus_sign_formats` reads of a config."""
+    return tuple((column, number_format) for column, config in (column_config or {}).items()
+                 if (number_format := _number_format(config)) is not None)
+
+
 def minus_sign_formats(df: pd.DataFrame, column_config: dict | None) -> dict[str, Callable[[object], str]]:
     """The cell text of each money or percent column (by its `money_column`/`percent_column` format) that holds a negative
     number: the same text as everywhere else on screen, with a true minus sign. Empty when nothing is negative."""
+    return _minus_sign_formats(df, number_formats(column_config))
+
+
+def _minus_sign_formats(df: pd.DataFrame, formats_of: tuple[tuple[str, str], ...]) -> dict[str, Callable[[object], str]]:
     formats: dict[str, Callable[[object], str]] = {}
-    for column, config in (column_config or {}).items():
-        number_format = _number_format(config)
-        if column not in df.columns or number_format is None or not pd.api.types.is_numeric_dtype(df[column]):
+    for column, number_format in formats_of:
+        if column not in df.columns or not pd.api.types.is_numeric_dtype(df[column]):
             continue
         if not (df[column] < 0).any():
             continue
@@ -167,15 +177,32 @@ def _styled(shown: pd.DataFrame, formats: dict[str, Callable[[object], str]], co
     return shown.style.format({**floats, **formats}, na_rep=""), config
 
 
-def show_table(df: pd.DataFrame, *, key: str, column_config: dict | None = None, shown: pd.DataFrame | None = None, **kwargs):
+@dataclass(frozen=True)
+class TableCells:
+    """What `show_table` makes of a frame before drawing it: a function of the frame and its column config alone."""
+
+    shown: pd.DataFrame  # `readable(df, formatted)`
+    minus_signs: dict[str, Callable[[object], str]]  # the Styler's text per column; empty: Streamlit's own formats
+
+
+def table_cells(df: pd.DataFrame, formatted: frozenset[str], formats_of: tuple[tuple[str, str], ...]) -> TableCells:
+    """`df`'s cells as shown (`formatted`: the configured columns; `formats_of`: `number_formats(column_config)`)."""
+    shown = readable(df, formatted)
+    formats = _minus_sign_formats(df, formats_of) if df.size <= MAX_STYLED_CELLS else {}
+    # A chart in a cell (LineChartColumn) needs its list, not a Styler's text.
+    return TableCells(shown, formats if formats and not _holds_collections(shown) else {})
+
+
+def show_table(df: pd.DataFrame, *, key: str, column_config: dict | None = None, cells: TableCells | None = None, **kwargs):
     """`st.dataframe` with human headers, Yes/No and blanks, negatives with a true minus sign; returns what `st.dataframe` returns.
 
-    `shown` is `readable(df, frozenset(column_config))` when the caller has it already (cached: `Page.table`)."""
+    `cells` is `table_cells(df, frozenset(column_config), number_formats(column_config))` when the caller has it
+    already (cached: `Page.table`)."""
     kwargs.setdefault("hide_index", True)
-    if shown is None:
-        shown = readable(df, frozenset(column_config or ()))
+    if cells is None:
+        cells = table_cells(df, frozenset(column_config or ()), number_formats(column_config))
     config = labelled_config(df, column_config)
-    formats = minus_sign_formats(df, column_config) if df.size <= MAX_STYLED_CELLS else {}
-    if formats and not _holds_collections(shown):  # a chart in a cell (LineChartColumn) needs its list, not a Styler's text
-        shown, config = _styled(shown, formats, config)
+    shown: object = cells.shown
+    if cells.minus_signs:
+        shown, config = _styled(cells.shown, cells.minus_signs, config)
     return st.dataframe(shown, key=key, column_config=config, **kwargs)
