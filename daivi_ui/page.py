@@ -58,19 +58,20 @@ class Page:
         """Run a named query as the signed-in principal; its stats join the caption under the view."""
         result = self.ctx.run(query)
         self.results.append(result)
+        self._remember_rows(result, query)
         return result
 
     def run(self, query: Query) -> pd.DataFrame:
         """The rows of `query`, or the page stops with the error in place (the message, and the stats so far)."""
         try:
-            return self._remember_rows(self.result(query), query)
+            return self.result(query).df
         except DaiviError as e:
             self.stop_with(e)
 
     def try_run(self, query: Query) -> pd.DataFrame | None:
         """The rows of `query`, or None after showing the error in place: for a part of a page that may fail alone."""
         try:
-            return self._remember_rows(self.result(query), query)
+            return self.result(query).df
         except DaiviError as e:
             show_error(e)
             return None
@@ -89,10 +90,10 @@ class Page:
             value = self.ctx.connection.derived(self.ctx.principal, compute, *inputs)
         return self._remember(value, ("derived", f"{compute.__module__}.{compute.__qualname__}", keys))
 
-    def _remember_rows(self, result: QueryResult, query: Query) -> pd.DataFrame:
+    def _remember_rows(self, result: QueryResult, query: Query) -> None:
         # The versions the rows were read under are part of their origin: a grants edit or a rebuild between
         # this query and a value derived from its rows must not file that value under the new versions.
-        return self._remember(result.df, ("query", query.name, query.sql, query.params, result.versions))
+        self._remember(result.df, ("query", query.name, query.sql, query.params, result.versions))
 
     def _remember(self, value: T, origin: tuple) -> T:
         if isinstance(value, tuple):  # hashes cheaply itself; its parts may be frames a later `derived` reads
