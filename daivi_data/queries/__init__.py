@@ -110,6 +110,7 @@ def built_once(builder: Callable[P, R]) -> Callable[P, R]:
     arguments (a list of fields) build afresh. A refusal (`InvalidRequest`) is raised again on every call, never cached.
     """
     cached = lru_cache(maxsize=256, typed=True)(builder)
+    call_cached: Callable[..., R] = cached  # lru_cache's own signature asks for hashable arguments: checked below
 
     @functools.wraps(builder)
     def build(*args: P.args, **kwargs: P.kwargs) -> R:
@@ -117,7 +118,7 @@ def built_once(builder: Callable[P, R]) -> Callable[P, R]:
             hash((args, tuple(kwargs.values())))
         except TypeError:
             return builder(*args, **kwargs)
-        return cached(*args, **kwargs)
+        return call_cached(*args, **kwargs)
 
     build.cache_clear = cached.cache_clear  # type: ignore[attr-defined]
     return build
