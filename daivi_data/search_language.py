@@ -442,6 +442,9 @@ class CompiledSearch:
     sql: str
     params: dict[str, str | int | float]
 
+    def __hash__(self) -> int:  # hashable like its equality (the dict's items in any order): query builders memoize on it
+        return hash((self.sql, frozenset(self.params.items())))
+
 
 class _Compiler:
     def __init__(self, prefix: str):

@@ -20,7 +20,7 @@ import sqlglot
 from sqlglot import exp
 
 from daivi_data.errors import InvalidRequest
-from daivi_data.queries import Query, make_query
+from daivi_data.queries import Query, built_once, make_query
 from daivi_data.search_language import FACET_FIELDS, FIELDS, NUMERIC_FIELDS, CompiledSearch, compile_search, lookup_field
 
 MAX_RANGE_DAYS = 31
@@ -233,6 +233,7 @@ def _is(node: exp.Expr, hole: str) -> bool:
     return isinstance(node, exp.Column) and node.name == f"__{hole}__"
 
 
+@built_once
 def newest_event_time(latest_date: dt.date) -> Query:
     """The newest event the principal can see, looking back a few partitions from `latest_date`."""
     return make_query(
@@ -247,6 +248,7 @@ def newest_event_time(latest_date: dt.date) -> Query:
     )
 
 
+@built_once
 def event_summary(f: EventFilter) -> Query:
     """Matching events: count and first/last event time."""
     return _query("splunk.event_summary", """
@@ -256,6 +258,7 @@ def event_summary(f: EventFilter) -> Query:
         """, {"where": f.condition()}, **f.params())
 
 
+@built_once
 def timeline(f: EventFilter, split_field: str, bucket_s: int) -> Query:
     """Events per bucket and per value of `split_field` (the top MAX_SERIES values; the rest as 'other')."""
     return _query("splunk.timeline", """
@@ -277,6 +280,7 @@ def timeline(f: EventFilter, split_field: str, bucket_s: int) -> Query:
               "bucket": _bucket_expr(f.time_range, bucket_s), "other": _text(OTHER)}, **f.params())
 
 
+@built_once
 def top_values(f: EventFilter, field: str, limit: int = TOP_VALUES_LIMIT) -> Query:
     """The most frequent values of a field with exact counts, how many distinct values, and events having it."""
     column = exp.column(_facet_column(field))
@@ -306,6 +310,7 @@ def _grouped_field(names: list[str], columns: list[str], first: tuple[exp.Expr, 
                          for column, name in tests])
 
 
+@built_once
 def top_values_by_field(f: EventFilter, fields: tuple[str, ...] | list[str], limit: int = TOP_VALUES_LIMIT) -> Query:
     """`top_values` for several fields in one scan (GROUPING SETS): the Fields panel's single query.
 
@@ -341,6 +346,7 @@ def top_values_by_field(f: EventFilter, fields: tuple[str, ...] | list[str], lim
 TIMELINE_PART = "_timeline"  # the overview's rows for the timeline (field names never start with "_")
 
 
+@built_once
 def search_overview(f: EventFilter, split_field: str, bucket_s: int, fields: tuple[str, ...] | list[str],
                     limit: int = TOP_VALUES_LIMIT) -> Query:
     """The count, first and last event, timeline and Fields panel of a search, in one scan of the matching events.
@@ -391,6 +397,7 @@ def search_overview(f: EventFilter, split_field: str, bucket_s: int, fields: tup
     }, **f.params())
 
 
+@built_once
 def events_page(f: EventFilter, columns: tuple[str, ...] | list[str], limit: int = PAGE_SIZE, offset: int = 0) -> Query:
     """Matching events, newest first: the chosen columns (always with event_time and host) for one page."""
     chosen = [c for c in columns if c in EVENT_COLUMNS]
@@ -432,6 +439,7 @@ def _stat_expr(stat: str, of_field: str) -> exp.Expr:
     return _parse(_STATS[stat]).transform(lambda n: column.copy() if column is not None and _is(n, "column") else n)
 
 
+@built_once
 def stats_table(f: EventFilter, stat: str, of_field: str, by_field: str, limit: int = STATS_GROUPS_LIMIT) -> Query:
     """Per value of `by_field`: events and the statistic of `of_field`, largest statistic first."""
     return _query("splunk.stats_table", """
@@ -445,6 +453,7 @@ def stats_table(f: EventFilter, stat: str, of_field: str, by_field: str, limit: 
               "limit": _count(limit, "limit")}, **f.params())
 
 
+@built_once
 def stats_timechart(f: EventFilter, stat: str, of_field: str, by_field: str, series: list[str], bucket_s: int) -> Query:
     """The statistic per bucket for each value in `series` (others grouped as 'other')."""
     value = _value_of(_facet_column(by_field))
@@ -463,6 +472,7 @@ def stats_timechart(f: EventFilter, stat: str, of_field: str, by_field: str, ser
               "stat": _stat_expr(stat, of_field), "where": f.condition()}, series=tuple(series[:MAX_SERIES]), **f.params())
 
 
+@built_once
 def error_rate(f: EventFilter, bucket_s: int) -> Query:
     """Per bucket: events, HTTP events, 5xx responses, ERROR/CRITICAL events, and both shares (0..1)."""
     return _query("splunk.error_rate", """
@@ -484,6 +494,7 @@ def error_rate(f: EventFilter, bucket_s: int) -> Query:
               "where": f.condition()}, **f.params())
 
 
+@built_once
 def inventory_hosts(snapshot: dt.date, hosts: list[str]) -> Query:
     """Which of `hosts` are resources in the inventory snapshot (to link them to the Inventory view)."""
     return make_query(

@@ -57,3 +57,24 @@ def test_cur_builders_are_memoized_and_still_validate():
     for _ in range(2):
         with pytest.raises(InvalidRequest):
             q.coverage_by_day("2026-12", "2026-11", "USD")
+
+
+def test_logs_builders_are_memoized_per_filter_and_tell_searches_apart():
+    import datetime as dt
+
+    from daivi_data.queries import splunk as sq
+
+    week = sq.relative_range("7d", dt.datetime(2026, 11, 1))
+    pool, again = sq.EventFilter.of(week, '"connection pool exhausted"'), sq.EventFilter.of(week, '"connection pool exhausted"')
+    assert sq.event_summary(pool) is sq.event_summary(again)
+    assert sq.event_summary(pool) != sq.event_summary(sq.EventFilter.of(week, '"connection pool"'))
+    assert sq.event_summary(pool) != sq.event_summary(sq.EventFilter.of(sq.relative_range("24h", dt.datetime(2026, 11, 1)),
+                                                                         '"connection pool exhausted"'))
+
+
+def test_a_compiled_search_hashes_like_it_compares():
+    from daivi_data.search_language import CompiledSearch
+
+    one, other_order = CompiledSearch("a = :p0 AND b = :p1", {"p0": "x", "p1": 2}), CompiledSearch("a = :p0 AND b = :p1", {"p1": 2, "p0": "x"})
+    assert one == other_order and hash(one) == hash(other_order)
+    assert one != CompiledSearch("a = :p0 AND b = :p1", {"p0": "y", "p1": 2})
