@@ -61,7 +61,7 @@ if ctx.embed:  # a read-only summary of the current lakehouse: the tables the ro
             for tile, (label, value) in zip(st.columns(3), summary.kpis(), strict=True):
                 tile.metric(label, value)
         if ctx.shows("chart") and not summary.tables.empty:
-            st.plotly_chart(page.derived(build_table_rows_figure, summary.tables), key="import_rows_chart")
+            st.plotly_chart(page.figure(build_table_rows_figure, summary.tables), key="import_rows_chart")
         if ctx.shows("table"):
             st.dataframe(summary.tables, hide_index=True, key="import_summary",
                          column_config={"Rows": st.column_config.NumberColumn(format="localized")})

@@ -114,7 +114,7 @@ if total == 0:
     page.stats()
     st.stop()
 layout.chart_area.plotly_chart(
-    page.derived(figures.build_timeline_figure, overview.timeline, bucket_s, split_field, time_range.start, time_range.end),
+    page.figure(figures.build_timeline_figure, overview.timeline, bucket_s, split_field, time_range.start, time_range.end),
     key="timeline", on_select=zoom_to_selection, selection_mode="box",
     config={"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "autoScale2d"]},
 )
@@ -205,12 +205,12 @@ with main_col:
                            column_config={label: st.column_config.NumberColumn(format="%.2f" if stat in ("avg", "p95") else "%d")})
                 st.caption(model.stats_caption(len(table), by_field, label, stat))
             if chart is not None:
-                st.plotly_chart(page.derived(figures.build_stats_timechart_figure, chart, label, bucket_s), key="stats_chart")
+                st.plotly_chart(page.figure(figures.build_stats_timechart_figure, chart, label, bucket_s), key="stats_chart")
     if errors_tab.open:
         with errors_tab:
             rate = page.try_run(q.error_rate(event_filter, bucket_s))
             if rate is not None:
                 for metric_col, (label, part, whole) in zip(st.columns(2), model.error_shares(rate), strict=True):
                     metric_col.metric(label, model.percent_of(part, whole), help=f"{part:,} of {whole:,}")
-                st.plotly_chart(page.derived(figures.build_error_rate_figure, rate, bucket_s), key="error_rate_chart")
+                st.plotly_chart(page.figure(figures.build_error_rate_figure, rate, bucket_s), key="error_rate_chart")
 page.stats()

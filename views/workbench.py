@@ -180,7 +180,7 @@ def draw_chart(df, options) -> None:
         color = c3.selectbox("color", colors, index=colors.index(model.default_color(df, colors)), key="wb_chart_color")
         chosen = model.ChartChoice(x, y, None if color == model.NO_COLOR else color,
                                    c4.selectbox("chart", CHART_KINDS, key="wb_chart_kind"))
-    st.plotly_chart(page.derived(build_quick_chart, df, chosen.x, chosen.y, chosen.color, chosen.kind), key="wb_chart",
+    st.plotly_chart(page.figure(build_quick_chart, df, chosen.x, chosen.y, chosen.color, chosen.kind), key="wb_chart",
                     use_container_width=True)
 
 
