@@ -179,16 +179,22 @@ def draw_drill_level(screen: Screen, path: q.DrillPath) -> None:
         draw_level_table(screen, path, level, rows)
 
 
+def level_table(rows: pd.DataFrame, columns: tuple[str, ...], inventory_links: tuple[str | None, ...] | None) -> pd.DataFrame:
+    """The level's table columns, and each resource's link to the inventory view (for `page.derived`)."""
+    shown = rows[list(columns)]
+    return shown if inventory_links is None else shown.assign(inventory=list(inventory_links))
+
+
 def draw_level_table(screen: Screen, path: q.DrillPath, level: model.DrillLevel, rows: pd.DataFrame) -> None:
-    shown = rows[list(level.table_columns)]
     config = dict.fromkeys((*q.COST_COLUMNS.values(), "savings"), screen.money)
-    if path.level == "resource":
-        shown = shown.assign(inventory=[screen.page.ctx.link("inventory", resource=r) if r != q.NO_RESOURCE else None
-                                        for r in shown["resource_id"]])
+    links = None
+    if path.level == "resource":  # links keep the demo persona: made per run, cheap to key
+        links = tuple(screen.page.ctx.link("inventory", resource=r) if r != q.NO_RESOURCE else None for r in rows["resource_id"])
         config["inventory"] = st.column_config.LinkColumn("Inventory", display_text="Open in inventory")
+    shown = screen.page.derived(level_table, rows, tuple(level.table_columns), links)
     st.caption("Choose a row (or pick it below) to go one level down.")
-    event = show_table(shown, on_select="rerun", selection_mode="single-row", key=f"drill_table_{frame_key(path, screen.request.basis)}",
-                       column_config=config)
+    event = screen.page.table(shown, on_select="rerun", selection_mode="single-row",
+                              key=f"drill_table_{frame_key(path, screen.request.basis)}", column_config=config)
     if level.total_rows > len(rows):
         st.caption(f"Showing the {len(rows):,} largest of {level.total_rows:,} rows; the rest are in 'Others' on the chart only.")
     choice_key = f"drill_choice_{frame_key(path)}"
