@@ -12,7 +12,8 @@ inputs), Python hashes and compares it, and a hit hands out the stored value wit
   copies that share the data: frames and series are shallow copies (pandas copies on write, so a
   change to one never reaches the entry), containers and dataclasses are rebuilt around them, numpy
   arrays are copied. A value of any other mutable kind is deep-copied.
-- **Bounded.** Entries live `ttl_s` seconds; past `max_entries` the least recently used goes.
+- **Bounded.** Entries live `ttl_s` seconds (expired ones go at the next miss, so an idle app does not hold
+  them); past `max_entries` the least recently used goes.
 - **Computed once.** Concurrent misses of one key wait for the first to compute it; an exception is
   raised to its caller and nothing is stored. `clear()` drops every entry, and a value computed while
   it ran is not stored (it may have been read from what the clear was for).
@@ -98,7 +99,10 @@ class ExactCache:
         return value
 
     def _store(self, key: Hashable, value: object) -> None:
-        self._entries[key] = (self._clock() + self.ttl_s, value)
+        now = self._clock()
+        for old in [k for k, (expires, _) in self._entries.items() if now >= expires]:  # a miss is rare: sweep on it
+            del self._entries[old]
+        self._entries[key] = (now + self.ttl_s, value)
         self._entries.move_to_end(key)
         while len(self._entries) > self.max_entries:
             self._entries.popitem(last=False)

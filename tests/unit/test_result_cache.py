@@ -41,6 +41,15 @@ def test_entries_expire_after_their_time_to_live():
     assert cache.get_or_compute("k", lambda: 2) == (2, True)
 
 
+def test_expired_entries_are_dropped_at_the_next_miss_whatever_their_key():
+    clock = Clock()
+    cache = ExactCache(600, 10, clock=clock)
+    cache.get_or_compute("old", lambda: "a large frame nobody asks for again")
+    clock.now = 700.0
+    cache.get_or_compute("new", lambda: 1)
+    assert len(cache) == 1
+
+
 def test_past_the_bound_the_least_recently_used_entry_goes():
     cache = ExactCache(60, 2)
     cache.get_or_compute("a", lambda: 1)
