@@ -142,23 +142,32 @@ def _write_extract(spec: ExtractSpec, out: Path) -> int:
     """The governed dataset written under `out` in the table's own layout; the number of rows written."""
     keys = spec.table.partition_keys
     if not keys:
-        return _write(spec.dataset.to_table(), out / "data.parquet")
+        return _write(spec.dataset.scanner(), out / "data.parquet")
     (key,) = keys  # every lakehouse table has at most one partition key
     key_type = spec.dataset.schema.field(key).type
     columns = [name for name in spec.dataset.schema.names if name != key]  # the key lives in the folder name
     rows = 0
     for part in sorted(p for p in spec.folder.glob(f"{key}=*") if p.is_dir()):
         value = pa.scalar(part.name.split("=", 1)[1]).cast(key_type)
-        table = spec.dataset.to_table(columns=columns, filter=ds.field(key) == value)  # one partition in memory at most
-        rows += _write(table, out / part.name / "data.parquet")
+        rows += _write(spec.dataset.scanner(columns=columns, filter=ds.field(key) == value), out / part.name / "data.parquet")
     return rows
 
 
-def _write(table: pa.Table, path: Path) -> int:
+def _write(scanner: ds.Scanner, path: Path) -> int:
+    """The scanner's rows streamed into one Parquet file, in row groups of ROW_GROUP_ROWS (memory: about one group)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    pq.write_table(table, path, row_group_size=ROW_GROUP_ROWS, compression=COMPRESSION,
-                   compression_level=COMPRESSION_LEVEL)
-    return table.num_rows
+    rows, pending, pending_rows = 0, [], 0
+    with pq.ParquetWriter(path, scanner.projected_schema, compression=COMPRESSION,
+                          compression_level=COMPRESSION_LEVEL) as writer:
+        for batch in scanner.to_batches():
+            pending.append(batch)
+            pending_rows += batch.num_rows
+            if pending_rows >= ROW_GROUP_ROWS:
+                writer.write_table(pa.Table.from_batches(pending), row_group_size=ROW_GROUP_ROWS)
+                rows, pending, pending_rows = rows + pending_rows, [], 0
+        # The rest, or an empty group: a partition without the role's rows still has a file with the schema.
+        writer.write_table(pa.Table.from_batches(pending, schema=scanner.projected_schema), row_group_size=ROW_GROUP_ROWS)
+    return rows + pending_rows
 
 
 def _remove(workers: concurrent.futures.ThreadPoolExecutor, folder: Path) -> None:
