@@ -466,11 +466,17 @@ def budgets() -> Query:
 
 def currencies(start: dt.date, end: dt.date) -> Query:
     """Each currency in the range with its cost (absolute unblended, to rank them) and rows: never summed across."""
+    # Grouped by the column as stored first: DuckDB aggregates a dictionary-encoded column without hashing
+    # every row's text, which the COALESCE would undo (about 2x faster on the large demo).
     return make_query("billing.currencies", """
-SELECT COALESCE(c.currency, 'USD') AS currency, SUM(ABS(c.unblended_cost)) AS abs_cost,
-  SUM(c.unblended_cost) AS unblended_cost, COUNT(*) AS rows
-FROM daivi_billing.cost_daily c
-WHERE contains(:periods, c.billing_period) AND c.usage_date BETWEEN :start_date AND :end_date
+SELECT COALESCE(x.currency, 'USD') AS currency, SUM(x.abs_cost) AS abs_cost, SUM(x.unblended_cost) AS unblended_cost,
+  SUM(x.rows) AS rows
+FROM (
+  SELECT c.currency, SUM(ABS(c.unblended_cost)) AS abs_cost, SUM(c.unblended_cost) AS unblended_cost, COUNT(*) AS rows
+  FROM daivi_billing.cost_daily c
+  WHERE contains(:periods, c.billing_period) AND c.usage_date BETWEEN :start_date AND :end_date
+  GROUP BY 1
+) x
 GROUP BY 1
 ORDER BY 2 DESC
 """, periods=billing_periods_between(start, end), start_date=start, end_date=end)

@@ -5,8 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 
+import duckdb
 import pandas as pd
 import pytest
+import sqlglot
 
 from daivi_data import cost_analysis as ca
 from daivi_data.errors import AccessDenied, InvalidRequest
@@ -261,6 +263,24 @@ def test_injection_text_in_a_filter_matches_nothing_and_harms_nothing(engine, ra
     total = raw_duckdb.execute("SELECT SUM(unblended_cost) FROM daivi_billing.cost_daily WHERE usage_date BETWEEN ? AND ?",
                                [start, end]).fetchone()[0]
     assert df["cost"].sum() == pytest.approx(total, rel=1e-9)
+
+
+def test_currencies_count_rows_without_a_currency_as_usd():
+    """A range with USD, EUR and currency-less rows: the currency-less ones join USD (one row, summed), as independent SQL says."""
+    con = duckdb.connect()
+    con.execute("CREATE SCHEMA daivi_billing")
+    con.execute("""CREATE TABLE daivi_billing.cost_daily AS SELECT * FROM (VALUES
+        ('2026-01', DATE '2026-01-05', 'USD', 10.0), ('2026-01', DATE '2026-01-06', NULL, -4.0), ('2026-01', DATE '2026-01-06', 'EUR', 7.0),
+        ('2026-01', DATE '2026-01-07', NULL, 2.5), ('2026-02', DATE '2026-02-01', 'EUR', 100.0))
+        AS t (billing_period, usage_date, currency, unblended_cost)""")
+    query = billing.currencies(dt.date(2026, 1, 1), dt.date(2026, 1, 31))
+    params = {k: list(v) if isinstance(v, tuple) else v for k, v in query.params}
+    df = con.execute(sqlglot.transpile(query.sql, read="athena", write="duckdb")[0], params).df()
+    expected = con.execute("""SELECT coalesce(currency, 'USD') AS currency, SUM(abs(unblended_cost)) AS abs_cost,
+        SUM(unblended_cost) AS unblended_cost, COUNT(*) AS rows FROM daivi_billing.cost_daily
+        WHERE usage_date BETWEEN DATE '2026-01-01' AND DATE '2026-01-31' GROUP BY 1 ORDER BY 2 DESC""").df()
+    pd.testing.assert_frame_equal(df, expected, check_dtype=False)
+    assert df["currency"].tolist() == ["USD", "EUR"] and df["rows"].tolist() == [3, 1]
 
 
 def test_budgets_are_denied_to_ops_and_filtered_for_the_teamlead(engine, raw_duckdb, as_persona):
