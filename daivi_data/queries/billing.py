@@ -316,8 +316,6 @@ WHERE __where__
 GROUP BY 1, 2
 """, bucket=bucket, group1=group.expression, cost=_cost(scope.basis), where=exp.and_(*where)),
         group2.expression if group2 is not None else None)
-    for join in joins:
-        sums.append("joins", join)
     group1 = label("group1", keep, "keep")
     group2_label = label("group2", keep2, "keep2") if group2 is not None else None
     tree = _tree("""
@@ -326,13 +324,13 @@ FROM (SELECT 1) x
 GROUP BY 1, 2
 ORDER BY 1
 """, group1=group1)
-    tree.args["from_"].this.set("this", sums)
+    tree.args["from_"].this.set("this", sums)  # `(SELECT 1) x` stands for the sums: a template holds no subquery part
     tree = _with_second_level(tree, group2_label)
     for join in keep_rows:
         tree.append("joins", join)
     if fold:
         tree.where(exp.and_(*fold), copy=False)
-    return make_query("billing.cost_series", _render(tree), **params)
+    return make_query("billing.cost_series", _render(tree, joins), **params)
 
 
 @_built_once
