@@ -109,6 +109,8 @@ def logs_queries(engine: DuckDBEngine, principal: Principal, search: str) -> lis
     overview_query = logs_model.overview_query(flt, logs_model.DEFAULT_SPLIT, logs_model.panel_fields(logs_model.NO_FIELD))
     overview = logs_model.overview_of(engine.run(overview_query, principal).df)
     queries = [newest_query, overview_query]
+    if overview.total == 0:
+        return queries  # the page says nothing matches and stops
     can_read_inventory = engine.policy.current().for_role(principal.role).can_read_lakehouse("inventory")
     snapshot = engine.table_info("daivi_inventory", "resources").latest_partition if can_read_inventory else None
     linked: set[str] = set()
