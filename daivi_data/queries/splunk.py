@@ -402,7 +402,8 @@ def search_overview(f: EventFilter, split_field: str, bucket_s: int, fields: tup
 
 
 def events_page(f: EventFilter, columns: tuple[str, ...] | list[str], limit: int = PAGE_SIZE, offset: int = 0) -> Query:
-    """Matching events, newest first: the chosen columns (always with event_time and host) for one page."""
+    """Matching events, newest first (ties: host, source, message, then the other chosen columns): the chosen columns
+    (always with event_time) for one page."""
     chosen = [c for c in columns if c in EVENT_COLUMNS]
     unknown = [c for c in columns if c not in EVENT_COLUMNS]
     if unknown:
