@@ -22,6 +22,7 @@ from daivi_data.currency import choose_currency
 from daivi_data.engines.duckdb import DuckDBEngine
 from daivi_data.identity import Principal
 from daivi_data.models import cost_explorer as model
+from daivi_data.models import logs as logs_model
 from daivi_data.queries import Query, billing
 from daivi_data.queries import cur as cq
 from daivi_data.queries import inventory as iq
@@ -95,19 +96,37 @@ def cur_commitments(engine: DuckDBEngine, _principal: Principal) -> list[Query]:
             cq.coverage_by_account_family(period, CURRENCY), cq.commitments_expiring(period, clock.today(), 90, CURRENCY)]
 
 
-def logs_phrase_week(engine: DuckDBEngine, principal: Principal) -> list[Query]:
-    """Logs, last 7 days back from the newest event, a quoted phrase, the Events tab."""
+def logs_queries(engine: DuckDBEngine, principal: Principal, search: str) -> list[Query]:
+    """The Logs page's queries for `search` over the 7 days before the newest event, Events tab, page 1, built by
+    its page model in the page's order: newest event, the overview, the hosts it links, the Events page."""
     latest = dt.date.fromisoformat(engine.table_info("daivi_splunk", "events").latest_partition)
     newest_query = sq.newest_event_time(latest)
-    newest = engine.run(newest_query, principal).df["newest"].iloc[0]
-    anchor = (newest.to_pydatetime().replace(second=0, microsecond=0) + dt.timedelta(minutes=1))
-    time_range = sq.relative_range("7d", anchor)
-    flt = sq.EventFilter.of(time_range, LOGS_PHRASE)
-    bucket_s = sq.auto_bucket_seconds(time_range)
-    columns = [*dict.fromkeys(["event_time", *sq.DEFAULT_EVENT_COLUMNS]), "host", "message"]
-    return [newest_query, sq.event_summary(flt), sq.timeline(flt, "severity", bucket_s),
-            sq.top_values_by_field(flt, ("index", "sourcetype", "host", "severity", "status", "user")),
-            sq.events_page(flt, columns, sq.PAGE_SIZE, 0)]
+    newest = logs_model.newest_of(engine.run(newest_query, principal).df)
+    flt = logs_model.event_filter(logs_model.LogsRequest(search=search, range_key="7d", anchor="latest"), newest, clock.now())
+    overview_query = logs_model.overview_query(flt, logs_model.DEFAULT_SPLIT, logs_model.panel_fields(logs_model.NO_FIELD))
+    overview = logs_model.overview_of(engine.run(overview_query, principal).df)
+    queries = [newest_query, overview_query]
+    if overview.total == 0:
+        return queries  # the page says nothing matches and stops
+    can_read_inventory = engine.policy.current().for_role(principal.role).can_read_lakehouse("inventory")
+    snapshot = engine.table_info("daivi_inventory", "resources").latest_partition if can_read_inventory else None
+    linked: set[str] = set()
+
+    def link(hosts: list[str]) -> None:  # the page's inventory links: hosts not linked yet are asked for
+        if query := logs_model.inventory_hosts_query(snapshot, hosts, known=linked):
+            queries.append(query)
+            linked.update(engine.run(query, principal).df["host"])
+
+    link(list(overview.values_of("host")["value"]))
+    events_query = logs_model.events_page_query(flt, overview.timeline, list(sq.DEFAULT_EVENT_COLUMNS), page=1)
+    queries.append(events_query)
+    link(list(engine.run(events_query, principal).df["host"].dropna().unique()))
+    return queries
+
+
+def logs_phrase_week(engine: DuckDBEngine, principal: Principal) -> list[Query]:
+    """Logs, last 7 days back from the newest event, a quoted phrase, the Events tab."""
+    return logs_queries(engine, principal, LOGS_PHRASE)
 
 
 def detail_resource(engine: DuckDBEngine) -> tuple[str, str, dt.date]:
