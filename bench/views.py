@@ -18,8 +18,11 @@ import duckdb
 
 from daivi_data import clock
 from daivi_data import cost_analysis as ca
+from daivi_data.currency import choose_currency
 from daivi_data.engines.duckdb import DuckDBEngine
 from daivi_data.identity import Principal
+from daivi_data.models import cost_explorer as model
+from daivi_data.models import logs as logs_model
 from daivi_data.queries import Query, billing
 from daivi_data.queries import cur as cq
 from daivi_data.queries import inventory as iq
@@ -47,32 +50,27 @@ def _as_of(engine: DuckDBEngine) -> dt.date:
 
 def cost_explorer_queries(engine: DuckDBEngine, principal: Principal, preset: str, granularity: str, group: Dimension,
                           group2: Dimension | None, filters: tuple[CostFilter, ...], all_tabs: bool) -> list[Query]:
-    """The queries Cost Explorer runs for one view, in its order (top N needs the totals first)."""
+    """The queries Cost Explorer runs for one view, in its order, built by its page model (top N needs the totals
+    first; the currency is the one the range holds most of; anomalies by service, the tab's default)."""
     as_of = _as_of(engine)
     latest_period = engine.table_info("daivi_billing", "cost_daily").latest_partition
     start, end = ca.preset_range(preset, as_of)
-    scope = CostScope(start, end, "unblended", filters)
-    compare = ca.comparison_range(start, end)
-    queries = [billing.data_end(latest_period), billing.tag_keys(start, end), billing.accounts(),
-               billing.dimension_values(CostScope(start, end)), billing.group_totals(scope, group, group2, *compare)]
-    totals = engine.run(queries[-1], principal).df
-    keep = tuple(ca.top_groups(totals.groupby("group1")["cost"].sum(), 10))
-    keep2 = tuple(ca.top_groups(totals.groupby("group2")["cost"].sum(), 10)) if group2 is not None else ()
-    queries.append(billing.cost_series(scope, granularity, group, keep, group2, keep2))
-    history_start = min(ca.quarter_start(as_of), as_of - dt.timedelta(days=ca.FORECAST_TRAINING_DAYS - 1))
-    queries.append(billing.daily_totals(scope.with_range(history_start, as_of)))
+    currencies_query = billing.currencies(start, end)
+    by_currency = engine.run(currencies_query, principal).df
+    currency = choose_currency(dict(zip(by_currency["currency"], by_currency["abs_cost"], strict=True))).currency
+    request = model.CostRequest(start, end, as_of, granularity, "unblended", currency, group, group2, filters=filters)
+    queries = [billing.data_end(latest_period), currencies_query, billing.tag_keys(start, end), billing.accounts(),
+               billing.dimension_values(CostScope(start, end, request.basis, currency=currency)), model.totals_query(request)]
+    groups = model.group_totals(engine.run(queries[-1], principal).df, request.top_n, group2 is not None)
+    queries += [model.series_query(request, groups), model.history_query(request)]
     if all_tabs:
-        detect_start = max(start, end - dt.timedelta(days=91))
-        by_day_query = billing.daily_by_group(scope.with_range(detect_start - dt.timedelta(days=ca.ANOMALY_WINDOW_DAYS), end),
-                                              Dimension("service"))
-        queries.append(by_day_query)
-        by_day = engine.run(by_day_query, principal).df
-        events = ca.detect_anomalies(by_day.rename(columns={"group1": "group"}), detect_start, end).head(10)
-        if not events.empty:
-            first = min(events["first_day"]) - dt.timedelta(days=ca.ANOMALY_WINDOW_DAYS)
-            queries.append(billing.anomaly_details(scope.with_range(first, max(events["last_day"])), Dimension("service"),
-                                                   tuple(sorted(set(events["group"].astype(str))))))
-        queries += [billing.budgets(), billing.budget_scope_costs(as_of, "unblended", ca.BUDGET_RUN_RATE_DAYS)]
+        dimension = Dimension("service")
+        queries.append(model.anomaly_daily_query(request, dimension))
+        detect_start, _ = model.anomaly_range(request)
+        found = model.anomalies(engine.run(queries[-1], principal).df, detect_start, end)
+        details = model.anomaly_details_query(request, dimension, found)
+        queries += [details] if details is not None else []
+        queries += [billing.budgets(), model.budget_daily_query(as_of, request.basis)]
     return queries
 
 
@@ -98,19 +96,37 @@ def cur_commitments(engine: DuckDBEngine, _principal: Principal) -> list[Query]:
             cq.coverage_by_account_family(period, CURRENCY), cq.commitments_expiring(period, clock.today(), 90, CURRENCY)]
 
 
-def logs_phrase_week(engine: DuckDBEngine, principal: Principal) -> list[Query]:
-    """Logs, last 7 days back from the newest event, a quoted phrase, the Events tab."""
+def logs_queries(engine: DuckDBEngine, principal: Principal, search: str) -> list[Query]:
+    """The Logs page's queries for `search` over the 7 days before the newest event, Events tab, page 1, built by
+    its page model in the page's order: newest event, the overview, the hosts it links, the Events page."""
     latest = dt.date.fromisoformat(engine.table_info("daivi_splunk", "events").latest_partition)
     newest_query = sq.newest_event_time(latest)
-    newest = engine.run(newest_query, principal).df["newest"].iloc[0]
-    anchor = (newest.to_pydatetime().replace(second=0, microsecond=0) + dt.timedelta(minutes=1))
-    time_range = sq.relative_range("7d", anchor)
-    flt = sq.EventFilter.of(time_range, LOGS_PHRASE)
-    bucket_s = sq.auto_bucket_seconds(time_range)
-    columns = [*dict.fromkeys(["event_time", *sq.DEFAULT_EVENT_COLUMNS]), "host", "message"]
-    return [newest_query, sq.event_summary(flt), sq.timeline(flt, "severity", bucket_s),
-            sq.top_values_by_field(flt, ("index", "sourcetype", "host", "severity", "status", "user")),
-            sq.events_page(flt, columns, sq.PAGE_SIZE, 0)]
+    newest = logs_model.newest_of(engine.run(newest_query, principal).df)
+    flt = logs_model.event_filter(logs_model.LogsRequest(search=search, range_key="7d", anchor="latest"), newest, clock.now())
+    overview_query = logs_model.overview_query(flt, logs_model.DEFAULT_SPLIT, logs_model.panel_fields(logs_model.NO_FIELD))
+    overview = logs_model.overview_of(engine.run(overview_query, principal).df)
+    queries = [newest_query, overview_query]
+    if overview.total == 0:
+        return queries  # the page says nothing matches and stops
+    can_read_inventory = engine.policy.current().for_role(principal.role).can_read_lakehouse("inventory")
+    snapshot = engine.table_info("daivi_inventory", "resources").latest_partition if can_read_inventory else None
+    linked: set[str] = set()
+
+    def link(hosts: list[str]) -> None:  # the page's inventory links: hosts not linked yet are asked for
+        if query := logs_model.inventory_hosts_query(snapshot, hosts, known=linked):
+            queries.append(query)
+            linked.update(engine.run(query, principal).df["host"])
+
+    link(list(overview.values_of("host")["value"]))
+    events_query = logs_model.events_page_query(flt, overview.timeline, list(sq.DEFAULT_EVENT_COLUMNS), page=1)
+    queries.append(events_query)
+    link(list(engine.run(events_query, principal).df["host"].dropna().unique()))
+    return queries
+
+
+def logs_phrase_week(engine: DuckDBEngine, principal: Principal) -> list[Query]:
+    """Logs, last 7 days back from the newest event, a quoted phrase, the Events tab."""
+    return logs_queries(engine, principal, LOGS_PHRASE)
 
 
 def detail_resource(engine: DuckDBEngine) -> tuple[str, str, dt.date]:

@@ -24,6 +24,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ENGINES = ("duckdb", "athena")
 DEMO_SCALES = ("small", "medium", "large")
 AUTH_MODES = ("demo", "oidc", "proxy")
+ROLE_EXTRACT_MODES = ("background", "eager", "off")  # daivi_data/engines/role_extracts.py
 DEFAULT_DATABASES = {
     "billing": "daivi_billing",
     "cur": "daivi_cur",
@@ -81,6 +82,7 @@ class Settings:
     cache_ttl_s: int = 600
     cache_max_entries: int = 500
     query_timeout_s: float = 60.0
+    role_extracts: str = "background"  # embedded engine: restricted roles' tables written once per data and grant version
     max_result_rows: int = 100_000
     audit_log: Path = PROJECT_ROOT / "data" / "audit.jsonl"
     audit_stdout: bool = False  # also print each audit line to stdout (containers: CloudWatch keeps it)
@@ -142,6 +144,7 @@ _SCALARS: dict[str, type] = {
     "cache_ttl_s": int,
     "cache_max_entries": int,
     "query_timeout_s": float,
+    "role_extracts": str,
     "max_result_rows": int,
     "audit_log": Path,
     "audit_stdout": bool,
@@ -239,7 +242,8 @@ def load_settings(secrets: dict | None = None, environ: dict[str, str] | None = 
         elif key in section:
             origin[key] = f"daivi.{key}"
             values[key] = _coerce(origin[key], section[key], kind)
-    for key, allowed in (("engine", ENGINES), ("demo_scale", DEMO_SCALES), ("auth_mode", AUTH_MODES)):
+    for key, allowed in (("engine", ENGINES), ("demo_scale", DEMO_SCALES), ("auth_mode", AUTH_MODES),
+                         ("role_extracts", ROLE_EXTRACT_MODES)):
         if key in values:
             _choice(origin[key], values[key], allowed)
 

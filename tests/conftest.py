@@ -102,10 +102,19 @@ def settings(app_env):
 
 @pytest.fixture(scope="session")
 def engine(settings):
-    """The embedded engine over the small lakehouse (no Streamlit involved)."""
+    """The embedded engine over the small lakehouse (no Streamlit involved), restricted roles reading their
+    extracts: the state a running app reaches once a role's extracts are built (built here before its first query)."""
     from daivi_data.engines.duckdb import DuckDBEngine
 
-    return DuckDBEngine(settings.lakehouse_path, load_policy(settings.grants_file))
+    return DuckDBEngine(settings.lakehouse_path, load_policy(settings.grants_file), role_extracts="eager")
+
+
+@pytest.fixture(scope="session")
+def engine_without_extracts(settings):
+    """The same engine with restricted roles reading pyarrow datasets: what answers while extracts are built."""
+    from daivi_data.engines.duckdb import DuckDBEngine
+
+    return DuckDBEngine(settings.lakehouse_path, load_policy(settings.grants_file), role_extracts="off")
 
 
 @pytest.fixture(scope="session")

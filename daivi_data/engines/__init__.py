@@ -17,4 +17,5 @@ def create_engine(settings: Settings) -> Engine:
         return AthenaEngine(settings)
     from daivi_data.engines.duckdb import DuckDBEngine
 
-    return DuckDBEngine(settings.lakehouse_path, policy_store(settings.grants_file), timeout_s=settings.query_timeout_s)
+    return DuckDBEngine(settings.lakehouse_path, policy_store(settings.grants_file), timeout_s=settings.query_timeout_s,
+                       role_extracts=settings.role_extracts)

@@ -11,11 +11,14 @@ would hold the grants on its own:
    only allow-listed functions, no table function but UNNEST;
 3. the SQL runs in the role's own DuckDB database (`RoleDatabase`), which holds
    only the tables the role may read: fully granted tables as views over their
-   folders, restricted ones as pyarrow datasets already projected to the allowed
-   columns and filtered by the row filter, so no excluded row or column exists
-   in it. File access is then switched off and the configuration locked: the only
-   files it can open are the folders of tables the role may read whole, and its
-   own spill folder. No setting, no path, no other role's data is reachable.
+   folders; restricted ones (row filter or excluded columns) as views over the
+   role's extracts (engines/role_extracts.py: the table written once per data and
+   grant version with only the allowed rows and columns), or, until those are
+   built, as pyarrow datasets already projected and filtered — so no excluded row
+   or column exists in it either way. File access is then switched off and the
+   configuration locked: the only files it can open are the folders of tables the
+   role may read whole, its own extracts and its spill folder. No setting, no
+   path, no other role's data is reachable.
 
 Translations are cached by (SQL, role grants); values are bound as DuckDB named parameters.
 """
@@ -44,6 +47,7 @@ from sqlglot import exp
 from daivi_data import catalog
 from daivi_data.engines.base import QueryResult, QueryStats, TableInfo
 from daivi_data.engines.duckdb_guard import check_duckdb_sql
+from daivi_data.engines.role_extracts import ExtractSpec, RoleExtracts, extract_key
 from daivi_data.errors import AccessDenied, DataUnavailable, InvalidRequest, QueryFailed, QueryTimeout
 from daivi_data.governance import Policy, PolicyStore, RoleGrants, govern
 from daivi_data.identity import Principal
@@ -120,9 +124,12 @@ def _memory_limit() -> str:
 class RoleDatabase:
     """A DuckDB database that holds one role's governed relations and can reach nothing else."""
 
-    def __init__(self, root: Path, grants: RoleGrants, policy: Policy):
+    def __init__(self, root: Path, grants: RoleGrants, policy: Policy, extracts: RoleExtracts, data_version: str):
         self.grants = grants
         self.relations = governed_relations(grants)
+        # Extracts this database reads as pyarrow datasets because they were not built yet: once they
+        # are, the engine opens a new database for the same grants that reads them natively.
+        self.pending_extracts: tuple[ExtractSpec, ...] = ()
         self._spill = tempfile.mkdtemp(prefix="daivi-duckdb-")
         self._datasets: dict[str, ds.Dataset] = {}  # registered per cursor: DuckDB keeps registrations per connection
         con = duckdb.connect(":memory:", config={"threads": DUCKDB_THREADS, "temp_directory": self._spill,
@@ -134,18 +141,26 @@ class RoleDatabase:
                 continue  # a missing table: queries on it fail with a clear message
             con.execute(f'CREATE SCHEMA IF NOT EXISTS "{db}"')
             view = f'"{db}"."{table.name}"'  # identifiers come from the catalog
-            if grant.is_full:
-                readable_folders.append(str(folder) + os.sep)
-                con.execute(f"CREATE VIEW {view} AS SELECT * FROM {_parquet_scan(folder, table)}")  # noqa: S608
-            else:
-                name = f"__governed__{db}__{table.name}"
-                self._datasets[name] = _governed_dataset(folder, table, grant, policy)
-                con.register(name, self._datasets[name])
-                con.execute(f'CREATE VIEW {view} AS SELECT * FROM "{name}"')  # noqa: S608
+            if not grant.is_full:
+                dataset = governed_dataset(folder, table, grant, policy)
+                spec = ExtractSpec(db, table, folder, dataset, extract_key(
+                    data_version, db, table.name, dataset.schema.names, grant.row_filter))
+                extract = extracts.folder(spec)
+                if extract is None:
+                    self.pending_extracts += (spec,) if extracts.mode != "off" else ()
+                    name = f"__governed__{db}__{table.name}"
+                    self._datasets[name] = dataset
+                    con.register(name, dataset)
+                    con.execute(f'CREATE VIEW {view} AS SELECT * FROM "{name}"')  # noqa: S608
+                    continue
+                folder = extract  # holds only the role's rows and columns: the raw table stays unreachable
+            readable_folders.append(str(folder) + os.sep)
+            con.execute(f"CREATE VIEW {view} AS SELECT * FROM {_parquet_scan(folder, table)}")  # noqa: S608
         # Athena's `5 / 2` is 2; DuckDB's is 2.5 unless told otherwise.
         con.execute("SET GLOBAL integer_division = true")
         folders = ", ".join("'" + f.replace("'", "''") + "'" for f in readable_folders)
         con.execute(f"SET GLOBAL allowed_directories = [{folders}]")
+        self.readable_folders = tuple(readable_folders)
         con.execute("SET GLOBAL enable_external_access = false")
         con.execute("SET GLOBAL lock_configuration = true")
         self._con = con
@@ -170,7 +185,7 @@ def _parquet_scan(folder: Path, table: catalog.Table) -> str:
     return f"read_parquet('{pattern}', hive_partitioning = true, hive_types = {{{types}}})"
 
 
-def _governed_dataset(folder: Path, table: catalog.Table, grant, policy: Policy) -> ds.Dataset:
+def governed_dataset(folder: Path, table: catalog.Table, grant, policy: Policy) -> ds.Dataset:
     """The table's files as a pyarrow dataset: allowed columns only, rows filtered before anyone sees them."""
     partitioning = None
     if table.partition_keys:
@@ -187,11 +202,12 @@ def _governed_dataset(folder: Path, table: catalog.Table, grant, policy: Policy)
 class DuckDBEngine:
     name = "duckdb"
 
-    def __init__(self, root: Path, policy: Policy | PolicyStore, timeout_s: float = 60.0):
+    def __init__(self, root: Path, policy: Policy | PolicyStore, timeout_s: float = 60.0, role_extracts: str = "background"):
         self.root = Path(root)
         self.policy = policy  # a store (re-read on change) or a fixed Policy: both answer `.current()`
         self.timeout_s = timeout_s
         self.manifest = read_manifest(self.root)
+        self.extracts = RoleExtracts(role_extracts)
         self._databases: OrderedDict[RoleGrants, RoleDatabase] = OrderedDict()
         self._databases_lock = threading.Lock()
         self._workers = concurrent.futures.ThreadPoolExecutor(max_workers=QUERY_WORKERS, thread_name_prefix="duckdb-query")
@@ -200,11 +216,14 @@ class DuckDBEngine:
         """The role's database for these exact grants (a new policy version gets a new one)."""
         with self._databases_lock:
             database = self._databases.get(grants)
+            if database is not None and database.pending_extracts and all(
+                    [self.extracts.folder(spec) for spec in database.pending_extracts]):  # (schedules a failed build again)
+                database = None  # its extracts are built: a new database reads them (running queries keep the old)
             if database is None:
                 stale = [g for g in self._databases if g.policy_version != grants.policy_version]
                 for old in stale:  # queries still running on them keep their cursor; new ones never see old grants
                     self._databases.pop(old)
-                database = self._databases[grants] = RoleDatabase(self.root, grants, policy)
+                database = self._databases[grants] = RoleDatabase(self.root, grants, policy, self.extracts, self.data_version())
                 while len(self._databases) > MAX_ROLE_DATABASES:
                     self._databases.popitem(last=False)
             self._databases.move_to_end(grants)

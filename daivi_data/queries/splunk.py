@@ -51,6 +51,7 @@ EVENT_COLUMNS = (
     "event_time", "index_name", "sourcetype", "source", "host", "account_id", "severity", "http_method",
     "http_path", "http_status", "bytes", "duration_ms", "user_name", "client_ip", "message",
 )
+EVENT_ORDER = ("event_time", "host", "source", "message")  # events_page's order: newest first, then these
 DEFAULT_EVENT_COLUMNS = ("event_time", "index_name", "host", "severity", "http_status", "message")
 STATS = {"count": "count", "dc": "distinct count", "avg": "average", "p95": "95th percentile"}
 
@@ -181,15 +182,24 @@ def _render(template: str, **holes: Hole) -> str:
         if not (name.startswith("__") and name.endswith("__")):
             continue
         value = holes[name.strip("_")]
+        target: exp.Expr = column
+        if isinstance(value, list) and isinstance(column.parent, exp.Ordered):  # sort keys, each sorted as the hole is
+            target, value = column.parent, [_sorted_as(column.parent, v) for v in value]
         if isinstance(value, list):
-            parent, key = column.parent, column.arg_key
+            parent, key = target.parent, target.arg_key
             assert parent is not None and key is not None  # a hole is always inside the template's tree
             siblings = parent.args[key]
-            at = siblings.index(column)
+            at = siblings.index(target)
             parent.set(key, [*siblings[:at], *(v.copy() for v in value), *siblings[at + 1:]])
         else:
-            column.replace(value.copy())
+            target.replace(value.copy())
     return tree.sql(dialect=ATHENA, pretty=True)
+
+
+def _sorted_as(key: exp.Ordered, value: exp.Expr) -> exp.Ordered:
+    ordered = key.copy()
+    ordered.set("this", value.copy())
+    return ordered
 
 
 def _query(name: str, template: str, holes: dict[str, Hole], **params: object) -> Query:
@@ -399,7 +409,8 @@ def search_overview(f: EventFilter, split_field: str, bucket_s: int, fields: tup
 
 @built_once
 def events_page(f: EventFilter, columns: tuple[str, ...] | list[str], limit: int = PAGE_SIZE, offset: int = 0) -> Query:
-    """Matching events, newest first: the chosen columns (always with event_time and host) for one page."""
+    """Matching events, newest first (ties: host, source, message, then the other chosen columns): the chosen columns
+    (always with event_time) for one page."""
     chosen = [c for c in columns if c in EVENT_COLUMNS]
     unknown = [c for c in columns if c not in EVENT_COLUMNS]
     if unknown:
@@ -407,13 +418,17 @@ def events_page(f: EventFilter, columns: tuple[str, ...] | list[str], limit: int
     selected = list(dict.fromkeys(["event_time", *chosen]))
     if not 1 <= limit <= EXPORT_MAX_ROWS or offset < 0 or offset + limit > max(MAX_PAGED_ROWS, EXPORT_MAX_ROWS):
         raise InvalidRequest(f"Events can be read {EXPORT_MAX_ROWS:,} at a time, up to row {MAX_PAGED_ROWS:,}.")
+    # Ties on the order's keys are broken by the other shown columns: the order is total over what is shown,
+    # and a top-N whose sort keys are all it shows reads each row once (DuckDB otherwise reads the page's rows a
+    # second time, `message` included, to fetch the columns that are not keys).
+    ties: list[exp.Expr] = [exp.column(c) for c in selected if c not in EVENT_ORDER]
     return _query("splunk.events_page", """
         SELECT __columns__
         FROM daivi_splunk.events
         WHERE __where__
-        ORDER BY event_time DESC, host, source, message
+        ORDER BY event_time DESC, host, source, message, __ties__
         OFFSET __offset__ LIMIT __limit__
-        """, {"columns": [exp.column(c) for c in selected], "where": f.condition(), "offset": _number(offset),
+        """, {"columns": [exp.column(c) for c in selected], "where": f.condition(), "ties": ties, "offset": _number(offset),
               "limit": _number(limit)}, **f.params())
 
 

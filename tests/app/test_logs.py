@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 from daivi_data.settings import PROJECT_ROOT
 from tests.app.conftest import APP_TIMEOUT_S, as_read, page_text
-from tests.helpers import PAYMENTS_ACCOUNT_IDS
+from tests.helpers import PAYMENTS_ACCOUNT_IDS, principal
 
 PAGE = "logs.py"
 EVENTS = "daivi_splunk.events"
@@ -281,3 +281,27 @@ def test_event_columns_show_names_and_the_url_keeps_keys(run_page):
     assert [box.format_func(v) for v in box.value] == ["Time (UTC)", "HTTP status", "Host"]
     box.unselect("host").run()
     assert at.query_params["cols"] == "event_time,http_status"  # keys, not the names shown
+
+
+@pytest.mark.parametrize("persona", ["admin", "teamlead"])
+@pytest.mark.parametrize("search", [None, "error NOT status=2*"])
+def test_the_bench_state_runs_the_pages_queries(monkeypatch, engine, persona, search):
+    """bench/views.py's Logs state (Events tab, 7 days) is the query set the page runs, in its order: the bench
+    times what a user waits for. None: the state's own search."""
+    from bench import views as bench
+    from daivi_data import connection
+
+    state = next(s for s in bench.view_states(engine) if s.script == PAGE)
+    params = {**state.params, **({"q": search} if search else {})}
+    at = AppTest.from_file(str(PROJECT_ROOT / "Home.py"), default_timeout=APP_TIMEOUT_S)
+    at.query_params.update(persona=persona, **params)
+    at.run()
+    ran = []
+    audit = connection.write_audit_record
+    monkeypatch.setattr(connection, "write_audit_record", lambda *a, query, **kw: (ran.append(query), audit(*a, query=query, **kw)))
+    at.switch_page(f"views/{PAGE}")
+    at.run()
+    assert_clean(at)
+    expected = bench.logs_queries(engine, principal(persona), params["q"])
+    assert [(q.name, q.sql, q.params) for q in ran] == [(q.name, q.sql, q.params) for q in expected]
+    assert [q.name for q in ran][:2] == ["splunk.newest_event_time", "splunk.search_overview"]

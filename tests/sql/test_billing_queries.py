@@ -5,8 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 
+import duckdb
 import pandas as pd
 import pytest
+import sqlglot
 
 from daivi_data import cost_analysis as ca
 from daivi_data.errors import AccessDenied, InvalidRequest
@@ -187,6 +189,50 @@ def test_two_level_series_adds_up(engine, as_persona, last_30):
     assert set(series["group2"]) <= set(keep2) | {ca.OTHERS}
 
 
+SERIES_CASES = [
+    # (persona, granularity, group, group2, filters, independent where): the keep lists come from independent totals
+    ("finance", "monthly", "tag:team", None, (), "TRUE"),
+    ("teamlead", "daily", "service", None, (), "TRUE"),
+    ("admin", "weekly", "ou", "region", (CostFilter(Dimension("record_type"), ("Usage",), exclude=True),), "c.record_type <> 'Usage'"),
+    ("admin", "monthly", "account", "tag:environment", (CostFilter(Dimension("ou"), ("Payments",)),), "a.ou = 'Payments'"),
+]
+INDEPENDENT_BUCKETS = {"daily": "c.usage_date", "weekly": "CAST(date_trunc('week', c.usage_date) AS DATE)",
+                       "monthly": "CAST(date_trunc('month', c.usage_date) AS DATE)"}
+INDEPENDENT_GROUPS = {"service": "c.service_name", "account": "c.account_id", "ou": "coalesce(a.ou, '(no OU)')", "region": "c.region",
+                      "tag:team": "coalesce(nullif(c.tags['team'], ''), '(untagged)')",
+                      "tag:environment": "coalesce(nullif(c.tags['environment'], ''), '(untagged)')"}
+
+
+@pytest.mark.parametrize(("persona", "granularity", "group", "group2", "filters", "where"), SERIES_CASES)
+@pytest.mark.parametrize("top_n", [3, 0])
+def test_series_equal_independent_sql(engine, raw_duckdb, as_persona, as_of, persona, granularity, group, group2, filters, where, top_n):
+    """Per period and group, folded into Others in pandas over independent sums per line item's group (top 0: all Others)."""
+    start, end = as_of - dt.timedelta(days=59), as_of
+    accounts = PAYMENTS_ACCOUNT_IDS if persona == "teamlead" else ()
+    restrict = f"AND c.account_id IN {accounts}" if accounts else ""
+    second = INDEPENDENT_GROUPS[group2] if group2 else "'-'"
+    raw = raw_duckdb.execute(
+        f"""SELECT {INDEPENDENT_BUCKETS[granularity]} AS period, {INDEPENDENT_GROUPS[group]} AS g1, {second} AS g2, c.unblended_cost AS cost
+            FROM daivi_billing.cost_daily c LEFT JOIN daivi_billing.accounts a USING (account_id)
+            WHERE c.usage_date BETWEEN ? AND ? AND {where} {restrict}""", [start, end]).df()
+    keep = ca.top_groups(raw.groupby("g1")["cost"].sum(), top_n) if top_n else []
+    keep2 = ca.top_groups(raw.groupby("g2")["cost"].sum(), top_n) if top_n and group2 else []
+    folded = raw.assign(group1=raw["g1"].where(raw["g1"].isin(keep), ca.OTHERS), group2=raw["g2"].where(raw["g2"].isin(keep2), ca.OTHERS))
+    keys = ["period", "group1", *(["group2"] if group2 else [])]
+    expected = folded.groupby(keys)["cost"].sum()
+
+    scope = CostScope(start, end, "unblended", filters)
+    query = billing.cost_series(scope, granularity, Dimension.parse(group), tuple(keep), Dimension.parse(group2) if group2 else None,
+                                tuple(keep2))
+    series = engine.run(query, as_persona(persona)).df
+    actual = series.assign(period=pd.to_datetime(series["period"])).set_index(keys)["cost"]
+    expected.index = expected.index.set_levels(pd.to_datetime(expected.index.levels[0]), level=0)
+    assert sorted(actual.index) == sorted(expected.index)
+    for key in expected.index:
+        assert actual[key] == pytest.approx(expected[key], rel=1e-9, abs=1e-6), key
+    assert list(pd.to_datetime(series["period"])) == sorted(pd.to_datetime(series["period"]))  # in period order
+
+
 def test_tag_keys_are_those_found_in_the_range(engine, raw_duckdb, as_persona, last_30):
     start, end = last_30
     found = engine.run(billing.tag_keys(start, end), as_persona("finance")).df["tag_key"].tolist()
@@ -217,6 +263,24 @@ def test_injection_text_in_a_filter_matches_nothing_and_harms_nothing(engine, ra
     total = raw_duckdb.execute("SELECT SUM(unblended_cost) FROM daivi_billing.cost_daily WHERE usage_date BETWEEN ? AND ?",
                                [start, end]).fetchone()[0]
     assert df["cost"].sum() == pytest.approx(total, rel=1e-9)
+
+
+def test_currencies_count_rows_without_a_currency_as_usd():
+    """A range with USD, EUR and currency-less rows: the currency-less ones join USD (one row, summed), as independent SQL says."""
+    con = duckdb.connect()
+    con.execute("CREATE SCHEMA daivi_billing")
+    con.execute("""CREATE TABLE daivi_billing.cost_daily AS SELECT * FROM (VALUES
+        ('2026-01', DATE '2026-01-05', 'USD', 10.0), ('2026-01', DATE '2026-01-06', NULL, -4.0), ('2026-01', DATE '2026-01-06', 'EUR', 7.0),
+        ('2026-01', DATE '2026-01-07', NULL, 2.5), ('2026-02', DATE '2026-02-01', 'EUR', 100.0))
+        AS t (billing_period, usage_date, currency, unblended_cost)""")
+    query = billing.currencies(dt.date(2026, 1, 1), dt.date(2026, 1, 31))
+    params = {k: list(v) if isinstance(v, tuple) else v for k, v in query.params}
+    df = con.execute(sqlglot.transpile(query.sql, read="athena", write="duckdb")[0], params).df()
+    expected = con.execute("""SELECT coalesce(currency, 'USD') AS currency, SUM(abs(unblended_cost)) AS abs_cost,
+        SUM(unblended_cost) AS unblended_cost, COUNT(*) AS rows FROM daivi_billing.cost_daily
+        WHERE usage_date BETWEEN DATE '2026-01-01' AND DATE '2026-01-31' GROUP BY 1 ORDER BY 2 DESC""").df()
+    pd.testing.assert_frame_equal(df, expected, check_dtype=False)
+    assert df["currency"].tolist() == ["USD", "EUR"] and df["rows"].tolist() == [3, 1]
 
 
 def test_budgets_are_denied_to_ops_and_filtered_for_the_teamlead(engine, raw_duckdb, as_persona):
@@ -259,6 +323,22 @@ def test_budget_daily_costs_equal_independent_sql_per_scope_and_currency(engine,
     # A row-filtered role sees its own accounts' days only.
     mine = engine.run(billing.budget_daily_costs(as_of, "unblended", 7), as_persona("teamlead")).df
     assert set(mine["account_id"].dropna()) <= set(PAYMENTS_ACCOUNT_IDS)
+
+
+@pytest.mark.parametrize("persona", ["admin", "teamlead"])
+def test_dimension_values_equal_independent_sql(engine, raw_duckdb, as_persona, last_30, persona):
+    """Each plain dimension's values and their cost, as independent SQL sums them per line item."""
+    start, end = last_30
+    df = engine.run(billing.dimension_values(CostScope(start, end, "amortized", currency="USD")), as_persona(persona)).df
+    accounts = PAYMENTS_ACCOUNT_IDS if persona == "teamlead" else ()
+    where = "coalesce(c.currency, 'USD') = 'USD'"
+    columns = {"service_name": "c.service_name", "account_id": "c.account_id", "ou": "coalesce(a.ou, '(no OU)')", "region": "c.region",
+               "usage_type": "c.usage_type", "record_type": "c.record_type"}
+    for column, expression in columns.items():
+        rows = df[df[column].notna()] if column != "service_name" else df[df["service_code"].notna()]
+        actual = rows.groupby(column, dropna=False)["cost"].sum().rename_axis("g").sort_index()
+        assert_series_equal(actual, expected_by(raw_duckdb, expression, start, end, where, "amortized_cost", accounts))
+    assert df["cost"].sum() == pytest.approx(6 * expected_by(raw_duckdb, "1", start, end, where, "amortized_cost", accounts).sum(), rel=1e-9)
 
 
 def test_dimension_values_name_each_services_product_code(engine, raw_duckdb, as_persona, last_30):

@@ -33,6 +33,7 @@ def test_relative_paths_resolve_against_the_project():
     [
         ({"daivi": {"engine": "spark"}}, {}, "daivi.engine"),
         ({}, {"DAIVI_QUERY_TIMEOUT_S": "soon"}, "DAIVI_QUERY_TIMEOUT_S"),
+        ({}, {"DAIVI_ROLE_EXTRACTS": "sometimes"}, "DAIVI_ROLE_EXTRACTS"),
         ({"daivi": {"cache_ttl_s": -1}}, {}, "daivi.cache_ttl_s"),
         ({"daivi": {"athena": {"unload": "maybe"}}}, {}, "daivi.athena.unload"),
         ({"daivi": {"databses": {}}}, {}, "daivi.databses"),
