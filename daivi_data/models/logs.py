@@ -220,7 +220,7 @@ def events_page_query(f: q.EventFilter, timeline: pd.DataFrame, columns: list[st
     """Page `page` (from 1) of the matching events, newest first, with host and message for the raw-event panel."""
     first = (page - 1) * q.PAGE_SIZE
     narrowed = q.EventFilter(newest_rows_range(f, timeline, first + q.PAGE_SIZE), f.search)
-    return q.events_page(narrowed, [*shown_columns(columns), "host", "message"], q.PAGE_SIZE, first)
+    return q.events_page(narrowed, (*shown_columns(columns), "host", "message"), q.PAGE_SIZE, first)  # a tuple: built once
 
 
 def export_rows(total: int) -> int:
@@ -229,7 +229,7 @@ def export_rows(total: int) -> int:
 
 def export_query(f: q.EventFilter, timeline: pd.DataFrame, columns: list[str], total: int) -> Query:
     rows = max(export_rows(total), 1)
-    return q.events_page(q.EventFilter(newest_rows_range(f, timeline, rows), f.search), shown_columns(columns), rows, 0)
+    return q.events_page(q.EventFilter(newest_rows_range(f, timeline, rows), f.search), tuple(shown_columns(columns)), rows, 0)
 
 
 def events_caption(first: int, shown: int, total: int) -> str:
