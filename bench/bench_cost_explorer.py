@@ -46,7 +46,7 @@ def main() -> None:
     args = parser.parse_args()
 
     settings = load_settings(secrets={}, environ={"DAIVI_LAKEHOUSE_PATH": str(args.lakehouse.resolve())})
-    engine = DuckDBEngine(settings.lakehouse_path, load_policy(settings.grants_file))
+    engine = DuckDBEngine(settings.lakehouse_path, load_policy(settings.grants_file), role_extracts="eager", share_results=False)
     manifest = engine.manifest
     rows = manifest["tables"]["daivi_billing.cost_daily"]["rows"]
     print(f"\nlakehouse {args.lakehouse} (scale {manifest.get('scale')}, cost_daily {rows:,} rows), median of {args.repeat} warm runs\n")

@@ -30,7 +30,7 @@ def main() -> None:
     parser.add_argument("--search", default='"timed out"')
     args = parser.parse_args()
     settings = load_settings()
-    engine = DuckDBEngine(args.lakehouse, load_policy(settings.grants_file))
+    engine = DuckDBEngine(args.lakehouse, load_policy(settings.grants_file), role_extracts="eager", share_results=False)
     principals = {name: Principal(user_id=f"bench:{name}", email=f"{name}@daivi.example", display_name=name, role=role)
                   for name, role in PERSONAS.items()}
     queries = {name: logs_queries(engine, p, args.search) for name, p in principals.items()}

@@ -185,11 +185,12 @@ class Paths:
                                                            "DAIVI_AUDIT_LOG": str(audit_log), "DAIVI_ENGINE": "duckdb",
                                                            "DAIVI_ROLE_EXTRACTS": "eager"})
         self.policy = load_policy(self.settings.grants_file)
-        self.engine = DuckDBEngine(self.settings.lakehouse_path, self.policy, role_extracts="eager")
+        self.engine = DuckDBEngine(self.settings.lakehouse_path, self.policy, role_extracts="eager", share_results=False)
         from daivi_data.connection import LakehouseConnection, clear_cached
 
         self.connection = LakehouseConnection("bench", settings=self.settings)
-        self._clear = clear_cached
+        # Cache cleared: the connection's per-principal caches and the engine's results shared within a role.
+        self._clear = lambda: (clear_cached(), self.connection.engine.clear_shared_results())
         # Raw DuckDB: views over the same files, the same transpiled SQL, no governance, no wrapper.
         self.raw = duckdb.connect(config={"threads": 2})
         self.raw.execute("SET integer_division = true")

@@ -102,7 +102,7 @@ class LakehouseConnection(BaseConnection[Engine]):
             self._write(query, principal, rows=None, elapsed_s=time.perf_counter() - started, outcome=outcome_of(e),
                         error=e, policy_version=version)
             raise
-        cached = not computed
+        cached = not computed or result.stats.cached  # or another principal of the role ran it (the engine shares)
         result.stats.cached = cached
         self._write(query, principal, rows=result.stats.rows, elapsed_s=time.perf_counter() - started,
                     outcome="cached" if cached else "ok", query_id=result.stats.query_id, policy_version=version)

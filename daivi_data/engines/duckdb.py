@@ -21,6 +21,16 @@ would hold the grants on its own:
    path, no other role's data is reachable.
 
 Translations are cached by (SQL, role grants); values are bound as DuckDB named parameters.
+
+Results are shared between the principals of one role (`_shared_results`): here a
+query's rows are a function of the role's grants, the SQL and its values only
+(the role's database is chosen by its grants, nothing else of the principal
+reaches it), so the key is exactly those — the `RoleGrants` value (role, every
+grant, policy version), the governed SQL, the bound values and the data version.
+Two roles never share an entry even when their grants read alike, and an edited
+grants file starts new entries. The connection above still keeps each principal's
+own copy and writes each principal's audit line (outcome `cached` for a shared
+result). Twenty people of one role opening the same view run its queries once.
 """
 
 from __future__ import annotations
@@ -56,6 +66,7 @@ from daivi_data.lakehouse.manifest import FORMAT as LAKEHOUSE_FORMAT
 from daivi_data.lakehouse.manifest import format_of as lakehouse_format
 from daivi_data.lakehouse.manifest import is_outdated
 from daivi_data.queries import Query
+from daivi_data.result_cache import ExactCache, exact_key
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +74,8 @@ DUCKDB_THREADS = 2
 INTERRUPT_RETRY_S = 0.05
 QUERY_WORKERS = 16  # queries run off the caller's thread so a late one can be abandoned on time
 MAX_ROLE_DATABASES = 16  # open per-role databases kept (least recently used closed first)
+SHARED_RESULTS_TTL_S = 600  # as the connection's per-principal cache
+SHARED_RESULTS = 1_000  # entries: every query of every view for a few dozen roles
 ROLE_MEMORY_SHARE = 0.4  # of physical memory, per role database (DuckDB's default is 80% each)
 _HIVE_TYPES = {"billing_period": "VARCHAR", "snapshot_date": "DATE", "event_date": "DATE"}
 _ARROW_HIVE_TYPES = {"billing_period": pa.string(), "snapshot_date": pa.date32(), "event_date": pa.date32()}
@@ -142,9 +155,8 @@ class RoleDatabase:
             con.execute(f'CREATE SCHEMA IF NOT EXISTS "{db}"')
             view = f'"{db}"."{table.name}"'  # identifiers come from the catalog
             if not grant.is_full:
-                dataset = governed_dataset(folder, table, grant, policy)
-                spec = ExtractSpec(db, table, folder, dataset, extract_key(
-                    data_version, db, table.name, dataset.schema.names, grant.row_filter))
+                spec = extract_spec(root, db, table, grant, policy, data_version)
+                dataset = spec.dataset
                 extract = extracts.folder(spec)
                 if extract is None:
                     self.pending_extracts += (spec,) if extracts.mode != "off" else ()
@@ -185,6 +197,14 @@ def _parquet_scan(folder: Path, table: catalog.Table) -> str:
     return f"read_parquet('{pattern}', hive_partitioning = true, hive_types = {{{types}}})"
 
 
+def extract_spec(root: Path, db: str, table: catalog.Table, grant, policy: Policy, data_version: str) -> ExtractSpec:
+    """What the role extract of a restricted table holds: its governed dataset, keyed by data version and grant."""
+    folder = (root / db / table.name).resolve()
+    dataset = governed_dataset(folder, table, grant, policy)
+    return ExtractSpec(db, table, folder, dataset, extract_key(data_version, db, table.name, dataset.schema.names,
+                                                               grant.row_filter))
+
+
 def governed_dataset(folder: Path, table: catalog.Table, grant, policy: Policy) -> ds.Dataset:
     """The table's files as a pyarrow dataset: allowed columns only, rows filtered before anyone sees them."""
     partitioning = None
@@ -202,15 +222,27 @@ def governed_dataset(folder: Path, table: catalog.Table, grant, policy: Policy) 
 class DuckDBEngine:
     name = "duckdb"
 
-    def __init__(self, root: Path, policy: Policy | PolicyStore, timeout_s: float = 60.0, role_extracts: str = "background"):
+    def __init__(self, root: Path, policy: Policy | PolicyStore, timeout_s: float = 60.0, role_extracts: str = "background",
+                 share_results: bool = True):
         self.root = Path(root)
         self.policy = policy  # a store (re-read on change) or a fixed Policy: both answer `.current()`
         self.timeout_s = timeout_s
         self.manifest = read_manifest(self.root)
         self.extracts = RoleExtracts(role_extracts)
+        # Off for benchmarks that time the engine itself.
+        self._shared_results = ExactCache(SHARED_RESULTS_TTL_S, SHARED_RESULTS) if share_results else None
         self._databases: OrderedDict[RoleGrants, RoleDatabase] = OrderedDict()
         self._databases_lock = threading.Lock()
         self._workers = concurrent.futures.ThreadPoolExecutor(max_workers=QUERY_WORKERS, thread_name_prefix="duckdb-query")
+        if role_extracts == "background":
+            self._schedule_extracts(self.policy.current())
+
+    def _schedule_extracts(self, policy: Policy) -> None:
+        """Every restricted table of every role, queued for its extract: built before most people arrive."""
+        for role in policy.roles:
+            for db, table, grant in policy.for_role(role).readable_tables():
+                if not grant.is_full and any((self.root / db / table.name).rglob("*.parquet")):
+                    self.extracts.folder(extract_spec(self.root, db, table, grant, policy, self.data_version()))
 
     def _database(self, grants: RoleGrants, policy: Policy) -> RoleDatabase:
         """The role's database for these exact grants (a new policy version gets a new one)."""
@@ -242,6 +274,19 @@ class DuckDBEngine:
         policy = self.policy.current()
         grants = policy.for_role(principal.role)
         sql, names = translate(query.sql, grants)
+        if self._shared_results is None:
+            return self._execute(query, sql, names, grants, policy)
+        key = (grants, self.data_version(), sql, exact_key(query.params))
+        result, computed = self._shared_results.get_or_compute(key, lambda: self._execute(query, sql, names, grants, policy))
+        if not computed:
+            result.stats.cached = True  # another principal of the role ran it: no query ran for this one
+        return result
+
+    def clear_shared_results(self) -> None:
+        if self._shared_results is not None:
+            self._shared_results.clear()
+
+    def _execute(self, query: Query, sql: str, names: tuple[str, ...], grants: RoleGrants, policy: Policy) -> QueryResult:
         values = query.param_dict
         params = {n: list(v) if isinstance(v := values[n], tuple) else v for n in names}
         cursor = self._database(grants, policy).cursor()

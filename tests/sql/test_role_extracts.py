@@ -154,25 +154,41 @@ def test_an_edited_grant_reads_a_new_extract(settings, small_lakehouse):
 def test_a_failed_build_is_tried_again_and_the_queries_still_answer(settings, monkeypatch):
     from daivi_data.engines import role_extracts
 
-    engine = DuckDBEngine(settings.lakehouse_path, load_policy(settings.grants_file), role_extracts="background")
     calls = []
 
     def broken(spec, out):
-        calls.append(spec.key)
+        calls.append((spec.key, spec.table.name))
         raise OSError("disk full")
 
     monkeypatch.setattr(role_extracts, "_write_extract", broken)
+    engine = DuckDBEngine(settings.lakehouse_path, load_policy(settings.grants_file), role_extracts="background")
+    engine.extracts.wait(timeout_s=60)
+    assert len(calls) == len(set(calls)) == len(RESTRICTED)  # each tried once at the start
     query = Query("t", "SELECT count(*) AS n FROM daivi_inventory.resources")
     n = engine.run(query, principal("finance")).df["n"].iloc[0]
     engine.extracts.wait(timeout_s=60)
-    assert len(calls) == 1
     assert not any(engine.extracts._dir.iterdir()), "no half-written extract is left behind"
     assert engine.run(query, principal("finance")).df["n"].iloc[0] == n
     engine.extracts.wait(timeout_s=60)
-    assert len(calls) == 2  # the second query scheduled the build again
+    tried_again = [c for c in calls[len(RESTRICTED):]]
+    assert tried_again and {name for _key, name in tried_again} == {"resources"}  # finance's query scheduled it again
     engine.extracts.close()
 
 
 def test_an_unknown_mode_is_refused():
     with pytest.raises(ValueError, match="background"):
         RoleExtracts("sometimes")
+
+
+def test_in_background_every_roles_extracts_are_queued_when_the_engine_starts(settings):
+    """Built before most people arrive: no query is needed to start them."""
+    engine = DuckDBEngine(settings.lakehouse_path, load_policy(settings.grants_file), role_extracts="background")
+    engine.extracts.wait(timeout_s=120)
+    built = {p.name for p in engine.extracts._dir.iterdir()}
+    assert len(built) == len({(p, db, t) for p, db, t in RESTRICTED})  # the demo's restricted grants all differ
+    for persona in PERSONAS:
+        database = _role_database(engine, persona)
+        assert not database.pending_extracts
+        restricted = {t for p, _db, t in RESTRICTED if p == persona}
+        assert len([f for f in database.readable_folders if Path(f).name in built]) == len(restricted)
+    engine.extracts.close()
