@@ -27,21 +27,47 @@ from pathlib import Path
 
 from bench.bench_load import Sample, Server, _p, run_level
 from bench.run import RUNS_PER_S_TARGET, machine_line
+from bench.streamlit_client import StreamlitSession
+from daivi_data.governance import load_policy
 from daivi_data.identity import load_personas
 from daivi_data.settings import load_settings
 from daivi_ui.navigation import HOME
+
+WARM_UP_PERSONA = "benchwarmup"  # opens the workbench once before the timed sessions: the server's engine starts
 
 
 def write_personas(path: Path, sessions: int) -> tuple[str, ...]:
     """A personas file of `sessions` people whose roles cycle through the demo personas' roles; their keys."""
     roles = [p.role for p in load_personas(load_settings(secrets={}, environ={}).personas_file).values()]
-    keys, lines = [], ["# Written by bench/load.py: one demo person per concurrent session.\n"]
+    keys, lines = [], ["# Written by bench/load.py: one demo person per concurrent session.\n",
+                       f'[personas.{WARM_UP_PERSONA}]\nname = "Bench Warm-up"\nemail = "warmup@daivi.example"\nrole = "admin"\n']
     for i in range(sessions):
         key, role = f"bench{i:02d}", roles[i % len(roles)]
         keys.append(key)
         lines.append(f'[personas.{key}]\nname = "Bench User {i:02d}"\nemail = "bench{i:02d}@daivi.example"\nrole = "{role}"\n')
     path.write_text("\n".join(lines))
     return tuple(keys)
+
+
+def restricted_grants() -> int:
+    """How many role extracts the demo grants make (one per distinct restricted grant of a table)."""
+    policy = load_policy(load_settings(secrets={}, environ={}).grants_file)
+    return len({(db, table.name, grant.excluded_columns, grant.row_filter) for role in policy.roles
+                for db, table, grant in policy.for_role(role).readable_tables() if not grant.is_full})
+
+
+def wait_for_role_extracts(server: Server, tmp: Path, expected: int, timeout_s: float = 1800) -> float:
+    """Start the server's engine (the warm-up person opens the workbench) and wait until it has built every role
+    extract (it queues them all when it starts): the timed sessions then meet the steady state. Seconds waited."""
+    started = time.monotonic()
+    with StreamlitSession(server.url) as session:
+        session.run_page("workbench", f"persona={WARM_UP_PERSONA}")
+    while time.monotonic() - started < timeout_s:
+        built = [p for p in tmp.glob("daivi-extracts-*/*") if p.is_dir() and "." not in p.name]
+        if len(built) >= expected:
+            return time.monotonic() - started
+        time.sleep(1)
+    raise SystemExit(f"the server built {len(built)} of {expected} role extracts in {timeout_s:.0f} s")
 
 
 def summarise(samples: list[Sample], wall_s: float, server: Server, sessions: int) -> dict:
@@ -95,8 +121,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"lakehouse {args.lakehouse}; {args.sessions} sessions, {args.rounds} rounds, "
               f"{f'think 0..{2 * args.think_s:g} s' if args.think_s else 'no think time'}")
         print(machine_line() + " at start")
-        server = Server(args.lakehouse.resolve(), workdir, {"DAIVI_PERSONAS_FILE": str(personas_file)})
+        server_tmp = workdir / "tmp"  # the server's temporary files (its role extracts) land here: the bench sees them
+        server_tmp.mkdir()
+        server = Server(args.lakehouse.resolve(), workdir, {"DAIVI_PERSONAS_FILE": str(personas_file), "TMPDIR": str(server_tmp)})
         try:
+            expected = restricted_grants()
+            waited = wait_for_role_extracts(server, server_tmp, expected)
+            print(f"server ready: {expected} role extracts built in {waited:.0f} s after its first page run (not timed)")
             samples, wall_s = run_level(server, args.sessions, args.rounds, args.think_s, time.monotonic() + args.max_seconds,
                                         personas, personas_file)
         finally:

@@ -30,7 +30,7 @@ from daivi_data.result_cache import ExactCache, exact_key
 from daivi_data.settings import Settings, load_settings
 
 RESULT_TTL_S = 600
-MAX_CACHED_RESULTS = 500
+MAX_CACHED_RESULTS = 4_000  # per cache: a few dozen people's views (each ~150 results and derived values); measured RSS in docs/performance.md
 CONNECTION_NAME = "lakehouse"
 
 T = TypeVar("T")
