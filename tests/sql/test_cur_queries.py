@@ -54,6 +54,7 @@ def every_query(period: str) -> list[Query]:
               q.DrillPath(period, account="411111111101", service="AmazonEC2", usage_type="X")]
     first = q.shift_period(period, -5)
     return [
+        q.period_line_items(period),
         q.period_totals(period),
         q.period_summary(period),
         *(q.drill_level(p, basis) for p in levels for basis in q.COST_BASES),
@@ -115,6 +116,21 @@ def test_period_totals_equal_independent_sums(engine, raw_duckdb, periods):
         assert summary["net_cost"] == pytest.approx(expected.loc[p, "n"], **MONEY)
         assert summary["accounts"] == expected.loc[p, "a"]
         assert summary["line_items"] == expected.loc[p, "c"]
+
+
+@pytest.mark.parametrize("persona, accounts", [("admin", None), ("teamlead", PAYMENTS)])
+def test_period_line_items_are_the_period_totals_counts_without_reading_costs(engine, raw_duckdb, periods, persona, accounts):
+    """The period list's query counts what `period_totals` counts, per role (the team lead's row filter included),
+    and lists no period without line items."""
+    last, months = periods[-1], len(periods) + 2
+    counts = run(engine, q.period_line_items(last, months), persona)
+    totals = run(engine, q.period_totals(last, months), persona).groupby("billing_period")["line_items"].sum()
+    where = f"WHERE line_item_usage_account_id IN ({accounts})" if accounts else ""
+    expected = raw(raw_duckdb, f"SELECT CAST(billing_period AS VARCHAR) AS p, COUNT(*) AS c FROM daivi_cur.cur {where} GROUP BY 1 ORDER BY 1")
+    assert counts["billing_period"].tolist() == expected["p"].tolist() == sorted(totals.index)
+    assert counts["line_items"].tolist() == expected["c"].tolist() == totals.tolist()
+    assert set(counts.columns) == {"billing_period", "line_items"}
+    assert "cost" not in q.period_line_items(last, months).sql
 
 
 def test_cur_reconciles_with_the_billing_lakehouse(engine, raw_duckdb, period):
