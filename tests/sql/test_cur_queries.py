@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 
+import duckdb
 import pandas as pd
 import pytest
+import sqlglot
 
 from daivi_data import cur_analysis as ca
 from daivi_data.errors import AccessDenied, InvalidRequest
@@ -131,6 +133,24 @@ def test_period_line_items_are_the_period_totals_counts_without_reading_costs(en
     assert counts["line_items"].tolist() == expected["c"].tolist() == totals.tolist()
     assert set(counts.columns) == {"billing_period", "line_items"}
     assert "cost" not in q.period_line_items(last, months).sql
+
+
+def test_period_totals_count_line_items_without_a_currency_as_usd():
+    """Grouped by the stored currency before COALESCE: currency-less line items still join the USD row."""
+    con = duckdb.connect()
+    con.execute("CREATE SCHEMA daivi_cur")
+    con.execute("""CREATE TABLE daivi_cur.cur AS SELECT * FROM (VALUES
+        ('2026-01', 'USD', 10.0), ('2026-01', NULL, -4.0), ('2026-01', 'EUR', 7.0), ('2026-01', NULL, NULL),
+        ('2026-02', NULL, 2.5), ('2026-03', 'EUR', 100.0))
+        AS t (billing_period, line_item_currency_code, line_item_unblended_cost)""")
+    query = q.period_totals("2026-02", 2)
+    df = con.execute(sqlglot.transpile(query.sql, read="athena", write="duckdb")[0], query.param_dict).df()
+    expected = con.execute("""SELECT billing_period, coalesce(line_item_currency_code, 'USD') AS currency,
+        SUM(coalesce(line_item_unblended_cost, 0)) AS unblended_cost, COUNT(*) AS line_items FROM daivi_cur.cur
+        WHERE billing_period BETWEEN '2026-01' AND '2026-02' GROUP BY 1, 2 ORDER BY 1, 2""").df()
+    pd.testing.assert_frame_equal(df, expected)
+    assert list(zip(df["billing_period"], df["currency"], df["line_items"], strict=True)) == [
+        ("2026-01", "EUR", 1), ("2026-01", "USD", 3), ("2026-02", "USD", 1)]
 
 
 def test_cur_reconciles_with_the_billing_lakehouse(engine, raw_duckdb, period):
