@@ -44,6 +44,7 @@ from daivi_data.lakehouse.manifest import FORMAT, format_of, is_outdated, read_m
 from daivi_data.lakehouse.sql import ident, lit
 
 PARQUET_FORMAT = "FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1"
+EMPTY_FILE = "empty.parquet"  # a table without rows keeps one file without rows, so queries see its columns
 
 
 def parquet_options(qualified: str) -> str:
@@ -55,7 +56,6 @@ def clustered(qualified: str, select_sql: str) -> str:
     """`select_sql` in the table's cluster order (`CLUSTER_KEYS`), or as it is for a table without one."""
     keys = CLUSTER_KEYS.get(qualified)
     return f"SELECT * FROM ({select_sql}) c ORDER BY {', '.join(ident(k) for k in keys)}" if keys else select_sql
-EMPTY_FILE = "empty.parquet"  # a table without rows keeps one file without rows, so queries see its columns
 
 
 class LakehouseError(DaiviError):
@@ -149,7 +149,8 @@ class LakehouseWriter:
             con.execute(f"COPY (SELECT * EXCLUDE ({keys}) FROM ({select_sql}) LIMIT 0) TO {lit(str(folder / EMPTY_FILE))} ({options})")
 
     def _write_clustered_partitions(self, con: duckdb.DuckDBPyConnection, qualified: str, select_sql: str) -> None:
-        """One sorted file per partition value: DuckDB's PARTITION_BY write does not keep the rows' order."""
+        """One sorted file per partition value: DuckDB's PARTITION_BY write does not keep the rows' order.
+        (Importers reject rows without a partition value before they reach the writer.)"""
         (key,) = catalog_table(qualified).partition_keys
         values = [v for (v,) in con.execute(f"SELECT DISTINCT CAST({ident(key)} AS VARCHAR) FROM ({select_sql}) s "
                                             f"WHERE {ident(key)} IS NOT NULL ORDER BY 1").fetchall()]
