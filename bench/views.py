@@ -22,6 +22,7 @@ from daivi_data.currency import choose_currency
 from daivi_data.engines.duckdb import DuckDBEngine
 from daivi_data.identity import Principal
 from daivi_data.models import cost_explorer as model
+from daivi_data.models import cur as cur_model
 from daivi_data.models import logs as logs_model
 from daivi_data.queries import Query, billing
 from daivi_data.queries import cur as cq
@@ -79,9 +80,11 @@ def _cur_period(engine: DuckDBEngine) -> str:
 
 
 def _cur_common(engine: DuckDBEngine) -> list[Query]:
-    """What every CUR tab runs first: the periods' totals and the period's summary (latest period, as the page defaults)."""
+    """What every CUR tab runs first: the periods' line items, the period's totals per currency and its summary
+    (latest period, as the page defaults). The periods' costs are the drill-down's period chart, not these tabs'."""
     period = _cur_period(engine)
-    return [cq.period_totals(period), cq.period_summary(period, CURRENCY)]
+    return [cq.period_line_items(*cur_model.period_span(engine, clock.today(), None)), cur_model.currency_totals(period),
+            cq.period_summary(period, CURRENCY)]
 
 
 def cur_allocation(engine: DuckDBEngine, _principal: Principal) -> list[Query]:

@@ -120,7 +120,7 @@ def nothing_here_message(screen: Screen, path: q.DrillPath) -> str:
 
 def draw_period_level(screen: Screen, path: q.DrillPath) -> None:
     """The top of the drill path: unblended cost per billing period; clicking a bar opens that period."""
-    bars = screen.page.derived(model.period_trend, screen.periods, screen.request.currency)
+    bars = screen.page.derived(model.period_trend, screen.page.run(model.period_trend_query(screen.periods)), screen.request.currency)
     chart = fig.build_period_trend_figure(bars, "unblended_cost", f"Billing periods (unblended) · showing {path.period}",
                                           fig.COMPACT_HEIGHT_PX, selected=path.period)
     # Keyed by the period shown, so a past click does not pull the view back after another choice.

@@ -30,7 +30,8 @@ ctx = page.ctx
 
 # --- billing period: every period the data has; the URL's if it has data -----------------------
 url_period = st.query_params.get("period")
-periods = page.derived(model.periods, page.run(model.period_overview(ctx.connection.engine, ctx.today, url_period)))
+span = model.period_span(ctx.connection.engine, ctx.today, url_period)
+periods = page.derived(model.periods, page.run(q.period_line_items(*span)), span)
 if not periods.available:
     empty_state("The CUR lakehouse has no line items you may see. Import a CUR export, or ask for access to more accounts.")
     st.stop()
@@ -66,7 +67,7 @@ if period is None:
     st.stop()
 
 # --- currency: every figure below is in one; a period billed in several shows each total apart ----
-in_period = model.totals_per_currency(periods, period)
+in_period = page.derived(model.totals_per_currency, page.run(model.currency_totals(period)))
 currency_choice = choose_currency({c: abs(v) for c, v in in_period.items()}, st.query_params.get("currency"))
 currency = pick_currency(currency_choice, lambda: top, f"{period} is billed", in_period, width=120)
 screen = cur_tabs.Screen(page, model.CurRequest(period, basis, currency), periods,

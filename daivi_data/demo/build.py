@@ -122,7 +122,7 @@ def _build(lakehouse: LakehouseWriter, sc: Scale, scale: str, seed: int, end_dat
         con.register("res", inventory.resources_arrow(fleet))
         for d in snap_days:
             part = day_date(d).isoformat()
-            writer.write(RESOURCES, inventory.snapshot_sql(d), "account_id, resource_type, resource_id", part)
+            writer.write(RESOURCES, inventory.snapshot_sql(d), partition=part)  # the writer sorts by resource id
             step("inv", len(snap_days), f"Inventory snapshot {part}")
         gen = splunk.SplunkGenerator(fleet, seed, sc.events_per_day)
         for name, table in gen.lookup_tables().items():

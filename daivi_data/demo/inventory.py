@@ -109,5 +109,4 @@ SELECT
           WHEN kind = 'eip' AND linked THEN '"eipassoc-0' || substr(md5(resource_id), 1, 16) || '"'
           ELSE 'null' END) AS configuration
 FROM s
-ORDER BY account_id, resource_type, resource_id
 """  # noqa: S608

@@ -29,6 +29,14 @@ TABLES = (CUR, COST_DAILY, ACCOUNTS, BUDGETS, RESOURCES, EVENTS)
 # merging it must not drop the other accounts' (or regions') resources of that day. Other tables
 # replace whole partitions (a CUR export holds every account of its billing period).
 MERGE_KEYS: dict[str, tuple[str, ...]] = {RESOURCES: ("account_id", "region")}
+# Tables looked up by one key (a resource's history reads one id from every daily snapshot): each file is
+# written sorted by that key in small row groups, so the Parquet min/max statistics of all but one row group
+# exclude the key and DuckDB and Athena skip them (on `large`, 90 of ~450 row groups read instead of all 90
+# snapshots whole: ~4.5x faster). Smaller groups skip a little more but slow the scans of whole snapshots
+# (the 90-day trend by type: 4,096-row groups 2.2x its time, 8,192-row groups 1.5x). Other tables keep the default.
+CLUSTER_KEYS: dict[str, tuple[str, ...]] = {RESOURCES: ("resource_id",)}
+CLUSTERED_ROW_GROUP_ROWS = 8192
+DEFAULT_ROW_GROUP_ROWS = 122_880
 # Columns of the contract that only some sources carry, beyond what CUR 2.0 itself has: the demo
 # generator writes them NULL, and a CUR 2.0 export of the lakehouse leaves them out.
 SOURCE_ONLY_COLUMNS: dict[str, tuple[str, ...]] = {CUR: ("effective_cost",)}  # FOCUS EffectiveCost
@@ -66,3 +74,8 @@ def table_relation_sql(root: Path, qualified: str, union_by_name: bool = False) 
 
 def is_lakehouse(root: Path) -> bool:
     return (Path(root) / MANIFEST).is_file()
+
+
+def row_group_rows(qualified: str) -> int:
+    """Rows per Parquet row group of a table's files."""
+    return CLUSTERED_ROW_GROUP_ROWS if qualified in CLUSTER_KEYS else DEFAULT_ROW_GROUP_ROWS

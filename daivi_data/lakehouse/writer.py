@@ -30,12 +30,32 @@ from typing import NamedTuple
 import duckdb
 
 from daivi_data.errors import DaiviError
-from daivi_data.lakehouse.layout import MANIFEST, MERGE_KEYS, catalog_table, partition_folder, partitions, table_dir
+from daivi_data.lakehouse.layout import (
+    CLUSTER_KEYS,
+    MANIFEST,
+    MERGE_KEYS,
+    catalog_table,
+    partition_folder,
+    partitions,
+    row_group_rows,
+    table_dir,
+)
 from daivi_data.lakehouse.manifest import FORMAT, format_of, is_outdated, read_manifest, write_manifest
 from daivi_data.lakehouse.sql import ident, lit
 
-PARQUET_OPTIONS = "FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1, ROW_GROUP_SIZE 122880"
+PARQUET_FORMAT = "FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1"
 EMPTY_FILE = "empty.parquet"  # a table without rows keeps one file without rows, so queries see its columns
+
+
+def parquet_options(qualified: str) -> str:
+    """The COPY options of a table's files: the one format, and the table's row group size."""
+    return f"{PARQUET_FORMAT}, ROW_GROUP_SIZE {row_group_rows(qualified)}"
+
+
+def clustered(qualified: str, select_sql: str) -> str:
+    """`select_sql` in the table's cluster order (`CLUSTER_KEYS`), or as it is for a table without one."""
+    keys = CLUSTER_KEYS.get(qualified)
+    return f"SELECT * FROM ({select_sql}) c ORDER BY {', '.join(ident(k) for k in keys)}" if keys else select_sql
 
 
 class LakehouseError(DaiviError):
@@ -112,16 +132,34 @@ class LakehouseWriter:
         table = catalog_table(qualified)
         folder = self.table_dir(qualified)
         folder.parent.mkdir(parents=True, exist_ok=True)
-        if table.partition_keys:
+        options = parquet_options(qualified)
+        if table.partition_keys and qualified in CLUSTER_KEYS:
+            self._write_clustered_partitions(con, qualified, select_sql)
+        elif table.partition_keys:
             keys = ", ".join(ident(k) for k in table.partition_keys)
             # File names carry this write's token: a merge may put previous files beside them.
             con.execute(f"COPY ({select_sql}) TO {lit(str(folder))} "
-                        f"({PARQUET_OPTIONS}, PARTITION_BY ({keys}), FILENAME_PATTERN 'part-{self.token}-{{i}}')")
-            if not folder.exists():
-                con.execute(f"COPY (SELECT * EXCLUDE ({keys}) FROM ({select_sql}) LIMIT 0) TO {lit(str(folder / EMPTY_FILE))} ({PARQUET_OPTIONS})")
+                        f"({options}, PARTITION_BY ({keys}), FILENAME_PATTERN 'part-{self.token}-{{i}}')")
         else:
             folder.mkdir(parents=True, exist_ok=True)
-            con.execute(f"COPY ({select_sql}) TO {lit(str(folder / 'part-0.parquet'))} ({PARQUET_OPTIONS})")
+            con.execute(f"COPY ({select_sql}) TO {lit(str(folder / 'part-0.parquet'))} ({options})")
+        if table.partition_keys and not folder.exists():
+            keys = ", ".join(ident(k) for k in table.partition_keys)
+            folder.mkdir(parents=True, exist_ok=True)
+            con.execute(f"COPY (SELECT * EXCLUDE ({keys}) FROM ({select_sql}) LIMIT 0) TO {lit(str(folder / EMPTY_FILE))} ({options})")
+
+    def _write_clustered_partitions(self, con: duckdb.DuckDBPyConnection, qualified: str, select_sql: str) -> None:
+        """One sorted file per partition value: DuckDB's PARTITION_BY write does not keep the rows' order.
+        (Importers reject rows without a partition value before they reach the writer.)"""
+        (key,) = catalog_table(qualified).partition_keys
+        values = [v for (v,) in con.execute(f"SELECT DISTINCT CAST({ident(key)} AS VARCHAR) FROM ({select_sql}) s "
+                                            f"WHERE {ident(key)} IS NOT NULL ORDER BY 1").fetchall()]
+        for value in values:
+            folder = self.table_dir(qualified) / partition_folder(key, value)
+            folder.mkdir(parents=True, exist_ok=True)
+            rows = f"SELECT * EXCLUDE ({ident(key)}) FROM ({select_sql}) s WHERE CAST({ident(key)} AS VARCHAR) = {lit(value)}"
+            con.execute(f"COPY ({clustered(qualified, rows)}) TO {lit(str(folder / f'part-{self.token}-0.parquet'))} "
+                        f"({parquet_options(qualified)})")
 
     def write_partition(self, con: duckdb.DuckDBPyConnection, qualified: str, select_sql: str,
                         value: str | None = None) -> int:
@@ -131,7 +169,8 @@ class LakehouseWriter:
         if value is not None:
             folder = folder / partition_folder(catalog_table(qualified).partition_keys[0], value)
         folder.mkdir(parents=True, exist_ok=True)
-        return int(con.execute(f"COPY ({select_sql}) TO {lit(str(folder / 'part-00000.parquet'))} ({PARQUET_OPTIONS})").fetchall()[0][0])
+        target = lit(str(folder / "part-00000.parquet"))
+        return int(con.execute(f"COPY ({clustered(qualified, select_sql)}) TO {target} ({parquet_options(qualified)})").fetchall()[0][0])
 
     def new_partitions(self, qualified: str) -> list[str]:
         """The partition folder names ('billing_period=2024-09') written so far for a table."""
@@ -162,7 +201,7 @@ class LakehouseWriter:
         keys = MERGE_KEYS.get(qualified)
         if keys:
             merged = [name for name in sorted(written & set(partitions(source)))
-                      if _keep_uncovered_rows(con, source / name, target / name, keys)]
+                      if _keep_uncovered_rows(con, source / name, target / name, keys, qualified)]
         return Carried(kept, merged)
 
     def commit(self, fields: dict) -> dict:
@@ -193,7 +232,8 @@ class LakehouseWriter:
             self._lock.close()
 
 
-def _keep_uncovered_rows(con: duckdb.DuckDBPyConnection, source: Path, target: Path, keys: tuple[str, ...]) -> bool:
+def _keep_uncovered_rows(con: duckdb.DuckDBPyConnection, source: Path, target: Path, keys: tuple[str, ...],
+                         qualified: str) -> bool:
     """Put the rows of `source`'s files whose `keys` the new files in `target` do not cover beside them.
 
     A previous file without a covered row is linked as it is; one with some is rewritten without them;
@@ -210,8 +250,8 @@ def _keep_uncovered_rows(con: duckdb.DuckDBPyConnection, source: Path, target: P
         if hit == 0:
             _link_file(old, target / old.name)
         elif hit < total:
-            con.execute(f"COPY (SELECT o.* FROM {rows} WHERE NOT EXISTS (SELECT 1 FROM {covered} c WHERE {match})) "
-                        f"TO {lit(str(target / old.name))} ({PARQUET_OPTIONS})")
+            kept = f"SELECT o.* FROM {rows} WHERE NOT EXISTS (SELECT 1 FROM {covered} c WHERE {match})"
+            con.execute(f"COPY ({clustered(qualified, kept)}) TO {lit(str(target / old.name))} ({parquet_options(qualified)})")
         kept_any = kept_any or hit < total
     return kept_any
 

@@ -14,7 +14,6 @@ import pandas as pd
 
 from daivi_data import cur_analysis as ca
 from daivi_data.currency import require_currency
-from daivi_data.data_span import line_items_per_period
 from daivi_data.engines import Engine
 from daivi_data.errors import DaiviError, InvalidRequest
 from daivi_data.governance import RoleGrants
@@ -43,15 +42,17 @@ LEVEL_KEY_COLUMNS = {"account": ["account_id", "account_name"], "service": ["ser
 
 # --- billing periods -----------------------------------------------------------------------------
 
-def period_overview(engine: Engine, today: dt.date, url_period: str | None) -> Query:
-    """The query behind the period list: every period the data has, however old, and the one in the URL."""
+def period_span(engine: Engine, today: dt.date, url_period: str | None) -> tuple[str, int]:
+    """(last period, months) the period list covers: every period the data has, however old, and the one in the URL.
+
+    The list itself is `q.period_line_items` over this span: the page's first query reads no cost column."""
     latest, partitions = None, 0
     try:
         info = engine.table_info("daivi_cur", "cur")
         latest, partitions = info.latest_partition, info.partitions
     except (AttributeError, DaiviError):
         pass  # engines without cheap metadata: this month is the anchor
-    return q.period_totals(*q.period_span_to_list(q.period_of(today), latest, partitions, url_period))
+    return q.period_span_to_list(q.period_of(today), latest, partitions, url_period)
 
 
 def rows_may_be_hidden(grants: RoleGrants) -> bool:
@@ -68,15 +69,17 @@ def cost_basis_sources(engine: Engine) -> str:
 
 @dataclass(frozen=True)
 class Periods:
-    totals: pd.DataFrame  # per period and currency, only periods with line items
+    line_items: dict[str, int]  # per period with line items
     available: tuple[str, ...]  # newest first
     default: str | None  # the newest period holding the bulk of the data
+    span: tuple[str, int]  # (last period, months) the list covers: what the period chart reads
 
 
-def periods(period_totals: pd.DataFrame) -> Periods:
-    totals = period_totals[period_totals["line_items"] > 0]
-    available = tuple(sorted(set(totals["billing_period"]), reverse=True))
-    return Periods(totals, available, q.default_period(line_items_per_period(totals)) if available else None)
+def periods(line_items: pd.DataFrame, span: tuple[str, int]) -> Periods:
+    """The periods from `q.period_line_items` rows over `span`."""
+    counts = {str(p): int(n) for p, n in zip(line_items["billing_period"], line_items["line_items"], strict=True) if n > 0}
+    available = tuple(sorted(counts, reverse=True))
+    return Periods(counts, available, q.default_period(counts) if available else None, span)
 
 
 @dataclass(frozen=True)
@@ -98,15 +101,25 @@ def choose_period(periods: Periods, url_period: str | None) -> PeriodChoice:
     return PeriodChoice(url_period)
 
 
-def totals_per_currency(periods: Periods, period: str) -> dict[str, float]:
-    """{currency: unblended total} of one period (amounts of different currencies are never added)."""
-    rows = periods.totals[periods.totals["billing_period"] == period]
+def currency_totals(period: str) -> Query:
+    """The chosen period's unblended total and line items per currency (one partition: what picks the currency)."""
+    return q.period_totals(period, months=1)
+
+
+def totals_per_currency(period_totals: pd.DataFrame) -> dict[str, float]:
+    """{currency: unblended total} of one period from `currency_totals` (amounts of different currencies are never added)."""
+    rows = period_totals[period_totals["line_items"] > 0]
     return dict(zip(rows["currency"], rows["unblended_cost"], strict=True))
 
 
-def period_trend(periods: Periods, currency: str) -> pd.DataFrame:
-    """The period bars of one currency."""
-    return periods.totals[periods.totals["currency"] == currency]
+def period_trend_query(periods: Periods) -> Query:
+    """Every listed period's unblended total per currency: the period chart (the drill-down's top level only)."""
+    return q.period_totals(*periods.span)
+
+
+def period_trend(period_totals: pd.DataFrame, currency: str) -> pd.DataFrame:
+    """The period bars of one currency, from `period_trend_query`."""
+    return period_totals[(period_totals["currency"] == currency) & (period_totals["line_items"] > 0)]
 
 
 # --- the request ---------------------------------------------------------------------------------

@@ -353,16 +353,34 @@ def cost_basis_sql(basis: str) -> str:
 
 
 @built_once
+def period_line_items(last_period: str, months: int = PERIODS_LOOKBACK) -> Query:
+    """Line items per billing period over the `months` periods up to `last_period` (periods without any: no row).
+
+    Runs on every page load: which periods the role has data in, and which one opens by default. It reads no
+    column of the line items (Parquet metadata answers the count; a row filter reads its own column), where the
+    periods' costs read every line item's cost (`period_totals`, ~10x slower on `large`).
+    """
+    first_period = shift_period(last_period, -(months - 1))
+    select = _select("billing_period", "COUNT(*) AS line_items", where=[_in_periods(first_period, last_period)])
+    return _query("period_line_items", select.group_by("1", dialect=ATHENA).order_by("1", dialect=ATHENA),
+                  first_period=first_period, last_period=last_period)
+
+
+@built_once
 def period_totals(last_period: str, months: int = PERIODS_LOOKBACK) -> Query:
     """Unblended cost and line items per billing period and currency over the `months` periods up to `last_period`.
 
-    Runs on every page load, so it reads only the cost column: the other bases of
-    one period come from `period_summary` (all four over 13 months cost ~10x more).
+    Reads only the cost column: the other bases of one period come from `period_summary` (all four over
+    13 months cost ~10x more). Over many periods it is the CUR page's costliest query: the page runs it
+    for the period chart only, and `months=1` for the chosen period's total per currency.
     """
     first_period = shift_period(last_period, -(months - 1))
-    select = _select("billing_period", f"COALESCE(line_item_currency_code, '{DEFAULT_CURRENCY}') AS currency",
-                     f"SUM({UNBLENDED_COST_SQL}) AS unblended_cost", "COUNT(*) AS line_items",
-                     where=[_in_periods(first_period, last_period)])
+    # Grouped by the stored currency first, COALESCE after: DuckDB then groups the dictionary-encoded column
+    # as it is read instead of hashing a new text per line item (~1.7x faster on `large`).
+    per_stored_currency = _select("billing_period", "line_item_currency_code AS currency", f"SUM({UNBLENDED_COST_SQL}) AS unblended_cost",
+                                  "COUNT(*) AS line_items", where=[_in_periods(first_period, last_period)]).group_by("1", "2", dialect=ATHENA)
+    select = _select("billing_period", f"COALESCE(currency, '{DEFAULT_CURRENCY}') AS currency", "SUM(unblended_cost) AS unblended_cost",
+                     "CAST(SUM(line_items) AS BIGINT) AS line_items", table=per_stored_currency.subquery("per_stored_currency"))
     return _query("period_totals", select.group_by("1", "2", dialect=ATHENA).order_by("1", "2", dialect=ATHENA), first_period=first_period, last_period=last_period)
 
 

@@ -115,6 +115,7 @@ def _cur() -> dict[str, tuple[Args, ...]]:
                           operation="RunInstances", resource="i-0abc", currency="USD")
     levels = tuple(call(deepest.up_to(level), label=level) for level in c.DRILL_LEVELS)
     return {
+        "period_line_items": (call("2026-11", 24),),
         "period_totals": (call("2026-11", 24),),
         "period_summary": (call(PERIOD, "USD"),),
         "drill_level": (*levels, call(deepest.up_to("service"), "amortized", label="service-amortized")),

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 
+import duckdb
 import pandas as pd
 import pytest
+import sqlglot
 
 from daivi_data import cur_analysis as ca
 from daivi_data.errors import AccessDenied, InvalidRequest
@@ -54,6 +56,7 @@ def every_query(period: str) -> list[Query]:
               q.DrillPath(period, account="411111111101", service="AmazonEC2", usage_type="X")]
     first = q.shift_period(period, -5)
     return [
+        q.period_line_items(period),
         q.period_totals(period),
         q.period_summary(period),
         *(q.drill_level(p, basis) for p in levels for basis in q.COST_BASES),
@@ -115,6 +118,39 @@ def test_period_totals_equal_independent_sums(engine, raw_duckdb, periods):
         assert summary["net_cost"] == pytest.approx(expected.loc[p, "n"], **MONEY)
         assert summary["accounts"] == expected.loc[p, "a"]
         assert summary["line_items"] == expected.loc[p, "c"]
+
+
+@pytest.mark.parametrize("persona, accounts", [("admin", None), ("teamlead", PAYMENTS)])
+def test_period_line_items_are_the_period_totals_counts_without_reading_costs(engine, raw_duckdb, periods, persona, accounts):
+    """The period list's query counts what `period_totals` counts, per role (the team lead's row filter included),
+    and lists no period without line items."""
+    last, months = periods[-1], len(periods) + 2
+    counts = run(engine, q.period_line_items(last, months), persona)
+    totals = run(engine, q.period_totals(last, months), persona).groupby("billing_period")["line_items"].sum()
+    where = f"WHERE line_item_usage_account_id IN ({accounts})" if accounts else ""
+    expected = raw(raw_duckdb, f"SELECT CAST(billing_period AS VARCHAR) AS p, COUNT(*) AS c FROM daivi_cur.cur {where} GROUP BY 1 ORDER BY 1")
+    assert counts["billing_period"].tolist() == expected["p"].tolist() == sorted(totals.index)
+    assert counts["line_items"].tolist() == expected["c"].tolist() == totals.tolist()
+    assert set(counts.columns) == {"billing_period", "line_items"}
+    assert "cost" not in q.period_line_items(last, months).sql
+
+
+def test_period_totals_count_line_items_without_a_currency_as_usd():
+    """Grouped by the stored currency before COALESCE: currency-less line items still join the USD row."""
+    con = duckdb.connect()
+    con.execute("CREATE SCHEMA daivi_cur")
+    con.execute("""CREATE TABLE daivi_cur.cur AS SELECT * FROM (VALUES
+        ('2026-01', 'USD', 10.0), ('2026-01', NULL, -4.0), ('2026-01', 'EUR', 7.0), ('2026-01', NULL, NULL),
+        ('2026-02', NULL, 2.5), ('2026-03', 'EUR', 100.0))
+        AS t (billing_period, line_item_currency_code, line_item_unblended_cost)""")
+    query = q.period_totals("2026-02", 2)
+    df = con.execute(sqlglot.transpile(query.sql, read="athena", write="duckdb")[0], query.param_dict).df()
+    expected = con.execute("""SELECT billing_period, coalesce(line_item_currency_code, 'USD') AS currency,
+        SUM(coalesce(line_item_unblended_cost, 0)) AS unblended_cost, COUNT(*) AS line_items FROM daivi_cur.cur
+        WHERE billing_period BETWEEN '2026-01' AND '2026-02' GROUP BY 1, 2 ORDER BY 1, 2""").df()
+    pd.testing.assert_frame_equal(df, expected)
+    assert list(zip(df["billing_period"], df["currency"], df["line_items"], strict=True)) == [
+        ("2026-01", "EUR", 1), ("2026-01", "USD", 3), ("2026-02", "USD", 1)]
 
 
 def test_cur_reconciles_with_the_billing_lakehouse(engine, raw_duckdb, period):

@@ -21,18 +21,34 @@ def period_totals(rows: list[tuple[str, str, float, int]]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["billing_period", "currency", "unblended_cost", "line_items"])
 
 
-PERIODS = model.periods(period_totals([
-    ("2026-09", "USD", 100.0, 1000), ("2026-10", "USD", 120.0, 1100), ("2026-10", "EUR", 5.0, 10),
-    ("2026-11", "USD", 1.0, 3),  # a straggler: listed, not opened by default
-    ("2026-12", "USD", 0.0, 0),  # no line items: not listed at all
-]))
+def period_line_items(rows: list[tuple[str, int]]) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=["billing_period", "line_items"])
+
+
+SPAN = ("2026-12", 24)
+PERIODS = model.periods(period_line_items([
+    ("2026-09", 1000), ("2026-10", 1110),
+    ("2026-11", 3),  # a straggler: listed, not opened by default
+    ("2026-12", 0),  # no line items: not listed at all
+]), SPAN)
 
 
 def test_periods_list_newest_first_and_open_the_bulk_of_the_data():
     assert PERIODS.available == ("2026-11", "2026-10", "2026-09")
     assert PERIODS.default == "2026-10"
-    assert model.totals_per_currency(PERIODS, "2026-10") == {"USD": 120.0, "EUR": 5.0}
-    assert model.period_trend(PERIODS, "EUR")["billing_period"].tolist() == ["2026-10"]
+    assert PERIODS.line_items == {"2026-09": 1000, "2026-10": 1110, "2026-11": 3}
+
+
+def test_the_currency_and_the_period_chart_read_their_own_queries():
+    """The period list reads no cost: the chosen period's totals per currency and the chart's totals are their own queries."""
+    assert model.currency_totals("2026-10").param_dict == {"first_period": "2026-10", "last_period": "2026-10"}
+    assert model.period_trend_query(PERIODS).param_dict == {"first_period": "2025-01", "last_period": "2026-12"}
+    one = period_totals([("2026-10", "USD", 120.0, 1100), ("2026-10", "EUR", 5.0, 10), ("2026-10", "JPY", 0.0, 0)])
+    assert model.totals_per_currency(one) == {"USD": 120.0, "EUR": 5.0}
+    every = period_totals([("2026-09", "USD", 100.0, 1000), ("2026-10", "USD", 120.0, 1100), ("2026-10", "EUR", 5.0, 10),
+                           ("2026-11", "EUR", 0.0, 0)])
+    assert model.period_trend(every, "EUR")["billing_period"].tolist() == ["2026-10"]
+    assert model.period_trend(every, "USD")["unblended_cost"].tolist() == [100.0, 120.0]
 
 
 @pytest.mark.parametrize("url, expected", [
@@ -48,7 +64,7 @@ def test_the_url_period_is_opened_only_when_it_is_a_month_with_data(url, expecte
 
 
 def test_no_periods_means_no_default():
-    empty = model.periods(period_totals([]))
+    empty = model.periods(period_line_items([]), SPAN)
     assert empty.available == () and empty.default is None
 
 
@@ -64,17 +80,16 @@ class Engine:
 
 def test_the_period_overview_reaches_back_to_the_oldest_partition_and_the_url_period():
     info = TableInfo("daivi_cur", "cur", partitions=30, latest_partition="2026-11")
-    query = model.period_overview(Engine(info), dt.date(2026, 11, 20), None)
+    span = model.period_span(Engine(info), dt.date(2026, 11, 20), None)
+    query = q.period_line_items(*span)
     assert query.param_dict["last_period"] == "2026-11" and query.param_dict["first_period"] == "2024-06"
-    asked = model.period_overview(Engine(info), dt.date(2026, 11, 20), "2019-02")
+    asked = q.period_line_items(*model.period_span(Engine(info), dt.date(2026, 11, 20), "2019-02"))
     assert asked.param_dict["first_period"] == "2019-02"
 
 
 def test_an_engine_without_metadata_anchors_the_overview_on_this_month():
     for engine in (Engine(error=DataUnavailable("no glue")), object()):
-        query = model.period_overview(engine, dt.date(2026, 11, 20), None)
-        assert query.param_dict["last_period"] == "2026-11"
-        assert query.param_dict["first_period"] == q.shift_period("2026-11", -(q.PERIODS_LOOKBACK - 1))
+        assert model.period_span(engine, dt.date(2026, 11, 20), None) == ("2026-11", q.PERIODS_LOOKBACK)
 
 
 @pytest.mark.parametrize("values, message", [
