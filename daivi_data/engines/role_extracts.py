@@ -41,12 +41,12 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from daivi_data import catalog
+from daivi_data.lakehouse.layout import row_group_rows
 from daivi_data.settings import ROLE_EXTRACT_MODES
 
 log = logging.getLogger(__name__)
 
 MODES = ROLE_EXTRACT_MODES
-ROW_GROUP_ROWS = 122_880  # DuckDB's own row group size: its scans parallelise per row group
 COMPRESSION = "zstd"
 COMPRESSION_LEVEL = 1  # the lakehouse writer's setting: the extract is read far more often than written
 
@@ -141,20 +141,22 @@ class RoleExtracts:
 def _write_extract(spec: ExtractSpec, out: Path) -> int:
     """The governed dataset written under `out` in the table's own layout; the number of rows written."""
     keys = spec.table.partition_keys
+    group_rows = row_group_rows(f"{spec.database}.{spec.table.name}")  # the lakehouse's own: clustered tables keep their skips
     if not keys:
-        return _write(spec.dataset.scanner(), out / "data.parquet")
+        return _write(spec.dataset.scanner(), out / "data.parquet", group_rows)
     (key,) = keys  # every lakehouse table has at most one partition key
     key_type = spec.dataset.schema.field(key).type
     columns = [name for name in spec.dataset.schema.names if name != key]  # the key lives in the folder name
     rows = 0
     for part in sorted(p for p in spec.folder.glob(f"{key}=*") if p.is_dir()):
         value = pa.scalar(part.name.split("=", 1)[1]).cast(key_type)
-        rows += _write(spec.dataset.scanner(columns=columns, filter=ds.field(key) == value), out / part.name / "data.parquet")
+        scanner = spec.dataset.scanner(columns=columns, filter=ds.field(key) == value)  # in file order: sorted stays sorted
+        rows += _write(scanner, out / part.name / "data.parquet", group_rows)
     return rows
 
 
-def _write(scanner: ds.Scanner, path: Path) -> int:
-    """The scanner's rows streamed into one Parquet file, in row groups of ROW_GROUP_ROWS (memory: about one group)."""
+def _write(scanner: ds.Scanner, path: Path, group_rows: int) -> int:
+    """The scanner's rows streamed into one Parquet file, in row groups of `group_rows` (memory: about one group)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     rows, pending, pending_rows = 0, [], 0
     with pq.ParquetWriter(path, scanner.projected_schema, compression=COMPRESSION,
@@ -162,11 +164,11 @@ def _write(scanner: ds.Scanner, path: Path) -> int:
         for batch in scanner.to_batches():
             pending.append(batch)
             pending_rows += batch.num_rows
-            if pending_rows >= ROW_GROUP_ROWS:
-                writer.write_table(pa.Table.from_batches(pending), row_group_size=ROW_GROUP_ROWS)
+            if pending_rows >= group_rows:
+                writer.write_table(pa.Table.from_batches(pending), row_group_size=group_rows)
                 rows, pending, pending_rows = rows + pending_rows, [], 0
         # The rest, or an empty group: a partition without the role's rows still has a file with the schema.
-        writer.write_table(pa.Table.from_batches(pending, schema=scanner.projected_schema), row_group_size=ROW_GROUP_ROWS)
+        writer.write_table(pa.Table.from_batches(pending, schema=scanner.projected_schema), row_group_size=group_rows)
     return rows + pending_rows
 
 
