@@ -81,7 +81,9 @@ class LakehouseConnection(BaseConnection[Engine]):
         determines the value."""
         version = policy_store(self.settings.grants_file).current().version
         name = f"{compute.__module__}.{compute.__qualname__}"
-        key = (principal.cache_key, self.engine.data_version(), version, name, exact_key(inputs))
+        # Scoped as the engine says its rows are: per person on Athena, per role's grants on the embedded engine
+        # (there the same query gives every person of a role the same rows, so pandas work on them is shared too).
+        key = (self.engine.result_scope(principal), self.engine.data_version(), version, name, exact_key(inputs))
         return _derived_values.get_or_compute(key, lambda: compute(*inputs))[0]
 
     def record_refusal(self, query: Query, principal: Principal, error: DaiviError) -> None:

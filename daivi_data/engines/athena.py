@@ -37,7 +37,7 @@ import re
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 
 import awswrangler as wr
 import boto3
@@ -203,6 +203,10 @@ class AthenaEngine:
         wr.config.botocore_config = retry_config(settings)
 
     # --- Engine protocol ----------------------------------------------------------------------
+
+    def result_scope(self, principal: Principal) -> Hashable:
+        """Per person: each query runs in the person's own role session (its cost and audit are theirs)."""
+        return principal.cache_key
 
     def data_version(self) -> str:
         # Athena has no manifest to version: results expire with the cache TTL instead.

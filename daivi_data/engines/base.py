@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -73,5 +74,11 @@ class Engine(Protocol):
         ...
 
     def data_version(self) -> str: ...
+
+    def result_scope(self, principal: Principal) -> Hashable:
+        """What, besides the query and the versions, determines the rows `principal` gets: values derived from
+        query results are shared by the principals of one scope (connection.derived). The principal itself
+        unless the engine can show less: the embedded engine's answer depends on the role's grants only."""
+        ...
 
     def table_info(self, database: str, table: str) -> TableInfo: ...

@@ -106,7 +106,7 @@ def governed_relations(grants: RoleGrants) -> frozenset[tuple[str, str]]:
     return frozenset((db, table.name) for db, table, _grant in grants.readable_tables())
 
 
-@lru_cache(maxsize=512)
+@lru_cache(maxsize=4096)  # every query of every view, a few dozen roles
 def translate(sql: str, grants: RoleGrants) -> tuple[str, tuple[str, ...]]:
     """Athena SQL -> governed, checked DuckDB SQL, and its parameter names (cached per SQL and role)."""
     try:
@@ -281,6 +281,10 @@ class DuckDBEngine:
         if not computed:
             result.stats.cached = True  # another principal of the role ran it: no query ran for this one
         return result
+
+    def result_scope(self, principal: Principal) -> RoleGrants:
+        """The role's grants (role, every grant, policy version): all that the rows of a query depend on here."""
+        return self.policy.current().for_role(principal.role)
 
     def clear_shared_results(self) -> None:
         if self._shared_results is not None:

@@ -12,6 +12,7 @@ next call; a broken one fails closed (no query runs under stale, broader grants)
 from __future__ import annotations
 
 import hashlib
+import os
 import threading
 import tomllib
 from dataclasses import dataclass, field
@@ -194,7 +195,7 @@ _stores_lock = threading.Lock()
 
 def policy_store(path: Path) -> PolicyStore:
     """The one store of the grants file at `path` in this process."""
-    key = Path(path).resolve()
+    key = Path(os.path.abspath(path))  # not resolve(): no syscalls per call; a symlink is followed at every read
     with _stores_lock:
         store = _stores.get(key)
         if store is None:

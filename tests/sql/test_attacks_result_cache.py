@@ -50,6 +50,9 @@ class FakeEngine:
     def data_version(self) -> str:
         return self.versions.data
 
+    def result_scope(self, principal: Principal) -> str:
+        return principal.cache_key  # per person, as on Athena: the strictest scope an engine can declare
+
     def _result(self, principal: Principal, rows: int | None = None) -> QueryResult:
         df = pd.DataFrame({"who": [principal.cache_key], "data": [self.versions.data], "policy": [self.versions.policy],
                            "rows": [rows]})

@@ -210,4 +210,4 @@ def test_an_extract_of_a_clustered_table_keeps_its_order_and_row_groups(engine):
         bounds = [(meta.row_group(i).column(column).statistics.min, meta.row_group(i).column(column).statistics.max)
                   for i in range(meta.num_row_groups) if meta.row_group(i).num_rows]
         assert all(meta.row_group(i).num_rows <= CLUSTERED_ROW_GROUP_ROWS for i in range(meta.num_row_groups))
-        assert all(lo <= hi for lo, hi in bounds) and all(a[1] <= b[0] for a, b in zip(bounds, bounds[1:])), file
+        assert all(lo <= hi for lo, hi in bounds) and all(a[1] <= b[0] for a, b in zip(bounds, bounds[1:], strict=False)), file

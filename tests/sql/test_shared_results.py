@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 
+import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -100,3 +101,35 @@ def test_each_person_gets_an_audit_line_and_a_shared_result_is_audited_as_cached
         connection.run(Query("t", SQL), person(i, "finance-analyst"))
     lines = [json.loads(line) for line in audit.read_text().splitlines()]
     assert [(line["principal"], line["outcome"]) for line in lines][-2:] == [("p1", "ok"), ("p2", "cached")]
+
+
+COMPUTED: list[str] = []
+
+
+def _summed(frame, label):
+    COMPUTED.append(label)
+    return float(frame["n"].sum())
+
+
+def test_values_derived_from_results_are_shared_within_a_role_and_never_across(settings, tmp_path):
+    """connection.derived is scoped by the engine's result scope: the role's grants on the embedded engine."""
+    from daivi_data.connection import LakehouseConnection, clear_cached
+    from daivi_data.settings import load_settings
+
+    own = load_settings(secrets={}, environ={"DAIVI_LAKEHOUSE_PATH": str(settings.lakehouse_path),
+                                             "DAIVI_AUDIT_LOG": str(tmp_path / "audit.jsonl"), "DAIVI_ROLE_EXTRACTS": "off"})
+    connection = LakehouseConnection("derived-scope", settings=own)
+    clear_cached()
+    COMPUTED.clear()
+    query = Query("t", "SELECT account_id, count(*) AS n FROM daivi_billing.cost_daily GROUP BY 1")
+    values = {}
+    for i, role in [(1, "team-lead-payments"), (2, "team-lead-payments"), (3, "admin"), (4, "ops-engineer")]:
+        frame = connection.run(query, person(i, role)).df
+        values[i] = connection.derived(person(i, role), _summed, frame, f"as {role}")
+    assert COMPUTED == ["as team-lead-payments", "as admin", "as ops-engineer"]  # person 2 was served person 1's
+    assert values[1] == values[2] < values[3]  # the team lead's own rows only, never the admin's
+    COMPUTED.clear()
+    same_input = pd.DataFrame({"n": [1, 2]})
+    for i, role in [(1, "team-lead-payments"), (2, "team-lead-payments"), (3, "admin"), (4, "ops-engineer")]:
+        connection.derived(person(i, role), _summed, same_input, "same")
+    assert COMPUTED == ["same"] * 3  # equal inputs: only the scope (the role's grants) keeps the roles apart
