@@ -95,7 +95,7 @@ def test_each_person_gets_an_audit_line_and_a_shared_result_is_audited_as_cached
     audit = tmp_path / "audit.jsonl"
     own = load_settings(secrets={}, environ={"DAIVI_LAKEHOUSE_PATH": str(settings.lakehouse_path), "DAIVI_AUDIT_LOG": str(audit),
                                              "DAIVI_ROLE_EXTRACTS": "off"})
-    connection = LakehouseConnection("shared", settings=own)
+    connection = LakehouseConnection("role-sharing", settings=own)
     clear_cached()
     for i in (1, 2):
         connection.run(Query("t", SQL), person(i, "finance-analyst"))
