@@ -58,7 +58,7 @@ from daivi_data import catalog
 from daivi_data.engines.base import QueryResult, QueryStats, TableInfo
 from daivi_data.engines.duckdb_guard import check_duckdb_sql
 from daivi_data.engines.role_extracts import ExtractSpec, RoleExtracts, extract_key
-from daivi_data.errors import AccessDenied, DataUnavailable, InvalidRequest, QueryFailed, QueryTimeout
+from daivi_data.errors import AccessDenied, DataUnavailable, InvalidRequest, QueryFailed, QueryTimeout, SettingsError
 from daivi_data.governance import Policy, PolicyStore, RoleGrants, govern
 from daivi_data.identity import Principal
 from daivi_data.lakehouse.layout import MANIFEST
@@ -235,7 +235,10 @@ class DuckDBEngine:
         self._databases_lock = threading.Lock()
         self._workers = concurrent.futures.ThreadPoolExecutor(max_workers=QUERY_WORKERS, thread_name_prefix="duckdb-query")
         if role_extracts == "background":
-            self._schedule_extracts(self.policy.current())
+            try:
+                self._schedule_extracts(self.policy.current())
+            except SettingsError as e:  # a broken grants file: every query fails closed with its message, as before
+                log.warning("role extracts not queued: %s", e)
 
     def _schedule_extracts(self, policy: Policy) -> None:
         """Every restricted table of every role, queued for its extract: built before most people arrive."""

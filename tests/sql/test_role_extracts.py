@@ -211,3 +211,15 @@ def test_an_extract_of_a_clustered_table_keeps_its_order_and_row_groups(engine):
                   for i in range(meta.num_row_groups) if meta.row_group(i).num_rows]
         assert all(meta.row_group(i).num_rows <= CLUSTERED_ROW_GROUP_ROWS for i in range(meta.num_row_groups))
         assert all(lo <= hi for lo, hi in bounds) and all(a[1] <= b[0] for a, b in zip(bounds, bounds[1:], strict=False)), file
+
+
+def test_a_broken_grants_file_still_opens_the_engine_and_every_query_fails_closed(settings, tmp_path):
+    from daivi_data.errors import SettingsError
+    from daivi_data.governance import PolicyStore
+
+    broken = tmp_path / "grants.toml"
+    broken.write_text("[roles.admin\n")
+    engine = DuckDBEngine(settings.lakehouse_path, PolicyStore(broken), role_extracts="background")
+    with pytest.raises(SettingsError):
+        engine.run(Query("t", "SELECT 1 AS one FROM daivi_billing.accounts"), principal("admin"))
+    engine.extracts.close()
